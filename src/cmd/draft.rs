@@ -1,0 +1,114 @@
+//! `canary draft`: the unsigned next canary, for signers to review.
+
+use std::path::Path;
+
+use crate::cli::DraftArgs;
+use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use crate::error::{show_path, Error, Result};
+use crate::exit::Exit;
+use crate::project::Project;
+use crate::statement::Statement;
+use crate::timefmt::Timestamp;
+use crate::verify::{self, Class};
+use crate::{diff, render, store};
+
+pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
+    let project = Project::load(root)?;
+    let trusted = project.load_policy()?;
+    let issued_at = super::parse_time(a.issued_at.as_deref(), "--issued-at", now)?;
+    let (files, latest) = super::read_history(&project.canaries_dir())?;
+
+    // Build only on a history that verifies (an expired or tripped one is
+    // still a genuine history to continue).
+    if !files.is_empty() {
+        let report = verify::verify(verify::Input {
+            policy: &trusted,
+            files: &files,
+            latest: latest.as_deref(),
+            now,
+        })
+        .map_err(|e| Error::input(project.canaries_dir(), e))?;
+        if let Some(f) = report.failures.iter().find(|f| f.class <= Class::History) {
+            return Err(Error::Verification {
+                class: f.class,
+                message: format!(
+                    "the published history does not verify, so no canary can follow it: {}",
+                    f.message
+                ),
+            });
+        }
+    }
+    let prev = super::newest_statement(&files)?;
+    if let Some((p, _)) = &prev {
+        if issued_at <= p.issued_at {
+            return Err(Error::Usage(format!(
+                "--issued-at {issued_at} is not after the previous canary ({})",
+                p.issued_at
+            )));
+        }
+    }
+    let policy = &trusted.policy;
+    let expires_at = issued_at
+        .plus_days(policy.cadence_days)
+        .ok_or_else(|| Error::Usage("--issued-at is out of range".into()))?;
+    let statement = Statement {
+        org: policy.org.clone(),
+        domain: policy.domain.clone(),
+        sequence: prev.as_ref().map_or(1, |(p, _)| p.sequence + 1),
+        issued_at,
+        expires_at,
+        policy_sha256: trusted.sha256,
+        previous_sha256: prev.as_ref().map(|(_, d)| *d),
+        statements: project.config.statements.clone(),
+        announcements: a.announcements.clone(),
+    };
+    statement.check().map_err(Error::Usage)?;
+
+    let payload = statement.to_payload();
+    let mut envelope = Envelope::new(STATEMENT_PAYLOAD_TYPE, payload.clone());
+    envelope.review = Some(serde_json::from_slice(&payload).expect("own payload is JSON"));
+    let path = a.out.clone().unwrap_or_else(|| {
+        project
+            .drafts_dir()
+            .join(store::canary_file_name(statement.sequence))
+    });
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        store::ensure_dir(dir)?;
+    }
+    if a.force {
+        store::write_atomic(&path, &envelope.to_json())?;
+    } else if path.exists() {
+        return Err(Error::refused_with_hint(
+            format!(
+                "{}: a draft already exists (it may carry signatures)",
+                show_path(&path)
+            ),
+            "pass --force to replace it, or --out FILE",
+        ));
+    } else {
+        store::write_new_atomic(&path, &envelope.to_json())?;
+    }
+
+    let mut o = format!(
+        "Draft of canary {} written to {}\n\n{}",
+        statement.sequence,
+        show_path(&path),
+        render::statement(&statement)
+    );
+    if let Some((p, _)) = &prev {
+        let ch = diff::changes(p, &statement);
+        o.push_str("  Changes since the previous canary:\n");
+        if ch.is_empty() {
+            o.push_str("    none\n");
+        } else {
+            o.push_str(&render::changes(&ch));
+        }
+    }
+    o.push_str(&format!(
+        "\nNext: each signer runs `canary sign {} --key SECRET`; then `canary publish {}`.\n",
+        show_path(&path),
+        show_path(&path)
+    ));
+    super::out(&o);
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,63 @@
+//! `canary init`: the project configuration and the trust policy.
+
+use std::path::Path;
+
+use crate::cli::InitArgs;
+use crate::error::{show_path, Error, Result};
+use crate::exit::Exit;
+use crate::policy::{check_domain, check_org, Policy};
+use crate::project::{read_public_keys, Config, CONFIG_FILE, POLICY_FILE};
+use crate::statement::default_claims;
+use crate::store;
+
+pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
+    check_org(&a.org).map_err(Error::Usage)?;
+    check_domain(&a.domain).map_err(Error::Usage)?;
+    let config_path = root.join(CONFIG_FILE);
+    let config = Config::new(default_claims(&a.org));
+    let keys_dir = root.join(&config.keys_dir);
+    let policy_path = keys_dir.join(POLICY_FILE);
+    for p in [&config_path, &policy_path] {
+        if p.exists() {
+            return Err(Error::refused(format!(
+                "{}: already exists; this folder is already a canary project",
+                show_path(p)
+            )));
+        }
+    }
+    let signers = read_public_keys(&keys_dir)?;
+    if signers.is_empty() {
+        return Err(Error::refused_with_hint(
+            format!("{}: no public keys (NAME.pub) yet", show_path(&keys_dir)),
+            "each signer runs `canary keygen --name NAME` (or copies an ssh-keygen ed25519 .pub there) first",
+        ));
+    }
+    let policy = Policy {
+        version: 1,
+        org: a.org,
+        domain: a.domain,
+        threshold: a.threshold,
+        cadence_days: a.cadence_days,
+        signers,
+    };
+    policy.check().map_err(Error::Usage)?;
+    store::write_new_atomic(&policy_path, &policy.to_json())?;
+    if let Err(e) = store::write_new_atomic(&config_path, config.to_toml().as_bytes()) {
+        let _ = std::fs::remove_file(&policy_path);
+        return Err(e);
+    }
+    let names: Vec<&str> = policy.signers.iter().map(|s| s.name.as_str()).collect();
+    super::out(&format!(
+        "Created {} and {}\n  organisation {} ({})\n  signers      {} ({} required)\n  cadence      every {} days\n  statements   {} (edit {} before the first draft if needed)\n",
+        show_path(&config_path),
+        show_path(&policy_path),
+        policy.org,
+        policy.domain,
+        names.join(", "),
+        policy.threshold,
+        policy.cadence_days,
+        config.statements.len(),
+        CONFIG_FILE
+    ));
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,149 @@
+//! One module per subcommand: read inputs, call the core, write outputs.
+//! This is the only layer where I/O meets the verification logic.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::statement::Statement;
+use crate::store;
+use crate::term::{self, paint, BAD, DIM};
+use crate::timefmt::Timestamp;
+
+mod draft;
+mod init;
+mod keygen;
+mod policy;
+mod publish;
+mod sign;
+mod verify;
+
+/// Parses the command line, runs the command, prints an error at most once,
+/// and turns the outcome into the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                0
+            });
+        }
+    };
+    term::set_color(cli.color);
+    match run(cli) {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(e) => {
+            let mut err = anstream::stderr();
+            let _ = writeln!(err, "{} {e}", paint(BAD, "canary: error:"));
+            if let Some(hint) = e.hint() {
+                let _ = writeln!(err, "{} {hint}", paint(DIM, "hint:"));
+            }
+            ExitCode::from(e.exit().code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Exit> {
+    // One "now" for the whole run, so every check sees the same time.
+    let now = Timestamp::now();
+    let root = cli.project.as_path();
+    match cli.command {
+        Command::Keygen(a) => keygen::run(root, a),
+        Command::Init(a) => init::run(root, a),
+        Command::Policy(c) => policy::run(root, c),
+        Command::Draft(a) => draft::run(root, a, now),
+        Command::Sign(a) => sign::run(root, a),
+        Command::Publish(a) => publish::run(root, a, now),
+        Command::Verify(a) => verify::run(root, a, now),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`canary verify | head`) is not an error.
+pub(crate) fn out(text: &str) {
+    let mut o = anstream::stdout();
+    let _ = o.write_all(text.as_bytes());
+    let _ = o.flush();
+}
+
+/// Writes progress and prompts to stderr.
+pub(crate) fn note(text: &str) {
+    let mut e = anstream::stderr();
+    let _ = e.write_all(text.as_bytes());
+}
+
+pub(crate) fn parse_time(value: Option<&str>, flag: &str, default: Timestamp) -> Result<Timestamp> {
+    match value {
+        None => Ok(default),
+        Some(v) => Timestamp::parse_lenient(v).map_err(|e| Error::Usage(format!("{flag}: {e}"))),
+    }
+}
+
+/// A draft: its envelope and the (not yet authenticated) statement in it.
+pub(crate) struct Draft {
+    pub envelope: Envelope,
+    pub statement: Statement,
+}
+
+/// Reads a draft, checking the review copy (if any) equals the payload.
+pub(crate) fn read_draft(path: &Path) -> Result<Draft> {
+    let bytes = store::read_capped(path)?;
+    let envelope = Envelope::parse(&bytes).map_err(|e| Error::input(path, e))?;
+    if envelope.payload_type != STATEMENT_PAYLOAD_TYPE {
+        return Err(Error::input(
+            path,
+            format!(
+                "payload type is `{}`, expected `{STATEMENT_PAYLOAD_TYPE}`",
+                crate::sanitize::line(&envelope.payload_type)
+            ),
+        ));
+    }
+    let statement = Statement::parse(&envelope.payload)
+        .map_err(|e| Error::input(path, format!("payload is not a valid statement: {e}")))?;
+    if let Some(review) = &envelope.review {
+        let payload: serde_json::Value =
+            serde_json::from_slice(&envelope.payload).map_err(|e| Error::input(path, e))?;
+        if review != &payload {
+            return Err(Error::input(
+                path,
+                "the readable `review` copy differs from the signed payload: the draft was edited by hand",
+            ));
+        }
+    }
+    Ok(Draft {
+        envelope,
+        statement,
+    })
+}
+
+/// The published history of a project folder, or nothing if none yet.
+pub(crate) fn read_history(
+    dir: &Path,
+) -> Result<(Vec<crate::verify::CanaryFile>, Option<Vec<u8>>)> {
+    if !dir.exists() {
+        return Ok((Vec::new(), None));
+    }
+    store::read_canaries(dir)
+}
+
+/// The newest published canary's statement and digest, parsed without
+/// authentication: callers either verified the history first or only use it
+/// for display after matching its digest.
+pub(crate) fn newest_statement(
+    files: &[crate::verify::CanaryFile],
+) -> Result<Option<(Statement, crate::digest::Sha256Digest)>> {
+    let Some(f) = files.last() else {
+        return Ok(None);
+    };
+    let env = Envelope::parse(&f.bytes).map_err(|e| Error::input(&f.name, e))?;
+    let st = Statement::parse(&env.payload).map_err(|e| Error::input(&f.name, e))?;
+    Ok(Some((st, env.payload_digest())))
+}

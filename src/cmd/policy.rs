@@ -1,0 +1,89 @@
+//! `canary policy`: show the trust policy, add a signer, set the threshold.
+//!
+//! Changes are allowed only before the first canary: afterwards, every
+//! canary commits to the policy hash, so a change needs a signed rotation
+//! (not supported yet) rather than an edit.
+
+use std::path::Path;
+
+use crate::cli::PolicyCommand;
+use crate::error::{show_path, Error, Result};
+use crate::exit::Exit;
+use crate::policy::{check_name, Policy, Signer};
+use crate::project::{read_public_key, Project};
+use crate::store;
+
+pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
+    let project = Project::load(root)?;
+    let trusted = project.load_policy()?;
+    let mut policy = trusted.policy.clone();
+    match c {
+        PolicyCommand::Show => {
+            let mut o = format!(
+                "Trust policy {} (version {}, sha256 {})\n  organisation {} ({})\n  threshold    {} of {}\n  cadence      {} days\n  signers:\n",
+                show_path(&project.policy_path()),
+                policy.version,
+                trusted.sha256,
+                policy.org,
+                policy.domain,
+                policy.threshold,
+                policy.signers.len(),
+                policy.cadence_days
+            );
+            for s in &policy.signers {
+                o.push_str(&format!("    {:<16} {}\n", s.name, s.key.fingerprint()));
+            }
+            super::out(&o);
+            return Ok(Exit::Ok);
+        }
+        PolicyCommand::AddSigner { name, key } => {
+            check_name(&name).map_err(Error::Usage)?;
+            let pub_path = project.keys_dir().join(format!("{name}.pub"));
+            if let Some(src) = &key {
+                let k = read_public_key(src)?;
+                if pub_path.exists() {
+                    if read_public_key(&pub_path)? != k {
+                        return Err(Error::refused(format!(
+                            "{}: already holds a different key",
+                            show_path(&pub_path)
+                        )));
+                    }
+                } else {
+                    forbid_after_first_canary(&project)?;
+                    store::write_new_atomic(
+                        &pub_path,
+                        format!("{}\n", k.to_openssh(&name)).as_bytes(),
+                    )?;
+                }
+            }
+            let key = read_public_key(&pub_path)?;
+            policy.signers.push(Signer { name, key });
+        }
+        PolicyCommand::SetThreshold { threshold } => policy.threshold = threshold,
+    }
+    forbid_after_first_canary(&project)?;
+    policy.check().map_err(Error::Usage)?;
+    write(&project, &policy)?;
+    super::out(&format!(
+        "Updated {}: {} signers, {} required\n",
+        show_path(&project.policy_path()),
+        policy.signers.len(),
+        policy.threshold
+    ));
+    Ok(Exit::Ok)
+}
+
+fn forbid_after_first_canary(project: &Project) -> Result<()> {
+    let (files, _) = super::read_history(&project.canaries_dir())?;
+    if !files.is_empty() {
+        return Err(Error::refused_with_hint(
+            "canaries are already published under this policy; editing it would break their verification",
+            "policy rotation (a new policy signed under the old one) is not supported yet",
+        ));
+    }
+    Ok(())
+}
+
+fn write(project: &Project, policy: &Policy) -> Result<()> {
+    store::write_atomic(&project.policy_path(), &policy.to_json())
+}

@@ -1,0 +1,155 @@
+//! `canary sign`: review a draft and add one signature. Makes no network
+//! connection, so it can run on an offline machine.
+
+use std::path::Path;
+
+use crate::cli::SignArgs;
+use crate::envelope::Signature;
+use crate::error::{show_path, Error, Result};
+use crate::exit::Exit;
+use crate::keys::{KeyError, SecretKey};
+use crate::project::Project;
+use crate::term::{self, paint, BAD, BOLD};
+use crate::verify::check_signatures;
+use crate::{diff, render, store};
+
+pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
+    let project = Project::load(root)?;
+    let trusted = project.load_policy()?;
+    let draft = super::read_draft(&a.draft)?;
+    let st = &draft.statement;
+
+    if st.policy_sha256 != trusted.sha256 {
+        return Err(Error::refused(format!(
+            "{}: drafted under policy {}, but this project's policy is {}",
+            show_path(&a.draft),
+            st.policy_sha256.short(),
+            trusted.sha256.short()
+        )));
+    }
+    let key = load_secret(&a)?;
+    let public = key.public();
+    let Some(signer) = trusted.policy.signer_for(&public) else {
+        return Err(Error::refused_with_hint(
+            format!(
+                "{}: key {} is not a signer in the trust policy",
+                show_path(&a.key),
+                public.fingerprint()
+            ),
+            "see `canary policy show` for the signers' fingerprints",
+        ));
+    };
+
+    let sigs = check_signatures(&draft.envelope, &trusted);
+    if sigs.valid.contains(&signer.name) {
+        super::out(&format!(
+            "{} has already signed {}; nothing changed ({} of {} required).\n",
+            signer.name,
+            show_path(&a.draft),
+            sigs.valid.len(),
+            trusted.policy.threshold
+        ));
+        return Ok(Exit::Ok);
+    }
+
+    // Show exactly what is about to be signed.
+    let mut o = format!(
+        "{}\n\n{}",
+        paint(
+            BOLD,
+            &format!("You are about to sign, as `{}`:", signer.name)
+        ),
+        render::statement(st)
+    );
+    o.push_str("  Changes since the previous canary:\n");
+    o.push_str(&changes_since_previous(&project, st)?);
+    o.push_str(&format!(
+        "  Already signed by: {}\n",
+        if sigs.valid.is_empty() {
+            "nobody yet".into()
+        } else {
+            sigs.valid.join(", ")
+        }
+    ));
+    if !sigs.invalid.is_empty() {
+        o.push_str(&format!(
+            "  {} signatures that do not verify: {} (the draft was altered after they signed)\n",
+            paint(BAD, "WARNING:"),
+            sigs.invalid.join(", ")
+        ));
+    }
+    super::note(&o);
+
+    if !a.yes {
+        if !term::stdin_is_terminal() {
+            return Err(Error::refused_with_hint(
+                "not confirmed: there is no terminal to ask on",
+                "review the draft, then pass --yes",
+            ));
+        }
+        if !term::confirm(&format!("Sign canary {} of {}?", st.sequence, st.org))? {
+            return Err(Error::refused("not signed: you did not confirm"));
+        }
+    }
+
+    let mut env = draft.envelope.clone();
+    let sig = key.sign(&env.signed_bytes());
+    env.signatures.push(Signature {
+        keyid: public.fingerprint(),
+        sig: sig.to_vec(),
+    });
+    store::write_atomic(&a.draft, &env.to_json())?;
+    let count = sigs.valid.len() + 1;
+    let t = trusted.policy.threshold;
+    super::out(&format!(
+        "Signed {} as {} ({}). {} of {} required signatures.{}\n",
+        show_path(&a.draft),
+        signer.name,
+        public.fingerprint(),
+        count,
+        t,
+        if count >= t { " Ready to publish." } else { "" }
+    ));
+    Ok(Exit::Ok)
+}
+
+fn load_secret(a: &SignArgs) -> Result<SecretKey> {
+    let text = zeroize::Zeroizing::new(store::read_capped(&a.key)?);
+    match SecretKey::from_openssh(&text, None) {
+        Err(KeyError::PassphraseNeeded) => {
+            let pass = term::passphrase(
+                a.passphrase.passphrase_file.as_deref(),
+                false,
+                &show_path(&a.key),
+            )?;
+            SecretKey::from_openssh(&text, Some(pass.as_bytes()))
+                .map_err(|e| Error::input(&a.key, e))
+        }
+        other => other.map_err(|e| Error::input(&a.key, e)),
+    }
+}
+
+/// The diff against the previous canary, if this checkout has it.
+fn changes_since_previous(project: &Project, st: &crate::statement::Statement) -> Result<String> {
+    let Some(prev_digest) = st.previous_sha256 else {
+        return Ok("    none: this is the first canary\n".into());
+    };
+    let (files, _) = super::read_history(&project.canaries_dir())?;
+    let prev = files.iter().find(|f| f.number + 1 == st.sequence);
+    let prev = match prev.map(|f| super::newest_statement(std::slice::from_ref(f))) {
+        Some(Ok(Some((p, d)))) if d == prev_digest => p,
+        _ => {
+            return Ok(format!(
+                "    {} the previous canary ({}) is not in this checkout; compare by hand\n",
+                paint(BAD, "unknown:"),
+                prev_digest.short()
+            ))
+        }
+    };
+    let ch = diff::changes(&prev, st);
+    Ok(if ch.is_empty() {
+        "    none\n".into()
+    } else {
+        render::changes(&ch)
+    })
+}

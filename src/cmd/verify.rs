@@ -1,0 +1,74 @@
+//! `canary verify`: the latest canary and its whole history, as a report.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cli::VerifyArgs;
+use crate::error::{show_path, Error, Result};
+use crate::exit::Exit;
+use crate::project::{load_policy, Project, CONFIG_FILE, POLICY_FILE};
+use crate::timefmt::Timestamp;
+use crate::verify::{self, Report};
+use crate::{render, store};
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    exit_code: u8,
+    policy_file: String,
+    canaries_dir: String,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
+    let now = super::parse_time(a.at.as_deref(), "--at", now)?;
+    let (canaries_dir, default_policy) = locate(a.path.as_deref().unwrap_or(root))?;
+    let policy_path = a.policy.clone().unwrap_or(default_policy);
+    let trusted = load_policy(&policy_path)?;
+    let (files, latest) = store::read_canaries(&canaries_dir)?;
+    let report = verify::verify(verify::Input {
+        policy: &trusted,
+        files: &files,
+        latest: latest.as_deref(),
+        now,
+    })
+    .map_err(|e| match e {
+        verify::VerifyError::Empty => {
+            Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
+        }
+        other => Error::input(&canaries_dir, other),
+    })?;
+    let exit = report.failure.map_or(Exit::Ok, Exit::from);
+    if a.json {
+        let j = JsonReport {
+            exit_code: exit.code(),
+            policy_file: show_path(&policy_path),
+            canaries_dir: show_path(&canaries_dir),
+            report: &report,
+        };
+        let mut text = serde_json::to_string_pretty(&j).expect("report serialises");
+        text.push('\n');
+        super::out(&text);
+    } else {
+        super::out(&render::report(&report, &show_path(&policy_path)));
+    }
+    Ok(exit)
+}
+
+/// A project folder (with canary.toml or canaries/), or a canaries folder
+/// itself (its policy then is `../keys/policy.json`).
+fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
+    if path.join(CONFIG_FILE).exists() {
+        let p = Project::load(path)?;
+        return Ok((p.canaries_dir(), p.policy_path()));
+    }
+    if path.join("canaries").is_dir() {
+        return Ok((path.join("canaries"), path.join("keys").join(POLICY_FILE)));
+    }
+    if path.join("latest.json").exists() || path.is_dir() {
+        let parent = path.parent().unwrap_or(Path::new("."));
+        return Ok((path.to_path_buf(), parent.join("keys").join(POLICY_FILE)));
+    }
+    Err(Error::input(path, "no such folder of canaries"))
+}

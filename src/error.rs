@@ -1,0 +1,85 @@
+//! Errors reported to the user: one line naming the file and the problem,
+//! optionally followed by a hint.
+
+use std::path::Path;
+
+use crate::exit::Exit;
+use crate::verify::Class;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input file is missing, unreadable, malformed or too large.
+    #[error("{path}: {problem}")]
+    Input { path: String, problem: String },
+    /// A file could not be written (the operation changed nothing).
+    #[error("{path}: {problem}")]
+    Write { path: String, problem: String },
+    /// The operation was refused for a reason the user can fix.
+    #[error("{message}")]
+    Refused {
+        message: String,
+        hint: Option<String>,
+    },
+    /// A verification inside another command (publish, draft) failed.
+    #[error("{message}")]
+    Verification { class: Class, message: String },
+    /// Bad usage not caught by the argument parser.
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn input(path: impl AsRef<Path>, problem: impl std::fmt::Display) -> Self {
+        Error::Input {
+            path: show_path(path.as_ref()),
+            problem: problem.to_string(),
+        }
+    }
+
+    pub fn write(path: impl AsRef<Path>, problem: impl std::fmt::Display) -> Self {
+        Error::Write {
+            path: show_path(path.as_ref()),
+            problem: problem.to_string(),
+        }
+    }
+
+    pub fn refused(message: impl Into<String>) -> Self {
+        Error::Refused {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn refused_with_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Refused {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Input { .. } => Exit::Input,
+            Error::Write { .. } => Exit::Failure,
+            Error::Refused { .. } => Exit::Refused,
+            Error::Verification { class, .. } => (*class).into(),
+            Error::Usage(_) => Exit::Usage,
+        }
+    }
+
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Refused { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Paths in messages are shown as given, with hostile characters escaped.
+pub fn show_path(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    crate::sanitize::line(s.strip_prefix("./").unwrap_or(&s))
+}

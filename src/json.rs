@@ -1,0 +1,133 @@
+//! Strict JSON reading.
+//!
+//! Every JSON document `canary` reads goes through [`from_slice`]: the
+//! document is first walked once to refuse duplicate object keys at any depth
+//! (serde_json would silently keep the last one, so two readers could see two
+//! different documents), then parsed into the typed model, whose structs deny
+//! unknown fields. serde_json's recursion limit (128) bounds nesting.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// A JSON document could not be read into the expected model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct JsonError(pub String);
+
+/// Parses `bytes` as `T`, refusing duplicate keys anywhere in the document.
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    serde_json::from_slice::<NoDuplicateKeys>(bytes).map_err(describe)?;
+    serde_json::from_slice::<T>(bytes).map_err(describe)
+}
+
+fn describe(e: serde_json::Error) -> JsonError {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "truncated JSON",
+        Category::Syntax => "invalid JSON",
+        Category::Data => "unexpected content",
+        Category::Io => "read error",
+    };
+    // serde_json's Display already ends in "at line L column C".
+    JsonError(format!("{what}: {e}"))
+}
+
+/// Accepts any JSON value whose objects have no repeated key.
+struct NoDuplicateKeys;
+
+impl<'de> Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDupVisitor)
+    }
+}
+
+struct NoDupVisitor;
+
+impl<'de> Visitor<'de> for NoDupVisitor {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(de::Error::custom(format!(
+                    "duplicate key `{}`",
+                    crate::sanitize::line(&key)
+                )));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(NoDuplicateKeys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        a: u32,
+        b: Option<serde_json::Value>,
+    }
+
+    #[test]
+    fn refuses_duplicate_keys_at_any_depth() {
+        assert!(from_slice::<T>(br#"{"a":1,"a":2}"#).is_err());
+        let e = from_slice::<T>(br#"{"a":1,"b":[{"x":1,"x":2}]}"#).unwrap_err();
+        assert!(e.0.contains("duplicate key `x`"), "{e}");
+    }
+
+    #[test]
+    fn accepts_clean_documents_and_names_problems() {
+        assert!(from_slice::<T>(br#"{"a":1,"b":{"x":[1,2,{"y":null}]}}"#).is_ok());
+        assert!(from_slice::<T>(br#"{"a":1,"c":2}"#)
+            .unwrap_err()
+            .0
+            .contains("unknown field"));
+        assert!(from_slice::<T>(br#"{"a":1"#)
+            .unwrap_err()
+            .0
+            .starts_with("truncated JSON"));
+        assert!(from_slice::<T>(br#"{"a":"x"}"#)
+            .unwrap_err()
+            .0
+            .contains("invalid type"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(100_000);
+        assert!(from_slice::<serde_json::Value>(deep.as_bytes()).is_err());
+    }
+}

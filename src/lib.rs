@@ -1,0 +1,30 @@
+//! `canary`: signed warrant canaries.
+//!
+//! The crate is split in two layers:
+//!
+//! * a pure core that takes bytes and a time and returns typed results
+//!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
+//!   [`statement`], [`diff`], [`verify`], [`render`], [`sanitize`]);
+//! * edges that touch the file system and the terminal ([`store`],
+//!   [`project`], [`term`], [`cmd`]), driven by the thin binary in `main.rs`.
+//!
+//! The wire format is specified in `docs/FORMAT.md`.
+
+pub mod cli;
+pub mod cmd;
+pub mod diff;
+pub mod digest;
+pub mod envelope;
+pub mod error;
+pub mod exit;
+pub mod json;
+pub mod keys;
+pub mod policy;
+pub mod project;
+pub mod render;
+pub mod sanitize;
+pub mod statement;
+pub mod store;
+pub mod term;
+pub mod timefmt;
+pub mod verify;

@@ -1,0 +1,283 @@
+//! The trust policy: who may sign, how many must, and how often.
+//!
+//! A policy is a JSON file (`keys/policy.json`). Canaries commit to the
+//! SHA-256 of its exact bytes, so verification needs no re-serialisation.
+//! The `version` field and the hash commitment leave room for rotation:
+//! a later policy can be introduced by a separately signed transition while
+//! old canaries keep pointing at the hash of the policy they were signed
+//! under (docs/FORMAT.md, "Policy").
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256Digest;
+use crate::json;
+use crate::keys::{KeyError, PublicKey};
+
+/// Value of the `format` field.
+pub const POLICY_FORMAT: &str = "warrant-canary-policy/v1";
+/// Longest cadence accepted, in days.
+pub const MAX_CADENCE_DAYS: u32 = 366;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    #[error("{0}")]
+    Json(#[from] json::JsonError),
+    #[error("`format` is `{0}`, expected `{POLICY_FORMAT}`")]
+    Format(String),
+    #[error("signer `{name}`: {source}")]
+    Key { name: String, source: KeyError },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One signer: a short name and an Ed25519 key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signer {
+    pub name: String,
+    pub key: PublicKey,
+}
+
+/// A checked policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub version: u64,
+    pub org: String,
+    pub domain: String,
+    pub threshold: usize,
+    pub cadence_days: u32,
+    pub signers: Vec<Signer>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireSigner {
+    name: String,
+    public_key: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WirePolicy {
+    format: String,
+    version: u64,
+    org: String,
+    domain: String,
+    threshold: usize,
+    cadence_days: u32,
+    signers: Vec<WireSigner>,
+}
+
+/// A policy together with the exact bytes it was read from.
+#[derive(Debug, Clone)]
+pub struct TrustedPolicy {
+    pub policy: Policy,
+    pub sha256: Sha256Digest,
+}
+
+impl TrustedPolicy {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, PolicyError> {
+        Ok(TrustedPolicy {
+            policy: Policy::parse(bytes)?,
+            sha256: Sha256Digest::of(bytes),
+        })
+    }
+}
+
+/// Signer names double as file names (`keys/NAME.pub`), so they are tame.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+        && name.as_bytes()[0].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "signer name `{}` must be 1-64 characters of a-z, 0-9, `-`, `_`, `.`, starting with a letter or digit",
+            crate::sanitize::line(name)
+        ))
+    }
+}
+
+pub fn check_domain(domain: &str) -> Result<(), String> {
+    let ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "domain `{}` must be a lowercase DNS name like example.org",
+            crate::sanitize::line(domain)
+        ))
+    }
+}
+
+pub fn check_org(org: &str) -> Result<(), String> {
+    if org.trim().is_empty() || org.chars().count() > 200 || org.chars().any(char::is_control) {
+        return Err("organisation name must be 1-200 characters without control characters".into());
+    }
+    Ok(())
+}
+
+impl Policy {
+    /// Parses and checks a policy document.
+    pub fn parse(bytes: &[u8]) -> Result<Self, PolicyError> {
+        let w: WirePolicy = json::from_slice(bytes)?;
+        if w.format != POLICY_FORMAT {
+            return Err(PolicyError::Format(crate::sanitize::line(&w.format)));
+        }
+        let mut signers = Vec::with_capacity(w.signers.len());
+        for s in w.signers {
+            let key =
+                PublicKey::from_openssh(&s.public_key).map_err(|source| PolicyError::Key {
+                    name: crate::sanitize::line(&s.name),
+                    source,
+                })?;
+            signers.push(Signer { name: s.name, key });
+        }
+        let p = Policy {
+            version: w.version,
+            org: w.org,
+            domain: w.domain,
+            threshold: w.threshold,
+            cadence_days: w.cadence_days,
+            signers,
+        };
+        p.check().map_err(PolicyError::Invalid)?;
+        Ok(p)
+    }
+
+    /// Every rule a policy must satisfy.
+    pub fn check(&self) -> Result<(), String> {
+        if self.version == 0 {
+            return Err("`version` must be at least 1".into());
+        }
+        check_org(&self.org)?;
+        check_domain(&self.domain)?;
+        if self.cadence_days == 0 || self.cadence_days > MAX_CADENCE_DAYS {
+            return Err(format!(
+                "`cadence_days` must be between 1 and {MAX_CADENCE_DAYS}"
+            ));
+        }
+        if self.signers.is_empty() {
+            return Err("the policy has no signers".into());
+        }
+        for (i, s) in self.signers.iter().enumerate() {
+            check_name(&s.name)?;
+            for t in &self.signers[..i] {
+                if t.name == s.name {
+                    return Err(format!("signer `{}` is listed twice", s.name));
+                }
+                // One key under two names would let one person count twice.
+                if t.key == s.key {
+                    return Err(format!(
+                        "signers `{}` and `{}` have the same key",
+                        t.name, s.name
+                    ));
+                }
+            }
+        }
+        if self.threshold == 0 || self.threshold > self.signers.len() {
+            return Err(format!(
+                "`threshold` is {}, but must be between 1 and the number of signers ({})",
+                self.threshold,
+                self.signers.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Pretty JSON with a trailing newline; the bytes canaries commit to.
+    pub fn to_json(&self) -> Vec<u8> {
+        let w = WirePolicy {
+            format: POLICY_FORMAT.into(),
+            version: self.version,
+            org: self.org.clone(),
+            domain: self.domain.clone(),
+            threshold: self.threshold,
+            cadence_days: self.cadence_days,
+            signers: self
+                .signers
+                .iter()
+                .map(|s| WireSigner {
+                    name: s.name.clone(),
+                    public_key: s.key.to_openssh(&s.name),
+                })
+                .collect(),
+        };
+        let mut out = serde_json::to_vec_pretty(&w).expect("policy serialises");
+        out.push(b'\n');
+        out
+    }
+
+    /// The signer holding `key`, if any.
+    pub fn signer_for(&self, key: &PublicKey) -> Option<&Signer> {
+        self.signers.iter().find(|s| &s.key == key)
+    }
+
+    /// Signers whose key id (fingerprint) equals `keyid`.
+    pub fn signer_by_keyid(&self, keyid: &str) -> Option<&Signer> {
+        self.signers.iter().find(|s| s.key.fingerprint() == keyid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SecretKey;
+
+    fn sample(n: usize, threshold: usize) -> Policy {
+        Policy {
+            version: 1,
+            org: "Example".into(),
+            domain: "example.org".into(),
+            threshold,
+            cadence_days: 90,
+            signers: (0..n)
+                .map(|i| Signer {
+                    name: format!("s{i}"),
+                    key: SecretKey::from_seed(&[i as u8 + 1; 32]).public(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let p = sample(3, 2);
+        assert_eq!(Policy::parse(&p.to_json()).unwrap(), p);
+    }
+
+    #[test]
+    fn threshold_bounds_and_duplicates() {
+        assert!(sample(3, 0).check().is_err());
+        assert!(sample(3, 4).check().is_err());
+        let mut p = sample(2, 1);
+        p.signers[1].key = p.signers[0].key.clone();
+        assert!(p.check().unwrap_err().contains("same key"));
+        let mut p = sample(2, 1);
+        p.signers[1].name = "s0".into();
+        assert!(p.check().unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn names_and_domains() {
+        assert!(check_name("alice").is_ok());
+        assert!(check_name("../etc").is_err());
+        assert!(check_name("Alice").is_err());
+        assert!(check_domain("example.org").is_ok());
+        assert!(check_domain("example..org").is_err());
+        assert!(check_domain("EXAMPLE.org").is_err());
+    }
+}

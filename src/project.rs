@@ -1,0 +1,174 @@
+//! The maintainers' project folder: `canary.toml`, `keys/`, `drafts/`,
+//! `canaries/`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::policy::TrustedPolicy;
+use crate::statement::{check_claim_id, Claim};
+use crate::store;
+
+pub const CONFIG_FILE: &str = "canary.toml";
+pub const POLICY_FILE: &str = "policy.json";
+
+/// `canary.toml`: what the next canary says and where files live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folder of `NAME.pub` files and `policy.json`.
+    #[serde(default = "default_keys")]
+    pub keys_dir: String,
+    /// Folder of published canaries (`NNNN.json`, `latest.json`).
+    #[serde(default = "default_canaries")]
+    pub canaries_dir: String,
+    /// Folder of drafts awaiting signatures.
+    #[serde(default = "default_drafts")]
+    pub drafts_dir: String,
+    /// The statements every canary makes, in order.
+    pub statements: Vec<Claim>,
+}
+
+fn default_keys() -> String {
+    "keys".into()
+}
+fn default_canaries() -> String {
+    "canaries".into()
+}
+fn default_drafts() -> String {
+    "drafts".into()
+}
+
+impl Config {
+    pub fn new(statements: Vec<Claim>) -> Self {
+        Config {
+            keys_dir: default_keys(),
+            canaries_dir: default_canaries(),
+            drafts_dir: default_drafts(),
+            statements,
+        }
+    }
+
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let c: Config = toml::from_str(text).map_err(|e| {
+            // toml's message spans several lines with a source excerpt.
+            e.to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_string()
+        })?;
+        if c.statements.is_empty() {
+            return Err("no [[statements]]: a canary needs at least one statement".into());
+        }
+        for (i, s) in c.statements.iter().enumerate() {
+            check_claim_id(&s.id)?;
+            if s.text.trim().is_empty() {
+                return Err(format!("statement `{}` has no text", s.id));
+            }
+            if c.statements[..i].iter().any(|t| t.id == s.id) {
+                return Err(format!("statement id `{}` appears twice", s.id));
+            }
+        }
+        Ok(c)
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string_pretty(self).expect("config serialises");
+        format!(
+            "# canary project configuration, written by `canary init`.\n\
+             # Statements keep their id for ever; changing or removing one trips the canary.\n\n{body}"
+        )
+    }
+}
+
+/// A project folder with its configuration loaded.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+impl Project {
+    pub fn load(root: &Path) -> Result<Self> {
+        let path = root.join(CONFIG_FILE);
+        if !path.exists() {
+            return Err(Error::refused_with_hint(
+                format!("{}: no canary project here", crate::error::show_path(&path)),
+                "run `canary init --org ORG --domain DOMAIN --threshold N` first, or pass -C DIR",
+            ));
+        }
+        let text = store::read_text(&path)?;
+        let config = Config::parse(&text).map_err(|e| Error::input(&path, e))?;
+        Ok(Project {
+            root: root.to_path_buf(),
+            config,
+        })
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.root.join(&self.config.keys_dir)
+    }
+    pub fn canaries_dir(&self) -> PathBuf {
+        self.root.join(&self.config.canaries_dir)
+    }
+    pub fn drafts_dir(&self) -> PathBuf {
+        self.root.join(&self.config.drafts_dir)
+    }
+    pub fn policy_path(&self) -> PathBuf {
+        self.keys_dir().join(POLICY_FILE)
+    }
+
+    pub fn load_policy(&self) -> Result<TrustedPolicy> {
+        load_policy(&self.policy_path())
+    }
+}
+
+pub fn load_policy(path: &Path) -> Result<TrustedPolicy> {
+    let bytes = store::read_capped(path)?;
+    TrustedPolicy::from_bytes(&bytes).map_err(|e| Error::input(path, e))
+}
+
+/// Reads every `NAME.pub` in `dir`, sorted by name.
+pub fn read_public_keys(dir: &Path) -> Result<Vec<crate::policy::Signer>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::input(dir, store::io_problem(&e))),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::input(dir, store::io_problem(&e)))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(name) = file.strip_suffix(".pub") else {
+            continue;
+        };
+        let path = dir.join(&file);
+        crate::policy::check_name(name).map_err(|e| Error::input(&path, e))?;
+        out.push(crate::policy::Signer {
+            name: name.to_string(),
+            key: read_public_key(&path)?,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Reads one `.pub` file holding a single OpenSSH Ed25519 key line.
+pub fn read_public_key(path: &Path) -> Result<crate::keys::PublicKey> {
+    let text = store::read_text(path)?;
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let line = lines
+        .next()
+        .ok_or_else(|| Error::input(path, "no public key in file"))?;
+    if lines.next().is_some() {
+        return Err(Error::input(
+            path,
+            "more than one key line; put one key per file",
+        ));
+    }
+    crate::keys::PublicKey::from_openssh(line).map_err(|e| Error::input(path, e))
+}

@@ -1,0 +1,235 @@
+//! Human-readable text for reports and statements. Every string that came
+//! from a file is passed through [`crate::sanitize`] here. Styles are ANSI
+//! codes that the output stream strips when colour is off.
+
+use std::fmt::Write as _;
+
+use crate::diff::Change;
+use crate::statement::Statement;
+use crate::term::{paint, BAD, BOLD, DIM, OK, WARN};
+use crate::timefmt::human_duration;
+use crate::verify::{Class, Report, Verdict};
+
+use crate::sanitize::{block, line};
+
+const CLASSES: [(Class, &str); 9] = [
+    (Class::Signature, "signatures"),
+    (Class::Threshold, "threshold"),
+    (Class::Policy, "policy"),
+    (Class::History, "history"),
+    (Class::Tripped, "statements"),
+    (Class::Expired, "expiry"),
+    (Class::NotYetValid, "issue date"),
+    (Class::Freshness, "freshness proof"),
+    (Class::IncidentLog, "incident log"),
+];
+
+/// The verification report a journalist reads.
+pub fn report(r: &Report, policy_source: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Warrant canary of {} ({})",
+        paint(BOLD, &line(&r.policy.org)),
+        line(&r.policy.domain)
+    );
+    let verdict = match r.verdict {
+        Verdict::Valid => paint(OK, "VALID"),
+        Verdict::Tripped => paint(BAD, "TRIPPED"),
+        Verdict::Invalid => paint(BAD, "NOT VALID"),
+    };
+    let why = match (r.verdict, r.failure) {
+        (Verdict::Valid, _) => "every check holds".to_string(),
+        (Verdict::Tripped, _) => {
+            "a statement was removed or reworded: read this as the signal the canary exists to give"
+                .to_string()
+        }
+        (_, Some(c)) => format!("{} check failed", c.label()),
+        _ => String::new(),
+    };
+    let _ = writeln!(o, "{verdict}: {why} (as of {})", r.now);
+    o.push('\n');
+
+    if let Some(l) = &r.latest {
+        let signed: Vec<String> = l.signed_by.iter().map(|s| line(&s.name)).collect();
+        let _ = writeln!(
+            o,
+            "  Canary       {} (sha256 {})",
+            l.sequence,
+            l.sha256.short()
+        );
+        let _ = writeln!(o, "  Issued       {}", l.issued_at);
+        let expiry = if l.expires_in_seconds > 0 {
+            format!(
+                "{} ({})",
+                l.expires_at,
+                human_duration(l.expires_in_seconds)
+            )
+        } else {
+            format!(
+                "{} ({})",
+                l.expires_at,
+                paint(
+                    BAD,
+                    &format!("expired {}", human_duration(l.expires_in_seconds))
+                )
+            )
+        };
+        let _ = writeln!(o, "  Expires      {expiry}");
+        let _ = writeln!(
+            o,
+            "  Signed by    {} ({} of {} signers, {} required)",
+            if signed.is_empty() {
+                "nobody".into()
+            } else {
+                signed.join(", ")
+            },
+            l.signed_by.len(),
+            r.policy.signers.len(),
+            r.policy.threshold
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "  The newest canary could not be authenticated; nothing it says is shown."
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  Policy       {} v{} (sha256 {})",
+        line(policy_source),
+        r.policy.version,
+        r.policy.sha256.short()
+    );
+    let _ = writeln!(
+        o,
+        "  History      {} canar{}, chain {}",
+        r.canaries,
+        if r.canaries == 1 { "y" } else { "ies" },
+        if r.chain_intact {
+            "intact"
+        } else if r.failed(Class::History) {
+            "BROKEN"
+        } else {
+            "not verifiable (a canary could not be authenticated)"
+        }
+    );
+
+    if let Some(l) = &r.latest {
+        o.push('\n');
+        let _ = writeln!(o, "{}", paint(BOLD, "Statements"));
+        for c in &l.statements {
+            let _ = writeln!(
+                o,
+                "  - {} {}",
+                paint(DIM, &format!("[{}]", line(&c.id))),
+                line(&c.text)
+            );
+        }
+        let _ = writeln!(o, "{}", paint(BOLD, "Special announcements"));
+        if l.announcements.is_empty() {
+            let _ = writeln!(o, "  none");
+        }
+        for a in &l.announcements {
+            let _ = writeln!(o, "  - {}", block(a).replace('\n', "\n    "));
+        }
+        if !l.changes.is_empty() {
+            let _ = writeln!(o, "{}", paint(BOLD, "Changes since the previous canary"));
+            o.push_str(&changes(&l.changes));
+        }
+    }
+
+    o.push('\n');
+    let _ = writeln!(o, "{}", paint(BOLD, "Checks"));
+    for (class, name) in CLASSES {
+        let fails: Vec<_> = r.failures.iter().filter(|f| f.class == class).collect();
+        if fails.is_empty() {
+            let evaluated = r.latest.is_some()
+                || matches!(class, Class::Signature | Class::Threshold | Class::History);
+            if evaluated {
+                let _ = writeln!(o, "  {} {name}", paint(OK, "ok  "));
+            } else {
+                let _ = writeln!(
+                    o,
+                    "  {} {name} (not checked: no authentic canary)",
+                    paint(DIM, "--  ")
+                );
+            }
+        }
+        for f in fails {
+            let tag = if class == Class::Tripped {
+                "TRIP"
+            } else {
+                "FAIL"
+            };
+            let _ = writeln!(o, "  {} {name}: {}", paint(BAD, tag), f.message);
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(o, "  {} {}", paint(WARN, "warn"), w.message);
+    }
+    o
+}
+
+/// Statement changes, trips first and loud.
+pub fn changes(changes: &[Change]) -> String {
+    let mut o = String::new();
+    for c in changes {
+        let _ = match c {
+            Change::Removed { id, text } => writeln!(
+                o,
+                "  {} statement [{}] \"{}\"",
+                paint(BAD, "REMOVED"),
+                line(id),
+                line(text)
+            ),
+            Change::Reworded { id, old, new } => writeln!(
+                o,
+                "  {} statement [{}]\n      was: \"{}\"\n      now: \"{}\"",
+                paint(BAD, "REWORDED"),
+                line(id),
+                line(old),
+                line(new)
+            ),
+            Change::Added { id, text } => {
+                writeln!(o, "  added statement [{}] \"{}\"", line(id), line(text))
+            }
+            Change::AnnouncementAdded { text } => {
+                writeln!(o, "  new announcement: \"{}\"", line(text))
+            }
+            Change::AnnouncementRemoved { text } => {
+                writeln!(o, "  announcement dropped: \"{}\"", line(text))
+            }
+        };
+    }
+    o
+}
+
+/// A statement as a signer reviews it before signing.
+pub fn statement(st: &Statement) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "  Organisation {} ({})", line(&st.org), line(&st.domain));
+    let _ = writeln!(o, "  Canary       {}", st.sequence);
+    let _ = writeln!(o, "  Issued       {}", st.issued_at);
+    let _ = writeln!(o, "  Expires      {}", st.expires_at);
+    let _ = writeln!(
+        o,
+        "  Previous     {}",
+        st.previous_sha256
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "none (first canary)".into())
+    );
+    let _ = writeln!(o, "  Policy       {}", st.policy_sha256);
+    let _ = writeln!(o, "  Statements:");
+    for (i, c) in st.statements.iter().enumerate() {
+        let _ = writeln!(o, "    {}. [{}] {}", i + 1, line(&c.id), line(&c.text));
+    }
+    let _ = writeln!(o, "  Special announcements:");
+    if st.announcements.is_empty() {
+        let _ = writeln!(o, "    none");
+    }
+    for a in &st.announcements {
+        let _ = writeln!(o, "    - {}", block(a).replace('\n', "\n      "));
+    }
+    o
+}

@@ -1,0 +1,179 @@
+//! The signed canary statement (the DSSE payload).
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256Digest;
+use crate::json::{self, JsonError};
+use crate::timefmt::Timestamp;
+
+/// One "has never…" statement. The id is stable across canaries; the text
+/// must not change once published (a change trips the canary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    pub id: String,
+    pub text: String,
+}
+
+/// A v1 canary statement, field for field as in docs/FORMAT.md.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    pub org: String,
+    pub domain: String,
+    pub sequence: u64,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub policy_sha256: Sha256Digest,
+    pub previous_sha256: Option<Sha256Digest>,
+    pub statements: Vec<Claim>,
+    pub announcements: Vec<String>,
+}
+
+/// Limits that keep a hostile statement from flooding a report.
+pub const MAX_CLAIMS: usize = 100;
+pub const MAX_TEXT: usize = 4000;
+
+pub fn check_claim_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "statement id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
+            crate::sanitize::line(id)
+        ))
+    }
+}
+
+impl Statement {
+    /// Parses a payload (only after its signatures were checked) and applies
+    /// the structural rules.
+    pub fn parse(payload: &[u8]) -> Result<Self, JsonError> {
+        let s: Statement = json::from_slice(payload)?;
+        s.check().map_err(JsonError)?;
+        Ok(s)
+    }
+
+    /// Structural rules every statement obeys, whoever signed it.
+    pub fn check(&self) -> Result<(), String> {
+        if self.sequence == 0 {
+            return Err("`sequence` starts at 1".into());
+        }
+        if (self.sequence == 1) != self.previous_sha256.is_none() {
+            return Err(
+                "`previous_sha256` must be null for sequence 1 and present after it".into(),
+            );
+        }
+        if self.expires_at <= self.issued_at {
+            return Err("`expires_at` must be after `issued_at`".into());
+        }
+        if self.statements.is_empty() || self.statements.len() > MAX_CLAIMS {
+            return Err(format!("a canary has 1 to {MAX_CLAIMS} statements"));
+        }
+        for (i, c) in self.statements.iter().enumerate() {
+            check_claim_id(&c.id)?;
+            if c.text.trim().is_empty() || c.text.len() > MAX_TEXT {
+                return Err(format!(
+                    "statement `{}` has an empty or over-long text",
+                    c.id
+                ));
+            }
+            if self.statements[..i].iter().any(|d| d.id == c.id) {
+                return Err(format!("statement id `{}` appears twice", c.id));
+            }
+        }
+        if self.announcements.len() > MAX_CLAIMS
+            || self.announcements.iter().any(|a| a.len() > MAX_TEXT)
+        {
+            return Err("too many or over-long announcements".into());
+        }
+        Ok(())
+    }
+
+    /// The payload bytes: pretty JSON, fields in a fixed order, newline-terminated.
+    pub fn to_payload(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("statement serialises");
+        out.push(b'\n');
+        out
+    }
+
+    pub fn claim(&self, id: &str) -> Option<&Claim> {
+        self.statements.iter().find(|c| c.id == id)
+    }
+}
+
+/// The five statements of a classic warrant canary, for `canary init`.
+pub fn default_claims(org: &str) -> Vec<Claim> {
+    let c = |id: &str, text: String| Claim {
+        id: id.into(),
+        text,
+    };
+    vec![
+        c(
+            "no-keys-surrendered",
+            format!("{org} has never turned over any encryption or signing keys, or the passwords protecting them, to a third party."),
+        ),
+        c(
+            "no-surveillance-software",
+            format!("{org} has never installed any law-enforcement or intelligence software or hardware on its systems, and has never been compelled to."),
+        ),
+        c(
+            "no-content-feed",
+            format!("{org} has never provided any third party with a feed of, or bulk access to, its users' content or metadata."),
+        ),
+        c(
+            "no-content-modified",
+            format!("{org} has never modified content or software it delivers at the request of a third party, and has never been compelled to."),
+        ),
+        c(
+            "no-encryption-weakened",
+            format!("{org} has never weakened, or been compelled to weaken, the encryption or security of its services."),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> Statement {
+        Statement {
+            org: "Example".into(),
+            domain: "example.org".into(),
+            sequence: 1,
+            issued_at: Timestamp::parse_canonical("2026-01-01T00:00:00Z").unwrap(),
+            expires_at: Timestamp::parse_canonical("2026-04-01T00:00:00Z").unwrap(),
+            policy_sha256: Sha256Digest::of(b"policy"),
+            previous_sha256: None,
+            statements: default_claims("Example"),
+            announcements: vec![],
+        }
+    }
+
+    #[test]
+    fn payload_round_trip() {
+        let s = sample();
+        assert_eq!(Statement::parse(&s.to_payload()).unwrap(), s);
+    }
+
+    #[test]
+    fn structural_rules() {
+        let mut s = sample();
+        s.previous_sha256 = Some(Sha256Digest::of(b"x"));
+        assert!(s.check().is_err());
+        let mut s = sample();
+        s.expires_at = s.issued_at;
+        assert!(s.check().is_err());
+        let mut s = sample();
+        s.statements.push(s.statements[0].clone());
+        assert!(s.check().unwrap_err().contains("twice"));
+        let mut s = sample();
+        s.statements[0].id = "Bad Id".into();
+        assert!(s.check().is_err());
+    }
+}

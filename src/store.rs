@@ -1,0 +1,207 @@
+//! File-system edge: capped reads, atomic writes, secret files.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::verify::CanaryFile;
+
+/// Largest file `canary` reads (1 MiB). Canaries, drafts, policies and keys
+/// are a few KiB; anything bigger is refused before it is parsed.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads a whole file, refusing more than [`MAX_FILE_BYTES`].
+pub fn read_capped(path: &Path) -> Result<Vec<u8>> {
+    let f = File::open(path).map_err(|e| Error::input(path, io_problem(&e)))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::input(path, io_problem(&e)))?;
+    if meta.is_dir() {
+        return Err(Error::input(path, "is a directory, not a file"));
+    }
+    let mut buf = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::input(path, io_problem(&e)))?;
+    if buf.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::input(
+            path,
+            format!(
+                "file is larger than the {} KiB limit",
+                MAX_FILE_BYTES / 1024
+            ),
+        ));
+    }
+    Ok(buf)
+}
+
+/// Reads a UTF-8 text file (capped).
+pub fn read_text(path: &Path) -> Result<String> {
+    String::from_utf8(read_capped(path)?).map_err(|_| Error::input(path, "is not UTF-8 text"))
+}
+
+pub fn io_problem(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::NotFound => "no such file".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::AlreadyExists => "already exists".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = parent_of(path);
+    tempfile::Builder::new()
+        .prefix(".canary-tmp-")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::write(path, io_problem(&e)))
+}
+
+fn fill(tmp: &mut tempfile::NamedTempFile, path: &Path, bytes: &[u8]) -> Result<()> {
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| Error::write(path, io_problem(&e)))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::write(path, io_problem(&e)))?;
+    }
+    Ok(())
+}
+
+/// Replaces `path` atomically: a reader sees the old or the new file, never
+/// a mix, and a failure leaves the old file in place.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temp_beside(path)?;
+    fill(&mut tmp, path, bytes)?;
+    tmp.persist(path)
+        .map_err(|e| Error::write(path, io_problem(&e.error)))?;
+    Ok(())
+}
+
+/// Creates `path` atomically, failing if it already exists.
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temp_beside(path)?;
+    fill(&mut tmp, path, bytes)?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| Error::write(path, io_problem(&e.error)))?;
+    Ok(())
+}
+
+/// Creates a secret file with mode 0600, never overwriting; parent
+/// directories it creates are 0700.
+pub fn write_secret_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_of(path);
+    if !dir.exists() {
+        let mut b = fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        b.create(&dir)
+            .map_err(|e| Error::write(&dir, io_problem(&e)))?;
+    }
+    let mut o = OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o
+        .open(path)
+        .map_err(|e| Error::write(path, io_problem(&e)))?;
+    let res = f.write_all(bytes).and_then(|_| f.sync_all());
+    if let Err(e) = res {
+        let _ = fs::remove_file(path);
+        return Err(Error::write(path, io_problem(&e)));
+    }
+    Ok(())
+}
+
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| Error::write(dir, io_problem(&e)))
+}
+
+/// The number in a canary file name: `0007.json` → 7. Four digits or more,
+/// so the listing sorts and nothing else in the folder is mistaken for one.
+pub fn canary_number(file_name: &str) -> Option<u64> {
+    let digits = file_name.strip_suffix(".json")?;
+    if digits.len() < 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+pub fn canary_file_name(n: u64) -> String {
+    format!("{n:04}.json")
+}
+
+/// Every published canary in `dir` and the bytes of `latest.json`, if any.
+pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::input(dir, io_problem(&e)))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::input(dir, io_problem(&e)))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(number) = canary_number(&name) {
+            let path = dir.join(&name);
+            files.push(CanaryFile {
+                name: crate::error::show_path(&path),
+                number,
+                bytes: read_capped(&path)?,
+            });
+        }
+    }
+    files.sort_by_key(|f| f.number);
+    let latest_path = dir.join("latest.json");
+    let latest = if latest_path.exists() {
+        Some(read_capped(&latest_path)?)
+    } else {
+        None
+    };
+    Ok((files, latest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canary_file_names() {
+        assert_eq!(canary_number("0007.json"), Some(7));
+        assert_eq!(canary_number("12345.json"), Some(12345));
+        assert_eq!(canary_number("7.json"), None);
+        assert_eq!(canary_number("latest.json"), None);
+        assert_eq!(canary_number("0007.json.tmp"), None);
+        assert_eq!(canary_file_name(7), "0007.json");
+    }
+
+    #[test]
+    fn capped_reads_and_atomic_writes() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        write_new_atomic(&p, b"one").unwrap();
+        assert!(write_new_atomic(&p, b"two").is_err());
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(read_capped(&p).unwrap(), b"two");
+        let big = d.path().join("big");
+        fs::write(&big, vec![b' '; (MAX_FILE_BYTES + 1) as usize]).unwrap();
+        assert!(read_capped(&big).unwrap_err().to_string().contains("limit"));
+        assert!(read_capped(&d.path().join("missing"))
+            .unwrap_err()
+            .to_string()
+            .contains("no such file"));
+    }
+}
