@@ -17,6 +17,7 @@ pub mod digest;
 pub mod envelope;
 pub mod error;
 pub mod exit;
+pub mod fetch;
 pub mod json;
 pub mod keys;
 pub mod policy;

@@ -1,0 +1,250 @@
+//! Network edge: HTTP with limits. Returns bytes; never parses them.
+//!
+//! Every request is bounded: HTTPS only (plain HTTP only to loopback
+//! addresses, for tests), a size cap enforced on the stream as it arrives, a
+//! connect timeout and a total deadline, a bounded number of redirects each
+//! of which must obey the same URL rule, and no cookies.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use url::{Host, Url};
+
+/// Limits for one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest response body accepted.
+    pub max_bytes: u64,
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time for the whole request, body included.
+    pub total_timeout: Duration,
+    /// Redirects followed before giving up.
+    pub max_redirects: usize,
+}
+
+impl Default for Limits {
+    /// 1 MiB, 5 s to connect, 20 s in all, 5 redirects.
+    fn default() -> Self {
+        Limits {
+            max_bytes: 1 << 20,
+            connect_timeout: Duration::from_secs(5),
+            total_timeout: Duration::from_secs(20),
+            max_redirects: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    #[error("{0}: not a valid URL")]
+    BadUrl(String),
+    #[error("{0}: only https:// URLs are allowed (plain http only for loopback addresses)")]
+    NotHttps(String),
+    #[error("{url}: response is larger than the {limit} byte limit")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: no complete answer within {secs} s")]
+    Timeout { url: String, secs: u64 },
+    #[error("{url}: server answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: too many redirects or a redirect to a disallowed URL")]
+    Redirect { url: String },
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(a)) => a.is_loopback(),
+        Some(Host::Ipv6(a)) => a.is_loopback(),
+        Some(Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    }
+}
+
+/// The URL rule: `https`, or `http` to a loopback address.
+pub fn check_url(raw: &str) -> Result<Url, FetchError> {
+    let shown = crate::sanitize::line(raw);
+    let url = Url::parse(raw).map_err(|_| FetchError::BadUrl(shown.clone()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(FetchError::BadUrl(shown));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        _ => Err(FetchError::NotHttps(shown)),
+    }
+}
+
+/// A blocking HTTP client that applies [`Limits`] to every request.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: reqwest::blocking::Client,
+    limits: Limits,
+}
+
+impl Client {
+    pub fn new(limits: Limits) -> Result<Self, FetchError> {
+        let max = limits.max_redirects;
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= max || check_url(attempt.url().as_str()).is_err() {
+                attempt.error("redirect refused")
+            } else {
+                attempt.follow()
+            }
+        });
+        let inner = reqwest::blocking::Client::builder()
+            .user_agent(concat!("canary/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.total_timeout)
+            .redirect(policy)
+            .build()
+            .map_err(|e| FetchError::Network {
+                url: String::new(),
+                message: e.to_string(),
+            })?;
+        Ok(Client { inner, limits })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// GETs `url` and returns the body, or why it could not.
+    pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let parsed = check_url(url)?;
+        let start = Instant::now();
+        let resp = self
+            .inner
+            .get(parsed.clone())
+            .send()
+            .map_err(|e| self.classify(url, e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: crate::sanitize::line(url),
+                status: status.as_u16(),
+            });
+        }
+        self.read_body(url, resp, start)
+    }
+
+    /// PUTs `body` to `url` (WebDAV / presigned-URL style upload).
+    pub fn put(&self, url: &str, body: Vec<u8>, content_type: &str) -> Result<(), FetchError> {
+        let parsed = check_url(url)?;
+        let resp = self
+            .inner
+            .put(parsed)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .map_err(|e| self.classify(url, e))?;
+        if !resp.status().is_success() {
+            return Err(FetchError::Status {
+                url: crate::sanitize::line(url),
+                status: resp.status().as_u16(),
+            });
+        }
+        Ok(())
+    }
+
+    fn read_body(
+        &self,
+        url: &str,
+        resp: reqwest::blocking::Response,
+        start: Instant,
+    ) -> Result<Vec<u8>, FetchError> {
+        let limit = self.limits.max_bytes;
+        let too_large = || FetchError::TooLarge {
+            url: crate::sanitize::line(url),
+            limit,
+        };
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        let mut reader = resp.take(limit + 1);
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            // The client's timeout covers the whole request; this also stops
+            // a server that drips bytes just fast enough to avoid it.
+            if start.elapsed() > self.limits.total_timeout {
+                return Err(self.timeout(url));
+            }
+            let n = reader.read(&mut chunk).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timed out") {
+                    self.timeout(url)
+                } else {
+                    FetchError::Network {
+                        url: crate::sanitize::line(url),
+                        message: e.to_string(),
+                    }
+                }
+            })?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+            if body.len() as u64 > limit {
+                return Err(too_large());
+            }
+        }
+        Ok(body)
+    }
+
+    fn timeout(&self, url: &str) -> FetchError {
+        FetchError::Timeout {
+            url: crate::sanitize::line(url),
+            secs: self.limits.total_timeout.as_secs().max(1),
+        }
+    }
+
+    fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
+        let shown = crate::sanitize::line(url);
+        if e.is_timeout() {
+            self.timeout(url)
+        } else if e.is_redirect() {
+            FetchError::Redirect { url: shown }
+        } else {
+            // reqwest's Display omits the cause ("error sending request");
+            // the innermost source says what went wrong.
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            FetchError::Network {
+                url: shown,
+                message: cause.to_string(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_rule() {
+        assert!(check_url("https://example.org/x").is_ok());
+        assert!(check_url("http://127.0.0.1:8080/x").is_ok());
+        assert!(check_url("http://127.8.9.10/x").is_ok());
+        assert!(check_url("http://[::1]:80/").is_ok());
+        assert!(check_url("http://localhost:1/").is_ok());
+        assert_eq!(
+            check_url("http://example.org/"),
+            Err(FetchError::NotHttps("http://example.org/".into()))
+        );
+        assert!(check_url("http://10.0.0.1/").is_err());
+        assert!(check_url("ftp://127.0.0.1/").is_err());
+        assert!(check_url("file:///etc/passwd").is_err());
+        assert!(check_url("https://user:pw@example.org/").is_err());
+        assert!(check_url("not a url").is_err());
+    }
+}

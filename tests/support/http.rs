@@ -1,0 +1,195 @@
+//! A tiny HTTP/1.1 server on 127.0.0.1 for tests: fixed routes, plus the
+//! hostile behaviours a verifier must survive (never answering, dripping,
+//! huge bodies, redirect loops). Every connection thread stops by itself
+//! within [`MAX_HANG`], and the listener stops when the server is dropped.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The longest any connection is held open.
+pub const MAX_HANG: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Debug)]
+pub enum Route {
+    /// 200 with this body.
+    Body(Vec<u8>),
+    /// This status, empty body.
+    Status(u16),
+    /// 302 to this location (absolute or path).
+    Redirect(String),
+    /// Accept the request and never answer (until MAX_HANG or drop).
+    Hang,
+    /// 200 with a body of this many bytes, streamed without Content-Length.
+    Huge(u64),
+    /// 200, sending `body` one byte every `every`.
+    Drip { body: Vec<u8>, every: Duration },
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, Route>,
+    puts: Vec<(String, Vec<u8>)>,
+    gets: Vec<String>,
+}
+
+pub struct Server {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp) = (state.clone(), stop.clone());
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(conn) = conn {
+                    let (st, sp) = (st.clone(), sp.clone());
+                    thread::spawn(move || {
+                        let _ = handle(conn, &st, &sp);
+                    });
+                }
+            }
+        });
+        Server { addr, state, stop }
+    }
+
+    /// `http://127.0.0.1:PORT/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn set(&self, path: &str, route: Route) {
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), route);
+    }
+
+    pub fn body(&self, path: &str, body: impl Into<Vec<u8>>) {
+        self.set(path, Route::Body(body.into()));
+    }
+
+    /// Every PUT received: (path, body), in order.
+    pub fn puts(&self) -> Vec<(String, Vec<u8>)> {
+        self.state.lock().unwrap().puts.clone()
+    }
+
+    /// Every GET path received, in order.
+    pub fn gets(&self) -> Vec<String> {
+        self.state.lock().unwrap().gets.clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+    }
+}
+
+fn handle(conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("/").to_string();
+    let mut content_length = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                content_length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut out = conn;
+    if method == "PUT" {
+        let mut body = vec![0u8; content_length.min(64 << 20)];
+        reader.read_exact(&mut body)?;
+        state.lock().unwrap().puts.push((path, body));
+        return out
+            .write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    }
+    let route = {
+        let mut s = state.lock().unwrap();
+        s.gets.push(path.clone());
+        s.routes.get(&path).cloned()
+    };
+    match route {
+        None => out
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        Some(Route::Body(b)) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                b.len()
+            )?;
+            out.write_all(&b)
+        }
+        Some(Route::Status(code)) => write!(
+            out,
+            "HTTP/1.1 {code} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+        Some(Route::Redirect(to)) => write!(
+            out,
+            "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+        Some(Route::Hang) => {
+            let start = Instant::now();
+            while start.elapsed() < MAX_HANG && !stop.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(50));
+            }
+            Ok(())
+        }
+        Some(Route::Huge(n)) => {
+            out.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
+            let chunk = vec![b'A'; 64 * 1024];
+            let mut sent = 0u64;
+            while sent < n && !stop.load(Ordering::SeqCst) {
+                let k = chunk.len().min((n - sent) as usize);
+                out.write_all(&chunk[..k])?;
+                sent += k as u64;
+            }
+            Ok(())
+        }
+        Some(Route::Drip { body, every }) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
+            let start = Instant::now();
+            for b in body {
+                if start.elapsed() > MAX_HANG || stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                out.write_all(&[b])?;
+                out.flush()?;
+                thread::sleep(every);
+            }
+            Ok(())
+        }
+    }
+}
