@@ -41,7 +41,9 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let blocking: Vec<_> = report
         .failures
         .iter()
-        .filter(|f| !(a.accept_trip && f.class == Class::Tripped))
+        // A trip already published (and accepted then) stays in every later
+        // report; only a trip this draft introduces needs --accept-trip.
+        .filter(|f| !(f.class == Class::Tripped && (a.accept_trip || f.canary != Some(number))))
         .collect();
     if let Some(first) = blocking.first() {
         super::note(&render::report(&report, &show_path(&project.policy_path())));
