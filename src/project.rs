@@ -52,12 +52,16 @@ impl Config {
 
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
         let c: Config = toml::from_str(text).map_err(|e| {
-            // toml's message spans several lines with a source excerpt.
-            e.to_string()
-                .lines()
-                .next()
-                .unwrap_or("invalid TOML")
-                .to_string()
+            // toml's Display spans several lines with a source excerpt, and
+            // its first line ("TOML parse error at …") omits the problem.
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let problem = crate::sanitize::line(e.message().trim_end());
+            match line {
+                Some(l) => format!("invalid TOML at line {l}: {problem}"),
+                None => format!("invalid TOML: {problem}"),
+            }
         })?;
         if c.statements.is_empty() {
             return Err("no [[statements]]: a canary needs at least one statement".into());

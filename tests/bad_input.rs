@@ -1,0 +1,596 @@
+//! Malformed and hostile files, through the real binary: every one gives a
+//! single line on stderr that names the file and the problem, exit code 3,
+//! no panic or backtrace, and no file written.
+
+mod support;
+
+use std::ffi::OsString;
+
+use serde_json::Value;
+use support::*;
+
+/// Over the 1 MiB cap (documented in store::MAX_FILE_BYTES).
+const HUGE: usize = (1 << 20) + 1;
+
+/// A bad version of one input file and the problem the message must name.
+struct Case {
+    what: &'static str,
+    /// `None`: the file is deleted.
+    bytes: Option<Vec<u8>>,
+    problem: &'static str,
+}
+
+fn case(what: &'static str, bytes: Vec<u8>, problem: &'static str) -> Case {
+    Case {
+        what,
+        bytes: Some(bytes),
+        problem,
+    }
+}
+
+/// Runs `args` in the project with `file` replaced by each bad version in
+/// turn, and checks the outcome; the good file is restored after each.
+fn check(p: &Project, file: &str, cases: &[Case], args: &[&str]) {
+    let path = p.path(file);
+    let good = std::fs::read(&path).ok();
+    for c in cases {
+        match &c.bytes {
+            Some(b) => p.write(&path, b),
+            None => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        let before = p.snapshot();
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let out = p
+            .cmd()
+            .args(&args)
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let label = format!("{file} ({}), `canary {}`", c.what, args_text(&args));
+        assert_eq!(out.status.code(), Some(3), "{label}: {err}");
+        assert_eq!(err.lines().count(), 1, "{label}: not one line: {err}");
+        assert!(err.starts_with("canary: error: "), "{label}: {err}");
+        assert!(err.contains(file), "{label}: the file is not named: {err}");
+        assert!(
+            err.contains(c.problem),
+            "{label}: expected {:?} in: {err}",
+            c.problem
+        );
+        assert!(!err.contains("panicked"), "{label}: {err}");
+        assert!(!err.to_lowercase().contains("backtrace"), "{label}: {err}");
+        assert!(
+            out.stdout.is_empty(),
+            "{label}: printed {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_unchanged(&before, &p.snapshot());
+        match &good {
+            Some(g) => p.write(&path, g),
+            None => {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+fn args_text(args: &[OsString]) -> String {
+    args.iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `good` as JSON, changed by `edit`.
+fn json_edit(good: &[u8], edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(good).unwrap();
+    edit(v.as_object_mut().unwrap());
+    serde_json::to_vec_pretty(&v).unwrap()
+}
+
+/// `good` with `"key": value,` inserted again right after the opening brace.
+fn duplicate_key(good: &[u8], key: &str) -> Vec<u8> {
+    let v: Value = serde_json::from_slice(good).unwrap();
+    let dup = format!("{{\"{key}\": {},", v[key]);
+    let text = String::from_utf8(good.to_vec()).unwrap();
+    let at = text.find('{').unwrap();
+    format!("{}{}{}", &text[..at], dup, &text[at + 1..]).into_bytes()
+}
+
+/// `good` padded with spaces (still valid JSON) past the size cap.
+fn huge(good: &[u8]) -> Vec<u8> {
+    let mut b = good.to_vec();
+    b.resize(HUGE, b' ');
+    b
+}
+
+/// The JSON failures every envelope (canary or draft) must survive.
+fn envelope_cases(good: &[u8]) -> Vec<Case> {
+    vec![
+        case(
+            "truncated",
+            good[..good.len() / 2].to_vec(),
+            "truncated JSON",
+        ),
+        case("empty", Vec::new(), "truncated JSON"),
+        case(
+            "invalid JSON",
+            [b"#", good].concat(),
+            "invalid JSON: expected value at line 1 column 1",
+        ),
+        case("not UTF-8", [b"\xff\xfe", good].concat(), "invalid JSON"),
+        case(
+            "wrong type",
+            json_edit(good, |o| {
+                o.insert("signatures".into(), Value::from("alice"));
+            }),
+            "invalid type: string \"alice\", expected a sequence",
+        ),
+        case(
+            "wrong type in a signature",
+            json_edit(good, |o| {
+                o["signatures"][0]["sig"] = Value::from(12);
+            }),
+            "invalid type: integer `12`, expected a string",
+        ),
+        case(
+            "unknown field",
+            json_edit(good, |o| {
+                o.insert("payloadtype".into(), Value::from("x"));
+            }),
+            "unknown field `payloadtype`",
+        ),
+        case(
+            "duplicate key",
+            duplicate_key(good, "payloadType"),
+            "duplicate key `payloadType`",
+        ),
+        case(
+            "bad base64 payload",
+            json_edit(good, |o| {
+                o.insert("payload".into(), Value::from("not*base64"));
+            }),
+            "`payload` is not valid base64",
+        ),
+        case(
+            "bad base64 signature",
+            json_edit(good, |o| {
+                o["signatures"][0]["sig"] = Value::from("AAAA=AAA");
+            }),
+            "`signatures[0].sig` is not valid base64",
+        ),
+        case(
+            "a JSON array",
+            b"[]".to_vec(),
+            "unexpected content: invalid length 0",
+        ),
+        case("over 1 MiB", huge(good), "larger than the 1024 KiB limit"),
+    ]
+}
+
+/// Validly signed canaries whose signed payload is not a valid statement.
+fn signed_payload_cases(p: &Project, good: &[u8]) -> Vec<Case> {
+    let keys = [p.secret_key("alice"), p.secret_key("bob")];
+    let k = [&keys[0], &keys[1]];
+    let not = "signed payload is not a valid v1 statement";
+    vec![
+        case(
+            "signed payload: wrong type",
+            resign_raw(good, &k, |t| {
+                t.replace("\"sequence\": 1,", "\"sequence\": \"1\",")
+            }),
+            not,
+        ),
+        case(
+            "signed payload: duplicate key",
+            resign_raw(good, &k, |t| {
+                t.replacen(
+                    "\"sequence\": 1,",
+                    "\"sequence\": 1,\n  \"sequence\": 1,",
+                    1,
+                )
+            }),
+            "duplicate key `sequence`",
+        ),
+        case(
+            "signed payload: truncated",
+            resign_raw(good, &k, |t| t[..t.len() / 2].to_string()),
+            "truncated JSON",
+        ),
+        case(
+            "signed payload: non-canonical time",
+            resign_raw(good, &k, |t| {
+                t.replace("2026-01-01T00:00:00Z", "2026-01-01T00:00:00+00:00")
+            }),
+            "is not an RFC 3339 UTC time",
+        ),
+        case(
+            "signed payload: sequence 0",
+            resign_raw(good, &k, |t| {
+                t.replace("\"sequence\": 1,", "\"sequence\": 0,")
+            }),
+            "`sequence` starts at 1",
+        ),
+    ]
+}
+
+#[test]
+fn a_bad_published_canary() {
+    let p = Project::with_history(1);
+    let good = p.read(&p.canary_path(1));
+    let at = check_time(0);
+    let verify = ["verify", "--at", &at];
+    let mut cases = envelope_cases(&good);
+    cases.extend(signed_payload_cases(&p, &good));
+    cases.push(case(
+        "a JSON number",
+        p.read(&p.canary_path(1)).len().to_string().into_bytes(),
+        "invalid type",
+    ));
+    check(&p, "canaries/0001.json", &cases, &verify);
+    // And `draft`, which reads the history before building on it.
+    check(
+        &p,
+        "canaries/0001.json",
+        &envelope_cases(&good)[..4],
+        &["draft", "--issued-at", ISSUED[1]],
+    );
+}
+
+#[test]
+fn a_published_canary_carrying_a_review_copy_is_refused() {
+    let p = Project::with_history(1);
+    let good = p.read(&p.canary_path(1));
+    let with_review = json_edit(&good, |o| {
+        o.insert("review".into(), serde_json::json!({"org": "x"}));
+    });
+    let at = check_time(0);
+    check(
+        &p,
+        "canaries/0001.json",
+        &[case(
+            "review copy",
+            with_review,
+            "a published canary must not carry a draft `review` copy",
+        )],
+        &["verify", "--at", &at],
+    );
+}
+
+#[test]
+fn missing_canaries() {
+    let p = Project::with_history(1);
+    let at = check_time(0);
+    check(
+        &p,
+        "nowhere",
+        &[Case {
+            what: "missing folder",
+            bytes: None,
+            problem: "no such folder of canaries",
+        }],
+        &["verify", "nowhere", "--at", &at],
+    );
+    std::fs::remove_file(p.canary_path(1)).unwrap();
+    std::fs::remove_file(p.latest_path()).unwrap();
+    check(
+        &p,
+        "canaries",
+        &[Case {
+            what: "no canaries",
+            bytes: None,
+            problem: "no canaries (NNNN.json) to verify",
+        }],
+        &["verify", "--at", &at],
+    );
+}
+
+#[test]
+fn a_bad_draft() {
+    let p = Project::two_of_three();
+    p.draft(ISSUED[0]).success();
+    p.sign(&p.draft_path(1), "alice").success();
+    let good = p.read(&p.draft_path(1));
+    let mut cases = envelope_cases(&good);
+    cases.push(case(
+        "review copy edited by hand",
+        json_edit(&good, |o| {
+            o["review"]["org"] = Value::from("Someone Else");
+        }),
+        "the readable `review` copy differs from the signed payload",
+    ));
+    cases.push(case(
+        "payload not a statement",
+        json_edit(&good, |o| {
+            o.insert("payload".into(), Value::from("e30K"));
+            o.remove("review");
+        }),
+        "payload is not a valid statement: unexpected content: missing field `org`",
+    ));
+    cases.push(case(
+        "another payload type",
+        json_edit(&good, |o| {
+            o.insert("payloadType".into(), Value::from("text/plain"));
+        }),
+        "payload type is `text/plain`",
+    ));
+    cases.push(Case {
+        what: "missing",
+        bytes: None,
+        problem: "no such file",
+    });
+    let secret = p.secret_path("bob");
+    let pass = p.pass_file();
+    let sign = [
+        "sign",
+        "drafts/0001.json",
+        "--key",
+        secret.to_str().unwrap(),
+        "--passphrase-file",
+        pass.to_str().unwrap(),
+        "--yes",
+    ];
+    check(&p, "drafts/0001.json", &cases, &sign);
+    let at = publish_time(0);
+    check(
+        &p,
+        "drafts/0001.json",
+        &cases,
+        &["publish", "drafts/0001.json", "--at", &at],
+    );
+}
+
+#[test]
+fn a_bad_policy() {
+    let p = Project::with_history(1);
+    let good = p.read(&p.policy_path());
+    let cases = vec![
+        case(
+            "truncated",
+            good[..good.len() / 2].to_vec(),
+            "truncated JSON",
+        ),
+        case("invalid JSON", [b"{,", &good[..]].concat(), "invalid JSON"),
+        case(
+            "wrong type",
+            json_edit(&good, |o| {
+                o.insert("threshold".into(), Value::from("2"));
+            }),
+            "invalid type: string \"2\", expected usize",
+        ),
+        case(
+            "negative threshold",
+            json_edit(&good, |o| {
+                o.insert("threshold".into(), Value::from(-1));
+            }),
+            "invalid value: integer `-1`, expected usize",
+        ),
+        case(
+            "duplicate key",
+            duplicate_key(&good, "threshold"),
+            "duplicate key `threshold`",
+        ),
+        case(
+            "bad base64 key",
+            json_edit(&good, |o| {
+                o["signers"][0]["public_key"] = Value::from("ssh-ed25519 AAAA*!*! alice");
+            }),
+            "signer `alice`: not an OpenSSH public key line",
+        ),
+        case(
+            "RSA key",
+            json_edit(&good, |o| {
+                o["signers"][0]["public_key"] =
+                    Value::from("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 alice");
+            }),
+            "signer `alice`: ssh-rsa keys are not supported",
+        ),
+        case(
+            "threshold above signers",
+            json_edit(&good, |o| {
+                o.insert("threshold".into(), Value::from(4));
+            }),
+            "`threshold` is 4, but must be between 1 and the number of signers (3)",
+        ),
+        case(
+            "unknown format",
+            json_edit(&good, |o| {
+                o.insert("format".into(), Value::from("warrant-canary-policy/v9"));
+            }),
+            "`format` is `warrant-canary-policy/v9`",
+        ),
+        case("over 1 MiB", huge(&good), "larger than the 1024 KiB limit"),
+        Case {
+            what: "missing",
+            bytes: None,
+            problem: "no such file",
+        },
+    ];
+    let at = check_time(0);
+    check(&p, "keys/policy.json", &cases, &["verify", "--at", &at]);
+    check(
+        &p,
+        "keys/policy.json",
+        &cases,
+        &["draft", "--issued-at", ISSUED[1]],
+    );
+    // An explicit --policy file is read the same way.
+    p.write(&p.path("trusted.json"), &good);
+    check(
+        &p,
+        "trusted.json",
+        &cases,
+        &["verify", "--policy", "trusted.json", "--at", &at],
+    );
+}
+
+#[test]
+fn a_bad_secret_key() {
+    let p = Project::two_of_three();
+    p.draft(ISSUED[0]).success();
+    let good = p.read(&p.secret_path("alice"));
+    let text = String::from_utf8(good.clone()).unwrap();
+    let mut bad_b64 = text.clone();
+    // A character outside the base64 alphabet in the key body.
+    let at = text.find('\n').unwrap() + 10;
+    bad_b64.replace_range(at..at + 1, "*");
+    let lines: Vec<&str> = text.lines().collect();
+    let truncated = format!("{}\n{}\n", lines[0], lines[1]);
+    let cases = vec![
+        case(
+            "truncated",
+            truncated.into_bytes(),
+            "not an OpenSSH private key file",
+        ),
+        case(
+            "bad base64",
+            bad_b64.into_bytes(),
+            "not an OpenSSH private key file",
+        ),
+        case(
+            "not a key",
+            b"hello\n".to_vec(),
+            "not an OpenSSH private key file",
+        ),
+        case(
+            "a public key",
+            p.read(&p.path("keys/alice.pub")),
+            "not an OpenSSH private key file",
+        ),
+        case("empty", Vec::new(), "not an OpenSSH private key file"),
+        case("over 1 MiB", huge(&good), "larger than the 1024 KiB limit"),
+        Case {
+            what: "missing",
+            bytes: None,
+            problem: "no such file",
+        },
+    ];
+    let pass = p.pass_file();
+    let sign = [
+        "sign",
+        "drafts/0001.json",
+        "--key",
+        "secrets/alice.key",
+        "--passphrase-file",
+        pass.to_str().unwrap(),
+        "--yes",
+    ];
+    check(&p, "secrets/alice.key", &cases, &sign);
+}
+
+#[test]
+fn a_bad_passphrase_file() {
+    let p = Project::two_of_three();
+    p.draft(ISSUED[0]).success();
+    let cases = vec![
+        case("empty", Vec::new(), "passphrase file is empty"),
+        case("not UTF-8", b"\xff\xfe\n".to_vec(), "is not UTF-8 text"),
+        case(
+            "over 1 MiB",
+            vec![b'x'; HUGE],
+            "larger than the 1024 KiB limit",
+        ),
+        Case {
+            what: "missing",
+            bytes: None,
+            problem: "no such file",
+        },
+    ];
+    check(
+        &p,
+        "pass.txt",
+        &cases,
+        &[
+            "sign",
+            "drafts/0001.json",
+            "--key",
+            "secrets/alice.key",
+            "--passphrase-file",
+            "pass.txt",
+            "--yes",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_public_key_file() {
+    let p = Project::two_of_three();
+    let q = Project::empty();
+    q.keygen("dave").success();
+    let good = q.read(&q.path("keys/dave.pub"));
+    let line = String::from_utf8(good.clone()).unwrap();
+    let cases = vec![
+        case(
+            "truncated",
+            line[..line.len() / 2].as_bytes().to_vec(),
+            "not an OpenSSH public key line",
+        ),
+        case(
+            "bad base64",
+            line.replacen("AAAA", "AA*A", 1).into_bytes(),
+            "not an OpenSSH public key line",
+        ),
+        case(
+            "two keys",
+            [&good[..], &p.read(&p.path("keys/alice.pub"))[..]].concat(),
+            "more than one key line",
+        ),
+        case("not UTF-8", b"\xff\xfe\n".to_vec(), "is not UTF-8 text"),
+        case("empty", Vec::new(), "no public key in file"),
+        case("over 1 MiB", huge(&good), "larger than the 1024 KiB limit"),
+        Case {
+            what: "missing",
+            bytes: None,
+            problem: "no such file",
+        },
+    ];
+    check(
+        &p,
+        "dave.pub",
+        &cases,
+        &["policy", "add-signer", "dave", "--key", "dave.pub"],
+    );
+    // A bad NAME.pub in keys/ stops init.
+    let r = Project::empty();
+    r.keygen("alice").success();
+    r.write(&r.path("keys/dave.pub"), &good);
+    check(
+        &r,
+        "keys/dave.pub",
+        &cases[..6],
+        &["init", "--org", ORG, "--domain", DOMAIN, "--threshold", "1"],
+    );
+}
+
+#[test]
+fn a_bad_project_config() {
+    let p = Project::two_of_three();
+    let good = p.read(&p.path("canary.toml"));
+    let text = String::from_utf8(good.clone()).unwrap();
+    let cases = vec![
+        case(
+            "truncated",
+            good[..good.len() / 2].to_vec(),
+            "invalid TOML at line",
+        ),
+        case(
+            "unknown key",
+            format!("colour = \"red\"\n{text}").into_bytes(),
+            "invalid TOML at line 1: unknown field `colour`",
+        ),
+        case(
+            "duplicate key",
+            format!("keys_dir = \"keys\"\nkeys_dir = \"keys\"\n{text}").into_bytes(),
+            "invalid TOML at line 2: duplicate key `keys_dir`",
+        ),
+        case("over 1 MiB", huge(&good), "larger than the 1024 KiB limit"),
+    ];
+    check(
+        &p,
+        "canary.toml",
+        &cases,
+        &["draft", "--issued-at", ISSUED[0]],
+    );
+}
