@@ -64,7 +64,10 @@ impl SiteUrls {
 
     fn join(&self, rel: &str) -> String {
         // `rel` is one of our own relative paths, so joining cannot fail.
-        self.base.join(rel).expect("relative path joins").to_string()
+        self.base
+            .join(rel)
+            .expect("relative path joins")
+            .to_string()
     }
 
     pub fn well_known(&self) -> String {
@@ -477,8 +480,8 @@ mod tests {
         assert_eq!(s.canary(7), "https://example.org/canaries/0007.json");
         assert_eq!(s.canary(12345), "https://example.org/canaries/12345.json");
         assert_eq!(s.policy(), "https://example.org/keys/policy.json");
-        let w = SiteUrls::resolve("https://example.org/.well-known/warrant-canary.json?x#y")
-            .unwrap();
+        let w =
+            SiteUrls::resolve("https://example.org/.well-known/warrant-canary.json?x#y").unwrap();
         assert_eq!(w, s);
         let sub = SiteUrls::resolve("https://example.org/org/canary").unwrap();
         assert_eq!(sub.key(), "https://example.org/org/canary/");
@@ -726,7 +729,8 @@ mod tests {
     #[test]
     fn state_round_trips_strictly() {
         let mut s = State::default();
-        s.sites.insert("https://example.org/".into(), record(3, d(3)));
+        s.sites
+            .insert("https://example.org/".into(), record(3, d(3)));
         let bytes = s.to_json();
         assert_eq!(State::parse(&bytes).unwrap(), s);
         let text = String::from_utf8(bytes).unwrap();

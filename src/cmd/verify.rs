@@ -28,7 +28,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         .and_then(Path::to_str)
         .filter(|p| crate::remote::looks_like_url(p))
     {
-        return super::verify_url::run(&url.to_string(), &a, now);
+        return super::verify_url::run(url, &a, now);
     }
     let r = &a.remote;
     if !r.keys.is_empty() || r.trust_on_first_use || r.replace_pin || r.state.is_some() {

@@ -117,7 +117,7 @@ pub(crate) fn check_site(
     // 2. Authenticate the latest canary before believing its sequence number.
     let latest_url = urls.well_known();
     let latest = f.get(&latest_url)?;
-    let n = authenticated_sequence(&latest_url, &latest, &trusted)?;
+    let (n, latest_digest) = authenticate_latest(&latest_url, &latest, &trusted)?;
 
     // 3. The history, 1..=n. A canary the site lacks is left out, so the
     //    report names it as missing (a broken history).
@@ -145,7 +145,14 @@ pub(crate) fn check_site(
         verify::VerifyError::Empty => bad(urls.key(), "the site has no canaries"),
         other => bad(urls.key(), other),
     })?;
-    let seen = seen(&latest, n, &files);
+    let seen = Seen {
+        sequence: n,
+        payload_sha256: latest_digest,
+        history: files
+            .iter()
+            .filter_map(|f| Some((f.number, Envelope::parse(&f.bytes).ok()?.payload_digest())))
+            .collect(),
+    };
     verify::add_failures(&mut report, remote::check_seen(record, &seen));
     Ok(Outcome {
         report,
@@ -157,8 +164,13 @@ pub(crate) fn check_site(
 }
 
 /// Checks the latest envelope's signatures against the trusted policy and
-/// returns its sequence number; only then is the history fetched.
-fn authenticated_sequence(url: &str, bytes: &[u8], trusted: &TrustedPolicy) -> Result<u64> {
+/// returns its sequence number and payload digest; only then is the history
+/// fetched.
+fn authenticate_latest(
+    url: &str,
+    bytes: &[u8],
+    trusted: &TrustedPolicy,
+) -> Result<(u64, Sha256Digest)> {
     let env = Envelope::parse(bytes).map_err(|e| bad(url, e))?;
     if env.payload_type != STATEMENT_PAYLOAD_TYPE {
         return Err(Error::Verification {
@@ -191,8 +203,12 @@ fn authenticated_sequence(url: &str, bytes: &[u8], trusted: &TrustedPolicy) -> R
         }
         return Err(Error::Verification { class, message });
     }
-    let st = Statement::parse(&env.payload)
-        .map_err(|e| bad(url, format!("signed payload is not a valid v1 statement: {e}")))?;
+    let st = Statement::parse(&env.payload).map_err(|e| {
+        bad(
+            url,
+            format!("signed payload is not a valid v1 statement: {e}"),
+        )
+    })?;
     if st.sequence > remote::MAX_HISTORY {
         return Err(bad(
             url,
@@ -203,20 +219,7 @@ fn authenticated_sequence(url: &str, bytes: &[u8], trusted: &TrustedPolicy) -> R
             ),
         ));
     }
-    Ok(st.sequence)
-}
-
-fn seen(latest: &[u8], n: u64, files: &[CanaryFile]) -> Seen {
-    let digest = |b: &[u8]| Envelope::parse(b).ok().map(|e| e.payload_digest());
-    Seen {
-        sequence: n,
-        // Parsed once already by authenticated_sequence.
-        payload_sha256: digest(latest).unwrap_or(Sha256Digest([0; 32])),
-        history: files
-            .iter()
-            .filter_map(|f| Some((f.number, digest(&f.bytes)?)))
-            .collect(),
-    }
+    Ok((st.sequence, env.payload_digest()))
 }
 
 /// Single-quotes a shell word when it needs it.
