@@ -216,7 +216,7 @@ impl Client {
                 return Err(timeout(url, deadline));
             }
             let n = reader.read(&mut chunk).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timed out") {
+                if deadline.passed() || is_timeout(&e) {
                     timeout(url, deadline)
                 } else {
                     FetchError::Network {
@@ -238,7 +238,7 @@ impl Client {
 
     fn classify(&self, url: &str, e: reqwest::Error, deadline: Deadline) -> FetchError {
         let shown = crate::sanitize::line(url);
-        if e.is_timeout() {
+        if e.is_timeout() || is_timeout(&e) {
             timeout(url, deadline)
         } else if e.is_redirect() {
             FetchError::Redirect { url: shown }
@@ -255,6 +255,25 @@ impl Client {
             }
         }
     }
+}
+
+/// True when an error or any of its causes is a timeout (reqwest wraps the
+/// timer's error inside a body error).
+fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let timed_out = c
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            || c.downcast_ref::<reqwest::Error>()
+                .is_some_and(reqwest::Error::is_timeout)
+            || c.to_string().contains("timed out");
+        if timed_out {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 fn timeout(url: &str, deadline: Deadline) -> FetchError {

@@ -585,3 +585,26 @@ fn a_corrupt_state_file_is_named_and_left_alone() {
     assert!(text(&out.stderr).contains("state.json"));
     assert_eq!(reader.state().unwrap(), b"{\"format\": 1");
 }
+
+#[test]
+fn a_policy_file_pins_exactly_that_policy() {
+    let (org, _server, url) = served_org();
+    let reader = Reader::new();
+    let mine = reader.home.path().join("trusted-policy.json");
+    fs::write(&mine, org.policy_bytes()).unwrap();
+    let out = reader.verify(&url, &["--policy", mine.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    assert!(text(&out.stdout).contains("equal to the --policy file"));
+
+    let other = Org::new("Example Org");
+    let theirs = reader.home.path().join("other-policy.json");
+    fs::write(&theirs, other.policy_bytes()).unwrap();
+    let out = Reader::new().verify(&url, &["--policy", theirs.to_str().unwrap()]);
+    assert_exit(&out, 12);
+    let err = text(&out.stderr);
+    assert!(err.contains("is not the trusted --policy file"), "{err}");
+    assert!(
+        err.contains(&Sha256Digest::of(&other.policy_bytes()).to_string()),
+        "{err}"
+    );
+}
