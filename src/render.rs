@@ -34,6 +34,8 @@ pub struct RemoteSource {
     pub trust: String,
     /// The incident log, if the site has one: URL, sha256, size.
     pub incidents: Option<(String, crate::digest::Sha256Digest, usize)>,
+    /// What the rollback check compared against, in words.
+    pub seen_before: String,
 }
 
 /// The verification report a journalist reads.
@@ -181,8 +183,16 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
     let _ = writeln!(o, "{}", paint(BOLD, "Checks"));
     for (class, name) in CLASSES {
         let fails: Vec<_> = r.failures.iter().filter(|f| f.class == class).collect();
-        if fails.is_empty() && class == Class::Rollback && remote.is_none() {
+        if fails.is_empty() && class == Class::Rollback {
             // Only a verification by URL remembers what it saw before.
+            if let Some(rs) = remote {
+                let _ = writeln!(
+                    o,
+                    "  {} {name} ({})",
+                    paint(OK, "ok  "),
+                    line(&rs.seen_before)
+                );
+            }
             continue;
         }
         if fails.is_empty() {

@@ -214,7 +214,10 @@ fn verifies_a_served_site_by_url_and_pins_it() {
         stdout.contains("trusted on first use; now pinned"),
         "{stdout}"
     );
-    assert!(stdout.contains("ok   rollback"), "{stdout}");
+    assert!(
+        stdout.contains("ok   rollback (first check of this site"),
+        "{stdout}"
+    );
 
     // The pin and the newest canary are in the state file.
     let state: serde_json::Value = serde_json::from_slice(&reader.state().unwrap()).unwrap();
@@ -226,6 +229,13 @@ fn verifies_a_served_site_by_url_and_pins_it() {
     );
 
     // Later runs need no flag; the full .well-known URL is the same site.
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stdout).contains("ok   rollback (canary 2 (sha256"),
+        "{}",
+        text(&out.stdout)
+    );
     let well_known = server.url("/.well-known/warrant-canary.json");
     let out = reader.verify(&well_known, &["--json"]);
     assert_exit(&out, 0);
@@ -237,6 +247,7 @@ fn verifies_a_served_site_by_url_and_pins_it() {
     assert_eq!(j["pinned_now"], false);
     assert_eq!(j["latest"]["sequence"], 2);
     assert_eq!(j["incident_log"], serde_json::Value::Null);
+    assert_eq!(j["previously_seen"]["sequence"], 2);
 
     // Every file came from the server: policy, latest, history.
     let gets = server.gets();

@@ -358,6 +358,8 @@ struct JsonReport<'a> {
     /// True when this run pinned the policy (first contact or --replace-pin).
     pinned_now: bool,
     incident_log: Option<IncidentLog>,
+    /// This site's state-file record before this run (null on first contact).
+    previously_seen: Option<&'a SiteRecord>,
     #[serde(flatten)]
     report: &'a Report,
 }
@@ -427,6 +429,7 @@ pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
             state_updated: passed,
             pinned_now,
             incident_log: incidents,
+            previously_seen: record.as_ref(),
             report: &out.report,
         };
         let mut text = serde_json::to_string_pretty(&j).expect("report serialises");
@@ -445,6 +448,15 @@ pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
             site: urls.key().to_string(),
             trust: format!("{} ({})", trust.join("; "), show_path(&state_path)),
             incidents: incidents.map(|i| (i.url, i.sha256, i.bytes)),
+            seen_before: match &record {
+                None => "first check of this site: nothing seen before to compare".into(),
+                Some(rec) => format!(
+                    "canary {} (sha256 {}) seen here at {}",
+                    rec.sequence,
+                    rec.payload_sha256.short(),
+                    rec.checked_at
+                ),
+            },
         };
         super::out(&render::remote_report(&out.report, &urls.policy(), &source));
     }
