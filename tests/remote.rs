@@ -402,6 +402,14 @@ fn equivocation_with_the_same_sequence_is_detected() {
     assert_exit(&out, 19);
     assert!(text(&out.stdout).contains("EQUIVOCATION"));
     assert_eq!(reader.state().unwrap(), state, "state unchanged");
+
+    // A newer canary on top of the other canary 1: the history was rewritten.
+    twin.issue(&days_ago(5), "Onwards.");
+    server.serve_dir(twin.site().path());
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 19);
+    assert!(text(&out.stdout).contains("the history was rewritten"));
+    assert_eq!(reader.state().unwrap(), state, "state unchanged");
 }
 
 #[test]
