@@ -18,10 +18,11 @@ The quarterly ceremony:
 Verification:
   canary verify                         # this project's canaries/ and keys/policy.json
   canary verify path/to/project --policy trusted-policy.json --json
+  canary verify https://example.org --key SHA256:… --key SHA256:…
 
 Exit codes: 0 valid, 1 failure, 2 usage, 3 bad input, 4 refused,
 10 signature, 11 threshold, 12 policy, 13 history, 14 TRIPPED,
-15 expired, 16 not yet valid (see README.md).";
+15 expired, 16 not yet valid, 19 rollback (see README.md).";
 
 #[derive(Debug, Parser)]
 #[command(name = "canary", version, about = "Signed warrant canaries: threshold signing ceremonies and strict verification", after_help = AFTER_HELP)]
@@ -161,17 +162,52 @@ pub struct PublishArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A project folder or a folder of canaries [default: the project].
+    /// A project folder, a folder of canaries, or a site URL
+    /// (https://example.org or its .well-known/warrant-canary.json)
+    /// [default: the project].
+    #[arg(value_name = "PATH|URL")]
     pub path: Option<PathBuf>,
-    /// The trusted policy [default: keys/policy.json of the project].
+    /// The trusted policy [default: keys/policy.json of the project]. For a
+    /// URL: the site's policy must be exactly this file.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Evaluate as of this time instead of now (RFC 3339).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Trust and limits for verifying by URL (docs/USAGE-remote.md).
+#[derive(Debug, Args, Clone, Default)]
+pub struct RemoteArgs {
+    /// URL only: trust the signer key with this fingerprint (SHA256:…, as
+    /// `ssh-keygen -l` prints it); repeat for every signer. The site's
+    /// policy must list exactly these keys.
+    #[arg(long = "key", value_name = "FINGERPRINT")]
+    pub keys: Vec<String>,
+    /// With --key: the smallest threshold accepted [default: a majority of
+    /// the keys].
+    #[arg(long, value_name = "N", requires = "keys")]
+    pub threshold: Option<usize>,
+    /// URL only, first contact: trust the policy the site serves and pin it.
+    #[arg(long)]
+    pub trust_on_first_use: bool,
+    /// URL only: replace this site's pinned policy with the one --key or
+    /// --policy accepts (after a signer change you confirmed elsewhere).
+    #[arg(long)]
+    pub replace_pin: bool,
+    /// URL only: the state file of pins and canaries seen
+    /// [default: $XDG_DATA_HOME/canary/state.json].
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// URL only: time limit for the whole verification, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub enum Error {
     /// Bad usage not caught by the argument parser.
     #[error("{0}")]
     Usage(String),
+    /// A network request failed or was refused (the message names the URL).
+    #[error("{0}")]
+    Fetch(#[from] crate::fetch::FetchError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -67,6 +70,15 @@ impl Error {
             Error::Refused { .. } => Exit::Refused,
             Error::Verification { class, .. } => (*class).into(),
             Error::Usage(_) => Exit::Usage,
+            Error::Fetch(e) => {
+                use crate::fetch::FetchError as F;
+                match e {
+                    F::BadUrl(_) | F::NotHttps(_) => Exit::Usage,
+                    // Like a local file over the size cap.
+                    F::TooLarge { .. } => Exit::Input,
+                    _ => Exit::Failure,
+                }
+            }
         }
     }
 

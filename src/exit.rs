@@ -24,6 +24,9 @@ pub enum Exit {
     NotYetValid = 16,
     Freshness = 17,
     IncidentLog = 18,
+    /// A site served an older canary than one seen before (rollback), or a
+    /// different canary under a number already seen (equivocation).
+    Rollback = 19,
 }
 
 impl Exit {
@@ -39,6 +42,7 @@ impl From<Class> for Exit {
             Class::Threshold => Exit::Threshold,
             Class::Policy => Exit::Policy,
             Class::History => Exit::History,
+            Class::Rollback => Exit::Rollback,
             Class::Tripped => Exit::Tripped,
             Class::Expired => Exit::Expired,
             Class::NotYetValid => Exit::NotYetValid,
@@ -69,9 +73,11 @@ mod tests {
             Exit::NotYetValid,
             Exit::Freshness,
             Exit::IncidentLog,
+            Exit::Rollback,
         ];
         let codes: std::collections::BTreeSet<u8> = all.iter().map(|e| e.code()).collect();
         assert_eq!(codes.len(), all.len());
         assert_eq!(Exit::Tripped.code(), 14);
+        assert_eq!(Exit::Rollback.code(), 19);
     }
 }

@@ -45,7 +45,7 @@ pub enum FetchError {
     NotHttps(String),
     #[error("{url}: response is larger than the {limit} byte limit")]
     TooLarge { url: String, limit: u64 },
-    #[error("{url}: no complete answer within {secs} s")]
+    #[error("{url}: no complete answer within the {secs} s time limit")]
     Timeout { url: String, secs: u64 },
     #[error("{url}: server answered HTTP {status}")]
     Status { url: String, status: u16 },
@@ -79,6 +79,33 @@ pub fn check_url(raw: &str) -> Result<Url, FetchError> {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         _ => Err(FetchError::NotHttps(shown)),
+    }
+}
+
+/// A time limit shared by several requests, e.g. every file of one
+/// verification by URL.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    total: Duration,
+}
+
+impl Deadline {
+    /// The limit `total` from now.
+    pub fn after(total: Duration) -> Self {
+        Deadline {
+            at: Instant::now() + total,
+            total,
+        }
+    }
+
+    /// Time left (zero once passed).
+    pub fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    pub fn passed(&self) -> bool {
+        self.remaining().is_zero()
     }
 }
 
@@ -118,13 +145,24 @@ impl Client {
 
     /// GETs `url` and returns the body, or why it could not.
     pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        self.get_within(url, Deadline::after(self.limits.total_timeout))
+    }
+
+    /// Like [`Client::get`], but also ends by `deadline` (whichever limit
+    /// comes first).
+    pub fn get_within(&self, url: &str, deadline: Deadline) -> Result<Vec<u8>, FetchError> {
         let parsed = check_url(url)?;
-        let start = Instant::now();
+        let own = Deadline::after(self.limits.total_timeout);
+        let deadline = if deadline.at < own.at { deadline } else { own };
+        if deadline.passed() {
+            return Err(timeout(url, deadline));
+        }
         let resp = self
             .inner
             .get(parsed.clone())
+            .timeout(deadline.remaining())
             .send()
-            .map_err(|e| self.classify(url, e))?;
+            .map_err(|e| self.classify(url, e, deadline))?;
         let status = resp.status();
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -132,7 +170,7 @@ impl Client {
                 status: status.as_u16(),
             });
         }
-        self.read_body(url, resp, start)
+        self.read_body(url, resp, deadline)
     }
 
     /// PUTs `body` to `url` (WebDAV / presigned-URL style upload).
@@ -144,7 +182,7 @@ impl Client {
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body)
             .send()
-            .map_err(|e| self.classify(url, e))?;
+            .map_err(|e| self.classify(url, e, Deadline::after(self.limits.total_timeout)))?;
         if !resp.status().is_success() {
             return Err(FetchError::Status {
                 url: crate::sanitize::line(url),
@@ -158,7 +196,7 @@ impl Client {
         &self,
         url: &str,
         resp: reqwest::blocking::Response,
-        start: Instant,
+        deadline: Deadline,
     ) -> Result<Vec<u8>, FetchError> {
         let limit = self.limits.max_bytes;
         let too_large = || FetchError::TooLarge {
@@ -174,12 +212,12 @@ impl Client {
         loop {
             // The client's timeout covers the whole request; this also stops
             // a server that drips bytes just fast enough to avoid it.
-            if start.elapsed() > self.limits.total_timeout {
-                return Err(self.timeout(url));
+            if deadline.passed() {
+                return Err(timeout(url, deadline));
             }
             let n = reader.read(&mut chunk).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timed out") {
-                    self.timeout(url)
+                if deadline.passed() || is_timeout(&e) {
+                    timeout(url, deadline)
                 } else {
                     FetchError::Network {
                         url: crate::sanitize::line(url),
@@ -198,17 +236,10 @@ impl Client {
         Ok(body)
     }
 
-    fn timeout(&self, url: &str) -> FetchError {
-        FetchError::Timeout {
-            url: crate::sanitize::line(url),
-            secs: self.limits.total_timeout.as_secs().max(1),
-        }
-    }
-
-    fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
+    fn classify(&self, url: &str, e: reqwest::Error, deadline: Deadline) -> FetchError {
         let shown = crate::sanitize::line(url);
-        if e.is_timeout() {
-            self.timeout(url)
+        if e.is_timeout() || is_timeout(&e) {
+            timeout(url, deadline)
         } else if e.is_redirect() {
             FetchError::Redirect { url: shown }
         } else {
@@ -223,6 +254,32 @@ impl Client {
                 message: cause.to_string(),
             }
         }
+    }
+}
+
+/// True when an error or any of its causes is a timeout (reqwest wraps the
+/// timer's error inside a body error).
+fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let timed_out = c
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            || c.downcast_ref::<reqwest::Error>()
+                .is_some_and(reqwest::Error::is_timeout)
+            || c.to_string().contains("timed out");
+        if timed_out {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+fn timeout(url: &str, deadline: Deadline) -> FetchError {
+    FetchError::Timeout {
+        url: crate::sanitize::line(url),
+        secs: deadline.total.as_secs().max(1),
     }
 }
 

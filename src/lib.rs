@@ -4,9 +4,11 @@
 //!
 //! * a pure core that takes bytes and a time and returns typed results
 //!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
-//!   [`statement`], [`diff`], [`verify`], [`render`], [`sanitize`]);
-//! * edges that touch the file system and the terminal ([`store`],
-//!   [`project`], [`term`], [`cmd`]), driven by the thin binary in `main.rs`.
+//!   [`statement`], [`diff`], [`verify`], [`remote`], [`render`],
+//!   [`sanitize`]);
+//! * edges that touch the file system, the network and the terminal
+//!   ([`store`], [`project`], [`fetch`], [`term`], [`cmd`]), driven by the
+//!   thin binary in `main.rs`.
 //!
 //! The wire format is specified in `docs/FORMAT.md`.
 
@@ -22,6 +24,7 @@ pub mod json;
 pub mod keys;
 pub mod policy;
 pub mod project;
+pub mod remote;
 pub mod render;
 pub mod sanitize;
 pub mod statement;

@@ -12,11 +12,12 @@ use crate::verify::{Class, Report, Verdict};
 
 use crate::sanitize::{block, line};
 
-const CLASSES: [(Class, &str); 9] = [
+const CLASSES: [(Class, &str); 10] = [
     (Class::Signature, "signatures"),
     (Class::Threshold, "threshold"),
     (Class::Policy, "policy"),
     (Class::History, "history"),
+    (Class::Rollback, "rollback"),
     (Class::Tripped, "statements"),
     (Class::Expired, "expiry"),
     (Class::NotYetValid, "issue date"),
@@ -24,8 +25,32 @@ const CLASSES: [(Class, &str); 9] = [
     (Class::IncidentLog, "incident log"),
 ];
 
+/// Where a report verified by URL came from, for [`remote_report`].
+#[derive(Debug, Clone)]
+pub struct RemoteSource {
+    /// The site root URL.
+    pub site: String,
+    /// How the policy came to be trusted, in words.
+    pub trust: String,
+    /// The incident log, if the site has one: URL, sha256, size.
+    pub incidents: Option<(String, crate::digest::Sha256Digest, usize)>,
+    /// What the rollback check compared against, in words.
+    pub seen_before: String,
+}
+
 /// The verification report a journalist reads.
 pub fn report(r: &Report, policy_source: &str) -> String {
+    report_from(r, policy_source, None)
+}
+
+/// The report of a verification by URL: the same report, naming the site
+/// and the trust decision, with the rollback check (which only a
+/// verification that remembers earlier runs can make).
+pub fn remote_report(r: &Report, policy_source: &str, remote: &RemoteSource) -> String {
+    report_from(r, policy_source, Some(remote))
+}
+
+fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -94,6 +119,9 @@ pub fn report(r: &Report, policy_source: &str) -> String {
             "  The newest canary could not be authenticated; nothing it says is shown."
         );
     }
+    if let Some(rs) = remote {
+        let _ = writeln!(o, "  Site         {}", line(&rs.site));
+    }
     let _ = writeln!(
         o,
         "  Policy       {} v{} (sha256 {})",
@@ -101,6 +129,18 @@ pub fn report(r: &Report, policy_source: &str) -> String {
         r.policy.version,
         r.policy.sha256.short()
     );
+    if let Some(rs) = remote {
+        let _ = writeln!(o, "  Trust        {}", line(&rs.trust));
+        if let Some((url, digest, len)) = &rs.incidents {
+            let _ = writeln!(
+                o,
+                "  Incidents    {} ({} bytes, sha256 {})",
+                line(url),
+                len,
+                digest.short()
+            );
+        }
+    }
     let _ = writeln!(
         o,
         "  History      {} canar{}, chain {}",
@@ -143,6 +183,18 @@ pub fn report(r: &Report, policy_source: &str) -> String {
     let _ = writeln!(o, "{}", paint(BOLD, "Checks"));
     for (class, name) in CLASSES {
         let fails: Vec<_> = r.failures.iter().filter(|f| f.class == class).collect();
+        if fails.is_empty() && class == Class::Rollback {
+            // Only a verification by URL remembers what it saw before.
+            if let Some(rs) = remote {
+                let _ = writeln!(
+                    o,
+                    "  {} {name} ({})",
+                    paint(OK, "ok  "),
+                    line(&rs.seen_before)
+                );
+            }
+            continue;
+        }
         if fails.is_empty() {
             let evaluated = r.latest.is_some()
                 || matches!(class, Class::Signature | Class::Threshold | Class::History);

@@ -29,6 +29,10 @@ pub enum Class {
     Threshold,
     Policy,
     History,
+    /// A site served an older canary than one seen before, or a different
+    /// canary under a number already seen (docs/FORMAT.md, "Remote
+    /// verification and local state"). Checked only when verifying by URL.
+    Rollback,
     Tripped,
     Expired,
     NotYetValid,
@@ -45,6 +49,7 @@ impl Class {
             Class::Threshold => "threshold",
             Class::Policy => "policy",
             Class::History => "history",
+            Class::Rollback => "rollback",
             Class::Tripped => "TRIPPED",
             Class::Expired => "expired",
             Class::NotYetValid => "not yet valid",
@@ -534,15 +539,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
         warnings,
     } = out;
     failures.sort_by_key(|f| f.class);
-    let failure = failures.first().map(|f| f.class);
-    let verdict = match failure {
-        None => Verdict::Valid,
-        Some(Class::Tripped) => Verdict::Tripped,
-        // An authentic canary that also tripped reads as tripped, whatever
-        // else (expiry) is wrong with it.
-        Some(_) if failures.iter().any(|f| f.class == Class::Tripped) => Verdict::Tripped,
-        Some(_) => Verdict::Invalid,
-    };
+    let (verdict, failure) = outcome(&failures);
     Ok(Report {
         verdict,
         failure,
@@ -562,6 +559,28 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
         failures,
         warnings,
     })
+}
+
+/// The verdict and deciding class of a sorted list of failures.
+fn outcome(failures: &[Finding]) -> (Verdict, Option<Class>) {
+    let failure = failures.first().map(|f| f.class);
+    let verdict = match failure {
+        None => Verdict::Valid,
+        Some(Class::Tripped) => Verdict::Tripped,
+        // An authentic canary that also tripped reads as tripped, whatever
+        // else (expiry) is wrong with it.
+        Some(_) if failures.iter().any(|f| f.class == Class::Tripped) => Verdict::Tripped,
+        Some(_) => Verdict::Invalid,
+    };
+    (verdict, failure)
+}
+
+/// Adds failures found by a rule outside [`verify`] (e.g. the rollback rule
+/// of [`crate::remote::check_seen`]) and recomputes the verdict.
+pub fn add_failures(report: &mut Report, findings: impl IntoIterator<Item = Finding>) {
+    report.failures.extend(findings);
+    report.failures.sort_by_key(|f| f.class);
+    (report.verdict, report.failure) = outcome(&report.failures);
 }
 
 fn summary(s: &crate::policy::Signer) -> SignerSummary {

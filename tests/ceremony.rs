@@ -927,3 +927,116 @@ fn non_ed25519_malformed_and_small_order_public_keys_are_refused() {
         .stderr(contains("ssh-rsa keys are not supported"));
     let _ = ecdsa;
 }
+
+// ------------------------------------------------------ publish and draft refusals
+
+#[test]
+fn publishing_a_draft_twice_is_refused_and_changes_nothing() {
+    let p = Project::with_history(1);
+    let before = p.snapshot();
+    p.publish(&p.draft_path(1), &publish_time(0))
+        .code(13)
+        .stderr(contains(
+            "drafts/0001.json is a draft of canary 1, but the next canary is 2 (canary 1 is already published)",
+        ));
+    assert_unchanged(&before, &p.snapshot());
+}
+
+#[test]
+fn publish_refuses_an_expired_or_future_draft() {
+    let p = Project::two_of_three();
+    let d = signed_draft(&p, 0);
+    let before = p.snapshot();
+    p.publish(&d, "2026-04-01T00:00:00Z")
+        .code(15)
+        .stderr(contains("canary 1 expired at 2026-04-01T00:00:00Z"));
+    p.publish(&d, "2025-12-31T00:00:00Z")
+        .code(16)
+        .stderr(contains("which is in the future"));
+    assert_unchanged(&before, &p.snapshot());
+    p.publish(&d, &publish_time(0)).success();
+}
+
+#[test]
+fn draft_refuses_to_build_on_a_history_that_does_not_verify() {
+    let p = Project::with_history(2);
+    let bytes = p.read(&p.canary_path(2));
+    p.replace_canary(2, &flip_signature_byte(&bytes, 0, 3));
+    let before = p.snapshot();
+    p.draft(ISSUED[2])
+        .code(10)
+        .stderr(contains(
+            "the published history does not verify, so no canary can follow it",
+        ))
+        .stderr(contains(
+            "canaries/0002.json: the signature attributed to alice does not verify",
+        ));
+    assert_unchanged(&before, &p.snapshot());
+}
+
+#[test]
+fn a_draft_edited_after_signing_is_flagged_and_not_published() {
+    let p = Project::two_of_three();
+    p.draft(ISSUED[0]).success();
+    let d = p.draft_path(1);
+    p.sign(&d, "alice").success();
+    // Change one payload byte (and drop the review copy, which would
+    // otherwise betray the edit on its own).
+    let bytes = p.read(&d);
+    let mut env = decode(&bytes);
+    let at = env
+        .payload
+        .windows(9)
+        .position(|w| w == b"has never")
+        .unwrap();
+    env.payload[at + 4] = b'N';
+    env.review = None;
+    p.write(&d, &env.to_json());
+    let a = p.sign(&d, "bob").success();
+    let err = stderr(&a);
+    assert!(
+        err.contains("WARNING: signatures that do not verify: alice (the draft was altered after they signed)"),
+        "{err}"
+    );
+    assert!(err.contains("has Never"), "the edit is not shown: {err}");
+    let before = p.snapshot();
+    p.publish(&d, &publish_time(0)).code(10).stderr(contains(
+        "the signature attributed to alice does not verify",
+    ));
+    assert_unchanged(&before, &p.snapshot());
+}
+
+#[test]
+fn sign_refuses_a_draft_made_under_another_policy() {
+    let p = Project::two_of_three();
+    p.draft(ISSUED[0]).success();
+    p.cmd()
+        .args(["policy", "set-threshold", "3"])
+        .assert()
+        .success();
+    let d = p.draft_path(1);
+    let before = p.read(&d);
+    p.sign(&d, "alice")
+        .code(4)
+        .stderr(contains("drafts/0001.json: drafted under policy"));
+    assert_eq!(p.read(&d), before);
+}
+
+#[test]
+fn the_policy_cannot_be_edited_after_the_first_canary() {
+    let p = Project::with_history(1);
+    p.keygen("dave").success();
+    let before = p.snapshot();
+    for args in [
+        &["policy", "set-threshold", "3"][..],
+        &["policy", "add-signer", "dave"][..],
+    ] {
+        p.cmd()
+            .args(args)
+            .assert()
+            .code(4)
+            .stderr(contains("canaries are already published under this policy"));
+    }
+    assert_unchanged(&before, &p.snapshot());
+    p.verify(&check_time(0)).code(0);
+}

@@ -23,6 +23,7 @@ mod policy;
 mod publish;
 mod sign;
 mod verify;
+mod verify_url;
 
 /// Parses the command line, runs the command, prints an error at most once,
 /// and turns the outcome into the process exit code.

@@ -23,6 +23,23 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
         .clone()
         .unwrap_or_else(|| project.drafts_dir().join(store::canary_file_name(number)));
     let draft = super::read_draft(&draft_path)?;
+    // Publishing a draft twice (or a stale one) would otherwise surface as
+    // "renamed or reordered", which reads like an attack.
+    let seq = draft.statement.sequence;
+    if seq != number {
+        return Err(Error::Verification {
+            class: Class::History,
+            message: format!(
+                "not published, nothing changed: {} is a draft of canary {seq}, but the next canary is {number}{}",
+                show_path(&draft_path),
+                if seq < number {
+                    format!(" (canary {seq} is already published)")
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
     let bytes = draft.envelope.published().to_json();
     let target = dir.join(store::canary_file_name(number));
     files.push(CanaryFile {

@@ -22,6 +22,20 @@ struct JsonReport<'a> {
 }
 
 pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
+    if let Some(url) = a
+        .path
+        .as_deref()
+        .and_then(Path::to_str)
+        .filter(|p| crate::remote::looks_like_url(p))
+    {
+        return super::verify_url::run(url, &a, now);
+    }
+    let r = &a.remote;
+    if !r.keys.is_empty() || r.trust_on_first_use || r.replace_pin || r.state.is_some() {
+        return Err(Error::Usage(
+            "--key, --trust-on-first-use, --replace-pin and --state are for verifying a URL".into(),
+        ));
+    }
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
     let (canaries_dir, default_policy) = locate(a.path.as_deref().unwrap_or(root))?;
     let policy_path = a.policy.clone().unwrap_or(default_policy);

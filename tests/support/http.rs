@@ -85,6 +85,26 @@ impl Server {
         self.set(path, Route::Body(body.into()));
     }
 
+    /// Serves every file under `root` at `/its/relative/path`, replacing
+    /// all earlier routes (a snapshot: later changes to `root` are not seen).
+    pub fn serve_dir(&self, root: &std::path::Path) {
+        fn walk(dir: &std::path::Path, prefix: &str, out: &mut HashMap<String, Route>) {
+            for entry in std::fs::read_dir(dir).expect("read served dir") {
+                let entry = entry.unwrap();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = format!("{prefix}/{name}");
+                if entry.file_type().unwrap().is_dir() {
+                    walk(&entry.path(), &path, out);
+                } else {
+                    out.insert(path, Route::Body(std::fs::read(entry.path()).unwrap()));
+                }
+            }
+        }
+        let mut routes = HashMap::new();
+        walk(root, "", &mut routes);
+        self.state.lock().unwrap().routes = routes;
+    }
+
     /// Every PUT received: (path, body), in order.
     pub fn puts(&self) -> Vec<(String, Vec<u8>)> {
         self.state.lock().unwrap().puts.clone()

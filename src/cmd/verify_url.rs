@@ -1,0 +1,464 @@
+//! `canary verify URL`: fetch a published site, decide whether its policy is
+//! trusted, verify it exactly like a local folder, and remember what was
+//! seen (docs/FORMAT.md, "Remote verification and local state").
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cli::VerifyArgs;
+use crate::digest::Sha256Digest;
+use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use crate::error::{show_path, Error, Result};
+use crate::exit::Exit;
+use crate::fetch::{Client, Deadline, FetchError, Limits};
+use crate::policy::TrustedPolicy;
+use crate::remote::{self, Accepted, Pins, Seen, SiteRecord, SiteUrls, State, Untrusted};
+use crate::render::{self, RemoteSource};
+use crate::statement::Statement;
+use crate::timefmt::Timestamp;
+use crate::verify::{self, CanaryFile, Class, Report};
+use crate::{project, sanitize, store};
+
+/// Largest single response (1 MiB, like a local file).
+pub const MAX_RESPONSE_BYTES: u64 = store::MAX_FILE_BYTES;
+/// Most bytes fetched for one verification, all responses together.
+pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
+/// Time to establish each connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Redirects followed per request.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// Everything one verification by URL found.
+pub(crate) struct Outcome {
+    pub report: Report,
+    pub trusted: TrustedPolicy,
+    pub accepted: Accepted,
+    pub seen: Seen,
+    /// The bytes of `canaries/incidents.jsonl`, when the site has one (for
+    /// the incident-log verification).
+    pub incidents: Option<Vec<u8>>,
+}
+
+/// The client every verification by URL uses.
+pub(crate) fn client(total: Duration) -> Result<Client> {
+    Ok(Client::new(Limits {
+        max_bytes: MAX_RESPONSE_BYTES,
+        connect_timeout: CONNECT_TIMEOUT.min(total),
+        total_timeout: total,
+        max_redirects: MAX_REDIRECTS,
+    })?)
+}
+
+/// Counts bytes against [`MAX_TOTAL_BYTES`] and the shared deadline.
+struct Fetcher<'a> {
+    client: &'a Client,
+    deadline: Deadline,
+    total: u64,
+}
+
+impl Fetcher<'_> {
+    fn get(&mut self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let body = self.client.get_within(url, self.deadline)?;
+        self.total += body.len() as u64;
+        if self.total > MAX_TOTAL_BYTES {
+            return Err(FetchError::TooLarge {
+                url: sanitize::line(url),
+                limit: MAX_TOTAL_BYTES,
+            });
+        }
+        Ok(body)
+    }
+
+    /// A file the site may lack: 404 and 410 mean "not there".
+    fn get_optional(&mut self, url: &str) -> Result<Option<Vec<u8>>, FetchError> {
+        match self.get(url) {
+            Ok(b) => Ok(Some(b)),
+            Err(FetchError::Status {
+                status: 404 | 410, ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn bad(url: &str, problem: impl std::fmt::Display) -> Error {
+    Error::Input {
+        path: sanitize::line(url),
+        problem: problem.to_string(),
+    }
+}
+
+/// Fetches and verifies one site. Nothing is written; the caller stores the
+/// state when the report has no failure.
+pub(crate) fn check_site(
+    client: &Client,
+    deadline: Deadline,
+    urls: &SiteUrls,
+    pins: &Pins<'_>,
+    record: Option<&SiteRecord>,
+    now: Timestamp,
+) -> Result<Outcome> {
+    let mut f = Fetcher {
+        client,
+        deadline,
+        total: 0,
+    };
+
+    // 1. The policy, and whether to trust it.
+    let policy_url = urls.policy();
+    let policy_bytes = f.get(&policy_url)?;
+    let fetched = TrustedPolicy::from_bytes(&policy_bytes).map_err(|e| bad(&policy_url, e))?;
+    let accepted = remote::accept_policy(&fetched, pins, record.map(|r| r.policy_sha256))
+        .map_err(|u| untrusted(u, urls, &policy_url, &fetched))?;
+    let trusted = fetched;
+
+    // 2. Authenticate the latest canary before believing its sequence number.
+    let latest_url = urls.well_known();
+    let latest = f.get(&latest_url)?;
+    let (n, latest_digest) = authenticate_latest(&latest_url, &latest, &trusted)?;
+
+    // 3. The history, 1..=n. A canary the site lacks is left out, so the
+    //    report names it as missing (a broken history).
+    let mut files = Vec::new();
+    for i in 1..=n {
+        let url = urls.canary(i);
+        if let Some(bytes) = f.get_optional(&url)? {
+            files.push(CanaryFile {
+                name: sanitize::line(&url),
+                number: i,
+                bytes,
+            });
+        }
+    }
+    let incidents = f.get_optional(&urls.incidents())?;
+
+    // 4. The same verification as a local folder, plus what was seen before.
+    let mut report = verify::verify(verify::Input {
+        policy: &trusted,
+        files: &files,
+        latest: Some(&latest),
+        now,
+    })
+    .map_err(|e| match e {
+        verify::VerifyError::Empty => bad(urls.key(), "the site has no canaries"),
+        other => bad(urls.key(), other),
+    })?;
+    let seen = Seen {
+        sequence: n,
+        payload_sha256: latest_digest,
+        history: files
+            .iter()
+            .filter_map(|f| Some((f.number, Envelope::parse(&f.bytes).ok()?.payload_digest())))
+            .collect(),
+    };
+    verify::add_failures(&mut report, remote::check_seen(record, &seen));
+    Ok(Outcome {
+        report,
+        trusted,
+        accepted,
+        seen,
+        incidents,
+    })
+}
+
+/// Checks the latest envelope's signatures against the trusted policy and
+/// returns its sequence number and payload digest; only then is the history
+/// fetched.
+fn authenticate_latest(
+    url: &str,
+    bytes: &[u8],
+    trusted: &TrustedPolicy,
+) -> Result<(u64, Sha256Digest)> {
+    let env = Envelope::parse(bytes).map_err(|e| bad(url, e))?;
+    if env.payload_type != STATEMENT_PAYLOAD_TYPE {
+        return Err(Error::Verification {
+            class: Class::Signature,
+            message: format!(
+                "{}: payload type is `{}`, expected `{STATEMENT_PAYLOAD_TYPE}`",
+                sanitize::line(url),
+                sanitize::line(&env.payload_type)
+            ),
+        });
+    }
+    let sigs = verify::check_signatures(&env, trusted);
+    let need = trusted.policy.threshold;
+    if sigs.valid.len() < need {
+        let class = if sigs.invalid.is_empty() {
+            Class::Threshold
+        } else {
+            Class::Signature
+        };
+        let mut message = format!(
+            "{}: the latest canary is not authentic: {} valid signature(s) from distinct policy keys, {need} required",
+            sanitize::line(url),
+            sigs.valid.len()
+        );
+        if !sigs.invalid.is_empty() {
+            message.push_str(&format!(
+                "; the signature(s) attributed to {} do not verify",
+                sigs.invalid.join(", ")
+            ));
+        }
+        return Err(Error::Verification { class, message });
+    }
+    let st = Statement::parse(&env.payload).map_err(|e| {
+        bad(
+            url,
+            format!("signed payload is not a valid v1 statement: {e}"),
+        )
+    })?;
+    if st.sequence > remote::MAX_HISTORY {
+        return Err(bad(
+            url,
+            format!(
+                "canary number {} is beyond the {} canaries canary fetches",
+                st.sequence,
+                remote::MAX_HISTORY
+            ),
+        ));
+    }
+    Ok((st.sequence, env.payload_digest()))
+}
+
+/// Single-quotes a shell word when it needs it.
+fn shell_word(s: &str) -> String {
+    let plain = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn untrusted(u: Untrusted, urls: &SiteUrls, policy_url: &str, fetched: &TrustedPolicy) -> Error {
+    let site = sanitize::line(urls.key());
+    let p = &fetched.policy;
+    let policy = |class, message| Error::Verification { class, message };
+    match u {
+        Untrusted::FirstContact => {
+            let url = shell_word(&site);
+            let mut hint = format!(
+                "the site's policy (sha256 {}) is for {} ({}), {} of {} signatures required:\n",
+                fetched.sha256,
+                sanitize::line(&p.org),
+                sanitize::line(&p.domain),
+                p.threshold,
+                p.signers.len()
+            );
+            for s in &p.signers {
+                hint.push_str(&format!("    {:<12} {}\n", s.name, s.key.fingerprint()));
+            }
+            let keys: Vec<String> = p
+                .signers
+                .iter()
+                .map(|s| format!("--key {}", s.key.fingerprint()))
+                .collect();
+            hint.push_str(&format!(
+                "  These come from the site itself. Confirm them with the organisation over another channel, then pin them:\n    canary verify {url} {} --threshold {}\n  or trust what the site serves now and pin it:\n    canary verify {url} --trust-on-first-use",
+                keys.join(" "),
+                p.threshold
+            ));
+            Error::refused_with_hint(
+                format!(
+                    "{site}: first contact: no policy is pinned for this site, and none of --key, --policy or --trust-on-first-use was given"
+                ),
+                hint,
+            )
+        }
+        Untrusted::PinChanged { pinned, fetched } => policy(
+            Class::Policy,
+            format!(
+                "{}: the site's policy CHANGED: pinned sha256 {pinned}, the site now serves sha256 {fetched}. If the organisation really changed its signers, confirm the new fingerprints elsewhere and run again with --replace-pin --key FINGERPRINT…",
+                sanitize::line(policy_url)
+            ),
+        ),
+        Untrusted::FileDiffers { file, fetched } => policy(
+            Class::Policy,
+            format!(
+                "{}: the site's policy (sha256 {fetched}) is not the trusted --policy file (sha256 {file})",
+                sanitize::line(policy_url)
+            ),
+        ),
+        Untrusted::KeysDiffer { missing, extra } => {
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!("lacks pinned key(s) {}", missing.join(", ")));
+            }
+            if !extra.is_empty() {
+                parts.push(format!("lists key(s) not pinned {}", extra.join(", ")));
+            }
+            policy(
+                Class::Policy,
+                format!(
+                    "{}: the site's policy (sha256 {}) does not have exactly the --key signers: it {}",
+                    sanitize::line(policy_url),
+                    fetched.sha256,
+                    parts.join(" and ")
+                ),
+            )
+        }
+        Untrusted::ThresholdTooLow { threshold, minimum } => policy(
+            Class::Policy,
+            format!(
+                "{}: the site's policy (sha256 {}) requires only {threshold} signature(s); at least {minimum} are required (--threshold)",
+                sanitize::line(policy_url),
+                fetched.sha256
+            ),
+        ),
+        Untrusted::ReplaceWithoutPins => {
+            Error::Usage("--replace-pin needs --key or --policy: say which policy to pin".into())
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/canary/state.json` (or the platform's data dir).
+pub(crate) fn default_state_path() -> Result<PathBuf> {
+    let base = dirs::data_dir().ok_or_else(|| {
+        Error::Usage("no data directory is known for this user; pass --state FILE".into())
+    })?;
+    Ok(base.join("canary").join("state.json"))
+}
+
+/// The state file, or an empty state if there is none yet.
+pub(crate) fn read_state(path: &Path) -> Result<State> {
+    if !path.exists() {
+        return Ok(State::default());
+    }
+    let bytes = store::read_capped(path)?;
+    State::parse(&bytes).map_err(|e| Error::input(path, e))
+}
+
+pub(crate) fn write_state(path: &Path, state: &State) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        store::ensure_dir(dir)?;
+    }
+    store::write_atomic(path, &state.to_json())
+}
+
+#[derive(Serialize)]
+struct IncidentLog {
+    url: String,
+    sha256: Sha256Digest,
+    bytes: usize,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    exit_code: u8,
+    site: String,
+    policy_url: String,
+    trusted_by: &'a [remote::TrustSource],
+    state_file: String,
+    /// True when this run wrote the state file (every check passed).
+    state_updated: bool,
+    /// True when this run pinned the policy (first contact or --replace-pin).
+    pinned_now: bool,
+    incident_log: Option<IncidentLog>,
+    /// This site's state-file record before this run (null on first contact).
+    previously_seen: Option<&'a SiteRecord>,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
+    let checks_at = super::parse_time(a.at.as_deref(), "--at", now)?;
+    let r = &a.remote;
+    for k in &r.keys {
+        remote::check_fingerprint(k).map_err(|e| Error::Usage(format!("--key: {e}")))?;
+    }
+    if let Some(t) = r.threshold {
+        if t == 0 || t > r.keys.len() {
+            return Err(Error::Usage(format!(
+                "--threshold {t}: must be between 1 and the number of --key fingerprints ({})",
+                r.keys.len()
+            )));
+        }
+    }
+    let policy_file = a.policy.as_deref().map(project::load_policy).transpose()?;
+    let urls = SiteUrls::resolve(raw_url)?;
+    let state_path = match &r.state {
+        Some(p) => p.clone(),
+        None => default_state_path()?,
+    };
+    let mut state = read_state(&state_path)?;
+    let record = state.sites.get(urls.key()).cloned();
+    let pins = Pins {
+        policy: policy_file.as_ref(),
+        keys: &r.keys,
+        min_threshold: r.threshold,
+        first_use: r.trust_on_first_use,
+        replace_pin: r.replace_pin,
+    };
+
+    let total = Duration::from_secs(r.timeout);
+    let client = client(total)?;
+    let out = check_site(
+        &client,
+        Deadline::after(total),
+        &urls,
+        &pins,
+        record.as_ref(),
+        checks_at,
+    )?;
+
+    // State only moves forward, and only after every check passed.
+    let passed = out.report.failure.is_none();
+    if passed {
+        let rec = remote::updated_record(record.as_ref(), out.trusted.sha256, &out.seen, now);
+        state.sites.insert(urls.key().to_string(), rec);
+        write_state(&state_path, &state)?;
+    }
+    let pinned_now = passed && out.accepted.new_pin.is_some();
+    let exit = out.report.failure.map_or(Exit::Ok, Exit::from);
+    let incidents = out.incidents.as_ref().map(|b| IncidentLog {
+        url: urls.incidents(),
+        sha256: Sha256Digest::of(b),
+        bytes: b.len(),
+    });
+    if a.json {
+        let j = JsonReport {
+            exit_code: exit.code(),
+            site: urls.key().to_string(),
+            policy_url: urls.policy(),
+            trusted_by: &out.accepted.sources,
+            state_file: show_path(&state_path),
+            state_updated: passed,
+            pinned_now,
+            incident_log: incidents,
+            previously_seen: record.as_ref(),
+            report: &out.report,
+        };
+        let mut text = serde_json::to_string_pretty(&j).expect("report serialises");
+        text.push('\n');
+        super::out(&text);
+    } else {
+        let mut trust: Vec<&str> = out.accepted.sources.iter().map(|s| s.describe()).collect();
+        if out.accepted.new_pin.is_some() {
+            trust.push(if passed {
+                "now pinned in the state file"
+            } else {
+                "NOT pinned: verification failed"
+            });
+        }
+        let source = RemoteSource {
+            site: urls.key().to_string(),
+            trust: format!("{} ({})", trust.join("; "), show_path(&state_path)),
+            incidents: incidents.map(|i| (i.url, i.sha256, i.bytes)),
+            seen_before: match &record {
+                None => "first check of this site: nothing seen before to compare".into(),
+                Some(rec) => format!(
+                    "canary {} (sha256 {}) seen here at {}",
+                    rec.sequence,
+                    rec.payload_sha256.short(),
+                    rec.checked_at
+                ),
+            },
+        };
+        super::out(&render::remote_report(&out.report, &urls.policy(), &source));
+    }
+    Ok(exit)
+}

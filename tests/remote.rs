@@ -1,0 +1,629 @@
+//! `canary verify URL`: a real ceremony published into the site layout,
+//! served from 127.0.0.1, verified through the binary with pinned trust and
+//! the state file; and hostile servers, each failure bounded in time.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use canary::digest::Sha256Digest;
+use canary::keys::{PublicKey, SecretKey};
+use support::canary;
+use support::http::{Route, Server};
+use tempfile::TempDir;
+
+const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];
+
+/// An organisation's ceremony folder: `project/` (keys, policy, canaries)
+/// and `secrets/` (unencrypted test keys).
+struct Org {
+    dir: TempDir,
+}
+
+fn run_ok(cmd: &mut assert_cmd::Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed:\n{}{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `days` days before now, as RFC 3339 UTC (negative: in the future).
+fn days_ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+impl Org {
+    /// keygen ×3, then init with a 2-of-3 threshold.
+    fn new(org: &str) -> Org {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Org { dir };
+        fs::create_dir_all(o.project()).unwrap();
+        for name in SIGNERS {
+            run_ok(
+                canary(&o.project())
+                    .args(["keygen", "--name", name, "--no-passphrase"])
+                    .arg("--secret")
+                    .arg(o.secret(name)),
+            );
+        }
+        run_ok(canary(&o.project()).args([
+            "init",
+            "--org",
+            org,
+            "--domain",
+            "example.org",
+            "--threshold",
+            "2",
+        ]));
+        o
+    }
+
+    fn project(&self) -> PathBuf {
+        self.dir.path().join("project")
+    }
+
+    fn secret(&self, name: &str) -> PathBuf {
+        self.dir.path().join("secrets").join(format!("{name}.key"))
+    }
+
+    /// A copy of this organisation (same keys and policy) that can publish
+    /// a different history.
+    fn fork(&self) -> Org {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(self.dir.path(), dir.path());
+        Org { dir }
+    }
+
+    /// draft, signed by alice and bob, published.
+    fn issue(&self, issued_at: &str, announce: &str) {
+        let p = self.project();
+        let n = fs::read_dir(p.join("canaries"))
+            .map(|d| d.count().saturating_sub(1))
+            .unwrap_or(0)
+            + 1;
+        let draft = format!("drafts/{n:04}.json");
+        run_ok(canary(&p).args(["draft", "--issued-at", issued_at, "--announce", announce]));
+        for name in &SIGNERS[..2] {
+            run_ok(
+                canary(&p)
+                    .args(["sign", &draft, "--yes", "--key"])
+                    .arg(self.secret(name)),
+            );
+        }
+        // Published when issued (so an old canary can still be published).
+        run_ok(canary(&p).args(["publish", &draft, "--at", issued_at]));
+    }
+
+    /// The published site layout, as the site publisher writes it.
+    fn site(&self) -> TempDir {
+        let site = tempfile::tempdir().unwrap();
+        let p = self.project();
+        copy_dir(&p.join("canaries"), &site.path().join("canaries"));
+        copy_dir(&p.join("keys"), &site.path().join("keys"));
+        fs::create_dir_all(site.path().join(".well-known")).unwrap();
+        fs::copy(
+            p.join("canaries/latest.json"),
+            site.path().join(".well-known/warrant-canary.json"),
+        )
+        .unwrap();
+        site
+    }
+
+    fn policy_bytes(&self) -> Vec<u8> {
+        fs::read(self.project().join("keys/policy.json")).unwrap()
+    }
+
+    fn fingerprints(&self) -> Vec<String> {
+        SIGNERS
+            .iter()
+            .map(|n| {
+                let line =
+                    fs::read_to_string(self.project().join(format!("keys/{n}.pub"))).unwrap();
+                PublicKey::from_openssh(&line).unwrap().fingerprint()
+            })
+            .collect()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A journalist's machine: its own HOME and XDG data dir.
+struct Reader {
+    home: TempDir,
+}
+
+impl Reader {
+    fn new() -> Reader {
+        Reader {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn verify(&self, url: &str, extra: &[&str]) -> std::process::Output {
+        canary(self.home.path())
+            .args(["verify", url])
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.home.path().join(".local/share/canary/state.json")
+    }
+
+    fn state(&self) -> Option<Vec<u8>> {
+        fs::read(self.state_path()).ok()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// One organisation with two canaries, served.
+fn served_org() -> (Org, Server, String) {
+    let org = Org::new("Example Org");
+    org.issue(&days_ago(20), "First.");
+    org.issue(&days_ago(10), "Second.");
+    let server = Server::start();
+    server.serve_dir(org.site().path());
+    let url = server.url("/");
+    (org, server, url)
+}
+
+#[test]
+fn verifies_a_served_site_by_url_and_pins_it() {
+    let (org, server, url) = served_org();
+    let reader = Reader::new();
+    let out = reader.verify(&url, &["--trust-on-first-use"]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("VALID"), "{stdout}");
+    assert!(stdout.contains(&format!("Site         {url}")), "{stdout}");
+    assert!(stdout.contains("Canary       2"), "{stdout}");
+    assert!(
+        stdout.contains("trusted on first use; now pinned"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok   rollback (first check of this site"),
+        "{stdout}"
+    );
+
+    // The pin and the newest canary are in the state file.
+    let state: serde_json::Value = serde_json::from_slice(&reader.state().unwrap()).unwrap();
+    let rec = &state["sites"][&url];
+    assert_eq!(rec["sequence"], 2);
+    assert_eq!(
+        rec["policy_sha256"],
+        Sha256Digest::of(&org.policy_bytes()).to_string()
+    );
+
+    // Later runs need no flag; the full .well-known URL is the same site.
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stdout).contains("ok   rollback (canary 2 (sha256"),
+        "{}",
+        text(&out.stdout)
+    );
+    let well_known = server.url("/.well-known/warrant-canary.json");
+    let out = reader.verify(&well_known, &["--json"]);
+    assert_exit(&out, 0);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["site"], url.as_str());
+    assert_eq!(j["verdict"], "valid");
+    assert_eq!(j["exit_code"], 0);
+    assert_eq!(j["trusted_by"], serde_json::json!(["pin"]));
+    assert_eq!(j["pinned_now"], false);
+    assert_eq!(j["latest"]["sequence"], 2);
+    assert_eq!(j["incident_log"], serde_json::Value::Null);
+    assert_eq!(j["previously_seen"]["sequence"], 2);
+
+    // Every file came from the server: policy, latest, history.
+    let gets = server.gets();
+    for p in [
+        "/keys/policy.json",
+        "/.well-known/warrant-canary.json",
+        "/canaries/0001.json",
+        "/canaries/0002.json",
+        "/canaries/incidents.jsonl",
+    ] {
+        assert!(gets.iter().any(|g| g == p), "{p} not fetched: {gets:?}");
+    }
+}
+
+#[test]
+fn an_incident_log_is_fetched_when_present() {
+    let (org, server, url) = served_org();
+    let site = org.site();
+    fs::write(site.path().join("canaries/incidents.jsonl"), b"{}\n").unwrap();
+    server.serve_dir(site.path());
+    let out = Reader::new().verify(&url, &["--trust-on-first-use", "--json"]);
+    assert_exit(&out, 0);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["incident_log"]["bytes"], 3);
+    assert_eq!(
+        j["incident_log"]["sha256"],
+        Sha256Digest::of(b"{}\n").to_string()
+    );
+}
+
+#[test]
+fn first_use_without_a_pin_is_refused_with_the_command_to_pin() {
+    let (org, _server, url) = served_org();
+    let reader = Reader::new();
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 4);
+    let err = text(&out.stderr);
+    assert!(err.contains("first contact"), "{err}");
+    assert!(
+        err.contains(&Sha256Digest::of(&org.policy_bytes()).to_string()),
+        "{err}"
+    );
+    let keys: Vec<String> = org
+        .fingerprints()
+        .iter()
+        .map(|f| format!("--key {f}"))
+        .collect();
+    assert!(
+        err.contains(&format!(
+            "canary verify {url} {} --threshold 2",
+            keys.join(" ")
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("canary verify {url} --trust-on-first-use")),
+        "{err}"
+    );
+    assert!(reader.state().is_none(), "nothing pinned");
+}
+
+#[test]
+fn pinned_key_fingerprints() {
+    let (org, _server, url) = served_org();
+    let fps = org.fingerprints();
+    let with_keys = |keys: &[String], extra: &[&str]| {
+        let mut args: Vec<String> = keys
+            .iter()
+            .flat_map(|k| ["--key".to_string(), k.clone()])
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Reader::new().verify(&url, &args)
+    };
+
+    let out = with_keys(&fps, &[]);
+    assert_exit(&out, 0);
+    assert!(text(&out.stdout).contains("exactly the --key fingerprints"));
+
+    // A key the site's policy does not have.
+    let stranger = SecretKey::from_seed(&[42; 32]).public().fingerprint();
+    let wrong = vec![fps[0].clone(), fps[1].clone(), stranger.clone()];
+    let out = with_keys(&wrong, &[]);
+    assert_exit(&out, 12);
+    let err = text(&out.stderr);
+    assert!(err.contains("keys/policy.json"), "{err}");
+    assert!(err.contains(&stranger), "{err}");
+    assert!(err.contains(&fps[2]), "{err}");
+
+    // Pinning fewer keys than the policy has is no match either.
+    let out = with_keys(&fps[..2], &[]);
+    assert_exit(&out, 12);
+    assert!(text(&out.stderr).contains("not pinned"));
+
+    // A threshold below the one the reader requires.
+    let out = with_keys(&fps, &["--threshold", "3"]);
+    assert_exit(&out, 12);
+    assert!(text(&out.stderr).contains("requires only 2"));
+
+    // A malformed fingerprint is a usage error.
+    let out = with_keys(&["SHA256:nope".to_string()], &[]);
+    assert_exit(&out, 2);
+}
+
+#[test]
+fn rollback_to_an_older_signed_canary_is_detected() {
+    let org = Org::new("Example Org");
+    org.issue(&days_ago(20), "First.");
+    let old_site = org.site();
+    org.issue(&days_ago(10), "Second.");
+    let new_site = org.site();
+    let server = Server::start();
+    let url = server.url("/");
+    let reader = Reader::new();
+
+    server.serve_dir(new_site.path());
+    assert_exit(&reader.verify(&url, &["--trust-on-first-use"]), 0);
+    let state = reader.state().unwrap();
+
+    // The server goes back to the older, validly signed site.
+    server.serve_dir(old_site.path());
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 19);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL rollback: ROLLBACK"), "{stdout}");
+    assert!(stdout.contains("canary 1"), "{stdout}");
+    assert!(stdout.contains("canary 2"), "{stdout}");
+    assert_eq!(reader.state().unwrap(), state, "state unchanged");
+
+    // A reader who never saw canary 2 cannot tell: the old site verifies.
+    assert_exit(&Reader::new().verify(&url, &["--trust-on-first-use"]), 0);
+}
+
+#[test]
+fn equivocation_with_the_same_sequence_is_detected() {
+    let org = Org::new("Example Org");
+    let twin = org.fork();
+    org.issue(&days_ago(10), "Nothing to report.");
+    twin.issue(&days_ago(9), "Something else.");
+    let server = Server::start();
+    let url = server.url("/");
+    let reader = Reader::new();
+
+    server.serve_dir(org.site().path());
+    assert_exit(&reader.verify(&url, &["--trust-on-first-use"]), 0);
+    let state = reader.state().unwrap();
+
+    // Same policy, same number, different (validly signed) canary.
+    server.serve_dir(twin.site().path());
+    assert_exit(&Reader::new().verify(&url, &["--trust-on-first-use"]), 0);
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 19);
+    assert!(text(&out.stdout).contains("EQUIVOCATION"));
+    assert_eq!(reader.state().unwrap(), state, "state unchanged");
+
+    // A newer canary on top of the other canary 1: the history was rewritten.
+    twin.issue(&days_ago(5), "Onwards.");
+    server.serve_dir(twin.site().path());
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 19);
+    assert!(text(&out.stdout).contains("the history was rewritten"));
+    assert_eq!(reader.state().unwrap(), state, "state unchanged");
+}
+
+#[test]
+fn a_changed_policy_is_a_policy_failure_naming_both_hashes() {
+    let (org, server, url) = served_org();
+    let reader = Reader::new();
+    assert_exit(&reader.verify(&url, &["--trust-on-first-use"]), 0);
+
+    let other = Org::new("Example Org");
+    other.issue(&days_ago(5), "Other keys.");
+    server.serve_dir(other.site().path());
+    let out = reader.verify(&url, &["--trust-on-first-use"]);
+    assert_exit(&out, 12);
+    let err = text(&out.stderr);
+    assert!(err.contains("CHANGED"), "{err}");
+    assert!(
+        err.contains(&Sha256Digest::of(&org.policy_bytes()).to_string()),
+        "{err}"
+    );
+    assert!(
+        err.contains(&Sha256Digest::of(&other.policy_bytes()).to_string()),
+        "{err}"
+    );
+}
+
+#[test]
+fn state_is_not_written_when_verification_fails() {
+    // The only canary expired long ago.
+    let org = Org::new("Example Org");
+    org.issue(&days_ago(120), "Old.");
+    let server = Server::start();
+    server.serve_dir(org.site().path());
+    let url = server.url("/");
+    let reader = Reader::new();
+    let out = reader.verify(&url, &["--trust-on-first-use"]);
+    assert_exit(&out, 15);
+    assert!(text(&out.stdout).contains("NOT pinned"));
+    assert!(reader.state().is_none());
+    // Still first contact afterwards.
+    assert_exit(&reader.verify(&url, &[]), 4);
+}
+
+#[test]
+fn the_latest_is_authenticated_before_the_history_is_fetched() {
+    let (org, server, url) = served_org();
+    let site = org.site();
+    let latest = site.path().join(".well-known/warrant-canary.json");
+    let mut env: serde_json::Value = serde_json::from_slice(&fs::read(&latest).unwrap()).unwrap();
+    for s in env["signatures"].as_array_mut().unwrap() {
+        let sig = s["sig"].as_str().unwrap();
+        let flipped = if sig.starts_with('A') { "B" } else { "A" };
+        s["sig"] = format!("{flipped}{}", &sig[1..]).into();
+    }
+    fs::write(&latest, serde_json::to_vec(&env).unwrap()).unwrap();
+    server.serve_dir(site.path());
+    let out = Reader::new().verify(&url, &["--trust-on-first-use"]);
+    assert_exit(&out, 10);
+    assert!(text(&out.stderr).contains("not authentic"));
+    assert!(!server.gets().iter().any(|g| g.starts_with("/canaries/")));
+}
+
+#[test]
+fn a_canary_missing_from_the_site_breaks_the_history() {
+    let (org, server, url) = served_org();
+    let site = org.site();
+    fs::remove_file(site.path().join("canaries/0001.json")).unwrap();
+    server.serve_dir(site.path());
+    let out = Reader::new().verify(&url, &["--trust-on-first-use"]);
+    assert_exit(&out, 13);
+    assert!(text(&out.stdout).contains("canary 1 is missing"));
+}
+
+#[test]
+fn an_oversized_response_is_refused_naming_the_url() {
+    let (_org, server, url) = served_org();
+    server.set("/canaries/0001.json", Route::Huge(3 << 20));
+    let reader = Reader::new();
+    let start = Instant::now();
+    let out = reader.verify(&url, &["--trust-on-first-use"]);
+    assert_exit(&out, 3);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("{url}canaries/0001.json: response is larger than")),
+        "{err}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(reader.state().is_none());
+}
+
+#[test]
+fn a_server_that_never_answers_hits_the_time_limit() {
+    let (_org, server, url) = served_org();
+    server.set("/.well-known/warrant-canary.json", Route::Hang);
+    let start = Instant::now();
+    let out = Reader::new().verify(&url, &["--trust-on-first-use", "--timeout", "2"]);
+    assert_exit(&out, 1);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{url}.well-known/warrant-canary.json: no complete answer within the 2 s time limit"
+        )),
+        "{err}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn the_time_limit_covers_the_whole_verification() {
+    // Each file alone arrives within the limit; all of them together do not.
+    let (org, server, url) = served_org();
+    let site = org.site();
+    for path in ["keys/policy.json", ".well-known/warrant-canary.json"] {
+        let body = fs::read(site.path().join(path)).unwrap();
+        let every = Duration::from_micros(1_200_000 / body.len() as u64);
+        server.set(&format!("/{path}"), Route::Drip { body, every });
+    }
+    let start = Instant::now();
+    let out = Reader::new().verify(&url, &["--trust-on-first-use", "--timeout", "2"]);
+    assert_exit(&out, 1);
+    let err = text(&out.stderr);
+    assert!(err.contains("time limit"), "{err}");
+    assert!(err.contains(&url), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_redirect_loop_is_refused_naming_the_url() {
+    let (_org, server, url) = served_org();
+    server.set("/keys/policy.json", Route::Redirect("/loop".into()));
+    server.set("/loop", Route::Redirect("/keys/policy.json".into()));
+    let start = Instant::now();
+    let out = Reader::new().verify(&url, &["--trust-on-first-use"]);
+    assert_exit(&out, 1);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("{url}keys/policy.json: too many redirects")),
+        "{err}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn plain_http_to_another_host_is_refused_without_connecting() {
+    // Any request would go to this proxy; none may arrive.
+    let proxy = Server::start();
+    let reader = Reader::new();
+    let out = canary(reader.home.path())
+        .env("HTTP_PROXY", proxy.url(""))
+        .env("http_proxy", proxy.url(""))
+        .env("ALL_PROXY", proxy.url(""))
+        .args(["verify", "http://example.org/", "--trust-on-first-use"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    assert!(err.contains("http://example.org/: only https://"), "{err}");
+    assert!(proxy.gets().is_empty(), "{:?}", proxy.gets());
+    assert!(reader.state().is_none());
+}
+
+#[test]
+fn url_only_flags_are_refused_for_a_folder() {
+    let (org, _server, _url) = served_org();
+    let out = canary(&org.project())
+        .args(["verify", "--trust-on-first-use"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("for verifying a URL"));
+    // The local verification itself is unchanged (no rollback row).
+    let out = canary(&org.project()).arg("verify").output().unwrap();
+    assert_exit(&out, 0);
+    assert!(!text(&out.stdout).contains("rollback"));
+}
+
+#[test]
+fn a_corrupt_state_file_is_named_and_left_alone() {
+    let (_org, _server, url) = served_org();
+    let reader = Reader::new();
+    fs::create_dir_all(reader.state_path().parent().unwrap()).unwrap();
+    fs::write(reader.state_path(), b"{\"format\": 1").unwrap();
+    let out = reader.verify(&url, &["--trust-on-first-use"]);
+    assert_exit(&out, 3);
+    assert!(text(&out.stderr).contains("state.json"));
+    assert_eq!(reader.state().unwrap(), b"{\"format\": 1");
+}
+
+#[test]
+fn a_policy_file_pins_exactly_that_policy() {
+    let (org, _server, url) = served_org();
+    let reader = Reader::new();
+    let mine = reader.home.path().join("trusted-policy.json");
+    fs::write(&mine, org.policy_bytes()).unwrap();
+    let out = reader.verify(&url, &["--policy", mine.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    assert!(text(&out.stdout).contains("equal to the --policy file"));
+
+    let other = Org::new("Example Org");
+    let theirs = reader.home.path().join("other-policy.json");
+    fs::write(&theirs, other.policy_bytes()).unwrap();
+    let out = Reader::new().verify(&url, &["--policy", theirs.to_str().unwrap()]);
+    assert_exit(&out, 12);
+    let err = text(&out.stderr);
+    assert!(err.contains("is not the trusted --policy file"), "{err}");
+    assert!(
+        err.contains(&Sha256Digest::of(&other.policy_bytes()).to_string()),
+        "{err}"
+    );
+}
