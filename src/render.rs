@@ -223,7 +223,7 @@ pub fn incidents(s: &crate::incidents::Summary) -> String {
         };
         let _ = writeln!(
             o,
-            "  - {} {}: since {}, affecting {}{notes}",
+            "    - {} {}: since {}, affecting {}{notes}",
             paint(BAD, &line(&i.id)),
             line(&i.title),
             i.started_at,

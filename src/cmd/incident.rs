@@ -341,34 +341,36 @@ fn unknown_id(project: &Project, id: &str) -> Error {
     ))
 }
 
-/// Which entries the newest local canary commits to (not authenticated:
-/// a maintainer's hint; `canary verify` is the check).
-fn signed_note(project: &Project, records: &[Record]) -> Result<String> {
+/// What the newest local canary commits to, as (canary, entries, whether
+/// the log still matches it). Not authenticated: a maintainer's hint;
+/// `canary verify` is the check.
+fn local_commitment(project: &Project, records: &[Record]) -> Result<Option<(u64, u64, bool)>> {
     let (files, _) = super::read_history(&project.canaries_dir())?;
-    let commitment = super::newest_statement(&files)?
-        .and_then(|(st, _)| st.incident_log.map(|l| (st.sequence, l)));
+    let Some((st, _)) = super::newest_statement(&files)? else {
+        return Ok(None);
+    };
+    let Some(l) = st.incident_log else {
+        return Ok(None);
+    };
+    let matches = l.entries <= records.len() as u64
+        && l.head_sha256
+            .map_or(true, |h| records[(l.entries - 1) as usize].sha256 == h);
+    Ok(Some((st.sequence, l.entries, matches)))
+}
+
+fn signed_note(project: &Project, records: &[Record]) -> Result<String> {
     let total = records.len() as u64;
-    Ok(match commitment {
+    Ok(match local_commitment(project, records)? {
         None if total == 0 => "no entries yet".into(),
         None => format!("{total} entries, none committed to by a canary yet"),
-        Some((k, l)) => {
-            let matches = l.entries <= total
-                && l.head_sha256
-                    .map_or(true, |h| records[(l.entries - 1) as usize].sha256 == h);
-            if !matches {
-                format!(
-                    "{total} entries, which DO NOT match what canary {k} signed; run `canary verify`"
-                )
-            } else if l.entries == total {
-                format!("{total} entries, all committed to by canary {k}")
-            } else {
-                format!(
-                    "{total} entries; canary {k} commits to {}, {} not yet signed (the next `canary draft` commits to them)",
-                    l.entries,
-                    total - l.entries
-                )
-            }
-        }
+        Some((k, _, false)) => format!(
+            "{total} entries, which DO NOT match what canary {k} signed; run `canary verify`"
+        ),
+        Some((k, n, true)) if n == total => format!("{total} entries, all committed to by canary {k}"),
+        Some((k, n, true)) => format!(
+            "{total} entries; canary {k} commits to {n}, {} not yet signed (the next `canary draft` commits to them)",
+            total - n
+        ),
     })
 }
 
@@ -410,7 +412,9 @@ fn list(project: &Project, a: IncidentListArgs, now: Timestamp) -> Result<Exit> 
     if fold.incidents.is_empty() {
         let _ = writeln!(o, "  none recorded");
     }
-    for inc in fold.incidents.iter().rev() {
+    let mut newest_first: Vec<&Incident> = fold.incidents.iter().collect();
+    newest_first.sort_by_key(|i| std::cmp::Reverse(i.started_at));
+    for inc in newest_first {
         let state = if inc.ongoing_at(at) {
             paint(BAD, "ON-GOING")
         } else if inc.ended_at.is_none() {
@@ -465,12 +469,24 @@ fn show(project: &Project, a: IncidentShowArgs, now: Timestamp) -> Result<Exit> 
         super::out(&text);
         return Ok(Exit::Ok);
     }
-    super::out(&render_incident(inc, now));
+    let signed = match local_commitment(project, &records)? {
+        Some((_, n, true)) => n,
+        _ => 0,
+    };
+    super::out(&render_incident(inc, now, signed));
     Ok(Exit::Ok)
 }
 
-/// An incident in the four parts of a public incident record.
-pub(crate) fn render_incident(inc: &Incident, now: Timestamp) -> String {
+/// An incident in the four parts of a public incident record; entries after
+/// the first `signed` are marked as not yet signed.
+pub(crate) fn render_incident(inc: &Incident, now: Timestamp, signed: u64) -> String {
+    let unsigned = |seq: u64| {
+        if seq > signed {
+            format!(", {}", paint(WARN, "not yet signed"))
+        } else {
+            String::new()
+        }
+    };
     let mut o = String::new();
     let indent = |s: &str| format!("  {}", block(s).replace('\n', "\n  "));
     let _ = writeln!(o, "{}", paint(BOLD, &line(&inc.title)));
@@ -509,8 +525,14 @@ pub(crate) fn render_incident(inc: &Incident, now: Timestamp) -> String {
         let _ = writeln!(o, "{}", indent(&inc.measures));
     }
     o.push('\n');
-    let _ = writeln!(o, "{}", paint(BOLD, "Updates"));
-    let _ = writeln!(o, "  {}  recorded (entry {})", inc.recorded_at, inc.entry);
+    let _ = writeln!(o, "{}", paint(BOLD, "Timeline"));
+    let _ = writeln!(
+        o,
+        "  {}  recorded (entry {}{})",
+        inc.recorded_at,
+        inc.entry,
+        unsigned(inc.entry)
+    );
     for u in &inc.updates {
         let mut parts = Vec::new();
         if let Some(r) = u.resolved_at {
@@ -522,14 +544,15 @@ pub(crate) fn render_incident(inc: &Incident, now: Timestamp) -> String {
         }
         let _ = writeln!(
             o,
-            "  {}  {} (entry {})",
+            "  {}  {} (entry {}{})",
             u.recorded_at,
             if parts.is_empty() {
-                "update".to_string()
+                "new information".to_string()
             } else {
                 parts.join("; ")
             },
-            u.seq
+            u.seq,
+            unsigned(u.seq)
         );
         if let Some(note) = &u.note {
             let _ = writeln!(o, "    {}", block(note).replace('\n', "\n    "));
