@@ -734,3 +734,33 @@ fn components_come_from_canary_toml() {
         .code(3)
         .stderr(contains("canary.toml: component `Email` appears twice"));
 }
+
+/// The worked example in docs/FORMAT.md, byte for byte.
+#[test]
+fn the_documented_example_chain_recomputes() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/incidents/example.jsonl"),
+    )
+    .unwrap();
+    let records = canary::incidents::parse(&bytes).unwrap();
+    let hex: Vec<String> = records.iter().map(|r| r.sha256.to_string()).collect();
+    assert_eq!(
+        hex,
+        [
+            "e5440cee17ec8a19191ddab19cfa677fc9c6a85d4ecbb7fb8b26f3c584c94bea",
+            "b1f9c56dcd63798c037dba6ea4cd1452f3fcd7c8c0217859b399ef15284b3480",
+            "023f10bd943936efd91019db6f2adec219cb0a15da7b984887bbbba99d95cf9f",
+        ]
+    );
+    assert_eq!(records[1].entry.prev(), Some(records[0].sha256));
+    assert_eq!(records[2].entry.prev(), Some(records[1].sha256));
+    let c = canary::incidents::commitment(&records);
+    assert_eq!(c.entries, 3);
+    assert_eq!(c.head_sha256, Some(records[2].sha256));
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/FORMAT.md"))
+            .unwrap();
+    for h in &hex {
+        assert!(docs.contains(h.as_str()), "docs/FORMAT.md lacks {h}");
+    }
+}
