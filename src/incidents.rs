@@ -706,13 +706,25 @@ pub fn check(log: Option<&[u8]>, commitments: &[Commitment], now: Timestamp) -> 
             ));
             continue;
         }
-        let holds = |h: Option<Sha256Digest>, n: u64| {
-            // 0 entries (no head) is the empty prefix of any log.
-            h.map_or(true, |h| scan.line_hashes[(n - 1) as usize] == h)
+        // The hash of entry n, if the log has it.
+        let hash_at = |n: u64| {
+            n.checked_sub(1)
+                .and_then(|i| scan.line_hashes.get(usize::try_from(i).ok()?))
+                .copied()
+        };
+        // 0 entries (no head) is the empty prefix of any log.
+        let holds = |h: Option<Sha256Digest>, n: u64| match h {
+            None => n == 0,
+            Some(h) => hash_at(n) == Some(h),
         };
         if !holds(l.head_sha256, n) {
-            let head = l.head_sha256.expect("a failing commitment has a head");
-            let actual = scan.line_hashes[(n - 1) as usize];
+            let (Some(head), Some(actual)) = (l.head_sha256, hash_at(n)) else {
+                out.failures.push((
+                    Some(*k),
+                    format!("{who}'s incident log commitment is malformed ({n} entries)"),
+                ));
+                continue;
+            };
             // The last commitment before this one that still holds bounds
             // where the change can be.
             let lo = committed
@@ -1261,6 +1273,29 @@ mod tests {
             now,
         );
         assert!(c.failures.is_empty() && c.summary.is_none());
+    }
+
+    #[test]
+    fn every_damaged_log_is_a_finding_never_a_panic() {
+        let now = t("2026-01-01T00:00:00Z");
+        let b = three();
+        let cs = [commit(1, &b)];
+        for i in 0..b.len() {
+            let mut flipped = b.clone();
+            flipped[i] ^= 0x41;
+            let c = check(Some(&flipped), &cs, now);
+            assert!(!c.failures.is_empty(), "byte {i} changed unnoticed");
+            let c = check(Some(&b[..i]), &cs, now);
+            assert!(!c.failures.is_empty(), "truncation at {i} unnoticed");
+        }
+        let odd = Commitment {
+            canary: 1,
+            log: Some(LogCommitment {
+                entries: 0,
+                head_sha256: Some(Sha256Digest::of(b"")),
+            }),
+        };
+        assert!(!check(Some(&b), &[odd], now).failures.is_empty());
     }
 
     #[test]

@@ -204,3 +204,24 @@ pub fn read_public_key(path: &Path) -> Result<crate::keys::PublicKey> {
     }
     crate::keys::PublicKey::from_openssh(line).map_err(|e| Error::input(path, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_default_and_are_checked() {
+        let c = Config::new(crate::statement::default_claims("E"));
+        let round = Config::parse(&c.to_toml()).unwrap();
+        assert_eq!(round, c);
+        assert!(round.components.contains(&"App & Server".to_string()));
+        // A canary.toml from before the incident log gets the defaults.
+        let legacy = "[[statements]]\nid = \"a\"\ntext = \"t\"\n";
+        assert_eq!(
+            Config::parse(legacy).unwrap().components,
+            default_components()
+        );
+        let bad = format!("components = [\" padded\"]\n{legacy}");
+        assert!(Config::parse(&bad).unwrap_err().contains("component"));
+    }
+}

@@ -52,6 +52,15 @@ mod ceremony {
 
     /// draft, sign by both, publish: canary `n` issued at `issued_at`.
     pub fn publish(dir: &Path, n: u64, issued_at: &str) {
+        let draft = draft_and_sign(dir, n, issued_at);
+        canary(dir)
+            .args(["publish", &draft, "--at", issued_at])
+            .assert()
+            .success();
+    }
+
+    /// draft and sign by both; returns the draft's path.
+    pub fn draft_and_sign(dir: &Path, n: u64, issued_at: &str) -> String {
         let draft = format!("drafts/{n:04}.json");
         canary(dir)
             .args(["draft", "--issued-at", issued_at])
@@ -64,10 +73,7 @@ mod ceremony {
                 .assert()
                 .success();
         }
-        canary(dir)
-            .args(["publish", &draft, "--at", issued_at])
-            .assert()
-            .success();
+        draft
     }
 }
 
@@ -763,4 +769,23 @@ fn the_documented_example_chain_recomputes() {
     for h in &hex {
         assert!(docs.contains(h.as_str()), "docs/FORMAT.md lacks {h}");
     }
+}
+
+#[test]
+fn publish_refuses_a_draft_whose_log_was_rewritten_since() {
+    let d = ceremony::project();
+    let dir = d.path();
+    add_three(dir);
+    let draft = ceremony::draft_and_sign(dir, 1, "2026-01-05T00:00:00Z");
+    let mut lines = log_lines(dir);
+    lines[2] = lines[2].replace("Mounts are now checked in CI.", "None.");
+    write_lines(dir, &lines);
+    canary(dir)
+        .args(["publish", &draft, "--at", "2026-01-05T00:00:00Z"])
+        .assert()
+        .code(18)
+        .stderr(contains("not published, nothing changed"))
+        .stderr(contains("entry 3"));
+    assert!(!dir.join("canaries/0001.json").exists());
+    assert!(!dir.join("canaries/latest.json").exists());
 }

@@ -90,7 +90,7 @@ fn check_components(project: &Project, list: &[String]) -> Result<()> {
 }
 
 fn add(project: &Project, mut a: IncidentAddArgs, now: Timestamp) -> Result<Exit> {
-    let (existing, records) = load(project)?;
+    let (mut existing, mut records) = load(project)?;
     if term::stdin_is_terminal() && missing(&a).next().is_some() {
         let stdin = std::io::stdin();
         let mut input = stdin.lock();
@@ -102,6 +102,9 @@ fn add(project: &Project, mut a: IncidentAddArgs, now: Timestamp) -> Result<Exit
             &mut input,
             &mut err,
         )?;
+        // Someone may have appended while the questions were answered:
+        // append to the log as it is now.
+        (existing, records) = load(project)?;
     }
     if let Some(flag) = missing(&a).next() {
         return Err(Error::Usage(format!(
