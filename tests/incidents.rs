@@ -789,3 +789,35 @@ fn publish_refuses_a_draft_whose_log_was_rewritten_since() {
     assert!(!dir.join("canaries/0001.json").exists());
     assert!(!dir.join("canaries/latest.json").exists());
 }
+
+#[test]
+fn signers_see_the_entries_they_commit_to() {
+    let d = ceremony::project();
+    let dir = d.path();
+    add_three(dir);
+    canary(dir)
+        .args(["draft", "--issued-at", "2026-01-05T00:00:00Z"])
+        .assert()
+        .success()
+        .stdout(contains("Incident log 3 entries (head "));
+    canary(dir)
+        .args(["sign", "drafts/0001.json", "--yes", "--key"])
+        .arg(ceremony::secret(dir, "alice"))
+        .assert()
+        .success()
+        .stderr(contains(
+            "Incident log entries this canary newly commits to:\n    1. [ios-push] new incident: Push notifications to iOS devices stopped\n",
+        ))
+        .stderr(contains("3. [mail-leak] new incident"));
+    let mut lines = log_lines(dir);
+    lines.pop();
+    write_lines(dir, &lines);
+    canary(dir)
+        .args(["sign", "drafts/0001.json", "--yes", "--key"])
+        .arg(ceremony::secret(dir, "bob"))
+        .assert()
+        .success()
+        .stderr(contains(
+            "unknown: canaries/incidents.jsonl here does not hold the 3 entries this draft commits to",
+        ));
+}

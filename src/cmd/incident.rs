@@ -377,6 +377,73 @@ fn signed_note(project: &Project, records: &[Record]) -> Result<String> {
     })
 }
 
+/// For a signer: the incident log entries behind the draft's commitment
+/// that earlier canaries did not cover, read from the local log (the
+/// commitment is only a hash; this shows what it stands for).
+pub(crate) fn review_for_signing(
+    project: &Project,
+    st: &crate::statement::Statement,
+) -> Result<String> {
+    let Some(c) = st.incident_log else {
+        return Ok(String::new());
+    };
+    let mut o = String::from("  Incident log entries this canary newly commits to:\n");
+    if c.entries == 0 {
+        o.push_str("    none (the log is empty)\n");
+        return Ok(o);
+    }
+    let path = project.incident_log_path();
+    let records = read_log(&path)?
+        .map(|b| incidents::scan(&b).valid)
+        .unwrap_or_default();
+    let n = c.entries as usize;
+    if records.len() < n || c.head_sha256 != Some(records[n - 1].sha256) {
+        let _ = writeln!(
+            o,
+            "    {} {} here does not hold the {} entries this draft commits to; compare by hand",
+            paint(BAD, "unknown:"),
+            show_path(&path),
+            c.entries
+        );
+        return Ok(o);
+    }
+    let (files, _) = super::read_history(&project.canaries_dir())?;
+    let before = super::newest_statement(&files)?
+        .filter(|(p, _)| p.sequence < st.sequence)
+        .and_then(|(p, _)| p.incident_log)
+        .map_or(0, |l| l.entries as usize)
+        .min(n);
+    if before == n {
+        o.push_str("    none\n");
+    }
+    for r in &records[before..n] {
+        let what = match &r.entry {
+            Entry::Incident(e) => format!("new incident: {}", line(&e.title)),
+            Entry::Update(u) => {
+                let mut parts = Vec::new();
+                if let Some(t) = u.resolved_at {
+                    parts.push(format!("resolved at {t}"));
+                }
+                if let Some(note) = &u.note {
+                    parts.push(format!("note \"{}\"", line(note)));
+                }
+                let fields = u.changed_fields();
+                if !fields.is_empty() {
+                    parts.push(format!("corrects {}", fields.join(", ")));
+                }
+                format!("update: {}", parts.join("; "))
+            }
+        };
+        let _ = writeln!(
+            o,
+            "    {}. [{}] {what}",
+            r.entry.seq(),
+            line(r.entry.incident_id())
+        );
+    }
+    Ok(o)
+}
+
 #[derive(Serialize)]
 struct ListJson<'a> {
     log: String,
