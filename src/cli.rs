@@ -199,7 +199,7 @@ pub struct IncidentFields {
     /// Short title, one line.
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
-    /// When the incident started.
+    /// When the incident started (RFC 3339, or `now`).
     #[arg(long, value_name = "TIME")]
     pub started_at: Option<String>,
     /// An affected component, from `components` in canary.toml; repeat for several.
@@ -229,7 +229,7 @@ pub struct IncidentAddArgs {
     pub id: Option<String>,
     #[command(flatten)]
     pub fields: IncidentFields,
-    /// When it ended; leave out while it is on-going.
+    /// When it ended (RFC 3339, or `now`); leave out while it is on-going.
     #[arg(long, value_name = "TIME")]
     pub ended_at: Option<String>,
 }
@@ -238,7 +238,7 @@ pub struct IncidentAddArgs {
 pub struct IncidentUpdateArgs {
     /// The incident to update.
     pub id: String,
-    /// The incident is resolved: when it ended.
+    /// The incident is resolved: when it ended (RFC 3339, or `now`).
     #[arg(long, value_name = "TIME")]
     pub resolved_at: Option<String>,
     /// New information, in words.
