@@ -20,9 +20,13 @@ Verification:
   canary verify path/to/project --policy trusted-policy.json --json
   canary verify https://example.org --key SHA256:… --key SHA256:…
 
+Incidents (signed by the next canary):
+  canary incident add                   # asks for each field on a terminal
+  canary incident update ID --resolved-at now --note 'Fixed.'
+
 Exit codes: 0 valid, 1 failure, 2 usage, 3 bad input, 4 refused,
 10 signature, 11 threshold, 12 policy, 13 history, 14 TRIPPED,
-15 expired, 16 not yet valid, 19 rollback (see README.md).";
+15 expired, 16 not yet valid, 18 incident log, 19 rollback (see README.md).";
 
 #[derive(Debug, Parser)]
 #[command(name = "canary", version, about = "Signed warrant canaries: threshold signing ceremonies and strict verification", after_help = AFTER_HELP)]
@@ -62,6 +66,9 @@ pub enum Command {
     Publish(PublishArgs),
     /// Verify the latest canary and its whole history.
     Verify(VerifyArgs),
+    /// Keep the signed, append-only incident log (canaries/incidents.jsonl).
+    #[command(subcommand)]
+    Incident(IncidentCommand),
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +215,93 @@ pub struct RemoteArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Record a new incident; on a terminal, asks for each missing field.
+    Add(IncidentAddArgs),
+    /// Append an update to an incident: new information, its resolution, corrections.
+    Update(IncidentUpdateArgs),
+    /// List the incidents and the status of each component.
+    List(IncidentListArgs),
+    /// Show one incident with its updates, as a reader sees it.
+    Show(IncidentShowArgs),
+}
+
+/// The fields of an incident (times: RFC 3339, or `now`).
+#[derive(Debug, Args, Default)]
+pub struct IncidentFields {
+    /// Short title, one line.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// When the incident started (RFC 3339, or `now`).
+    #[arg(long, value_name = "TIME")]
+    pub started_at: Option<String>,
+    /// An affected component, from `components` in canary.toml; repeat for several.
+    #[arg(long = "component", value_name = "NAME")]
+    pub components: Vec<String>,
+    /// What happened.
+    #[arg(long, value_name = "TEXT")]
+    pub what_happened: Option<String>,
+    /// What was compromised or lost.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub compromised: Option<crate::incidents::Compromise>,
+    /// Details of what was compromised or lost (free text).
+    #[arg(long, value_name = "TEXT")]
+    pub compromised_details: Option<String>,
+    /// Measures taken to prevent this in the future.
+    #[arg(long, value_name = "TEXT")]
+    pub measures: Option<String>,
+    /// When this entry is recorded [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub recorded_at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentAddArgs {
+    /// Incident id (a-z, 0-9, `-`) [default: start date and title, e.g. 2024-09-28-push-outage].
+    #[arg(long)]
+    pub id: Option<String>,
+    #[command(flatten)]
+    pub fields: IncidentFields,
+    /// When it ended (RFC 3339, or `now`); leave out while it is on-going.
+    #[arg(long, value_name = "TIME")]
+    pub ended_at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentUpdateArgs {
+    /// The incident to update.
+    pub id: String,
+    /// The incident is resolved: when it ended (RFC 3339, or `now`).
+    #[arg(long, value_name = "TIME")]
+    pub resolved_at: Option<String>,
+    /// New information, in words.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Corrections: each field given replaces the incident's value.
+    #[command(flatten)]
+    pub fields: IncidentFields,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentListArgs {
+    /// Component status as of this time instead of now (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentShowArgs {
+    /// The incident's id (see `canary incident list`).
+    pub id: String,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

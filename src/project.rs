@@ -26,6 +26,9 @@ pub struct Config {
     /// Folder of drafts awaiting signatures.
     #[serde(default = "default_drafts")]
     pub drafts_dir: String,
+    /// The components an incident can affect (docs/USAGE-incidents.md).
+    #[serde(default = "default_components")]
+    pub components: Vec<String>,
     /// The statements every canary makes, in order.
     pub statements: Vec<Claim>,
 }
@@ -39,6 +42,18 @@ fn default_canaries() -> String {
 fn default_drafts() -> String {
     "drafts".into()
 }
+/// What a typical small service runs; edit the list in canary.toml.
+pub fn default_components() -> Vec<String> {
+    [
+        "Website",
+        "App & Server",
+        "Push Notifications",
+        "DNS Discovery",
+        "Email",
+    ]
+    .map(String::from)
+    .to_vec()
+}
 
 impl Config {
     pub fn new(statements: Vec<Claim>) -> Self {
@@ -46,6 +61,7 @@ impl Config {
             keys_dir: default_keys(),
             canaries_dir: default_canaries(),
             drafts_dir: default_drafts(),
+            components: default_components(),
             statements,
         }
     }
@@ -73,6 +89,18 @@ impl Config {
             }
             if c.statements[..i].iter().any(|t| t.id == s.id) {
                 return Err(format!("statement id `{}` appears twice", s.id));
+            }
+        }
+        if c.components.len() > crate::incidents::MAX_COMPONENTS {
+            return Err(format!(
+                "more than {} components",
+                crate::incidents::MAX_COMPONENTS
+            ));
+        }
+        for (i, name) in c.components.iter().enumerate() {
+            crate::incidents::check_component(name)?;
+            if c.components[..i].contains(name) {
+                return Err(format!("component `{name}` appears twice"));
             }
         }
         Ok(c)
@@ -122,6 +150,10 @@ impl Project {
     }
     pub fn policy_path(&self) -> PathBuf {
         self.keys_dir().join(POLICY_FILE)
+    }
+    /// The incident log, published beside the canaries.
+    pub fn incident_log_path(&self) -> PathBuf {
+        self.canaries_dir().join(crate::incidents::LOG_FILE)
     }
 
     pub fn load_policy(&self) -> Result<TrustedPolicy> {
@@ -175,4 +207,25 @@ pub fn read_public_key(path: &Path) -> Result<crate::keys::PublicKey> {
         ));
     }
     crate::keys::PublicKey::from_openssh(line).map_err(|e| Error::input(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_default_and_are_checked() {
+        let c = Config::new(crate::statement::default_claims("E"));
+        let round = Config::parse(&c.to_toml()).unwrap();
+        assert_eq!(round, c);
+        assert!(round.components.contains(&"App & Server".to_string()));
+        // A canary.toml from before the incident log gets the defaults.
+        let legacy = "[[statements]]\nid = \"a\"\ntext = \"t\"\n";
+        assert_eq!(
+            Config::parse(legacy).unwrap().components,
+            default_components()
+        );
+        let bad = format!("components = [\" padded\"]\n{legacy}");
+        assert!(Config::parse(&bad).unwrap_err().contains("component"));
+    }
 }

@@ -178,6 +178,9 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
             o.push_str(&changes(&l.changes));
         }
     }
+    if let Some(s) = &r.incidents {
+        o.push_str(&incidents(s));
+    }
 
     o.push('\n');
     let _ = writeln!(o, "{}", paint(BOLD, "Checks"));
@@ -196,8 +199,15 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
             continue;
         }
         if fails.is_empty() {
-            let evaluated = r.latest.is_some()
-                || matches!(class, Class::Signature | Class::Threshold | Class::History);
+            let evaluated = match class {
+                Class::IncidentLog => r.incidents.is_some(),
+                Class::Signature | Class::Threshold | Class::History => true,
+                _ => r.latest.is_some(),
+            };
+            if class == Class::IncidentLog && !evaluated {
+                let _ = writeln!(o, "  {} {name} (none published)", paint(DIM, "--  "));
+                continue;
+            }
             if evaluated {
                 let _ = writeln!(o, "  {} {name}", paint(OK, "ok  "));
             } else {
@@ -219,6 +229,97 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
     }
     for w in &r.warnings {
         let _ = writeln!(o, "  {} {}", paint(WARN, "warn"), w.message);
+    }
+    o
+}
+
+/// The incident log: what is signed, on-going incidents, component status.
+pub fn incidents(s: &crate::incidents::Summary) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", paint(BOLD, "Incident log"));
+    let signed = match s.signed_by_canary {
+        Some(k) => format!("{} signed (canary {k})", s.signed_entries),
+        None => "none signed".into(),
+    };
+    let unsigned = if s.unsigned_entries > 0 {
+        format!(
+            ", {}",
+            paint(WARN, &format!("{} NOT YET SIGNED", s.unsigned_entries))
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "  {} entr{}: {signed}{unsigned}",
+        s.entries,
+        if s.entries == 1 { "y" } else { "ies" }
+    );
+    if s.ongoing.is_empty() {
+        let _ = writeln!(o, "  On-going incidents: none");
+    } else {
+        let _ = writeln!(o, "  On-going incidents:");
+    }
+    for i in &s.ongoing {
+        let mut notes = Vec::new();
+        if !i.signed {
+            notes.push(paint(WARN, "not yet signed"));
+        }
+        if i.unsigned_updates > 0 {
+            notes.push(format!("{} update(s) not yet signed", i.unsigned_updates));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
+        let _ = writeln!(
+            o,
+            "    - {} {}: since {}, affecting {}{notes}",
+            paint(BAD, &line(&i.id)),
+            line(&i.title),
+            i.started_at,
+            i.components
+                .iter()
+                .map(|c| line(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !s.components.is_empty() {
+        let _ = writeln!(o, "  Components:");
+        o.push_str(&components(&s.components, "    "));
+    }
+    o
+}
+
+/// Each component's status, names aligned.
+pub fn components(status: &[crate::incidents::ComponentStatus], indent: &str) -> String {
+    use crate::incidents::Status;
+    let width = status
+        .iter()
+        .map(|c| line(&c.name).chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut o = String::new();
+    for c in status {
+        let name = line(&c.name);
+        let pad = " ".repeat(width - name.chars().count());
+        let what = match c.status {
+            Status::Operational => paint(OK, "operational"),
+            Status::Affected => paint(
+                BAD,
+                &format!(
+                    "affected by on-going incident {}",
+                    c.affected_by
+                        .iter()
+                        .map(|i| line(i))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        };
+        let _ = writeln!(o, "{indent}{name}{pad}  {what}");
     }
     o
 }
@@ -272,6 +373,17 @@ pub fn statement(st: &Statement) -> String {
             .unwrap_or_else(|| "none (first canary)".into())
     );
     let _ = writeln!(o, "  Policy       {}", st.policy_sha256);
+    if let Some(l) = &st.incident_log {
+        let _ = writeln!(
+            o,
+            "  Incident log {} entr{}{}",
+            l.entries,
+            if l.entries == 1 { "y" } else { "ies" },
+            l.head_sha256
+                .map(|h| format!(" (head {h})"))
+                .unwrap_or_default()
+        );
+    }
     let _ = writeln!(o, "  Statements:");
     for (i, c) in st.statements.iter().enumerate() {
         let _ = writeln!(o, "    {}. [{}] {}", i + 1, line(&c.id), line(&c.text));

@@ -28,6 +28,20 @@ pub struct Statement {
     pub previous_sha256: Option<Sha256Digest>,
     pub statements: Vec<Claim>,
     pub announcements: Vec<String>,
+    /// The incident log as it stood at drafting time (docs/FORMAT.md,
+    /// "Incident log"). Absent in canaries made before the log existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_log: Option<LogCommitment>,
+}
+
+/// A canary's commitment to the incident log: how many entries it had and
+/// the SHA-256 of the last entry's line (which chains back to the first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogCommitment {
+    pub entries: u64,
+    /// Null exactly when `entries` is 0.
+    pub head_sha256: Option<Sha256Digest>,
 }
 
 /// Limits that keep a hostile statement from flooding a report.
@@ -92,6 +106,14 @@ impl Statement {
         {
             return Err("too many or over-long announcements".into());
         }
+        if let Some(l) = &self.incident_log {
+            if (l.entries == 0) != l.head_sha256.is_none() {
+                return Err(
+                    "`incident_log.head_sha256` must be null for 0 entries and present otherwise"
+                        .into(),
+                );
+            }
+        }
         Ok(())
     }
 
@@ -152,6 +174,7 @@ mod tests {
             previous_sha256: None,
             statements: default_claims("Example"),
             announcements: vec![],
+            incident_log: None,
         }
     }
 
@@ -175,5 +198,27 @@ mod tests {
         let mut s = sample();
         s.statements[0].id = "Bad Id".into();
         assert!(s.check().is_err());
+        let mut s = sample();
+        s.incident_log = Some(LogCommitment {
+            entries: 2,
+            head_sha256: None,
+        });
+        assert!(s.check().unwrap_err().contains("incident_log"));
+    }
+
+    #[test]
+    fn log_commitment_is_optional_on_the_wire() {
+        let s = sample();
+        assert!(!String::from_utf8(s.to_payload())
+            .unwrap()
+            .contains("incident_log"));
+        let mut s = sample();
+        s.incident_log = Some(LogCommitment {
+            entries: 0,
+            head_sha256: None,
+        });
+        let text = String::from_utf8(s.to_payload()).unwrap();
+        assert!(text.contains("\"incident_log\": {"), "{text}");
+        assert_eq!(Statement::parse(&s.to_payload()).unwrap(), s);
     }
 }

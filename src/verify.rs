@@ -121,6 +121,8 @@ pub struct Report {
     pub latest: Option<LatestSummary>,
     pub failures: Vec<Finding>,
     pub warnings: Vec<Finding>,
+    /// The incident log, when one is published or committed to.
+    pub incidents: Option<crate::incidents::Summary>,
 }
 
 impl Report {
@@ -219,6 +221,9 @@ pub struct Input<'a> {
     pub latest: Option<&'a [u8]>,
     /// The single "now" every time check uses.
     pub now: Timestamp,
+    /// The incident log (`incidents.jsonl`) published beside the canaries,
+    /// if there is one.
+    pub incident_log: Option<&'a [u8]>,
 }
 
 /// Verifies a whole history.
@@ -228,6 +233,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
         files,
         latest,
         now,
+        incident_log,
     } = input;
     if files.is_empty() {
         return Err(VerifyError::Empty);
@@ -534,6 +540,28 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
         });
     }
 
+    // 4. The incident log against what each authentic canary committed to.
+    let commitments: Vec<crate::incidents::Commitment> = entries
+        .iter()
+        .filter_map(|e| {
+            e.statement.as_ref().map(|st| crate::incidents::Commitment {
+                canary: e.number,
+                log: st.incident_log,
+            })
+        })
+        .collect();
+    let log = crate::incidents::check(incident_log, &commitments, now);
+    for (canary, message) in log.failures {
+        out.fail(Class::IncidentLog, canary, message);
+    }
+    for (canary, message) in log.warnings {
+        out.warnings.push(Finding {
+            class: Class::IncidentLog,
+            canary,
+            message,
+        });
+    }
+
     let Findings {
         mut failures,
         warnings,
@@ -558,6 +586,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
         latest: latest_summary,
         failures,
         warnings,
+        incidents: log.summary,
     })
 }
 

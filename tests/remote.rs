@@ -85,8 +85,15 @@ impl Org {
     /// draft, signed by alice and bob, published.
     fn issue(&self, issued_at: &str, announce: &str) {
         let p = self.project();
+        // The next number: one more than the published NNNN.json files.
         let n = fs::read_dir(p.join("canaries"))
-            .map(|d| d.count().saturating_sub(1))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| {
+                        canary::store::canary_number(&e.file_name().to_string_lossy()).is_some()
+                    })
+                    .count()
+            })
             .unwrap_or(0)
             + 1;
         let draft = format!("drafts/{n:04}.json");
@@ -263,19 +270,46 @@ fn verifies_a_served_site_by_url_and_pins_it() {
 }
 
 #[test]
-fn an_incident_log_is_fetched_when_present() {
-    let (org, server, url) = served_org();
+fn the_served_incident_log_is_verified_against_the_canaries() {
+    let org = Org::new("Example Org");
+    org.issue(&days_ago(20), "First.");
+    run_ok(canary(&org.project()).args([
+        "incident",
+        "add",
+        "--id",
+        "push-outage",
+        "--title",
+        "Push notifications stopped",
+        "--started-at",
+        &days_ago(15),
+        "--component",
+        "Website",
+        "--what-happened",
+        "An expiring certificate was missed.",
+        "--compromised",
+        "nothing",
+    ]));
+    org.issue(&days_ago(10), "Second.");
     let site = org.site();
-    fs::write(site.path().join("canaries/incidents.jsonl"), b"{}\n").unwrap();
+    let log = fs::read(site.path().join("canaries/incidents.jsonl")).unwrap();
+    let server = Server::start();
     server.serve_dir(site.path());
-    let out = Reader::new().verify(&url, &["--trust-on-first-use", "--json"]);
+    let url = server.url("/");
+    let reader = Reader::new();
+    let out = reader.verify(&url, &["--trust-on-first-use", "--json"]);
     assert_exit(&out, 0);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(j["incident_log"]["bytes"], 3);
+    assert_eq!(j["incident_log"]["bytes"], log.len());
     assert_eq!(
         j["incident_log"]["sha256"],
-        Sha256Digest::of(b"{}\n").to_string()
+        Sha256Digest::of(&log).to_string()
     );
+
+    // The server drops the incident the canary committed to.
+    fs::write(site.path().join("canaries/incidents.jsonl"), b"").unwrap();
+    server.serve_dir(site.path());
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 18);
 }
 
 #[test]

@@ -17,6 +17,20 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let trusted = project.load_policy()?;
     let issued_at = super::parse_time(a.issued_at.as_deref(), "--issued-at", now)?;
     let (files, latest) = super::read_history(&project.canaries_dir())?;
+    let log_path = project.incident_log_path();
+    let log = super::incident::read_log(&log_path)?;
+    // The canary commits to the log as it stands; a broken log is fixed first.
+    let records = match &log {
+        Some(bytes) => crate::incidents::parse(bytes).map_err(|p| Error::Verification {
+            class: Class::IncidentLog,
+            message: format!(
+                "{}: {}; no canary can commit to a broken incident log",
+                show_path(&log_path),
+                crate::sanitize::line(&p.to_string())
+            ),
+        })?,
+        None => Vec::new(),
+    };
 
     // Build only on a history that verifies (an expired or tripped one is
     // still a genuine history to continue).
@@ -26,9 +40,16 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
             files: &files,
             latest: latest.as_deref(),
             now,
+            incident_log: log.as_deref(),
         })
         .map_err(|e| Error::input(project.canaries_dir(), e))?;
-        if let Some(f) = report.failures.iter().find(|f| f.class <= Class::History) {
+        // A log that no longer extends what earlier canaries signed cannot
+        // be committed to either.
+        if let Some(f) = report
+            .failures
+            .iter()
+            .find(|f| f.class <= Class::History || f.class == Class::IncidentLog)
+        {
             return Err(Error::Verification {
                 class: f.class,
                 message: format!(
@@ -61,6 +82,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
         previous_sha256: prev.as_ref().map(|(_, d)| *d),
         statements: project.config.statements.clone(),
         announcements: a.announcements.clone(),
+        incident_log: Some(crate::incidents::commitment(&records)),
     };
     statement.check().map_err(Error::Usage)?;
 

@@ -17,6 +17,7 @@ use crate::term::{self, paint, BAD, DIM};
 use crate::timefmt::Timestamp;
 
 mod draft;
+pub(crate) mod incident;
 mod init;
 mod keygen;
 mod policy;
@@ -65,6 +66,7 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Sign(a) => sign::run(root, a),
         Command::Publish(a) => publish::run(root, a, now),
         Command::Verify(a) => verify::run(root, a, now),
+        Command::Incident(c) => incident::run(root, c, now),
     }
 }
 

@@ -17,6 +17,7 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
     let dir = project.canaries_dir();
     let (mut files, _) = super::read_history(&dir)?;
+    let log = super::incident::read_log(&project.incident_log_path())?;
     let number = files.last().map_or(1, |f| f.number + 1);
     let draft_path = a
         .draft
@@ -53,6 +54,7 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
         files: &files,
         latest: Some(&bytes),
         now,
+        incident_log: log.as_deref(),
     })
     .map_err(|e| Error::input(&draft_path, e))?;
     let blocking: Vec<_> = report

@@ -63,6 +63,7 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     );
     o.push_str("  Changes since the previous canary:\n");
     o.push_str(&changes_since_previous(&project, st)?);
+    o.push_str(&super::incident::review_for_signing(&project, st)?);
     o.push_str(&format!(
         "  Already signed by: {}\n",
         if sigs.valid.is_empty() {

@@ -41,11 +41,13 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     let policy_path = a.policy.clone().unwrap_or(default_policy);
     let trusted = load_policy(&policy_path)?;
     let (files, latest) = store::read_canaries(&canaries_dir)?;
+    let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
     let report = verify::verify(verify::Input {
         policy: &trusted,
         files: &files,
         latest: latest.as_deref(),
         now,
+        incident_log: log.as_deref(),
     })
     .map_err(|e| match e {
         verify::VerifyError::Empty => {

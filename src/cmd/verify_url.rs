@@ -139,6 +139,7 @@ pub(crate) fn check_site(
         policy: &trusted,
         files: &files,
         latest: Some(&latest),
+        incident_log: incidents.as_deref(),
         now,
     })
     .map_err(|e| match e {

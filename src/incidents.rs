@@ -1,0 +1,1331 @@
+//! The incident log: an append-only, hash-chained JSON Lines file
+//! (`canaries/incidents.jsonl`, docs/FORMAT.md "Incident log").
+//!
+//! Pure logic only: reading a log from bytes, checking its chain, folding its
+//! entries into incidents with their updates, the status of each component as
+//! of a time, and checking the log against the commitments canaries signed.
+//! An entry is never edited: updates and corrections are new entries that
+//! name the incident they are about.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256Digest;
+use crate::json;
+use crate::sanitize;
+use crate::statement::{LogCommitment, MAX_TEXT};
+use crate::timefmt::Timestamp;
+
+/// File name of the log, inside the canaries folder.
+pub const LOG_FILE: &str = "incidents.jsonl";
+/// Longest incident title, in characters.
+pub const MAX_TITLE: usize = 200;
+/// Most components one incident (or the configuration) may name.
+pub const MAX_COMPONENTS: usize = 32;
+/// Most chain problems reported for one log (the first one matters most).
+const MAX_REPORTED: usize = 5;
+
+/// What an incident compromised or lost: the explicit flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compromise {
+    /// Nothing was compromised or lost.
+    Nothing,
+    /// Data was exposed to someone who should not have it.
+    DataExposed,
+    /// Data was lost.
+    DataLost,
+}
+
+impl Compromise {
+    pub fn label(self) -> &'static str {
+        match self {
+            Compromise::Nothing => "nothing",
+            Compromise::DataExposed => "data exposed",
+            Compromise::DataLost => "data lost",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().replace(' ', "-").as_str() {
+            "nothing" => Some(Compromise::Nothing),
+            "data-exposed" => Some(Compromise::DataExposed),
+            "data-lost" => Some(Compromise::DataLost),
+            _ => None,
+        }
+    }
+}
+
+/// An `"type": "incident"` entry: a new incident, as first recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentEntry {
+    pub seq: u64,
+    pub prev: Option<Sha256Digest>,
+    pub recorded_at: Timestamp,
+    pub id: String,
+    pub title: String,
+    pub started_at: Timestamp,
+    /// Null while the incident is on-going.
+    pub ended_at: Option<Timestamp>,
+    pub components: Vec<String>,
+    pub what_happened: String,
+    pub compromised: Compromise,
+    pub compromised_details: String,
+    pub measures: String,
+}
+
+/// An `"type": "update"` entry: new information about an incident. Every
+/// field after `incident` is optional; those present replace the incident's
+/// value (`resolved_at` sets its end time), `note` is added to its updates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEntry {
+    pub seq: u64,
+    pub prev: Option<Sha256Digest>,
+    pub recorded_at: Timestamp,
+    pub incident: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what_happened: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compromised: Option<Compromise>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compromised_details: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measures: Option<String>,
+}
+
+impl UpdateEntry {
+    /// An update to `incident` carrying nothing yet.
+    pub fn new(incident: &str, recorded_at: Timestamp) -> Self {
+        UpdateEntry {
+            seq: 0,
+            prev: None,
+            recorded_at,
+            incident: incident.to_string(),
+            resolved_at: None,
+            note: None,
+            title: None,
+            started_at: None,
+            components: None,
+            what_happened: None,
+            compromised: None,
+            compromised_details: None,
+            measures: None,
+        }
+    }
+
+    /// True when the update carries no information at all.
+    pub fn is_empty(&self) -> bool {
+        self.resolved_at.is_none()
+            && self.note.is_none()
+            && self.title.is_none()
+            && self.started_at.is_none()
+            && self.components.is_none()
+            && self.what_happened.is_none()
+            && self.compromised.is_none()
+            && self.compromised_details.is_none()
+            && self.measures.is_none()
+    }
+
+    /// The fields an update changes, by wire name (for display).
+    pub fn changed_fields(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        let mut f = |present: bool, name| {
+            if present {
+                v.push(name)
+            }
+        };
+        f(self.title.is_some(), "title");
+        f(self.started_at.is_some(), "started_at");
+        f(self.components.is_some(), "components");
+        f(self.what_happened.is_some(), "what_happened");
+        f(self.compromised.is_some(), "compromised");
+        f(self.compromised_details.is_some(), "compromised_details");
+        f(self.measures.is_some(), "measures");
+        v
+    }
+}
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Entry {
+    Incident(IncidentEntry),
+    Update(UpdateEntry),
+}
+
+impl Entry {
+    pub fn seq(&self) -> u64 {
+        match self {
+            Entry::Incident(e) => e.seq,
+            Entry::Update(e) => e.seq,
+        }
+    }
+    pub fn prev(&self) -> Option<Sha256Digest> {
+        match self {
+            Entry::Incident(e) => e.prev,
+            Entry::Update(e) => e.prev,
+        }
+    }
+    pub fn recorded_at(&self) -> Timestamp {
+        match self {
+            Entry::Incident(e) => e.recorded_at,
+            Entry::Update(e) => e.recorded_at,
+        }
+    }
+    /// The incident the entry creates or updates.
+    pub fn incident_id(&self) -> &str {
+        match self {
+            Entry::Incident(e) => &e.id,
+            Entry::Update(e) => &e.incident,
+        }
+    }
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Incident(_) => "incident",
+            Entry::Update(_) => "update",
+        }
+    }
+
+    /// The exact line bytes written to the log (compact JSON, no newline).
+    pub fn to_line(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("entry serialises")
+    }
+
+    fn set_chain(&mut self, seq: u64, prev: Option<Sha256Digest>) {
+        match self {
+            Entry::Incident(e) => (e.seq, e.prev) = (seq, prev),
+            Entry::Update(e) => (e.seq, e.prev) = (seq, prev),
+        }
+    }
+}
+
+/// A checked entry with the hash of its exact line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub entry: Entry,
+    /// SHA-256 of the line's bytes, without the terminating newline.
+    pub sha256: Sha256Digest,
+}
+
+/// The first thing wrong with a log, naming the entry (its 1-based position,
+/// which is also its line number and, in a valid log, its `seq`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("entry {entry}: {problem}")]
+pub struct LogProblem {
+    pub entry: u64,
+    pub problem: String,
+}
+
+/// A log read as far as it is valid.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// SHA-256 of every line, valid or not (commitments are checked on these).
+    pub line_hashes: Vec<Sha256Digest>,
+    /// The entries before the first problem, each checked.
+    pub valid: Vec<Record>,
+    /// The first problem, after which nothing is trusted.
+    pub problem: Option<LogProblem>,
+}
+
+/// Reads a log from its bytes, stopping at the first problem.
+pub fn scan(bytes: &[u8]) -> Scan {
+    let mut out = Scan::default();
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    // A complete file ends in a newline, leaving an empty last piece.
+    let terminated = lines.last().is_some_and(|l| l.is_empty());
+    if terminated {
+        lines.pop();
+    }
+    out.line_hashes = lines.iter().map(|l| Sha256Digest::of(l)).collect();
+    let mut fold = Fold::default();
+    for (i, line) in lines.iter().enumerate() {
+        let n = i as u64 + 1;
+        let fail = |problem: String| LogProblem { entry: n, problem };
+        let checked = check_line(line, n, i + 1 == lines.len() && !terminated)
+            .map_err(fail)
+            .and_then(|entry| {
+                let expected_prev = out.valid.last().map(|r| r.sha256);
+                check_link(&entry, n, expected_prev).map_err(fail)?;
+                fold.apply(&entry).map_err(fail)?;
+                Ok(entry)
+            });
+        match checked {
+            Ok(entry) => out.valid.push(Record {
+                entry,
+                sha256: out.line_hashes[i],
+            }),
+            Err(p) => {
+                out.problem = Some(p);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A log that must be entirely valid (for appending and drafting).
+pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, LogProblem> {
+    let s = scan(bytes);
+    match s.problem {
+        Some(p) => Err(p),
+        None => Ok(s.valid),
+    }
+}
+
+fn check_line(line: &[u8], n: u64, unterminated: bool) -> Result<Entry, String> {
+    if line.is_empty() {
+        return Err("is an empty line (entries are one per line, with no blank lines)".into());
+    }
+    if line.ends_with(b"\r") {
+        return Err(
+            "ends in a carriage return (the file was converted to CRLF line endings, which changes every hash)"
+                .into(),
+        );
+    }
+    let entry: Entry = json::from_slice(line).map_err(|e| format!("not a valid entry: {e}"))?;
+    if unterminated {
+        return Err(
+            "the last line is not terminated by a newline (truncated, or edited by hand)".into(),
+        );
+    }
+    if entry.seq() != n {
+        return Err(if entry.seq() > n {
+            format!(
+                "line {n} holds entry {} where entry {n} belongs: entry {n} was deleted, or entries were reordered",
+                entry.seq()
+            )
+        } else {
+            format!(
+                "line {n} holds entry {}, which belongs earlier: entries were reordered or duplicated",
+                entry.seq()
+            )
+        });
+    }
+    Ok(entry)
+}
+
+fn check_link(entry: &Entry, n: u64, expected: Option<Sha256Digest>) -> Result<(), String> {
+    match (entry.prev(), expected) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err("the first entry must have `prev` null".into()),
+        (None, Some(_)) => Err(format!(
+            "`prev` is null, but entry {n} must name the hash of entry {}",
+            n - 1
+        )),
+        (Some(p), Some(e)) if p == e => Ok(()),
+        (Some(p), Some(e)) => Err(format!(
+            "does not follow entry {m}: it records entry {m}'s hash as {}, but entry {m} now hashes to {} (entry {m} was changed or replaced after entry {n} was recorded)",
+            p.short(),
+            e.short(),
+            m = n - 1
+        )),
+    }
+}
+
+/// The rules for a component name (in canary.toml and in the log).
+pub fn check_component(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.chars().count() > 64
+        || name.trim() != name
+        || sanitize::line(name) != name
+    {
+        return Err(format!(
+            "component `{}` must be 1-64 visible characters, without control characters or surrounding spaces",
+            sanitize::line(name)
+        ));
+    }
+    Ok(())
+}
+
+/// The rules for an incident id: 1-64 characters of a-z, 0-9 and `-`.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "incident id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
+            sanitize::line(id)
+        ))
+    }
+}
+
+fn check_title(t: &str) -> Result<(), String> {
+    if t.trim().is_empty() || t.chars().count() > MAX_TITLE || t.contains(['\n', '\r']) {
+        return Err(format!(
+            "`title` must be one line of 1-{MAX_TITLE} characters"
+        ));
+    }
+    Ok(())
+}
+
+fn check_text(field: &str, t: &str, required: bool) -> Result<(), String> {
+    if required && t.trim().is_empty() {
+        return Err(format!("`{field}` is required and must not be empty"));
+    }
+    if t.len() > MAX_TEXT {
+        return Err(format!("`{field}` is longer than {MAX_TEXT} bytes"));
+    }
+    Ok(())
+}
+
+fn check_components(list: &[String]) -> Result<(), String> {
+    if list.is_empty() {
+        return Err("`components` must name at least one affected component".into());
+    }
+    if list.len() > MAX_COMPONENTS {
+        return Err(format!("`components` names more than {MAX_COMPONENTS}"));
+    }
+    for (i, c) in list.iter().enumerate() {
+        check_component(c)?;
+        if list[..i].contains(c) {
+            return Err(format!("component `{c}` is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// An incident as a reader sees it: the first entry with every update
+/// applied in log order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub components: Vec<String>,
+    pub what_happened: String,
+    pub compromised: Compromise,
+    pub compromised_details: String,
+    pub measures: String,
+    /// When the incident was first recorded, and in which entry.
+    pub recorded_at: Timestamp,
+    pub entry: u64,
+    /// The updates, oldest first, as recorded.
+    pub updates: Vec<UpdateEntry>,
+}
+
+impl Incident {
+    fn from_entry(e: &IncidentEntry) -> Self {
+        Incident {
+            id: e.id.clone(),
+            title: e.title.clone(),
+            started_at: e.started_at,
+            ended_at: e.ended_at,
+            components: e.components.clone(),
+            what_happened: e.what_happened.clone(),
+            compromised: e.compromised,
+            compromised_details: e.compromised_details.clone(),
+            measures: e.measures.clone(),
+            recorded_at: e.recorded_at,
+            entry: e.seq,
+            updates: Vec::new(),
+        }
+    }
+
+    /// On-going at `t`: started, and not (yet) ended.
+    pub fn ongoing_at(&self, t: Timestamp) -> bool {
+        self.started_at <= t && self.ended_at.map_or(true, |end| t < end)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        check_title(&self.title)?;
+        check_components(&self.components)?;
+        check_text("what_happened", &self.what_happened, true)?;
+        check_text("compromised_details", &self.compromised_details, false)?;
+        check_text("measures", &self.measures, false)?;
+        if let Some(end) = self.ended_at {
+            if end < self.started_at {
+                return Err(format!(
+                    "incident `{}` would end ({end}) before it started ({})",
+                    self.id, self.started_at
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Incidents folded from entries, in the order they were first recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Fold {
+    pub incidents: Vec<Incident>,
+    index: BTreeMap<String, usize>,
+}
+
+impl Fold {
+    /// Applies one entry, refusing one that breaks the model.
+    pub fn apply(&mut self, entry: &Entry) -> Result<(), String> {
+        match entry {
+            Entry::Incident(e) => {
+                check_id(&e.id)?;
+                if self.index.contains_key(&e.id) {
+                    return Err(format!(
+                        "incident `{}` already exists (record new information as an update)",
+                        e.id
+                    ));
+                }
+                let inc = Incident::from_entry(e);
+                inc.check()?;
+                self.index.insert(e.id.clone(), self.incidents.len());
+                self.incidents.push(inc);
+            }
+            Entry::Update(u) => {
+                let Some(&i) = self.index.get(&u.incident) else {
+                    return Err(format!(
+                        "updates incident `{}`, which no earlier entry records",
+                        sanitize::line(&u.incident)
+                    ));
+                };
+                if u.is_empty() {
+                    return Err("an update must carry at least one field besides `incident`".into());
+                }
+                if let Some(note) = &u.note {
+                    check_text("note", note, true)?;
+                }
+                let mut inc = self.incidents[i].clone();
+                if let Some(v) = &u.title {
+                    inc.title = v.clone();
+                }
+                if let Some(v) = u.started_at {
+                    inc.started_at = v;
+                }
+                if let Some(v) = u.resolved_at {
+                    inc.ended_at = Some(v);
+                }
+                if let Some(v) = &u.components {
+                    inc.components = v.clone();
+                }
+                if let Some(v) = &u.what_happened {
+                    inc.what_happened = v.clone();
+                }
+                if let Some(v) = u.compromised {
+                    inc.compromised = v;
+                }
+                if let Some(v) = &u.compromised_details {
+                    inc.compromised_details = v.clone();
+                }
+                if let Some(v) = &u.measures {
+                    inc.measures = v.clone();
+                }
+                inc.check()?;
+                inc.updates.push(u.clone());
+                self.incidents[i] = inc;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn of(records: &[Record]) -> Self {
+        let mut f = Fold::default();
+        for r in records {
+            // Records come from `scan`, which already applied them once.
+            let _ = f.apply(&r.entry);
+        }
+        f
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Incident> {
+        self.index.get(id).map(|&i| &self.incidents[i])
+    }
+}
+
+/// Builds the line that appends `entry` to a valid log (chaining it to the
+/// last record) and returns the whole new file. The existing bytes must be
+/// the ones `records` were read from.
+pub fn append(existing: &[u8], records: &[Record], mut entry: Entry) -> Result<Vec<u8>, String> {
+    let seq = records.len() as u64 + 1;
+    entry.set_chain(seq, records.last().map(|r| r.sha256));
+    let mut fold = Fold::of(records);
+    fold.apply(&entry)?;
+    let mut out = existing.to_vec();
+    out.extend_from_slice(&entry.to_line());
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// The commitment a canary drafted now makes to `records`.
+pub fn commitment(records: &[Record]) -> LogCommitment {
+    LogCommitment {
+        entries: records.len() as u64,
+        head_sha256: records.last().map(|r| r.sha256),
+    }
+}
+
+/// An authenticated canary's commitment, for [`check`].
+#[derive(Debug, Clone, Copy)]
+pub struct Commitment {
+    /// The canary's sequence number.
+    pub canary: u64,
+    pub log: Option<LogCommitment>,
+}
+
+/// An on-going incident in a verification report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ongoing {
+    pub id: String,
+    pub title: String,
+    pub started_at: Timestamp,
+    pub components: Vec<String>,
+    /// False when only entries no canary has signed yet record it.
+    pub signed: bool,
+    /// Updates to it that no canary has signed yet (not applied here).
+    pub unsigned_updates: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Operational,
+    Affected,
+}
+
+/// A component's status as of the report's "now".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentStatus {
+    pub name: String,
+    pub status: Status,
+    /// Ids of the on-going incidents affecting it.
+    pub affected_by: Vec<String>,
+}
+
+/// The incident log part of a verification report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Lines in the published log.
+    pub entries: u64,
+    /// Entries vouched for by a canary (a verified commitment).
+    pub signed_entries: u64,
+    /// The canary whose commitment covers them, if any.
+    pub signed_by_canary: Option<u64>,
+    /// Valid entries after the signed ones: shown, not vouched for.
+    pub unsigned_entries: u64,
+    pub ongoing: Vec<Ongoing>,
+    /// Every component the log names, in order of first mention.
+    pub components: Vec<ComponentStatus>,
+}
+
+/// Outcome of checking a log against the canaries' commitments.
+#[derive(Debug, Clone, Default)]
+pub struct LogCheck {
+    /// (canary it is about, message); messages are safe for a terminal.
+    pub failures: Vec<(Option<u64>, String)>,
+    pub warnings: Vec<(Option<u64>, String)>,
+    pub summary: Option<Summary>,
+}
+
+/// Checks the published log (None: there is none) against the commitments
+/// of the authenticated canaries, oldest first, and summarises it as of `now`.
+pub fn check(log: Option<&[u8]>, commitments: &[Commitment], now: Timestamp) -> LogCheck {
+    let mut out = LogCheck::default();
+    let committed: Vec<(u64, LogCommitment)> = commitments
+        .iter()
+        .filter_map(|c| c.log.map(|l| (c.canary, l)))
+        .collect();
+
+    // Commitments only grow: a canary never signs away entries.
+    let mut last: Option<(u64, LogCommitment)> = None;
+    for c in commitments {
+        match (last, c.log) {
+            (Some((k, prev)), None) => out.failures.push((
+                Some(c.canary),
+                format!(
+                    "canary {} makes no commitment to the incident log, but canary {k} committed to {} entries",
+                    c.canary, prev.entries
+                ),
+            )),
+            (Some((k, prev)), Some(now_c)) if now_c.entries < prev.entries => out.failures.push((
+                Some(c.canary),
+                format!(
+                    "canary {} commits to {} incident log entries, fewer than the {} canary {k} signed: signed entries were dropped",
+                    c.canary, now_c.entries, prev.entries
+                ),
+            )),
+            _ => {}
+        }
+        if let Some(l) = c.log {
+            last = Some((c.canary, l));
+        }
+    }
+
+    let Some(bytes) = log else {
+        if let Some((k, l)) = committed.iter().rev().find(|(_, l)| l.entries > 0) {
+            out.failures.push((
+                Some(*k),
+                format!(
+                    "the incident log ({LOG_FILE}) is missing, but canary {k} commits to {} entries: it was removed",
+                    l.entries
+                ),
+            ));
+        }
+        return out;
+    };
+    let scan = scan(bytes);
+    let total = scan.line_hashes.len() as u64;
+    let valid = scan.valid.len() as u64;
+    if let Some(p) = &scan.problem {
+        out.failures.push((
+            None,
+            format!("{LOG_FILE} {}", sanitize::line(&p.to_string())),
+        ));
+    }
+
+    // Each commitment: the first `entries` lines end in the signed head.
+    let mut signed: Option<(u64, u64)> = None; // (canary, entries)
+    let latest = committed.last().map(|(k, _)| *k);
+    for (k, l) in &committed {
+        let who = if Some(*k) == latest && committed.len() > 1 {
+            format!("canary {k} (the latest)")
+        } else {
+            format!("canary {k}")
+        };
+        let n = l.entries;
+        if n > total {
+            out.failures.push((
+                Some(*k),
+                format!(
+                    "{who} signed an incident log of {n} entries, but {LOG_FILE} has only {total}: signed entries were removed"
+                ),
+            ));
+            continue;
+        }
+        // The hash of entry n, if the log has it.
+        let hash_at = |n: u64| {
+            n.checked_sub(1)
+                .and_then(|i| scan.line_hashes.get(usize::try_from(i).ok()?))
+                .copied()
+        };
+        // 0 entries (no head) is the empty prefix of any log.
+        let holds = |h: Option<Sha256Digest>, n: u64| match h {
+            None => n == 0,
+            Some(h) => hash_at(n) == Some(h),
+        };
+        if !holds(l.head_sha256, n) {
+            let (Some(head), Some(actual)) = (l.head_sha256, hash_at(n)) else {
+                out.failures.push((
+                    Some(*k),
+                    format!("{who}'s incident log commitment is malformed ({n} entries)"),
+                ));
+                continue;
+            };
+            // The last commitment before this one that still holds bounds
+            // where the change can be.
+            let lo = committed
+                .iter()
+                .filter(|(_, e)| e.entries < n && e.entries <= valid)
+                .filter(|(_, e)| holds(e.head_sha256, e.entries))
+                .map(|(_, e)| e.entries)
+                .max()
+                .unwrap_or(0);
+            let which = if lo + 1 == n {
+                format!("entry {n} was changed or replaced")
+            } else {
+                format!(
+                    "one of entries {}-{n} was changed, removed, reordered or replaced",
+                    lo + 1
+                )
+            };
+            out.failures.push((
+                Some(*k),
+                format!(
+                    "{who} signed an incident log whose entry {n} hashes to {}, but {LOG_FILE}'s entry {n} hashes to {}: {which} after it was signed",
+                    head.short(),
+                    actual.short()
+                ),
+            ));
+            continue;
+        }
+        if n <= valid && signed.map_or(true, |(_, s)| n >= s) {
+            signed = Some((*k, n));
+        }
+    }
+
+    let (signed_by, signed_n) = match signed {
+        Some((k, n)) => (Some(k), n),
+        None => (None, 0),
+    };
+    let unsigned = valid.saturating_sub(signed_n);
+    if unsigned > 0 {
+        let range = if unsigned == 1 {
+            format!("entry {}", signed_n + 1)
+        } else {
+            format!("entries {}-{}", signed_n + 1, valid)
+        };
+        let message = match signed_by {
+            Some(k) => format!(
+                "incident log {range} not yet signed: recorded after canary {k} committed to {signed_n} entries; shown, but not vouched for by the signers"
+            ),
+            None => format!(
+                "incident log {range} not yet signed: no canary commits to them; shown, but not vouched for by the signers"
+            ),
+        };
+        out.warnings.push((None, message));
+    }
+
+    out.summary = Some(summarise(
+        &scan.valid,
+        signed_n as usize,
+        signed_by,
+        total,
+        now,
+    ));
+    out.failures.truncate(MAX_REPORTED);
+    out
+}
+
+/// On-going incidents and component status. The signed entries decide what
+/// is trusted; unsigned entries can add an incident (marked unsigned) but
+/// can never make a signed on-going incident look resolved.
+fn summarise(
+    valid: &[Record],
+    signed: usize,
+    signed_by: Option<u64>,
+    total: u64,
+    now: Timestamp,
+) -> Summary {
+    let trusted = Fold::of(&valid[..signed]);
+    let all = Fold::of(valid);
+    let mut ongoing: Vec<Ongoing> = Vec::new();
+    for inc in trusted.incidents.iter().filter(|i| i.ongoing_at(now)) {
+        let pending = all
+            .get(&inc.id)
+            .map_or(0, |a| a.updates.len() - inc.updates.len());
+        ongoing.push(Ongoing {
+            id: inc.id.clone(),
+            title: inc.title.clone(),
+            started_at: inc.started_at,
+            components: inc.components.clone(),
+            signed: true,
+            unsigned_updates: pending,
+        });
+    }
+    for inc in all.incidents.iter().filter(|i| i.ongoing_at(now)) {
+        if ongoing.iter().any(|o| o.id == inc.id) {
+            continue;
+        }
+        ongoing.push(Ongoing {
+            id: inc.id.clone(),
+            title: inc.title.clone(),
+            started_at: inc.started_at,
+            components: inc.components.clone(),
+            signed: false,
+            unsigned_updates: 0,
+        });
+    }
+    let mut names: Vec<String> = Vec::new();
+    for inc in &all.incidents {
+        let history = std::iter::once(&inc.components)
+            .chain(inc.updates.iter().filter_map(|u| u.components.as_ref()));
+        for list in history {
+            for c in list {
+                if !names.contains(c) {
+                    names.push(c.clone());
+                }
+            }
+        }
+    }
+    let components = names
+        .into_iter()
+        .map(|name| {
+            let affected_by: Vec<String> = ongoing
+                .iter()
+                .filter(|o| o.components.contains(&name))
+                .map(|o| o.id.clone())
+                .collect();
+            ComponentStatus {
+                status: if affected_by.is_empty() {
+                    Status::Operational
+                } else {
+                    Status::Affected
+                },
+                name,
+                affected_by,
+            }
+        })
+        .collect();
+    Summary {
+        entries: total,
+        signed_entries: signed as u64,
+        signed_by_canary: signed_by,
+        unsigned_entries: (valid.len() - signed) as u64,
+        ongoing,
+        components,
+    }
+}
+
+/// The status of the given components (e.g. from canary.toml) as of `t`,
+/// over a whole valid log: the maintainers' view, with no notion of signing.
+pub fn component_status(fold: &Fold, components: &[String], t: Timestamp) -> Vec<ComponentStatus> {
+    let mut names: Vec<String> = components.to_vec();
+    for inc in &fold.incidents {
+        for c in &inc.components {
+            if !names.contains(c) {
+                names.push(c.clone());
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let affected_by: Vec<String> = fold
+                .incidents
+                .iter()
+                .filter(|i| i.ongoing_at(t) && i.components.contains(&name))
+                .map(|i| i.id.clone())
+                .collect();
+            ComponentStatus {
+                status: if affected_by.is_empty() {
+                    Status::Operational
+                } else {
+                    Status::Affected
+                },
+                name,
+                affected_by,
+            }
+        })
+        .collect()
+}
+
+/// A readable default id: the start date and a slug of the title, made
+/// unique with a numeric suffix.
+pub fn default_id(started_at: Timestamp, title: &str, fold: &Fold) -> String {
+    let date: String = started_at.to_string().chars().take(10).collect();
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(40).collect();
+    let slug = slug.trim_end_matches('-');
+    let base = if slug.is_empty() {
+        date
+    } else {
+        format!("{date}-{slug}")
+    };
+    if fold.get(&base).is_none() {
+        return base;
+    }
+    (2u32..)
+        .map(|i| format!("{base}-{i}"))
+        .find(|id| fold.get(id).is_none())
+        .expect("a free suffix exists")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse_canonical(s).unwrap()
+    }
+
+    fn incident(id: &str, start: &str, end: Option<&str>, comps: &[&str]) -> Entry {
+        Entry::Incident(IncidentEntry {
+            seq: 0,
+            prev: None,
+            recorded_at: t("2026-01-01T00:00:00Z"),
+            id: id.into(),
+            title: format!("Title of {id}"),
+            started_at: t(start),
+            ended_at: end.map(t),
+            components: comps.iter().map(|c| c.to_string()).collect(),
+            what_happened: "Something broke.".into(),
+            compromised: Compromise::Nothing,
+            compromised_details: String::new(),
+            measures: "Fixed it.".into(),
+        })
+    }
+
+    fn update(id: &str) -> UpdateEntry {
+        UpdateEntry::new(id, t("2026-01-02T00:00:00Z"))
+    }
+
+    fn build(entries: Vec<Entry>) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for e in entries {
+            let records = parse(&bytes).unwrap();
+            bytes = append(&bytes, &records, e).unwrap();
+        }
+        bytes
+    }
+
+    fn three() -> Vec<u8> {
+        build(vec![
+            incident(
+                "push",
+                "2024-09-28T08:00:00Z",
+                Some("2024-09-30T12:00:00Z"),
+                &["Push Notifications"],
+            ),
+            incident("outage", "2024-12-01T14:00:00Z", None, &["App & Server"]),
+            incident(
+                "dns",
+                "2025-02-01T00:00:00Z",
+                Some("2025-02-01T02:00:00Z"),
+                &["DNS Discovery"],
+            ),
+        ])
+    }
+
+    fn lines(b: &[u8]) -> Vec<Vec<u8>> {
+        b.split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| l.to_vec())
+            .collect()
+    }
+
+    fn join(ls: &[Vec<u8>]) -> Vec<u8> {
+        let mut o = Vec::new();
+        for l in ls {
+            o.extend_from_slice(l);
+            o.push(b'\n');
+        }
+        o
+    }
+
+    fn commit(canary: u64, bytes: &[u8]) -> Commitment {
+        Commitment {
+            canary,
+            log: Some(commitment(&parse(bytes).unwrap())),
+        }
+    }
+
+    #[test]
+    fn chain_links_each_line_to_the_previous_lines_hash() {
+        let b = three();
+        let recs = parse(&b).unwrap();
+        assert_eq!(recs.len(), 3);
+        let ls = lines(&b);
+        assert_eq!(recs[0].entry.prev(), None);
+        assert_eq!(recs[1].entry.prev(), Some(Sha256Digest::of(&ls[0])));
+        assert_eq!(recs[2].entry.prev(), Some(Sha256Digest::of(&ls[1])));
+        assert_eq!(
+            commitment(&recs).head_sha256,
+            Some(Sha256Digest::of(&ls[2]))
+        );
+        assert_eq!(recs[2].entry.seq(), 3);
+        // The wire form starts with the type tag.
+        assert!(ls[0].starts_with(br#"{"type":"incident","seq":1,"prev":null,"#));
+        assert!(parse(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn edited_deleted_and_reordered_entries_are_named() {
+        let ls = lines(&three());
+        let mut edited = ls.clone();
+        edited[1] = String::from_utf8(edited[1].clone())
+            .unwrap()
+            .replace("Something broke.", "Nothing happened.")
+            .into_bytes();
+        let p = parse(&join(&edited)).unwrap_err();
+        assert_eq!(p.entry, 3);
+        assert!(p.problem.contains("entry 2 was changed"), "{p}");
+
+        let deleted = join(&[ls[0].clone(), ls[2].clone()]);
+        let p = parse(&deleted).unwrap_err();
+        assert_eq!(p.entry, 2);
+        assert!(p.problem.contains("entry 2 was deleted"), "{p}");
+
+        let reordered = join(&[ls[0].clone(), ls[2].clone(), ls[1].clone()]);
+        let p = parse(&reordered).unwrap_err();
+        assert!(p.problem.contains("reordered"), "{p}");
+    }
+
+    #[test]
+    fn malformed_lines_are_refused() {
+        let b = three();
+        let mut crlf = b.clone();
+        crlf.insert(lines(&b)[0].len(), b'\r');
+        assert!(parse(&crlf)
+            .unwrap_err()
+            .problem
+            .contains("carriage return"));
+        let truncated = &b[..b.len() - 1];
+        assert!(parse(truncated)
+            .unwrap_err()
+            .problem
+            .contains("not terminated"));
+        let half = &b[..b.len() - 10];
+        assert!(parse(half)
+            .unwrap_err()
+            .problem
+            .contains("not a valid entry"));
+        let blank = [&b[..], b"\n"].concat();
+        assert!(parse(&blank).unwrap_err().problem.contains("empty line"));
+        let unknown = br#"{"type":"incident","seq":1,"prev":null,"extra":1}"#;
+        let p = parse(&[&unknown[..], b"\n"].concat()).unwrap_err();
+        assert!(p.problem.contains("unknown field"), "{p}");
+        let dup = br#"{"type":"update","type":"update"}"#;
+        assert!(parse(&[&dup[..], b"\n"].concat())
+            .unwrap_err()
+            .problem
+            .contains("duplicate"));
+    }
+
+    #[test]
+    fn model_rules_are_enforced_on_append() {
+        let b = three();
+        let recs = parse(&b).unwrap();
+        let dup = incident("push", "2026-01-01T00:00:00Z", None, &["Email"]);
+        assert!(append(&b, &recs, dup)
+            .unwrap_err()
+            .contains("already exists"));
+        let backwards = incident(
+            "x",
+            "2026-01-02T00:00:00Z",
+            Some("2026-01-01T00:00:00Z"),
+            &["Email"],
+        );
+        assert!(append(&b, &recs, backwards)
+            .unwrap_err()
+            .contains("before it started"));
+        assert!(
+            append(&b, &recs, incident("y", "2026-01-01T00:00:00Z", None, &[]))
+                .unwrap_err()
+                .contains("at least one")
+        );
+        assert!(append(&b, &recs, Entry::Update(update("nope")))
+            .unwrap_err()
+            .contains("no earlier entry"));
+        assert!(append(&b, &recs, Entry::Update(update("push")))
+            .unwrap_err()
+            .contains("at least one field"));
+        let mut bad_id = incident("Bad Id", "2026-01-01T00:00:00Z", None, &["Email"]);
+        if let Entry::Incident(e) = &mut bad_id {
+            e.id = "Bad Id".into();
+        }
+        assert!(append(&b, &recs, bad_id)
+            .unwrap_err()
+            .contains("incident id"));
+    }
+
+    #[test]
+    fn updates_fold_into_the_incident() {
+        let b = three();
+        let recs = parse(&b).unwrap();
+        let mut u = update("outage");
+        u.resolved_at = Some(t("2024-12-02T10:00:00Z"));
+        u.note = Some("Disk replaced.".into());
+        u.measures = Some("Monitoring added.".into());
+        let b = append(&b, &recs, Entry::Update(u)).unwrap();
+        let recs = parse(&b).unwrap();
+        let fold = Fold::of(&recs);
+        let inc = fold.get("outage").unwrap();
+        assert_eq!(inc.ended_at, Some(t("2024-12-02T10:00:00Z")));
+        assert_eq!(inc.measures, "Monitoring added.");
+        assert_eq!(inc.updates.len(), 1);
+        assert_eq!(inc.updates[0].changed_fields(), vec!["measures"]);
+        assert!(!inc.ongoing_at(t("2025-01-01T00:00:00Z")));
+        assert!(inc.ongoing_at(t("2024-12-01T15:00:00Z")));
+        assert!(!inc.ongoing_at(t("2024-12-01T13:00:00Z")));
+    }
+
+    #[test]
+    fn status_as_of_a_time() {
+        let b = three();
+        let fold = Fold::of(&parse(&b).unwrap());
+        let st = component_status(
+            &fold,
+            &["Email".to_string(), "App & Server".to_string()],
+            t("2025-06-01T00:00:00Z"),
+        );
+        assert_eq!(st[0].name, "Email");
+        assert_eq!(st[0].status, Status::Operational);
+        assert_eq!(st[1].status, Status::Affected);
+        assert_eq!(st[1].affected_by, vec!["outage".to_string()]);
+        assert_eq!(st.len(), 4); // plus the two named only in the log
+        let at = component_status(&fold, &[], t("2024-09-29T00:00:00Z"));
+        let push = at.iter().find(|c| c.name == "Push Notifications").unwrap();
+        assert_eq!(push.status, Status::Affected);
+    }
+
+    #[test]
+    fn check_accepts_a_committed_log_and_reports_an_unsigned_tail() {
+        let now = t("2026-01-01T00:00:00Z");
+        let b = three();
+        let two = join(&lines(&b)[..2]);
+        let c = check(Some(&b), &[commit(1, &two), commit(2, &b)], now);
+        assert!(c.failures.is_empty(), "{:?}", c.failures);
+        assert!(c.warnings.is_empty());
+        let s = c.summary.unwrap();
+        assert_eq!((s.entries, s.signed_entries, s.unsigned_entries), (3, 3, 0));
+        assert_eq!(s.ongoing.len(), 1);
+        assert_eq!(s.ongoing[0].id, "outage");
+        assert!(s.ongoing[0].signed);
+        let app = s
+            .components
+            .iter()
+            .find(|c| c.name == "App & Server")
+            .unwrap();
+        assert_eq!(app.status, Status::Affected);
+
+        // Canary 2 only signed two; the third is an unsigned tail.
+        let c = check(Some(&b), &[commit(1, &two), commit(2, &two)], now);
+        assert!(c.failures.is_empty());
+        assert!(
+            c.warnings[0].1.contains("entry 3 not yet signed"),
+            "{:?}",
+            c.warnings
+        );
+        assert_eq!(c.summary.unwrap().unsigned_entries, 1);
+    }
+
+    #[test]
+    fn an_unsigned_update_cannot_resolve_a_signed_outage() {
+        let now = t("2026-01-01T00:00:00Z");
+        let b = three();
+        let recs = parse(&b).unwrap();
+        let mut u = update("outage");
+        u.resolved_at = Some(t("2024-12-02T00:00:00Z"));
+        let more = append(&b, &recs, Entry::Update(u)).unwrap();
+        let c = check(Some(&more), &[commit(1, &b)], now);
+        let s = c.summary.unwrap();
+        assert_eq!(s.ongoing.len(), 1);
+        assert!(s.ongoing[0].signed);
+        assert_eq!(s.ongoing[0].unsigned_updates, 1);
+        // And an unsigned new outage shows, marked as unsigned.
+        let recs = parse(&b).unwrap();
+        let fresh = incident("mail", "2025-12-01T00:00:00Z", None, &["Email"]);
+        let more = append(&b, &recs, fresh).unwrap();
+        let s = check(Some(&more), &[commit(1, &b)], now).summary.unwrap();
+        let mail = s.ongoing.iter().find(|o| o.id == "mail").unwrap();
+        assert!(!mail.signed);
+    }
+
+    #[test]
+    fn check_names_violations() {
+        let now = t("2026-01-01T00:00:00Z");
+        let b = three();
+        let ls = lines(&b);
+        let two = join(&ls[..2]);
+        let cs = [commit(1, &two), commit(2, &b)];
+
+        // The last signed entry rewritten (chain still intact).
+        let mut recs = parse(&two).unwrap();
+        let mut e = parse(&b).unwrap()[2].entry.clone();
+        if let Entry::Incident(i) = &mut e {
+            i.what_happened = "Rewritten.".into();
+        }
+        recs.truncate(2);
+        let rewritten = append(&two, &recs, e).unwrap();
+        let c = check(Some(&rewritten), &cs, now);
+        assert_eq!(c.failures.len(), 1, "{:?}", c.failures);
+        assert_eq!(c.failures[0].0, Some(2));
+        assert!(
+            c.failures[0].1.contains("entry 3 was changed"),
+            "{:?}",
+            c.failures
+        );
+
+        // Deleted: the chain breaks, and a signed count exceeds the log.
+        let c = check(Some(&join(&ls[..2])), &cs, now);
+        assert!(c.failures[0].1.contains("has only 2"), "{:?}", c.failures);
+        let c = check(None, &cs, now);
+        assert!(c.failures[0].1.contains("missing"), "{:?}", c.failures);
+
+        // Commitments that shrink or vanish.
+        let c = check(Some(&b), &[commit(1, &b), commit(2, &two)], now);
+        assert!(c.failures[0].1.contains("fewer"), "{:?}", c.failures);
+        let c = check(
+            Some(&b),
+            &[
+                commit(1, &b),
+                Commitment {
+                    canary: 2,
+                    log: None,
+                },
+            ],
+            now,
+        );
+        assert!(
+            c.failures[0].1.contains("no commitment"),
+            "{:?}",
+            c.failures
+        );
+
+        // No log and no commitment: nothing to say.
+        let c = check(
+            None,
+            &[Commitment {
+                canary: 1,
+                log: None,
+            }],
+            now,
+        );
+        assert!(c.failures.is_empty() && c.summary.is_none());
+    }
+
+    #[test]
+    fn every_damaged_log_is_a_finding_never_a_panic() {
+        let now = t("2026-01-01T00:00:00Z");
+        let b = three();
+        let cs = [commit(1, &b)];
+        for i in 0..b.len() {
+            let mut flipped = b.clone();
+            flipped[i] ^= 0x41;
+            let c = check(Some(&flipped), &cs, now);
+            assert!(!c.failures.is_empty(), "byte {i} changed unnoticed");
+            let c = check(Some(&b[..i]), &cs, now);
+            assert!(!c.failures.is_empty(), "truncation at {i} unnoticed");
+        }
+        let odd = Commitment {
+            canary: 1,
+            log: Some(LogCommitment {
+                entries: 0,
+                head_sha256: Some(Sha256Digest::of(b"")),
+            }),
+        };
+        assert!(!check(Some(&b), &[odd], now).failures.is_empty());
+    }
+
+    #[test]
+    fn hostile_text_in_problems_is_escaped() {
+        let line = "{\"type\":\"update\",\"seq\":1,\"prev\":null,\"recorded_at\":\"2026-01-01T00:00:00Z\",\"incident\":\"\\u001b[31mx\",\"note\":\"n\"}\n";
+        let c = check(Some(line.as_bytes()), &[], t("2026-01-01T00:00:00Z"));
+        assert!(!c.failures[0].1.contains('\x1b'), "{:?}", c.failures);
+        assert!(c.failures[0].1.contains("\\u{001b}"));
+    }
+
+    #[test]
+    fn default_ids_are_readable_and_unique() {
+        let fold = Fold::of(&parse(&three()).unwrap());
+        let start = t("2024-09-28T08:00:00Z");
+        assert_eq!(
+            default_id(start, "iOS push: expired certificate!", &fold),
+            "2024-09-28-ios-push-expired-certificate"
+        );
+        assert_eq!(default_id(start, "???", &fold), "2024-09-28");
+        let b = build(vec![incident(
+            "2024-09-28-x",
+            "2024-09-28T08:00:00Z",
+            None,
+            &["E"],
+        )]);
+        let fold = Fold::of(&parse(&b).unwrap());
+        assert_eq!(default_id(start, "X", &fold), "2024-09-28-x-2");
+        assert_eq!(
+            Compromise::parse("Data exposed"),
+            Some(Compromise::DataExposed)
+        );
+    }
+}
