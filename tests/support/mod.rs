@@ -73,13 +73,21 @@ impl Project {
         Project { dir }
     }
 
-    /// Three signers (alice, bob, carol), 2 of whom must sign.
+    /// Three signers (alice, bob, carol), 2 of whom must sign. The keys
+    /// are made once per test binary and the project copied from there:
+    /// key derivation (bcrypt-pbkdf) dominates the run time otherwise.
     pub fn two_of_three() -> Project {
+        static TEMPLATE: std::sync::OnceLock<Project> = std::sync::OnceLock::new();
+        let template = TEMPLATE.get_or_init(|| {
+            let p = Project::empty();
+            for name in SIGNERS {
+                p.keygen(name).success();
+            }
+            p.init(2).success();
+            p
+        });
         let p = Project::empty();
-        for name in SIGNERS {
-            p.keygen(name).success();
-        }
-        p.init(2).success();
+        copy_tree(template.root(), p.root());
         p
     }
 
@@ -253,6 +261,21 @@ impl Project {
     /// Every file under the project with its bytes and permission bits.
     pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
         snapshot(self.root())
+    }
+}
+
+/// Copies the files under `from` into `to`, keeping permission bits.
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            std::fs::set_permissions(&dest, e.metadata().unwrap().permissions()).unwrap();
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
     }
 }
 
