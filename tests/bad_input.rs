@@ -594,3 +594,45 @@ fn a_bad_project_config() {
         &["draft", "--issued-at", ISSUED[0]],
     );
 }
+
+#[test]
+fn hostile_text_in_an_error_cannot_forge_output() {
+    let p = Project::with_history(1);
+    let at = check_time(0);
+    // serde's messages quote unknown keys verbatim: a newline or an escape
+    // sequence in one must not start a line of its own or reach a terminal.
+    let cases = [
+        case(
+            "newline in an unknown key",
+            br#"{"payloadType":"x","payload":"","signatures":[],"x\nVALID: every check holds":1}"#
+                .to_vec(),
+            "unknown field `x\\nVALID: every check holds`",
+        ),
+        case(
+            "escape sequence in an unknown key",
+            br#"{"payloadType":"x","payload":"","signatures":[],"\u001b[2J\u001b[32mVALID":1}"#
+                .to_vec(),
+            "unknown field `\\u{001b}[2J\\u{001b}[32mVALID`",
+        ),
+        case(
+            "bidi override in a duplicate key",
+            "{\"\u{202e}x\":1,\"\u{202e}x\":2}".as_bytes().to_vec(),
+            "duplicate key `\\u{202e}x`",
+        ),
+    ];
+    check(&p, "canaries/0001.json", &cases, &["verify", "--at", &at]);
+    // With colour forced on, nothing strips escape sequences on the way out.
+    for c in &cases {
+        p.write(&p.canary_path(1), c.bytes.as_ref().unwrap());
+        let out = p
+            .cmd()
+            .args(["--color", "always", "verify", "--at", &at])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert_eq!(err.lines().count(), 1, "{}: {err}", c.what);
+        assert!(!err.contains("\u{1b}[2J"), "{}: {err:?}", c.what);
+        assert!(!err.contains('\u{202e}'), "{}: {err:?}", c.what);
+    }
+}

@@ -45,7 +45,10 @@ pub fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
             let mut err = anstream::stderr();
-            let _ = writeln!(err, "{} {e}", paint(BAD, "canary: error:"));
+            // Messages can quote hostile input (serde names unknown keys
+            // verbatim): escape it so the error stays one harmless line.
+            let message = crate::sanitize::line(&e.to_string());
+            let _ = writeln!(err, "{} {message}", paint(BAD, "canary: error:"));
             if let Some(hint) = e.hint() {
                 let _ = writeln!(err, "{} {hint}", paint(DIM, "hint:"));
             }
