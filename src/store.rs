@@ -36,6 +36,17 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Like [`read_capped`], for files an attacker may have planted (the
+/// published folder): only a regular file is opened, since opening a FIFO
+/// blocks for ever and a device never ends.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
+    let meta = fs::metadata(path).map_err(|e| Error::input(path, io_problem(&e)))?;
+    if !meta.is_file() {
+        return Err(Error::input(path, "is not a regular file"));
+    }
+    read_capped(path)
+}
+
 /// Reads a UTF-8 text file (capped).
 pub fn read_text(path: &Path) -> Result<String> {
     String::from_utf8(read_capped(path)?).map_err(|_| Error::input(path, "is not UTF-8 text"))
@@ -160,14 +171,14 @@ pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
             files.push(CanaryFile {
                 name: crate::error::show_path(&path),
                 number,
-                bytes: read_capped(&path)?,
+                bytes: read_regular(&path)?,
             });
         }
     }
     files.sort_by_key(|f| f.number);
     let latest_path = dir.join("latest.json");
     let latest = if latest_path.exists() {
-        Some(read_capped(&latest_path)?)
+        Some(read_regular(&latest_path)?)
     } else {
         None
     };

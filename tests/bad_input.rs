@@ -636,3 +636,38 @@ fn hostile_text_in_an_error_cannot_forge_output() {
         assert!(!err.contains('\u{202e}'), "{}: {err:?}", c.what);
     }
 }
+
+#[test]
+fn a_fifo_among_the_published_files_does_not_hang_verify() {
+    let p = Project::with_history(1);
+    let at = check_time(0);
+    for name in [
+        "canaries/0002.json",
+        "canaries/latest.json",
+        "canaries/incidents.jsonl",
+    ] {
+        let path = p.path(name);
+        let saved = std::fs::read(&path).ok();
+        let _ = std::fs::remove_file(&path);
+        let st = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(st.success());
+        let a = p
+            .cmd()
+            .args(["verify", "--at", &at])
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(3);
+        let err = stderr(&a);
+        assert!(
+            err.contains(&format!("{name}: is not a regular file")),
+            "{err}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        if let Some(b) = saved {
+            p.write(&path, &b);
+        }
+    }
+}

@@ -41,7 +41,7 @@ pub(crate) fn read_log(path: &Path) -> Result<Option<Vec<u8>>> {
     if !path.exists() {
         return Ok(None);
     }
-    store::read_capped(path).map(Some)
+    store::read_regular(path).map(Some)
 }
 
 /// The existing log, which must be entirely valid before anything is added.
