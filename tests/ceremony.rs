@@ -784,6 +784,7 @@ fn keygen_writes_a_public_key_and_a_private_secret_and_never_overwrites() {
 
     // ssh-keygen reads the encrypted secret and derives the same public key.
     let out = Std::new("ssh-keygen")
+        .env("HOME", p.root())
         .args(["-y", "-P", PASS, "-f"])
         .arg(&secret)
         .output()
@@ -817,6 +818,7 @@ fn keygen_writes_a_public_key_and_a_private_secret_and_never_overwrites() {
 fn ssh_keygen(dir: &std::path::Path, name: &str, args: &[&str]) -> std::path::PathBuf {
     let path = dir.join(name);
     let st = Std::new("ssh-keygen")
+        .env("HOME", dir)
         .args(args)
         .args(["-N", PASS, "-q", "-C", name, "-f"])
         .arg(&path)
@@ -1039,4 +1041,78 @@ fn the_policy_cannot_be_edited_after_the_first_canary() {
     }
     assert_unchanged(&before, &p.snapshot());
     p.verify(&check_time(0)).code(0);
+}
+
+#[test]
+fn keygen_refuses_names_that_are_not_plain_file_names() {
+    let p = Project::empty();
+    let before = p.snapshot();
+    for name in ["../evil", "a/b", "Alice", "", "_x", ".hidden"] {
+        let a = p
+            .cmd()
+            .args(["keygen", "--no-passphrase"])
+            .arg(format!("--name={name}"))
+            .assert()
+            .code(2);
+        assert!(
+            stderr(&a).contains("signer name"),
+            "{name:?}: {}",
+            stderr(&a)
+        );
+    }
+    assert_unchanged(&before, &p.snapshot());
+}
+
+#[test]
+fn keygen_puts_the_secret_outside_the_project_by_default() {
+    let p = Project::empty();
+    // The test environment points XDG_CONFIG_HOME at .config in the folder.
+    p.cmd()
+        .args(["keygen", "--name", "alice", "--no-passphrase"])
+        .assert()
+        .success()
+        .stdout(contains("(UNENCRYPTED, mode 0600)"));
+    let secret = p.path(".config/canary/alice.key");
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&secret), 0o600);
+    assert_eq!(mode(&p.path(".config/canary")), 0o700);
+    assert!(!p.path("keys/alice.key").exists());
+    // An unencrypted key signs without any passphrase source.
+    p.init(1).success();
+    p.draft(ISSUED[0]).success();
+    p.cmd()
+        .arg("sign")
+        .arg(p.draft_path(1))
+        .arg("--key")
+        .arg(&secret)
+        .arg("--yes")
+        .assert()
+        .success();
+    p.publish(&p.draft_path(1), &publish_time(0)).success();
+    p.verify(&check_time(0)).code(0);
+}
+
+#[test]
+fn a_draft_must_be_issued_after_the_previous_canary() {
+    let p = Project::with_history(1);
+    let before = p.snapshot();
+    p.draft(ISSUED[0]).code(2).stderr(contains(
+        "--issued-at 2026-01-01T00:00:00Z is not after the previous canary",
+    ));
+    assert_unchanged(&before, &p.snapshot());
+}
+
+#[test]
+fn a_tripped_canary_that_also_expired_still_reads_as_tripped() {
+    let p = Project::with_history(1);
+    edit_config(&p, |c| c.statements.retain(|s| s.id != "no-content-feed"));
+    let d = signed_draft(&p, 1);
+    p.publish_with(&d, &publish_time(1), &["--accept-trip"])
+        .success();
+    let a = p.verify("2027-01-01T00:00:00Z").code(14);
+    let out = stdout(&a);
+    assert!(out.contains("TRIPPED"), "{out}");
+    assert!(out.contains("FAIL expiry"), "{out}");
+    assert!(out.contains(&claim_text("no-content-feed")), "{out}");
 }
