@@ -402,7 +402,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
         let (Some(sa), Some(sb)) = (&a.statement, &b.statement) else {
             continue;
         };
-        if b.number != a.number + 1 {
+        if a.number.checked_add(1) != Some(b.number) {
             continue;
         }
         if sb.previous_sha256 != Some(a.digest) {

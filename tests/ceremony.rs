@@ -1116,3 +1116,28 @@ fn a_tripped_canary_that_also_expired_still_reads_as_tripped() {
     assert!(out.contains("FAIL expiry"), "{out}");
     assert!(out.contains(&claim_text("no-content-feed")), "{out}");
 }
+
+#[test]
+fn genuine_canaries_copied_to_huge_file_numbers_break_the_history_without_a_panic() {
+    let p = Project::with_history(1);
+    let one = p.read(&p.canary_path(1));
+    let max = u64::MAX.to_string();
+    p.write(&p.path(&format!("canaries/{max}.json")), &one);
+    p.write(&p.path(&format!("canaries/0{max}.json")), &one);
+    let a = p.verify(&check_time(0)).code(13);
+    let out = stdout(&a);
+    assert!(
+        out.contains(&format!(
+            "file {max}.json holds canary 1 (renamed or reordered)"
+        )),
+        "{out}"
+    );
+    assert!(!stderr(&a).contains("panicked"), "{}", stderr(&a));
+    // Publishing after them is refused, not a crash.
+    std::fs::remove_file(p.path(&format!("canaries/0{max}.json"))).unwrap();
+    p.draft(ISSUED[1]).code(13);
+    let before = p.snapshot();
+    let a = p.publish(&p.draft_path(1), &publish_time(1)).code(13);
+    assert!(!stderr(&a).contains("panicked"), "{}", stderr(&a));
+    assert_unchanged(&before, &p.snapshot());
+}

@@ -75,7 +75,9 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let statement = Statement {
         org: policy.org.clone(),
         domain: policy.domain.clone(),
-        sequence: prev.as_ref().map_or(1, |(p, _)| p.sequence + 1),
+        sequence: prev
+            .as_ref()
+            .map_or(1, |(p, _)| p.sequence.saturating_add(1)),
         issued_at,
         expires_at,
         policy_sha256: trusted.sha256,

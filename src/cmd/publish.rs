@@ -18,7 +18,9 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let dir = project.canaries_dir();
     let (mut files, _) = super::read_history(&dir)?;
     let log = super::incident::read_log(&project.incident_log_path())?;
-    let number = files.last().map_or(1, |f| f.number + 1);
+    // Saturating: a hostile file number u64::MAX then collides with itself
+    // and the verification below refuses it.
+    let number = files.last().map_or(1, |f| f.number.saturating_add(1));
     let draft_path = a
         .draft
         .clone()

@@ -136,7 +136,9 @@ fn changes_since_previous(project: &Project, st: &crate::statement::Statement) -
         return Ok("    none: this is the first canary\n".into());
     };
     let (files, _) = super::read_history(&project.canaries_dir())?;
-    let prev = files.iter().find(|f| f.number + 1 == st.sequence);
+    let prev = files
+        .iter()
+        .find(|f| f.number.checked_add(1) == Some(st.sequence));
     let prev = match prev.map(|f| super::newest_statement(std::slice::from_ref(f))) {
         Some(Ok(Some((p, d)))) if d == prev_digest => p,
         _ => {
