@@ -154,6 +154,28 @@ fn envelope_cases(good: &[u8]) -> Vec<Case> {
             }),
             "`payload` is not valid base64",
         ),
+        // One spelling only: padding required, no stray bits, no base64url.
+        case(
+            "unpadded base64",
+            json_edit(good, |o| {
+                o.insert("payload".into(), Value::from("e30"));
+            }),
+            "`payload` is not valid base64",
+        ),
+        case(
+            "non-canonical trailing bits",
+            json_edit(good, |o| {
+                o.insert("payload".into(), Value::from("e31="));
+            }),
+            "`payload` is not valid base64",
+        ),
+        case(
+            "base64url alphabet",
+            json_edit(good, |o| {
+                o.insert("payload".into(), Value::from("e30_"));
+            }),
+            "`payload` is not valid base64",
+        ),
         case(
             "bad base64 signature",
             json_edit(good, |o| {
