@@ -77,7 +77,7 @@ impl Envelope {
 
     /// Reads an envelope. Base64 must be canonical, padded standard base64.
     pub fn parse(bytes: &[u8]) -> Result<Self, JsonError> {
-        let w: WireEnvelope = json::from_slice(bytes)?;
+        let w: WireEnvelope = json::from_slice_exact(bytes)?;
         let payload = STANDARD
             .decode(&w.payload)
             .map_err(|e| JsonError(format!("`payload` is not valid base64: {e}")))?;

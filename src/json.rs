@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// A JSON document could not be read into the expected model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +22,75 @@ pub struct JsonError(pub String);
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
     serde_json::from_slice::<NoDuplicateKeys>(bytes).map_err(describe)?;
     serde_json::from_slice::<T>(bytes).map_err(describe)
+}
+
+/// Like [`from_slice`], and the document must also be what `T` serialises
+/// back to (up to whitespace, key order and string escapes). serde alone
+/// accepts an array in place of an object (fields by position) and a left-out
+/// `null` field; the signed formats (envelope, statement, policy) use this so
+/// a document has one reading in every implementation of docs/FORMAT.md.
+pub fn from_slice_exact<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, JsonError> {
+    let t: T = from_slice(bytes)?;
+    let read: Value = serde_json::from_slice(bytes).map_err(describe)?;
+    let back = serde_json::to_value(&t).map_err(|e| JsonError(e.to_string()))?;
+    match first_difference(&back, &read, &mut "$".to_string()) {
+        None => Ok(t),
+        Some(d) => Err(JsonError(format!("not in the canonical form: {d}"))),
+    }
+}
+
+/// Where `got` departs from `want`, as a JSONPath-like location.
+fn first_difference(want: &Value, got: &Value, path: &mut String) -> Option<String> {
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    let len = path.len();
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                let key = crate::sanitize::line(k);
+                let Some(gv) = g.get(k) else {
+                    let what = if wv.is_null() { "null" } else { kind(wv) };
+                    return Some(format!("`{path}.{key}` is missing (write {what})"));
+                };
+                path.push('.');
+                path.push_str(&key);
+                if let Some(d) = first_difference(wv, gv, path) {
+                    return Some(d);
+                }
+                path.truncate(len);
+            }
+            g.keys().find(|k| !w.contains_key(*k)).map(|k| {
+                format!(
+                    "`{path}.{}` must be left out rather than {}",
+                    crate::sanitize::line(k),
+                    kind(&g[k])
+                )
+            })
+        }
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
+            for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
+                path.push_str(&format!("[{i}]"));
+                if let Some(d) = first_difference(wv, gv, path) {
+                    return Some(d);
+                }
+                path.truncate(len);
+            }
+            None
+        }
+        _ if want == got => None,
+        _ if kind(want) != kind(got) => Some(format!(
+            "at `{path}`: expected {}, found {}",
+            kind(want),
+            kind(got)
+        )),
+        _ => Some(format!("at `{path}`: {got} is not written as {want}")),
+    }
 }
 
 fn describe(e: serde_json::Error) -> JsonError {
@@ -123,6 +193,42 @@ mod tests {
             .unwrap_err()
             .0
             .contains("invalid type"));
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    struct S {
+        a: u32,
+        b: Option<u32>,
+        c: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        x: String,
+    }
+
+    #[test]
+    fn exact_documents_have_one_shape() {
+        assert!(from_slice_exact::<S>(br#"{"c":[{"x":"\u0061"}],"b":null,"a":1}"#).is_ok());
+        let e = |doc: &[u8]| from_slice_exact::<S>(doc).unwrap_err().0;
+        assert!(
+            from_slice::<S>(br#"[1,null,[]]"#).is_ok(),
+            "serde reads arrays as structs"
+        );
+        assert_eq!(
+            e(br#"[1,null,[]]"#),
+            "not in the canonical form: at `$`: expected an object, found an array"
+        );
+        assert_eq!(
+            e(br#"{"a":1,"b":null,"c":[["y"]]}"#),
+            "not in the canonical form: at `$.c[0]`: expected an object, found an array"
+        );
+        assert_eq!(
+            e(br#"{"a":1,"c":[]}"#),
+            "not in the canonical form: `$.b` is missing (write null)"
+        );
     }
 
     #[test]

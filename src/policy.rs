@@ -133,7 +133,7 @@ pub fn check_org(org: &str) -> Result<(), String> {
 impl Policy {
     /// Parses and checks a policy document.
     pub fn parse(bytes: &[u8]) -> Result<Self, PolicyError> {
-        let w: WirePolicy = json::from_slice(bytes)?;
+        let w: WirePolicy = json::from_slice_exact(bytes)?;
         if w.format != POLICY_FORMAT {
             return Err(PolicyError::Format(crate::sanitize::line(&w.format)));
         }

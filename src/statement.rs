@@ -68,7 +68,7 @@ impl Statement {
     /// Parses a payload (only after its signatures were checked) and applies
     /// the structural rules.
     pub fn parse(payload: &[u8]) -> Result<Self, JsonError> {
-        let s: Statement = json::from_slice(payload)?;
+        let s: Statement = json::from_slice_exact(payload)?;
         s.check().map_err(JsonError)?;
         Ok(s)
     }

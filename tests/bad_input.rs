@@ -693,3 +693,86 @@ fn a_fifo_among_the_published_files_does_not_hang_verify() {
         }
     }
 }
+
+/// Signed formats have one reading: serde would also accept an array in
+/// place of an object (fields by position) and a left-out `null` field,
+/// which other implementations of the format refuse.
+#[test]
+fn documents_in_a_non_canonical_shape_are_refused() {
+    let p = Project::with_history(1);
+    let good = p.read(&p.canary_path(1));
+    let env: Value = serde_json::from_slice(&good).unwrap();
+    let sig = |i: usize| env["signatures"][i].clone();
+    let as_array = serde_json::to_vec(&serde_json::json!([
+        env["payloadType"],
+        env["payload"],
+        [sig(0), sig(1)]
+    ]))
+    .unwrap();
+    let sig_as_array = json_edit(&good, |o| {
+        o["signatures"][0] = serde_json::json!([sig(0)["keyid"], sig(0)["sig"]]);
+    });
+    let keys = [p.secret_key("alice"), p.secret_key("bob")];
+    let k = [&keys[0], &keys[1]];
+    let payload_as_array = {
+        let st: serde_json::Map<String, Value> =
+            serde_json::from_slice(&decode(&good).payload).unwrap();
+        // The field order of the statement, as a positional array.
+        let order = [
+            "org",
+            "domain",
+            "sequence",
+            "issued_at",
+            "expires_at",
+            "policy_sha256",
+            "previous_sha256",
+            "statements",
+            "announcements",
+        ];
+        let arr: Vec<Value> = order.iter().map(|f| st[*f].clone()).collect();
+        resign_raw(&good, &k, |_| serde_json::to_string_pretty(&arr).unwrap())
+    };
+    let payload_without_null = resign_raw(&good, &k, |t| {
+        t.replace("  \"previous_sha256\": null,\n", "")
+    });
+    let cases = [
+        case(
+            "envelope as an array",
+            as_array,
+            "not in the canonical form: at `$`: expected an object, found an array",
+        ),
+        case(
+            "signature as an array",
+            sig_as_array,
+            "not in the canonical form: at `$.signatures[0]`: expected an object, found an array",
+        ),
+        case(
+            "signed payload as an array",
+            payload_as_array,
+            "signed payload is not a valid v1 statement: not in the canonical form: at `$`: expected an object, found an array",
+        ),
+        case(
+            "signed payload without a null field",
+            payload_without_null,
+            "not in the canonical form: `$.previous_sha256` is missing (write null)",
+        ),
+    ];
+    let at = check_time(0);
+    check(&p, "canaries/0001.json", &cases, &["verify", "--at", &at]);
+
+    let policy = p.read(&p.policy_path());
+    let signer_as_array = json_edit(&policy, |o| {
+        let s = o["signers"][0].clone();
+        o["signers"][0] = serde_json::json!([s["name"], s["public_key"]]);
+    });
+    check(
+        &p,
+        "keys/policy.json",
+        &[case(
+            "signer as an array",
+            signer_as_array,
+            "not in the canonical form: at `$.signers[0]`: expected an object, found an array",
+        )],
+        &["verify", "--at", &at],
+    );
+}
