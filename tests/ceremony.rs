@@ -1141,3 +1141,33 @@ fn genuine_canaries_copied_to_huge_file_numbers_break_the_history_without_a_pani
     assert!(!stderr(&a).contains("panicked"), "{}", stderr(&a));
     assert_unchanged(&before, &p.snapshot());
 }
+
+#[test]
+fn signatures_by_keys_outside_the_policy_never_count() {
+    let p = Project::with_history(1);
+    let alice = p.secret_key("alice");
+    let mallory = canary::keys::SecretKey::from_seed(&[42; 32]);
+    let strangers: Vec<_> = (1..=3u8)
+        .map(|i| canary::keys::SecretKey::from_seed(&[i; 32]))
+        .collect();
+    let mut keys = vec![&alice, &mallory];
+    keys.extend(strangers.iter());
+    let env = sign_payload(
+        STATEMENT_PAYLOAD_TYPE,
+        decode(&p.read(&p.canary_path(1))).payload,
+        &keys,
+    );
+    p.replace_canary(1, &env.to_json());
+    let a = p.verify(&check_time(0)).code(11);
+    let out = stdout(&a);
+    assert!(
+        out.contains(
+            "1 valid signature(s) from distinct policy keys, 2 required (signed by alice)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("4 signature(s) by keys not in the policy were ignored"),
+        "{out}"
+    );
+}
