@@ -139,8 +139,14 @@ pub struct SecretKey {
 impl SecretKey {
     /// Reads an OpenSSH private key; `passphrase` is needed if it is encrypted.
     pub fn from_openssh(text: &[u8], passphrase: Option<&[u8]>) -> Result<Self, KeyError> {
-        let key =
-            PrivateKey::from_openssh(text).map_err(|e| KeyError::MalformedSecret(e.to_string()))?;
+        let key = PrivateKey::from_openssh(text).map_err(|e| match e {
+            // A well-formed key of an algorithm ssh-key is built without
+            // (ECDSA, security keys): say so rather than "malformed".
+            ssh_key::Error::AlgorithmUnknown | ssh_key::Error::AlgorithmUnsupported { .. } => {
+                KeyError::NotEd25519("non-Ed25519".into())
+            }
+            e => KeyError::MalformedSecret(e.to_string()),
+        })?;
         if key.algorithm() != Algorithm::Ed25519 {
             return Err(KeyError::NotEd25519(key.algorithm().to_string()));
         }

@@ -922,12 +922,18 @@ fn non_ed25519_malformed_and_small_order_public_keys_are_refused() {
         assert_unchanged(&before, &q.snapshot());
         std::fs::remove_file(q.path(&format!("keys/{file}"))).unwrap();
     }
-    // An RSA secret key cannot sign.
+    // Nor can an RSA or ECDSA secret key sign.
     p.draft(ISSUED[0]).success();
     p.sign_with_key(&p.draft_path(1), &rsa)
         .code(3)
-        .stderr(contains("ssh-rsa keys are not supported"));
-    let _ = ecdsa;
+        .stderr(contains(
+            "rsa: ssh-rsa keys are not supported; canary uses Ed25519",
+        ));
+    p.sign_with_key(&p.draft_path(1), &ecdsa)
+        .code(3)
+        .stderr(contains(
+            "ecdsa: non-Ed25519 keys are not supported; canary uses Ed25519",
+        ));
 }
 
 // ------------------------------------------------------ publish and draft refusals
