@@ -1177,3 +1177,83 @@ fn signatures_by_keys_outside_the_policy_never_count() {
         "{out}"
     );
 }
+
+#[test]
+fn keygen_needs_a_passphrase_source_or_an_explicit_no_passphrase() {
+    let p = Project::empty();
+    let before = p.snapshot();
+    p.cmd()
+        .args(["keygen", "--name", "alice", "--secret", "secrets/alice.key"])
+        .assert()
+        .code(4)
+        .stderr(contains("a passphrase is needed"))
+        .stderr(contains("--passphrase-file FILE or set CANARY_PASSPHRASE"));
+    assert_unchanged(&before, &p.snapshot());
+    // From the environment, for automation.
+    p.cmd()
+        .args(["keygen", "--name", "alice", "--secret", "secrets/alice.key"])
+        .env("CANARY_PASSPHRASE", "from the environment")
+        .assert()
+        .success()
+        .stdout(contains("(encrypted, mode 0600)"));
+    let text = p.read(&p.path("secrets/alice.key"));
+    assert!(canary::keys::SecretKey::from_openssh(&text, Some(b"from the environment")).is_ok());
+    assert!(canary::keys::SecretKey::from_openssh(&text, Some(PASS.as_bytes())).is_err());
+}
+
+#[test]
+fn a_draft_holds_everything_the_signers_review() {
+    let p = Project::with_history(1);
+    p.draft_with(
+        ISSUED[1],
+        &["--announce", "First.", "--announce", "Second."],
+    )
+    .success()
+    .stdout(contains("Draft of canary 2 written to drafts/0002.json"));
+    let env = decode(&p.read(&p.draft_path(2)));
+    assert!(env.signatures.is_empty());
+    // The readable copy is the payload itself.
+    let payload: serde_json::Value = serde_json::from_slice(&env.payload).unwrap();
+    assert_eq!(env.review.as_ref(), Some(&payload));
+    let st = canary::statement::Statement::parse(&env.payload).unwrap();
+    assert_eq!(st.sequence, 2);
+    assert_eq!(st.org, ORG);
+    assert_eq!(st.domain, DOMAIN);
+    assert_eq!(st.issued_at.to_string(), ISSUED[1]);
+    assert_eq!(st.expires_at.to_string(), "2026-05-30T00:00:00Z");
+    assert_eq!(
+        st.previous_sha256.unwrap().to_string(),
+        payload_sha256(&p.read(&p.canary_path(1)))
+    );
+    assert_eq!(
+        st.policy_sha256,
+        Sha256Digest::of(&p.read(&p.policy_path()))
+    );
+    assert_eq!(st.announcements, ["First.", "Second."]);
+    let ids: Vec<_> = st.statements.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "no-keys-surrendered",
+            "no-surveillance-software",
+            "no-content-feed",
+            "no-content-modified",
+            "no-encryption-weakened"
+        ]
+    );
+    // A second draft of the same canary is refused rather than overwriting
+    // signatures already collected.
+    p.sign(&p.draft_path(2), "alice").success();
+    let signed = p.read(&p.draft_path(2));
+    p.draft(ISSUED[1])
+        .code(4)
+        .stderr(contains("drafts/0002.json: a draft already exists"));
+    assert_eq!(p.read(&p.draft_path(2)), signed);
+    // No temporary files are left behind by the atomic writes.
+    let leftovers: Vec<_> = p
+        .snapshot()
+        .into_keys()
+        .filter(|k| k.to_string_lossy().contains(".canary-tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
