@@ -94,6 +94,7 @@ mod tests {
             previous_sha256: None,
             statements: claims,
             announcements: vec![],
+            freshness: None,
         }
     }
 

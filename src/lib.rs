@@ -4,7 +4,7 @@
 //!
 //! * a pure core that takes bytes and a time and returns typed results
 //!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
-//!   [`statement`], [`diff`], [`verify`], [`render`], [`sanitize`]);
+//!   [`statement`], [`freshness`], [`diff`], [`verify`], [`render`], [`sanitize`]);
 //! * edges that touch the file system and the terminal ([`store`],
 //!   [`project`], [`term`], [`cmd`]), driven by the thin binary in `main.rs`.
 //!
@@ -18,6 +18,7 @@ pub mod envelope;
 pub mod error;
 pub mod exit;
 pub mod fetch;
+pub mod freshness;
 pub mod json;
 pub mod keys;
 pub mod policy;

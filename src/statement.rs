@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
+use crate::freshness::Freshness;
 use crate::json::{self, JsonError};
 use crate::timefmt::Timestamp;
 
@@ -28,6 +29,11 @@ pub struct Statement {
     pub previous_sha256: Option<Sha256Digest>,
     pub statements: Vec<Claim>,
     pub announcements: Vec<String>,
+    /// The proof of freshness, verbatim (docs/FORMAT.md, "Freshness proof").
+    /// Absent, not null, when the canary carries none, so statements without
+    /// one keep their exact bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<Freshness>,
 }
 
 /// Limits that keep a hostile statement from flooding a report.
@@ -152,6 +158,7 @@ mod tests {
             previous_sha256: None,
             statements: default_claims("Example"),
             announcements: vec![],
+            freshness: None,
         }
     }
 
@@ -159,6 +166,14 @@ mod tests {
     fn payload_round_trip() {
         let s = sample();
         assert_eq!(Statement::parse(&s.to_payload()).unwrap(), s);
+    }
+
+    #[test]
+    fn freshness_is_absent_not_null_when_missing() {
+        let s = sample();
+        assert!(!String::from_utf8(s.to_payload())
+            .unwrap()
+            .contains("freshness"));
     }
 
     #[test]

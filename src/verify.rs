@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::diff::{self, Change};
 use crate::digest::Sha256Digest;
 use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use crate::freshness::{self, Freshness, Requirement};
 use crate::json::JsonError;
 use crate::policy::TrustedPolicy;
 use crate::statement::{Claim, Statement};
@@ -86,6 +87,7 @@ pub struct PolicySummary {
     pub threshold: usize,
     pub cadence_days: u32,
     pub signers: Vec<SignerSummary>,
+    pub freshness: Requirement,
 }
 
 /// What the newest authenticated canary says.
@@ -102,6 +104,8 @@ pub struct LatestSummary {
     pub announcements: Vec<String>,
     /// Changes against the canary before it (empty for the first).
     pub changes: Vec<Change>,
+    /// The embedded proof of freshness, for the reader to judge.
+    pub freshness: Option<Freshness>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +126,29 @@ impl Report {
     pub fn failed(&self, class: Class) -> bool {
         self.failures.iter().any(|f| f.class == class)
     }
+
+    /// Adds a failure found outside [`verify`] (`--online`) and recomputes
+    /// the verdict.
+    pub fn add_failure(&mut self, finding: Finding) {
+        self.failures.push(finding);
+        self.failures.sort_by_key(|f| f.class);
+        let (verdict, failure) = verdict_of(&self.failures);
+        self.verdict = verdict;
+        self.failure = failure;
+    }
+}
+
+fn verdict_of(failures: &[Finding]) -> (Verdict, Option<Class>) {
+    let failure = failures.first().map(|f| f.class);
+    let verdict = match failure {
+        None => Verdict::Valid,
+        Some(Class::Tripped) => Verdict::Tripped,
+        // An authentic canary that also tripped reads as tripped, whatever
+        // else (expiry) is wrong with it.
+        Some(_) if failures.iter().any(|f| f.class == Class::Tripped) => Verdict::Tripped,
+        Some(_) => Verdict::Invalid,
+    };
+    (verdict, failure)
 }
 
 /// A canary file as read from a directory or a server.
@@ -503,6 +530,15 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
                 ),
             );
         }
+        // Only the newest canary's proof matters: it is the one that must
+        // not have been written in advance.
+        for problem in freshness::check(st.freshness.as_ref(), &p.freshness, st.issued_at) {
+            out.fail(
+                Class::Freshness,
+                n,
+                format!("canary {}: {problem}", newest.number),
+            );
+        }
         let changes = entries
             .iter()
             .rev()
@@ -526,6 +562,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
             statements: st.statements.clone(),
             announcements: st.announcements.clone(),
             changes,
+            freshness: st.freshness.clone(),
         });
     }
 
@@ -534,15 +571,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
         warnings,
     } = out;
     failures.sort_by_key(|f| f.class);
-    let failure = failures.first().map(|f| f.class);
-    let verdict = match failure {
-        None => Verdict::Valid,
-        Some(Class::Tripped) => Verdict::Tripped,
-        // An authentic canary that also tripped reads as tripped, whatever
-        // else (expiry) is wrong with it.
-        Some(_) if failures.iter().any(|f| f.class == Class::Tripped) => Verdict::Tripped,
-        Some(_) => Verdict::Invalid,
-    };
+    let (verdict, failure) = verdict_of(&failures);
     Ok(Report {
         verdict,
         failure,
@@ -555,6 +584,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
             threshold: p.threshold,
             cadence_days: p.cadence_days,
             signers: p.signers.iter().map(summary).collect(),
+            freshness: p.freshness,
         },
         canaries: entries.len(),
         chain_intact,
