@@ -599,34 +599,50 @@ pub fn parse_block(bytes: &[u8], hash: &str, height: u64) -> Result<Timestamp, S
     Ok(Timestamp::from_unix(b.timestamp))
 }
 
-/// What one explorer said about a height: the hash there and its time.
+/// What one explorer said about a height: the hash there, and that block's
+/// time unless it was not asked for (the hash already differed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExplorerAnswer {
     pub explorer: String,
-    pub answer: Result<(String, Timestamp), String>,
+    pub answer: Result<(String, Option<Timestamp>), String>,
+}
+
+fn show_answer(explorer: &str, hash: &str, time: Option<Timestamp>) -> String {
+    match time {
+        Some(t) => format!("{} says {hash} (time {t})", crate::sanitize::line(explorer)),
+        None => format!("{} says {hash}", crate::sanitize::line(explorer)),
+    }
 }
 
 /// Agreement among the explorers that answered: the one (hash, time) they
 /// all give, or a message showing every answer.
 pub fn agree(height: u64, answers: &[ExplorerAnswer]) -> Result<(String, Timestamp), String> {
-    let ok: Vec<(&str, &(String, Timestamp))> = answers
+    let ok: Vec<(&str, &String, Option<Timestamp>)> = answers
         .iter()
-        .filter_map(|a| a.answer.as_ref().ok().map(|v| (a.explorer.as_str(), v)))
+        .filter_map(|a| {
+            a.answer
+                .as_ref()
+                .ok()
+                .map(|(h, t)| (a.explorer.as_str(), h, *t))
+        })
         .collect();
-    let Some((_, first)) = ok.first() else {
+    let Some((_, hash, _)) = ok.first() else {
         return Err(format!("no block explorer answered for block {height}"));
     };
-    if ok.iter().all(|(_, v)| v == first) {
-        return Ok((*first).clone());
-    }
-    let shown: Vec<String> = ok
+    let time = ok.iter().find_map(|(_, _, t)| *t);
+    let same = ok
         .iter()
-        .map(|(e, (h, t))| format!("{} says {h} (time {t})", crate::sanitize::line(e)))
-        .collect();
-    Err(format!(
-        "block explorers disagree on block {height}: {}",
-        shown.join("; ")
-    ))
+        .all(|(_, h, t)| h == hash && t.is_some() && *t == time);
+    match time {
+        Some(t) if same => Ok(((*hash).clone(), t)),
+        _ => {
+            let shown: Vec<String> = ok.iter().map(|(e, h, t)| show_answer(e, h, *t)).collect();
+            Err(format!(
+                "block explorers disagree on block {height}: {}",
+                shown.join("; ")
+            ))
+        }
+    }
 }
 
 /// `--online`: compares the recorded block with what each explorer says
@@ -647,9 +663,13 @@ pub fn check_online(block: &Block, answers: &[ExplorerAnswer]) -> (Vec<String>, 
                 "block {}: the canary records hash {}, but {who} says the block at that height is {hash} (reorganised chain or invented block)",
                 block.height, block.hash
             )),
-            Ok((_, time)) if *time != block.time => failures.push(format!(
+            Ok((_, Some(time))) if *time != block.time => failures.push(format!(
                 "block {} {}: the canary records time {}, but {who} says {time}",
                 block.height, block.hash, block.time
+            )),
+            Ok((_, None)) => warnings.push(format!(
+                "block explorer {who} gave no time for block {}",
+                block.height
             )),
             Ok(_) => confirmed += 1,
         }
@@ -931,7 +951,7 @@ mod tests {
         let t = ts("2025-04-01T19:47:14Z");
         let a = |e: &str, h: &str| ExplorerAnswer {
             explorer: e.into(),
-            answer: Ok((h.into(), t)),
+            answer: Ok((h.into(), Some(t))),
         };
         let x = "a".repeat(64);
         let y = "b".repeat(64);
@@ -949,7 +969,7 @@ mod tests {
         let block = example().block.unwrap();
         let good = ExplorerAnswer {
             explorer: "m".into(),
-            answer: Ok((block.hash.clone(), block.time)),
+            answer: Ok((block.hash.clone(), Some(block.time))),
         };
         let (f, w) = check_online(&block, &[good.clone(), failed.clone()]);
         assert!(f.is_empty() && w.len() == 1);
@@ -957,5 +977,21 @@ mod tests {
         assert!(f[0].contains("reorganised") && f[0].contains(&y));
         let (f, _) = check_online(&block, &[failed]);
         assert!(f[0].contains("could not be confirmed"));
+        // A different hash is shown even without a time.
+        let other = ExplorerAnswer {
+            explorer: "b".into(),
+            answer: Ok((y.clone(), None)),
+        };
+        let e = agree(5, &[a("m", &x), other.clone()]).unwrap_err();
+        assert!(e.contains(&y) && e.contains(&x), "{e}");
+        let (f, _) = check_online(&block, &[good, other]);
+        assert_eq!(f.len(), 1);
+        // Same hash, different time.
+        let late = ExplorerAnswer {
+            explorer: "m".into(),
+            answer: Ok((block.hash.clone(), Some(ts("2025-04-01T19:47:15Z")))),
+        };
+        let (f, _) = check_online(&block, &[late]);
+        assert!(f[0].contains("records time"), "{f:?}");
     }
 }

@@ -51,17 +51,25 @@ fn endpoint(base: &str, path: &str) -> String {
     format!("{}/{path}", base.trim_end_matches('/'))
 }
 
-/// Asks one Esplora explorer for the block at `height`: its hash, then that
-/// block's time.
-pub(crate) fn ask(client: &Client, base: &str, height: u64) -> ExplorerAnswer {
+/// Asks one Esplora explorer for the block at `height`: its hash, then,
+/// unless it differs from `expected`, that block's time.
+pub(crate) fn ask(
+    client: &Client,
+    base: &str,
+    height: u64,
+    expected: Option<&str>,
+) -> ExplorerAnswer {
     let answer = (|| {
         let url = endpoint(base, &format!("block-height/{height}"));
         let body = client.get(&url).map_err(|e| problem_of(&url, &e))?;
         let hash = parse_hash(&body).map_err(|e| format!("block-height/{height}: {e}"))?;
+        if expected.is_some_and(|e| e != hash) {
+            return Ok((hash, None));
+        }
         let url = endpoint(base, &format!("block/{hash}"));
         let body = client.get(&url).map_err(|e| problem_of(&url, &e))?;
         let time = parse_block(&body, &hash, height).map_err(|e| format!("block/{hash}: {e}"))?;
-        Ok((hash, time))
+        Ok((hash, Some(time)))
     })();
     ExplorerAnswer {
         explorer: base.to_string(),
@@ -104,10 +112,15 @@ fn fetch_block(
         );
         return None;
     };
-    let answers: Vec<ExplorerAnswer> = tips
-        .iter()
-        .map(|(base, _)| ask(client, base, height))
-        .collect();
+    // The first explorer's hash is the reference: the others are asked for
+    // the block time only when they agree on the hash.
+    let mut answers: Vec<ExplorerAnswer> = Vec::new();
+    for (base, _) in &tips {
+        let reference = answers
+            .iter()
+            .find_map(|a| a.answer.as_ref().ok().map(|(h, _)| h.clone()));
+        answers.push(ask(client, base, height, reference.as_deref()));
+    }
     for a in &answers {
         if let Err(e) = &a.answer {
             fail(failed, &a.explorer, e.clone());

@@ -104,7 +104,7 @@ fn check_online(root: &Path, report: &mut Report) -> Result<()> {
     let answers: Vec<_> = cfg
         .explorers
         .iter()
-        .map(|e| super::freshness::ask(&client, e, block.height))
+        .map(|e| super::freshness::ask(&client, e, block.height, Some(&block.hash)))
         .collect();
     let (failures, warnings) = freshness::check_online(&block, &answers);
     for message in failures {
