@@ -493,7 +493,7 @@ pub fn parse_feed(bytes: &[u8], url: &str, n: usize) -> Result<Vec<Headline>, St
             let link = e
                 .links
                 .iter()
-                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+                .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
                 .or(e.links.first())
                 .map(|l| l.href.trim().to_string())
                 .filter(|h| !h.is_empty());
@@ -509,7 +509,7 @@ pub fn parse_feed(bytes: &[u8], url: &str, n: usize) -> Result<Vec<Headline>, St
         })
         .collect();
     if items.iter().all(|h| h.published.is_some()) {
-        items.sort_by(|a, b| b.published.cmp(&a.published));
+        items.sort_by_key(|h| std::cmp::Reverse(h.published));
     }
     items.truncate(n.min(MAX_HEADLINES));
     Ok(items)
@@ -965,7 +965,7 @@ mod tests {
             explorer: "z".into(),
             answer: Err("down".into()),
         };
-        assert!(agree(5, &[failed.clone()]).is_err());
+        assert!(agree(5, std::slice::from_ref(&failed)).is_err());
         let block = example().block.unwrap();
         let good = ExplorerAnswer {
             explorer: "m".into(),

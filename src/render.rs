@@ -311,3 +311,34 @@ pub fn freshness(f: &Freshness, indent: &str) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::freshness::{Feed, Headline};
+    use crate::timefmt::Timestamp;
+
+    #[test]
+    fn headlines_are_sanitized_for_the_terminal() {
+        let f = Freshness::new(
+            Timestamp::from_unix(1_743_544_800),
+            vec![Feed {
+                url: "https://n.example/\u{1b}]8;;x".into(),
+                headlines: vec![Headline {
+                    title: "Evil \u{1b}[2J\u{202e}txet".into(),
+                    link: Some("https://n.example/\u{7}".into()),
+                    published: None,
+                }],
+            }],
+            None,
+            vec![],
+        );
+        let out = freshness(&f, "  ");
+        // (Styles are ANSI codes of our own; the feed's are escaped.)
+        assert!(!out.contains("\u{1b}[2J") && !out.contains("\u{1b}]8"));
+        assert!(!out.contains('\u{202e}') && !out.contains('\u{7}'));
+        assert!(out.contains("Evil \\u{001b}[2J\\u{202e}txet"), "{out}");
+        assert!(out.contains("(undated)"));
+        assert!(out.contains("Bitcoin block: none"));
+    }
+}
