@@ -148,6 +148,18 @@ pub enum PolicyCommand {
     },
     /// Change the number of signatures required.
     SetThreshold { threshold: usize },
+    /// Change what every canary's proof of freshness must hold.
+    SetFreshness {
+        /// News feeds that must contribute headlines (0: none).
+        #[arg(long, value_name = "N")]
+        min_feeds: Option<u32>,
+        /// Whether a Bitcoin block is required.
+        #[arg(long, value_name = "BOOL")]
+        block: Option<bool>,
+        /// How long before the issue time the proof may have been gathered.
+        #[arg(long, value_name = "HOURS")]
+        max_age_hours: Option<u32>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,10 @@ pub const MAX_FAILED: usize = 64;
 /// How far a block's timestamp may run ahead of real time (Bitcoin's
 /// consensus rule: two hours).
 pub const BLOCK_TIME_AHEAD_SECS: i64 = 2 * 3600;
+/// Largest proof, as canonical bytes: it is embedded in a statement that
+/// must stay well inside the 1 MiB file cap (base64 payload plus the draft's
+/// review copy).
+pub const MAX_PROOF_BYTES: usize = 128 << 10;
 /// Longest window a policy or configuration may set (one year).
 pub const MAX_WINDOW_HOURS: u32 = 8760;
 
@@ -330,6 +334,12 @@ impl Freshness {
             if b.explorers.len() > MAX_EXPLORERS || b.explorers.iter().any(|e| long(e)) {
                 return Err("too many or over-long explorer URLs".into());
             }
+        }
+        if self.canonical_bytes().len() > MAX_PROOF_BYTES {
+            return Err(format!(
+                "the proof is larger than {} KiB: configure fewer feeds or headlines",
+                MAX_PROOF_BYTES >> 10
+            ));
         }
         if self.failed_sources.len() > MAX_FAILED
             || self
@@ -872,6 +882,19 @@ mod tests {
         let mut f = example();
         f.feeds[0].headlines[0].title = "x".repeat(MAX_TEXT + 1);
         assert!(f.check_structure().is_err());
+        let mut f = example();
+        let h = Headline {
+            title: "\u{1}".repeat(MAX_TEXT),
+            link: None,
+            published: None,
+        };
+        f.feeds = (0..MAX_FEEDS)
+            .map(|i| Feed {
+                url: format!("https://f{i}.example/"),
+                headlines: vec![h.clone(); MAX_HEADLINES],
+            })
+            .collect();
+        assert!(f.check_structure().unwrap_err().contains("larger than"));
         assert!(Requirement::DEFAULT.check().is_ok());
         assert!(Requirement {
             max_age_hours: 0,

@@ -415,7 +415,22 @@ fn a_digest_that_does_not_match_is_refused_and_fails_verification() {
     edit_draft(&p.draft_path(), |st| {
         st["freshness"]["block"]["hash"] = Value::String(BLOCK_890443.into());
     });
-    p.sign_all();
+    // The signers are warned before they sign it.
+    let a = p
+        .cmd()
+        .arg("sign")
+        .arg(p.draft_path())
+        .arg("--key")
+        .arg(&p.keys[0])
+        .arg("--yes")
+        .assert()
+        .success();
+    assert!(
+        stderr(&a).contains("WARNING: the proof of freshness does not hold"),
+        "{}",
+        stderr(&a)
+    );
+    ceremony::sign(p.path(), &p.draft_path(), &p.keys[1]);
     let a = p
         .cmd()
         .arg("publish")
@@ -617,4 +632,72 @@ fn a_50_mib_feed_is_capped() {
     assert!(err.contains(&p.server.url("/huge")), "{err}");
     assert!(err.contains("larger than the 2097152 byte limit"), "{err}");
     assert!(!p.path().join("f.json").exists());
+}
+
+#[test]
+fn init_writes_the_defaults_and_the_opt_out_records_a_zero_requirement() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ceremony::keygen(d, "alice");
+    ceremony::init_requiring_freshness(d, 1);
+    let toml = fs::read_to_string(d.join("canary.toml")).unwrap();
+    for want in [
+        "https://feeds.bbci.co.uk/news/world/rss.xml",
+        "https://www.aljazeera.com/xml/rss/all.xml",
+        "https://mempool.space/api",
+        "https://blockstream.info/api",
+        "headlines_per_feed = 5",
+        "confirmations = 6",
+        "window_hours = 72",
+    ] {
+        assert!(toml.contains(want), "{want} missing from\n{toml}");
+    }
+    let policy: Value =
+        serde_json::from_slice(&fs::read(d.join("keys/policy.json")).unwrap()).unwrap();
+    assert_eq!(
+        policy["freshness"],
+        serde_json::json!({"min_feeds": 2, "block": true, "max_age_hours": 72})
+    );
+    let a = canary(d).args(["policy", "show"]).assert().success();
+    assert!(
+        stdout(&a).contains("2 news feed(s) and a Bitcoin block required"),
+        "{}",
+        stdout(&a)
+    );
+    // Changed by a command before the first canary, not by hand.
+    canary(d)
+        .args([
+            "policy",
+            "set-freshness",
+            "--min-feeds",
+            "3",
+            "--block",
+            "false",
+        ])
+        .assert()
+        .success();
+    let policy: Value =
+        serde_json::from_slice(&fs::read(d.join("keys/policy.json")).unwrap()).unwrap();
+    assert_eq!(
+        policy["freshness"],
+        serde_json::json!({"min_feeds": 3, "block": false, "max_age_hours": 72})
+    );
+    let a = canary(d)
+        .args(["policy", "set-freshness", "--max-age-hours", "0"])
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("max_age_hours"), "{}", stderr(&a));
+
+    // The opt-out: a zero requirement, and drafts need no proof.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ceremony::keygen(d, "alice");
+    ceremony::init(d, 1);
+    let policy: Value =
+        serde_json::from_slice(&fs::read(d.join("keys/policy.json")).unwrap()).unwrap();
+    assert_eq!(
+        policy["freshness"],
+        serde_json::json!({"min_feeds": 0, "block": false, "max_age_hours": 72})
+    );
+    canary(d).arg("draft").assert().success();
 }
