@@ -4,7 +4,7 @@
 //!
 //! * a pure core that takes bytes and a time and returns typed results
 //!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
-//!   [`statement`], [`incidents`], [`diff`], [`verify`], [`remote`], [`render`],
+//!   [`statement`], [`freshness`], [`incidents`], [`diff`], [`verify`], [`remote`], [`render`],
 //!   [`sanitize`]);
 //! * edges that touch the file system, the network and the terminal
 //!   ([`store`], [`project`], [`fetch`], [`term`], [`cmd`]), driven by the
@@ -20,6 +20,7 @@ pub mod envelope;
 pub mod error;
 pub mod exit;
 pub mod fetch;
+pub mod freshness;
 pub mod incidents;
 pub mod json;
 pub mod keys;

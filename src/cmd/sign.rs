@@ -79,6 +79,18 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
             sigs.invalid.join(", ")
         ));
     }
+    let problems = crate::freshness::check(
+        st.freshness.as_ref(),
+        &trusted.policy.freshness,
+        st.issued_at,
+    );
+    if !problems.is_empty() {
+        o.push_str(&format!(
+            "  {} the proof of freshness does not hold, so this canary will not publish or verify: {}\n",
+            paint(BAD, "WARNING:"),
+            problems.join("; ")
+        ));
+    }
     super::note(&o);
 
     if !a.yes {
