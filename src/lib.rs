@@ -4,12 +4,14 @@
 //!
 //! * a pure core that takes bytes and a time and returns typed results
 //!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
-//!   [`statement`], [`diff`], [`verify`], [`render`], [`sanitize`]);
+//!   [`statement`], [`diff`], [`verify`], [`render`], [`sanitize`],
+//!   [`canarytext`], [`textsig`], [`site`]);
 //! * edges that touch the file system and the terminal ([`store`],
 //!   [`project`], [`term`], [`cmd`]), driven by the thin binary in `main.rs`.
 //!
 //! The wire format is specified in `docs/FORMAT.md`.
 
+pub mod canarytext;
 pub mod cli;
 pub mod cmd;
 pub mod diff;
@@ -24,8 +26,10 @@ pub mod policy;
 pub mod project;
 pub mod render;
 pub mod sanitize;
+pub mod site;
 pub mod statement;
 pub mod store;
 pub mod term;
+pub mod textsig;
 pub mod timefmt;
 pub mod verify;

@@ -22,6 +22,7 @@ mod keygen;
 mod policy;
 mod publish;
 mod sign;
+mod site;
 mod verify;
 
 /// Parses the command line, runs the command, prints an error at most once,
