@@ -96,12 +96,7 @@ pub fn render(input: &TextInput<'_>) -> String {
     );
     let width = p.signers.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in &p.signers {
-        let _ = writeln!(
-            o,
-            "{INDENT}{:width$}  ssh {}",
-            s.name,
-            s.key.fingerprint()
-        );
+        let _ = writeln!(o, "{INDENT}{:width$}  ssh {}", s.name, s.key.fingerprint());
         let _ = writeln!(
             o,
             "{INDENT}{:width$}  minisign {}",
@@ -131,11 +126,7 @@ pub fn render(input: &TextInput<'_>) -> String {
         "The whole signed history: canary verify https://{domain}/"
     );
     o.push('\n');
-    let _ = writeln!(
-        o,
-        "Signed canary: canaries/{:04}.json",
-        st.sequence
-    );
+    let _ = writeln!(o, "Signed canary: canaries/{:04}.json", st.sequence);
     let _ = writeln!(o, "Payload sha256: {}", input.payload_sha256);
     let _ = writeln!(o, "Policy sha256: {}", st.policy_sha256);
     match st.previous_sha256 {

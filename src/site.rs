@@ -31,7 +31,9 @@ const INDEX_TEMPLATE: &str = include_str!("../templates/index.html");
 pub enum SiteError {
     #[error("canary {0} has no plain-text canary and signatures (it was published before text signatures existed); publish a new canary first")]
     NoText(u64),
-    #[error("canary {number}: the {kind} signature of canary.txt by {signer} does not hold: {problem}")]
+    #[error(
+        "canary {number}: the {kind} signature of canary.txt by {signer} does not hold: {problem}"
+    )]
     BadTextSignature {
         number: u64,
         signer: String,
@@ -291,7 +293,11 @@ pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
         );
     }
     let (_, first) = &latest_text.signatures[0];
-    add("canary.txt.sig".into(), first.sshsig.clone().into_bytes(), TEXT);
+    add(
+        "canary.txt.sig".into(),
+        first.sshsig.clone().into_bytes(),
+        TEXT,
+    );
     add(
         "canary.txt.minisig".into(),
         first.minisig.clone().into_bytes(),
@@ -310,7 +316,11 @@ pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
     );
 
     // Pointers last.
-    add("canaries/latest.json".into(), input.latest_json.to_vec(), JSON);
+    add(
+        "canaries/latest.json".into(),
+        input.latest_json.to_vec(),
+        JSON,
+    );
     add(WELL_KNOWN.into(), input.latest_json.to_vec(), JSON);
     Ok(files)
 }
@@ -437,7 +447,11 @@ fn render_index(input: &SiteInput<'_>) -> Result<String, SiteError> {
                 text: sanitize::block(&c.text),
             })
             .collect(),
-        announcements: st.announcements.iter().map(|a| sanitize::block(a)).collect(),
+        announcements: st
+            .announcements
+            .iter()
+            .map(|a| sanitize::block(a))
+            .collect(),
         tripped: r
             .failures
             .iter()

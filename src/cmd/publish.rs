@@ -220,12 +220,7 @@ fn rebuild(
         now,
     })
     .map_err(|e| Error::input(&dir, e))?;
-    let src = SiteSources::read(
-        &project.policy_path(),
-        trusted,
-        &dir,
-        a.base_url.as_deref(),
-    )?;
+    let src = SiteSources::read(&project.policy_path(), trusted, &dir, a.base_url.as_deref())?;
     let canaries = sitefs::published(&dir, &files, &trusted.policy)?;
     let site_files = sitefs::build(&src, trusted, &canaries, &latest, &report)?;
     if let Some(d) = &a.site {
@@ -268,11 +263,7 @@ struct Written {
 
 impl Written {
     fn write(&mut self, path: &Path, bytes: &[u8], new: bool) -> Result<()> {
-        let before = if new {
-            None
-        } else {
-            std::fs::read(path).ok()
-        };
+        let before = if new { None } else { std::fs::read(path).ok() };
         if new {
             store::write_new_atomic(path, bytes)?;
         } else {

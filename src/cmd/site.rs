@@ -106,7 +106,10 @@ impl SiteSources {
     ) -> Result<Self> {
         let policy_bytes = store::read_capped(policy_path)?;
         if Sha256Digest::of(&policy_bytes) != trusted.sha256 {
-            return Err(Error::input(policy_path, "changed while canary was running"));
+            return Err(Error::input(
+                policy_path,
+                "changed while canary was running",
+            ));
         }
         let inc = canaries_dir.join("incidents.jsonl");
         let incidents = if inc.exists() {
