@@ -188,4 +188,22 @@ mod tests {
         let extra = br#"{"payloadType":"x","payload":"","signatures":[],"other":1}"#;
         assert!(Envelope::parse(extra).is_err());
     }
+
+    #[test]
+    fn text_signatures_are_draft_only() {
+        let mut e = Envelope::new(STATEMENT_PAYLOAD_TYPE, b"{}\n".to_vec());
+        e.text_signatures.push(TextSignature {
+            keyid: "SHA256:x".into(),
+            sshsig: "-----BEGIN SSH SIGNATURE-----\n".into(),
+            minisig: "untrusted comment: x\n".into(),
+        });
+        let json = String::from_utf8(e.to_json()).unwrap();
+        assert!(json.contains("\"textSignatures\""));
+        assert_eq!(Envelope::parse(json.as_bytes()).unwrap(), e);
+        let published = e.published();
+        assert!(published.text_signatures.is_empty());
+        assert!(!String::from_utf8(published.to_json())
+            .unwrap()
+            .contains("textSignatures"));
+    }
 }

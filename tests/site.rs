@@ -560,3 +560,23 @@ fn publish_refuses_a_draft_whose_text_is_not_signed() {
     publish(d.path(), &draft, &[]);
     assert!(d.path().join("canaries/0001.txt.bob.minisig").exists());
 }
+
+#[test]
+fn a_published_canary_never_carries_draft_text_signatures() {
+    let d = tempfile::tempdir().unwrap();
+    published_site(d.path());
+    let draft: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("drafts/0001.json")).unwrap()).unwrap();
+    assert_eq!(draft["textSignatures"].as_array().unwrap().len(), 2);
+    let path = d.path().join("canaries/0001.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(v.get("textSignatures").is_none());
+    v["textSignatures"] = draft["textSignatures"].clone();
+    std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let out = canary(d.path())
+        .args(["verify", "--at", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("textSignatures"));
+}
