@@ -488,6 +488,24 @@ fn render_index(input: &SiteInput<'_>) -> Result<String, SiteError> {
         .map_err(|e| SiteError::Render("index.html", e.to_string()))
 }
 
+/// `YYYY-MM-DD` of a time.
+fn day(t: Timestamp) -> String {
+    let s = t.to_string();
+    s.get(..10).unwrap_or(&s).to_string()
+}
+
+/// Terminal-safe text that is also a valid XML 1.0 character sequence
+/// (XML forbids U+FFFE and U+FFFF, which the terminal sanitizer keeps).
+fn xml_safe(s: &str) -> String {
+    sanitize::line(s)
+        .chars()
+        .map(|c| match c {
+            '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
 fn atom_time(t: Timestamp) -> chrono::DateTime<FixedOffset> {
     Utc.timestamp_opt(t.unix(), 0)
         .single()
@@ -502,12 +520,8 @@ fn render_feed(input: &SiteInput<'_>) -> Result<String, SiteError> {
     let p = &input.policy.policy;
     let first = &input.canaries[0].statement;
     let latest = input.canaries.last().expect("checked non-empty");
-    let tag = format!(
-        "tag:{},{}:warrant-canary",
-        p.domain,
-        &first.issued_at.to_string()[..10]
-    );
-    let org = sanitize::line(&p.org);
+    let tag = format!("tag:{},{}:warrant-canary", p.domain, day(first.issued_at));
+    let org = xml_safe(&p.org);
     let link = |href: String, rel: &str, mime: &str| Link {
         href,
         rel: rel.into(),
@@ -525,18 +539,15 @@ fn render_feed(input: &SiteInput<'_>) -> Result<String, SiteError> {
             body.push_str("TRIPPED: a statement of the previous canary was removed or reworded.\n");
             for ch in changes.iter().filter(|c| c.trips()) {
                 let _ = match ch {
-                    Change::Removed { id, text } => writeln!(
-                        body,
-                        "Removed [{}]: {}",
-                        sanitize::line(id),
-                        sanitize::line(text)
-                    ),
+                    Change::Removed { id, text } => {
+                        writeln!(body, "Removed [{}]: {}", xml_safe(id), xml_safe(text))
+                    }
                     Change::Reworded { id, old, new } => writeln!(
                         body,
                         "Reworded [{}]: was \"{}\", now \"{}\"",
-                        sanitize::line(id),
-                        sanitize::line(old),
-                        sanitize::line(new)
+                        xml_safe(id),
+                        xml_safe(old),
+                        xml_safe(new)
                     ),
                     _ => Ok(()),
                 };
@@ -549,12 +560,12 @@ fn render_feed(input: &SiteInput<'_>) -> Result<String, SiteError> {
             st.issued_at, st.expires_at
         );
         for claim in &st.statements {
-            let _ = writeln!(body, "- {}", sanitize::line(&claim.text));
+            let _ = writeln!(body, "- {}", xml_safe(&claim.text));
         }
         if !st.announcements.is_empty() {
             body.push_str("Special announcements:\n");
             for a in &st.announcements {
-                let _ = writeln!(body, "- {}", sanitize::line(a));
+                let _ = writeln!(body, "- {}", xml_safe(a));
             }
         }
         let _ = write!(body, "Payload sha256: {}", c.payload_sha256);
@@ -574,7 +585,7 @@ fn render_feed(input: &SiteInput<'_>) -> Result<String, SiteError> {
             "{}Canary {} of {org}, issued {}",
             if tripped { "TRIPPED: " } else { "" },
             c.number,
-            &st.issued_at.to_string()[..10]
+            day(st.issued_at)
         );
         let mut entry = Entry::default();
         entry.set_title(Text::plain(title));
@@ -623,6 +634,11 @@ fn render_feed(input: &SiteInput<'_>) -> Result<String, SiteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feed_text_is_valid_xml_characters() {
+        assert_eq!(xml_safe("a\u{ffff}b\x07"), "a\u{fffd}b\\u{0007}");
+    }
 
     #[test]
     fn soon_window_is_the_shorter_of_two_weeks_and_a_quarter() {
