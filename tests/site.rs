@@ -265,7 +265,9 @@ fn the_page_renders_statements_and_escapes_a_script() {
     assert!(
         html.contains("<strong class=\"badge valid\">valid</strong> as of 2026-03-02T00:00:00Z")
     );
-    assert!(html.contains("Next update due by <time datetime=\"2026-04-01T00:00:00Z\">2026-04-01T00:00:00Z</time>"));
+    assert!(html.contains(
+        "Next update due by <time datetime=\"2026-04-01T00:00:00Z\">2026-04-01T00:00:00Z</time>"
+    ));
     assert!(html.contains(&format!(
         "ssh-keygen -Y verify -f allowed_signers -I alice -n {NS} -s canary.txt.sig &lt; canary.txt"
     )));
