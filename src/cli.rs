@@ -14,7 +14,7 @@ The quarterly ceremony:
   canary draft --freshness freshness.json --announce 'Nothing to report.'
   canary sign drafts/0001.json --key ~/.config/canary/alice.key
   canary sign drafts/0001.json --key ~/.config/canary/bob.key
-  canary publish drafts/0001.json
+  canary publish drafts/0001.json --site public/
 
 Verification:
   canary verify                         # this project's canaries/ and keys/policy.json
@@ -68,7 +68,7 @@ pub enum Command {
     Draft(DraftArgs),
     /// Review a draft and add your signature (offline; no network).
     Sign(SignArgs),
-    /// Publish a fully signed draft to canaries/ after verifying it.
+    /// Publish a fully signed draft to canaries/ after verifying it (and the site).
     Publish(PublishArgs),
     /// Verify the latest canary and its whole history.
     Verify(VerifyArgs),
@@ -207,7 +207,22 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// The signed draft [default: drafts/NNNN.json for the next number].
+    #[arg(conflicts_with = "rebuild")]
     pub draft: Option<PathBuf>,
+    /// Also build the static site into DIR (replaced as a whole, atomically).
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+    /// Also upload the site with HTTP PUT under URL (the pointer last).
+    #[arg(long, value_name = "URL")]
+    pub upload: Option<String>,
+    /// Publish nothing new: rebuild the site (and upload it) from the
+    /// canaries already published.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// The URL the site is served from, for absolute links in feed.xml
+    /// [default: https://DOMAIN/].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
     /// Publish a canary that removes or rewords a statement (readers will
     /// see it as TRIPPED; that may be exactly what you mean to say).
     #[arg(long)]

@@ -151,6 +151,7 @@ pub struct CanaryFile {
 pub enum VerifyError {
     #[error("no canaries to verify")]
     Empty,
+    /// A canary file that cannot be read; `name` already says where it is.
     #[error("{name}: {source}")]
     Malformed { name: String, source: JsonError },
 }
@@ -255,10 +256,13 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
             name: f.name.clone(),
             source,
         })?;
-        if env.review.is_some() {
+        if env.review.is_some() || !env.text_signatures.is_empty() {
             return Err(VerifyError::Malformed {
                 name: f.name.clone(),
-                source: JsonError("a published canary must not carry a draft `review` copy".into()),
+                source: JsonError(
+                    "a published canary must not carry a draft's `review` copy or `textSignatures`"
+                        .into(),
+                ),
             });
         }
         let n = Some(f.number);

@@ -244,7 +244,9 @@ fn edit_draft(path: &Path, edit: impl FnOnce(&mut Value)) {
 /// own verification, so `verify` itself is what judges it.
 fn publish_by_hand(p: &Project) {
     let mut env: Value = serde_json::from_slice(&fs::read(p.draft_path()).unwrap()).unwrap();
+    // What `canary publish` strips: the draft-only fields.
     env.as_object_mut().unwrap().remove("review");
+    env.as_object_mut().unwrap().remove("textSignatures");
     let mut bytes = serde_json::to_vec_pretty(&env).unwrap();
     bytes.push(b'\n');
     let dir = p.path().join("canaries");

@@ -43,7 +43,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
             now,
             incident_log: log.as_deref(),
         })
-        .map_err(|e| Error::input(project.canaries_dir(), e))?;
+        .map_err(Error::from)?;
         // A log that no longer extends what earlier canaries signed cannot
         // be committed to either.
         if let Some(f) = report

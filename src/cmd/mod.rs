@@ -24,6 +24,7 @@ mod keygen;
 mod policy;
 mod publish;
 mod sign;
+mod site;
 mod verify;
 mod verify_url;
 

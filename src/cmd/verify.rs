@@ -55,7 +55,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         verify::VerifyError::Empty => {
             Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
         }
-        other => Error::input(&canaries_dir, other),
+        other => Error::from(other),
     })?;
     if a.online {
         let root_for_config = a.path.as_deref().unwrap_or(root);
