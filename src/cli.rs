@@ -10,15 +10,17 @@ const AFTER_HELP: &str = "\
 The quarterly ceremony:
   canary keygen --name alice            # each signer, on their own machine
   canary init --org 'Example' --domain example.org --threshold 2
-  canary draft --announce 'Nothing to report.'
+  canary freshness fetch --out freshness.json   # online machine
+  canary draft --freshness freshness.json --announce 'Nothing to report.'
   canary sign drafts/0001.json --key ~/.config/canary/alice.key
   canary sign drafts/0001.json --key ~/.config/canary/bob.key
-  canary publish drafts/0001.json
+  canary publish drafts/0001.json --site public/
 
 Verification:
   canary verify                         # this project's canaries/ and keys/policy.json
   canary verify path/to/project --policy trusted-policy.json --json
   canary verify https://example.org --key SHA256:… --key SHA256:…
+  canary verify --online                # also ask block explorers about the block
 
 Incidents (signed by the next canary):
   canary incident add                   # asks for each field on a terminal
@@ -26,7 +28,8 @@ Incidents (signed by the next canary):
 
 Exit codes: 0 valid, 1 failure, 2 usage, 3 bad input, 4 refused,
 10 signature, 11 threshold, 12 policy, 13 history, 14 TRIPPED,
-15 expired, 16 not yet valid, 18 incident log, 19 rollback (see README.md).";
+15 expired, 16 not yet valid, 17 freshness, 18 incident log, 19 rollback
+(see README.md).";
 
 #[derive(Debug, Parser)]
 #[command(name = "canary", version, about = "Signed warrant canaries: threshold signing ceremonies and strict verification", after_help = AFTER_HELP)]
@@ -58,11 +61,14 @@ pub enum Command {
     /// Inspect or change the trust policy (before the first canary).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Gather a proof of freshness (news headlines, a Bitcoin block) online.
+    #[command(subcommand)]
+    Freshness(FreshnessCommand),
     /// Write an unsigned draft of the next canary.
     Draft(DraftArgs),
     /// Review a draft and add your signature (offline; no network).
     Sign(SignArgs),
-    /// Publish a fully signed draft to canaries/ after verifying it.
+    /// Publish a fully signed draft to canaries/ after verifying it (and the site).
     Publish(PublishArgs),
     /// Verify the latest canary and its whole history.
     Verify(VerifyArgs),
@@ -107,6 +113,35 @@ pub struct InitArgs {
     /// Days between canaries; each canary expires this long after issue.
     #[arg(long, default_value_t = 90)]
     pub cadence_days: u32,
+    /// Do not require a proof of freshness in canaries (the policy records
+    /// a zero requirement) [default: 2 news feeds and a Bitcoin block].
+    #[arg(long)]
+    pub no_freshness_requirement: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FreshnessCommand {
+    /// Fetch headlines and a Bitcoin block into a freshness file (run on
+    /// an online machine; carry the file to the signers).
+    Fetch(FreshnessFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FreshnessFetchArgs {
+    /// Where to write the freshness file [default: freshness.json].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Keep what came back when a source fails, is short or is frozen,
+    /// recording which sources failed (otherwise nothing is written).
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Overwrite an existing freshness file.
+    #[arg(long)]
+    pub force: bool,
+    /// Record this fetch time instead of the clock (RFC 3339; for
+    /// reproducible runs and tests).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +157,18 @@ pub enum PolicyCommand {
     },
     /// Change the number of signatures required.
     SetThreshold { threshold: usize },
+    /// Change what every canary's proof of freshness must hold.
+    SetFreshness {
+        /// News feeds that must contribute headlines (0: none).
+        #[arg(long, value_name = "N")]
+        min_feeds: Option<u32>,
+        /// Whether a Bitcoin block is required.
+        #[arg(long, value_name = "BOOL")]
+        block: Option<bool>,
+        /// How long before the issue time the proof may have been gathered.
+        #[arg(long, value_name = "HOURS")]
+        max_age_hours: Option<u32>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +185,9 @@ pub struct DraftArgs {
     /// Overwrite an existing draft (its signatures are lost).
     #[arg(long)]
     pub force: bool,
+    /// Embed this proof of freshness (from `canary freshness fetch`).
+    #[arg(long, value_name = "FILE")]
+    pub freshness: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -157,7 +207,22 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// The signed draft [default: drafts/NNNN.json for the next number].
+    #[arg(conflicts_with = "rebuild")]
     pub draft: Option<PathBuf>,
+    /// Also build the static site into DIR (replaced as a whole, atomically).
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+    /// Also upload the site with HTTP PUT under URL (the pointer last).
+    #[arg(long, value_name = "URL")]
+    pub upload: Option<String>,
+    /// Publish nothing new: rebuild the site (and upload it) from the
+    /// canaries already published.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// The URL the site is served from, for absolute links in feed.xml
+    /// [default: https://DOMAIN/].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
     /// Publish a canary that removes or rewords a statement (readers will
     /// see it as TRIPPED; that may be exactly what you mean to say).
     #[arg(long)]
@@ -186,6 +251,10 @@ pub struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also ask the block explorers (canary.toml, else mempool.space and
+    /// blockstream.info) whether the recorded Bitcoin block is on the chain.
+    #[arg(long)]
+    pub online: bool,
 }
 
 /// Trust and limits for verifying by URL (docs/USAGE-remote.md).

@@ -95,6 +95,7 @@ mod tests {
             statements: claims,
             announcements: vec![],
             incident_log: None,
+            freshness: None,
         }
     }
 

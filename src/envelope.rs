@@ -33,6 +33,22 @@ pub struct Envelope {
     /// Drafts only: an unsigned, human-readable copy of the payload for
     /// reviewers. Never trusted; `canary` checks it equals the payload.
     pub review: Option<serde_json::Value>,
+    /// Drafts only: each signer's standard-tool signatures over the
+    /// plain-text canary (docs/FORMAT.md, "Plain-text canary and
+    /// standard-tool signatures"). Published as separate files.
+    pub text_signatures: Vec<TextSignature>,
+}
+
+/// One signer's SSHSIG and minisign signatures over the plain-text canary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextSignature {
+    /// The signer's OpenSSH SHA-256 fingerprint (a hint, never trusted).
+    pub keyid: String,
+    /// The armored SSHSIG file.
+    pub sshsig: String,
+    /// The `.minisig` file.
+    pub minisig: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -50,6 +66,8 @@ struct WireEnvelope {
     signatures: Vec<WireSignature>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     review: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    text_signatures: Vec<TextSignature>,
 }
 
 /// DSSE's pre-authentication encoding: the exact bytes every key signs.
@@ -72,6 +90,7 @@ impl Envelope {
             payload,
             signatures: Vec::new(),
             review: None,
+            text_signatures: Vec::new(),
         }
     }
 
@@ -96,6 +115,7 @@ impl Envelope {
             payload,
             signatures,
             review: w.review,
+            text_signatures: w.text_signatures,
         })
     }
 
@@ -113,6 +133,7 @@ impl Envelope {
                 })
                 .collect(),
             review: self.review.clone(),
+            text_signatures: self.text_signatures.clone(),
         };
         let mut out = serde_json::to_vec_pretty(&w).expect("envelope serialises");
         out.push(b'\n');
@@ -131,10 +152,11 @@ impl Envelope {
         Sha256Digest::of(&self.payload)
     }
 
-    /// The same envelope without the review copy, as published.
+    /// The same envelope without the draft-only fields, as published.
     pub fn published(&self) -> Envelope {
         Envelope {
             review: None,
+            text_signatures: Vec::new(),
             ..self.clone()
         }
     }
@@ -165,5 +187,23 @@ mod tests {
         assert!(Envelope::parse(bad).unwrap_err().0.contains("base64"));
         let extra = br#"{"payloadType":"x","payload":"","signatures":[],"other":1}"#;
         assert!(Envelope::parse(extra).is_err());
+    }
+
+    #[test]
+    fn text_signatures_are_draft_only() {
+        let mut e = Envelope::new(STATEMENT_PAYLOAD_TYPE, b"{}\n".to_vec());
+        e.text_signatures.push(TextSignature {
+            keyid: "SHA256:x".into(),
+            sshsig: "-----BEGIN SSH SIGNATURE-----\n".into(),
+            minisig: "untrusted comment: x\n".into(),
+        });
+        let json = String::from_utf8(e.to_json()).unwrap();
+        assert!(json.contains("\"textSignatures\""));
+        assert_eq!(Envelope::parse(json.as_bytes()).unwrap(), e);
+        let published = e.published();
+        assert!(published.text_signatures.is_empty());
+        assert!(!String::from_utf8(published.to_json())
+            .unwrap()
+            .contains("textSignatures"));
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::exit::Exit;
-use crate::verify::Class;
+use crate::verify::{Class, VerifyError};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,6 +33,23 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<VerifyError> for Error {
+    /// A malformed canary names its own file; an empty history has no file
+    /// to name, so callers handle [`VerifyError::Empty`] themselves.
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Malformed { name, source } => Error::Input {
+                path: name,
+                problem: source.to_string(),
+            },
+            other => Error::Input {
+                path: String::new(),
+                problem: other.to_string(),
+            },
+        }
+    }
+}
 
 impl Error {
     pub fn input(path: impl AsRef<Path>, problem: impl std::fmt::Display) -> Self {

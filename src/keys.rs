@@ -94,7 +94,7 @@ impl PublicKey {
     }
 
     /// The SSH wire encoding of the key (what OpenSSH fingerprints hash).
-    fn ssh_blob(&self) -> Vec<u8> {
+    pub(crate) fn ssh_blob(&self) -> Vec<u8> {
         let mut blob = Vec::with_capacity(51);
         blob.extend_from_slice(&11u32.to_be_bytes());
         blob.extend_from_slice(b"ssh-ed25519");

@@ -4,7 +4,8 @@
 //!
 //! * a pure core that takes bytes and a time and returns typed results
 //!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
-//!   [`statement`], [`incidents`], [`diff`], [`verify`], [`remote`], [`render`],
+//!   [`statement`], [`freshness`], [`incidents`], [`diff`], [`verify`], [`remote`], [`render`],
+//!   [`canarytext`], [`textsig`], [`site`],
 //!   [`sanitize`]);
 //! * edges that touch the file system, the network and the terminal
 //!   ([`store`], [`project`], [`fetch`], [`term`], [`cmd`]), driven by the
@@ -12,6 +13,7 @@
 //!
 //! The wire format is specified in `docs/FORMAT.md`.
 
+pub mod canarytext;
 pub mod cli;
 pub mod cmd;
 pub mod diff;
@@ -20,6 +22,7 @@ pub mod envelope;
 pub mod error;
 pub mod exit;
 pub mod fetch;
+pub mod freshness;
 pub mod incidents;
 pub mod json;
 pub mod keys;
@@ -28,8 +31,10 @@ pub mod project;
 pub mod remote;
 pub mod render;
 pub mod sanitize;
+pub mod site;
 pub mod statement;
 pub mod store;
 pub mod term;
+pub mod textsig;
 pub mod timefmt;
 pub mod verify;

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
+use crate::freshness::Requirement;
 use crate::json;
 use crate::keys::{KeyError, PublicKey};
 
@@ -47,6 +48,8 @@ pub struct Policy {
     pub threshold: usize,
     pub cadence_days: u32,
     pub signers: Vec<Signer>,
+    /// What every canary's proof of freshness must hold.
+    pub freshness: Requirement,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -66,6 +69,19 @@ struct WirePolicy {
     threshold: usize,
     cadence_days: u32,
     signers: Vec<WireSigner>,
+    /// Absent means no proof is required; a policy that requires none is
+    /// written without the field, so its bytes (and hash) stay those of a
+    /// policy from before the field existed.
+    #[serde(default = "no_requirement", skip_serializing_if = "is_no_requirement")]
+    freshness: Requirement,
+}
+
+fn is_no_requirement(r: &Requirement) -> bool {
+    *r == Requirement::NONE
+}
+
+fn no_requirement() -> Requirement {
+    Requirement::NONE
 }
 
 /// A policy together with the exact bytes it was read from.
@@ -153,6 +169,7 @@ impl Policy {
             threshold: w.threshold,
             cadence_days: w.cadence_days,
             signers,
+            freshness: w.freshness,
         };
         p.check().map_err(PolicyError::Invalid)?;
         Ok(p)
@@ -188,6 +205,7 @@ impl Policy {
                 }
             }
         }
+        self.freshness.check()?;
         if self.threshold == 0 || self.threshold > self.signers.len() {
             return Err(format!(
                 "`threshold` is {}, but must be between 1 and the number of signers ({})",
@@ -215,6 +233,7 @@ impl Policy {
                     public_key: s.key.to_openssh(&s.name),
                 })
                 .collect(),
+            freshness: self.freshness,
         };
         let mut out = serde_json::to_vec_pretty(&w).expect("policy serialises");
         out.push(b'\n');
@@ -250,6 +269,7 @@ mod tests {
                     key: SecretKey::from_seed(&[i as u8 + 1; 32]).public(),
                 })
                 .collect(),
+            freshness: Requirement::DEFAULT,
         }
     }
 
@@ -257,6 +277,16 @@ mod tests {
     fn round_trip() {
         let p = sample(3, 2);
         assert_eq!(Policy::parse(&p.to_json()).unwrap(), p);
+    }
+
+    #[test]
+    fn freshness_requirement_defaults_to_none_when_absent() {
+        let p = sample(1, 1);
+        let mut v: serde_json::Value = serde_json::from_slice(&p.to_json()).unwrap();
+        assert_eq!(v["freshness"]["min_feeds"], 2);
+        v.as_object_mut().unwrap().remove("freshness");
+        let old = Policy::parse(&serde_json::to_vec(&v).unwrap()).unwrap();
+        assert_eq!(old.freshness, Requirement::NONE);
     }
 
     #[test]

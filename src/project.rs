@@ -31,6 +31,123 @@ pub struct Config {
     pub components: Vec<String>,
     /// The statements every canary makes, in order.
     pub statements: Vec<Claim>,
+    /// Where `canary freshness fetch` gathers the proof of freshness.
+    #[serde(default)]
+    pub freshness: FreshnessConfig,
+}
+
+/// `[freshness]` in canary.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreshnessConfig {
+    /// News feeds (RSS, Atom or JSON Feed), https:// URLs.
+    #[serde(default = "default_feeds")]
+    pub feeds: Vec<String>,
+    /// Newest headlines kept from each feed.
+    #[serde(default = "default_headlines")]
+    pub headlines_per_feed: usize,
+    /// Esplora-style block-explorer API base URLs; all must agree.
+    #[serde(default = "default_explorers")]
+    pub explorers: Vec<String>,
+    /// How far below the tip the recorded block is (6 or more).
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u64,
+    /// `canary draft` refuses a proof fetched longer than this before the
+    /// issue time.
+    #[serde(default = "default_window")]
+    pub window_hours: u32,
+    /// Time allowed for each request, in seconds.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+/// Three world-news feeds from three countries (UK, US, Qatar).
+pub const DEFAULT_FEEDS: [&str; 3] = [
+    "https://feeds.bbci.co.uk/news/world/rss.xml",
+    "https://rss.nytimes.com/services/xml/rss/nyt/World.xml",
+    "https://www.aljazeera.com/xml/rss/all.xml",
+];
+/// Two independent Esplora APIs.
+pub const DEFAULT_EXPLORERS: [&str; 2] =
+    ["https://mempool.space/api", "https://blockstream.info/api"];
+/// Fewest confirmations accepted for the recorded block.
+pub const MIN_CONFIRMATIONS: u64 = 6;
+
+fn default_feeds() -> Vec<String> {
+    DEFAULT_FEEDS.iter().map(|s| s.to_string()).collect()
+}
+fn default_headlines() -> usize {
+    5
+}
+fn default_explorers() -> Vec<String> {
+    DEFAULT_EXPLORERS.iter().map(|s| s.to_string()).collect()
+}
+fn default_confirmations() -> u64 {
+    MIN_CONFIRMATIONS
+}
+fn default_window() -> u32 {
+    72
+}
+fn default_timeout() -> u64 {
+    20
+}
+
+impl Default for FreshnessConfig {
+    fn default() -> Self {
+        FreshnessConfig {
+            feeds: default_feeds(),
+            headlines_per_feed: default_headlines(),
+            explorers: default_explorers(),
+            confirmations: default_confirmations(),
+            window_hours: default_window(),
+            timeout_seconds: default_timeout(),
+        }
+    }
+}
+
+impl FreshnessConfig {
+    pub fn check(&self) -> std::result::Result<(), String> {
+        use crate::freshness::{MAX_EXPLORERS, MAX_FEEDS, MAX_HEADLINES, MAX_WINDOW_HOURS};
+        if self.feeds.len() > MAX_FEEDS || self.explorers.len() > MAX_EXPLORERS {
+            return Err(format!(
+                "[freshness]: at most {MAX_FEEDS} feeds and {MAX_EXPLORERS} explorers"
+            ));
+        }
+        for (i, u) in self.feeds.iter().chain(&self.explorers).enumerate() {
+            crate::fetch::check_url(u).map_err(|e| format!("[freshness]: {e}"))?;
+            if self
+                .feeds
+                .iter()
+                .chain(&self.explorers)
+                .take(i)
+                .any(|v| v == u)
+            {
+                return Err(format!(
+                    "[freshness]: {} is listed twice",
+                    crate::sanitize::line(u)
+                ));
+            }
+        }
+        if self.headlines_per_feed == 0 || self.headlines_per_feed > MAX_HEADLINES {
+            return Err(format!(
+                "[freshness]: headlines_per_feed must be between 1 and {MAX_HEADLINES}"
+            ));
+        }
+        if self.confirmations < MIN_CONFIRMATIONS || self.confirmations > 1000 {
+            return Err(format!(
+                "[freshness]: confirmations must be between {MIN_CONFIRMATIONS} and 1000"
+            ));
+        }
+        if self.window_hours == 0 || self.window_hours > MAX_WINDOW_HOURS {
+            return Err(format!(
+                "[freshness]: window_hours must be between 1 and {MAX_WINDOW_HOURS}"
+            ));
+        }
+        if self.timeout_seconds == 0 || self.timeout_seconds > 300 {
+            return Err("[freshness]: timeout_seconds must be between 1 and 300".into());
+        }
+        Ok(())
+    }
 }
 
 fn default_keys() -> String {
@@ -63,6 +180,7 @@ impl Config {
             drafts_dir: default_drafts(),
             components: default_components(),
             statements,
+            freshness: FreshnessConfig::default(),
         }
     }
 
@@ -103,6 +221,7 @@ impl Config {
                 return Err(format!("component `{name}` appears twice"));
             }
         }
+        c.freshness.check()?;
         Ok(c)
     }
 
@@ -227,5 +346,19 @@ mod tests {
         );
         let bad = format!("components = [\" padded\"]\n{legacy}");
         assert!(Config::parse(&bad).unwrap_err().contains("component"));
+    }
+
+    #[test]
+    fn default_config_round_trips_with_freshness_defaults() {
+        let c = Config::new(crate::statement::default_claims("Example"));
+        let text = c.to_toml();
+        assert!(text.contains("[freshness]"), "{text}");
+        assert_eq!(Config::parse(&text).unwrap(), c);
+        assert_eq!(c.freshness.feeds.len(), 3);
+        assert_eq!(c.freshness.explorers.len(), 2);
+        let bad = text.replace("confirmations = 6", "confirmations = 2");
+        assert!(Config::parse(&bad).unwrap_err().contains("confirmations"));
+        let bad = text.replace("https://mempool.space/api", "http://mempool.space/api");
+        assert!(Config::parse(&bad).unwrap_err().contains("https"));
     }
 }

@@ -441,6 +441,7 @@ mod tests {
             domain: "example.org".into(),
             threshold,
             cadence_days: 90,
+            freshness: crate::freshness::Requirement::NONE,
             signers: seeds
                 .iter()
                 .map(|&i| Signer {

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::diff::Change;
+use crate::freshness::Freshness;
 use crate::statement::Statement;
 use crate::term::{paint, BAD, BOLD, DIM, OK, WARN};
 use crate::timefmt::human_duration;
@@ -176,6 +177,13 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
         if !l.changes.is_empty() {
             let _ = writeln!(o, "{}", paint(BOLD, "Changes since the previous canary"));
             o.push_str(&changes(&l.changes));
+        }
+        match &l.freshness {
+            Some(f) => o.push_str(&freshness(f, "  ")),
+            None => {
+                let _ = writeln!(o, "{}", paint(BOLD, "Proof of freshness"));
+                let _ = writeln!(o, "  none");
+            }
         }
     }
     if let Some(s) = &r.incidents {
@@ -395,5 +403,106 @@ pub fn statement(st: &Statement) -> String {
     for a in &st.announcements {
         let _ = writeln!(o, "    - {}", block(a).replace('\n', "\n      "));
     }
+    match &st.freshness {
+        Some(f) => o.push_str(&freshness(f, "    ")),
+        None => {
+            let _ = writeln!(o, "  Proof of freshness: none");
+        }
+    }
     o
+}
+
+/// A proof of freshness: the block and every headline, for a reader to judge
+/// against the news of that day. Everything in it is untrusted text.
+pub fn freshness(f: &Freshness, indent: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}",
+        paint(
+            BOLD,
+            &format!(
+                "{}Proof of freshness (fetched {}, sha256 {})",
+                &indent[..indent.len().saturating_sub(2)],
+                f.fetched_at,
+                f.sha256.short()
+            )
+        )
+    );
+    match &f.block {
+        Some(b) => {
+            let _ = writeln!(
+                o,
+                "{indent}Bitcoin block {} {} (time {}, from {})",
+                b.height,
+                line(&b.hash),
+                b.time,
+                b.explorers
+                    .iter()
+                    .map(|e| line(e))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        None => {
+            let _ = writeln!(o, "{indent}Bitcoin block: none");
+        }
+    }
+    for feed in &f.feeds {
+        let _ = writeln!(o, "{indent}Headlines from {}", line(&feed.url));
+        for h in &feed.headlines {
+            let when = h
+                .published
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "(undated)".into());
+            let _ = writeln!(o, "{indent}  - {when:<20}  {}", line(&h.title));
+            if let Some(link) = &h.link {
+                let _ = writeln!(o, "{indent}    {:<20}  {}", "", paint(DIM, &line(link)));
+            }
+        }
+    }
+    if !f.failed_sources.is_empty() {
+        let _ = writeln!(o, "{indent}Sources that failed");
+        for s in &f.failed_sources {
+            let _ = writeln!(
+                o,
+                "{indent}  - {} {}: {}",
+                line(&s.url),
+                paint(WARN, s.problem.as_str()),
+                line(&s.detail)
+            );
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::freshness::{Feed, Headline};
+    use crate::timefmt::Timestamp;
+
+    #[test]
+    fn headlines_are_sanitized_for_the_terminal() {
+        let f = Freshness::new(
+            Timestamp::from_unix(1_743_544_800),
+            vec![Feed {
+                url: "https://n.example/\u{1b}]8;;x".into(),
+                headlines: vec![Headline {
+                    title: "Evil \u{1b}[2J\u{202e}txet".into(),
+                    link: Some("https://n.example/\u{7}".into()),
+                    published: None,
+                }],
+            }],
+            None,
+            vec![],
+        );
+        let out = freshness(&f, "  ");
+        // (Styles are ANSI codes of our own; the feed's are escaped.)
+        assert!(!out.contains("\u{1b}[2J") && !out.contains("\u{1b}]8"));
+        assert!(!out.contains('\u{202e}') && !out.contains('\u{7}'));
+        assert!(out.contains("Evil \\u{001b}[2J\\u{202e}txet"), "{out}");
+        assert!(out.contains("(undated)"));
+        assert!(out.contains("Bitcoin block: none"));
+    }
 }

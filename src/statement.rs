@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
+use crate::freshness::Freshness;
 use crate::json::{self, JsonError};
 use crate::timefmt::Timestamp;
 
@@ -28,6 +29,11 @@ pub struct Statement {
     pub previous_sha256: Option<Sha256Digest>,
     pub statements: Vec<Claim>,
     pub announcements: Vec<String>,
+    /// The proof of freshness, verbatim (docs/FORMAT.md, "Freshness proof").
+    /// Absent, not null, when the canary carries none, so statements without
+    /// one keep their exact bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<Freshness>,
     /// The incident log as it stood at drafting time (docs/FORMAT.md,
     /// "Incident log"). Absent in canaries made before the log existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,6 +181,7 @@ mod tests {
             statements: default_claims("Example"),
             announcements: vec![],
             incident_log: None,
+            freshness: None,
         }
     }
 
@@ -182,6 +189,14 @@ mod tests {
     fn payload_round_trip() {
         let s = sample();
         assert_eq!(Statement::parse(&s.to_payload()).unwrap(), s);
+    }
+
+    #[test]
+    fn freshness_is_absent_not_null_when_missing() {
+        let s = sample();
+        assert!(!String::from_utf8(s.to_payload())
+            .unwrap()
+            .contains("freshness"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::diff::{self, Change};
 use crate::digest::Sha256Digest;
 use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use crate::freshness::{self, Freshness, Requirement};
 use crate::json::JsonError;
 use crate::policy::TrustedPolicy;
 use crate::statement::{Claim, Statement};
@@ -91,6 +92,7 @@ pub struct PolicySummary {
     pub threshold: usize,
     pub cadence_days: u32,
     pub signers: Vec<SignerSummary>,
+    pub freshness: Requirement,
 }
 
 /// What the newest authenticated canary says.
@@ -107,6 +109,8 @@ pub struct LatestSummary {
     pub announcements: Vec<String>,
     /// Changes against the canary before it (empty for the first).
     pub changes: Vec<Change>,
+    /// The embedded proof of freshness, for the reader to judge.
+    pub freshness: Option<Freshness>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,6 +151,7 @@ pub struct CanaryFile {
 pub enum VerifyError {
     #[error("no canaries to verify")]
     Empty,
+    /// A canary file that cannot be read; `name` already says where it is.
     #[error("{name}: {source}")]
     Malformed { name: String, source: JsonError },
 }
@@ -251,10 +256,13 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
             name: f.name.clone(),
             source,
         })?;
-        if env.review.is_some() {
+        if env.review.is_some() || !env.text_signatures.is_empty() {
             return Err(VerifyError::Malformed {
                 name: f.name.clone(),
-                source: JsonError("a published canary must not carry a draft `review` copy".into()),
+                source: JsonError(
+                    "a published canary must not carry a draft's `review` copy or `textSignatures`"
+                        .into(),
+                ),
             });
         }
         let n = Some(f.number);
@@ -514,6 +522,15 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
                 ),
             );
         }
+        // Only the newest canary's proof matters: it is the one that must
+        // not have been written in advance.
+        for problem in freshness::check(st.freshness.as_ref(), &p.freshness, st.issued_at) {
+            out.fail(
+                Class::Freshness,
+                n,
+                format!("canary {}: {problem}", newest.number),
+            );
+        }
         let changes = entries
             .iter()
             .rev()
@@ -537,6 +554,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
             statements: st.statements.clone(),
             announcements: st.announcements.clone(),
             changes,
+            freshness: st.freshness.clone(),
         });
     }
 
@@ -580,6 +598,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
             threshold: p.threshold,
             cadence_days: p.cadence_days,
             signers: p.signers.iter().map(summary).collect(),
+            freshness: p.freshness,
         },
         canaries: entries.len(),
         chain_intact,

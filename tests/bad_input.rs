@@ -275,7 +275,7 @@ fn a_published_canary_carrying_a_review_copy_is_refused() {
         &[case(
             "review copy",
             with_review,
-            "a published canary must not carry a draft `review` copy",
+            "a published canary must not carry a draft's `review` copy",
         )],
         &["verify", "--at", &at],
     );

@@ -44,6 +44,7 @@ mod ceremony {
                 "example.org",
                 "--threshold",
                 "2",
+                "--no-freshness-requirement",
             ])
             .assert()
             .success();

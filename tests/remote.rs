@@ -62,6 +62,7 @@ impl Org {
             "example.org",
             "--threshold",
             "2",
+            "--no-freshness-requirement",
         ]));
         o
     }

@@ -6,6 +6,7 @@ use crate::cli::DraftArgs;
 use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use crate::error::{show_path, Error, Result};
 use crate::exit::Exit;
+use crate::freshness::{self, Freshness, Requirement};
 use crate::project::Project;
 use crate::statement::Statement;
 use crate::timefmt::Timestamp;
@@ -42,7 +43,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
             now,
             incident_log: log.as_deref(),
         })
-        .map_err(|e| Error::input(project.canaries_dir(), e))?;
+        .map_err(Error::from)?;
         // A log that no longer extends what earlier canaries signed cannot
         // be committed to either.
         if let Some(f) = report
@@ -69,6 +70,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
         }
     }
     let policy = &trusted.policy;
+    let freshness = read_freshness(&project, &a, &trusted.policy.freshness, issued_at)?;
     let expires_at = issued_at
         .plus_days(policy.cadence_days)
         .ok_or_else(|| Error::Usage("--issued-at is out of range".into()))?;
@@ -85,6 +87,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
         statements: project.config.statements.clone(),
         announcements: a.announcements.clone(),
         incident_log: Some(crate::incidents::commitment(&records)),
+        freshness,
     };
     statement.check().map_err(Error::Usage)?;
 
@@ -135,4 +138,64 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     ));
     super::out(&o);
     Ok(Exit::Ok)
+}
+
+/// The proof of freshness to embed: read, its digest checked, fetched within
+/// the configured window before the issue time, and meeting the policy.
+fn read_freshness(
+    project: &Project,
+    a: &DraftArgs,
+    req: &Requirement,
+    issued_at: Timestamp,
+) -> Result<Option<Freshness>> {
+    let Some(path) = &a.freshness else {
+        if req.required() {
+            return Err(Error::refused_with_hint(
+                format!(
+                    "the trust policy requires a proof of freshness ({}) in every canary",
+                    req.describe()
+                ),
+                "run `canary freshness fetch --out freshness.json` on an online machine, then `canary draft --freshness freshness.json`",
+            ));
+        }
+        return Ok(None);
+    };
+    let bytes = store::read_capped(path)?;
+    let proof = Freshness::parse(&bytes).map_err(|e| Error::input(path, e))?;
+    let window = project.config.freshness.window_hours;
+    let again = "run `canary freshness fetch` again and draft with the new file";
+    if proof.fetched_at > issued_at {
+        return Err(Error::refused_with_hint(
+            format!(
+                "{}: fetched at {}, after the issue time {issued_at}",
+                show_path(path),
+                proof.fetched_at
+            ),
+            "a canary cannot carry news from after its own date; check --issued-at",
+        ));
+    }
+    let age = proof.fetched_at.seconds_until(issued_at);
+    if age > i64::from(window) * 3600 {
+        return Err(Error::refused_with_hint(
+            format!(
+                "{}: fetched at {}, {} h before the issue time {issued_at}; at most {window} h allowed (canary.toml [freshness] window_hours)",
+                show_path(path),
+                proof.fetched_at,
+                age / 3600
+            ),
+            again,
+        ));
+    }
+    let problems = freshness::check(Some(&proof), req, issued_at);
+    if !problems.is_empty() {
+        return Err(Error::refused_with_hint(
+            format!(
+                "{}: does not meet the trust policy's freshness requirement: {}",
+                show_path(path),
+                problems.join("; ")
+            ),
+            again,
+        ));
+    }
+    Ok(Some(proof))
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::cli::InitArgs;
 use crate::error::{show_path, Error, Result};
 use crate::exit::Exit;
+use crate::freshness::Requirement;
 use crate::policy::{check_domain, check_org, Policy};
 use crate::project::{read_public_keys, Config, CONFIG_FILE, POLICY_FILE};
 use crate::statement::default_claims;
@@ -39,6 +40,11 @@ pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
         threshold: a.threshold,
         cadence_days: a.cadence_days,
         signers,
+        freshness: if a.no_freshness_requirement {
+            Requirement::NONE
+        } else {
+            Requirement::DEFAULT
+        },
     };
     policy.check().map_err(Error::Usage)?;
     store::write_new_atomic(&policy_path, &policy.to_json())?;
@@ -48,7 +54,7 @@ pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
     }
     let names: Vec<&str> = policy.signers.iter().map(|s| s.name.as_str()).collect();
     super::out(&format!(
-        "Created {} and {}\n  organisation {} ({})\n  signers      {} ({} required)\n  cadence      every {} days\n  statements   {} (edit {} before the first draft if needed)\n",
+        "Created {} and {}\n  organisation {} ({})\n  signers      {} ({} required)\n  cadence      every {} days\n  freshness    {} required with every canary\n  statements   {} (edit {} before the first draft if needed)\n",
         show_path(&config_path),
         show_path(&policy_path),
         policy.org,
@@ -56,6 +62,15 @@ pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
         names.join(", "),
         policy.threshold,
         policy.cadence_days,
+        if policy.freshness.required() {
+            format!(
+                "{}, at most {} h old,",
+                policy.freshness.describe(),
+                policy.freshness.max_age_hours
+            )
+        } else {
+            "no proof of freshness".into()
+        },
         config.statements.len(),
         CONFIG_FILE
     ));

@@ -17,12 +17,14 @@ use crate::term::{self, paint, BAD, DIM};
 use crate::timefmt::Timestamp;
 
 mod draft;
+mod freshness;
 pub(crate) mod incident;
 mod init;
 mod keygen;
 mod policy;
 mod publish;
 mod sign;
+mod site;
 mod verify;
 mod verify_url;
 
@@ -65,6 +67,7 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Keygen(a) => keygen::run(root, a),
         Command::Init(a) => init::run(root, a),
         Command::Policy(c) => policy::run(root, c),
+        Command::Freshness(c) => freshness::run(root, c, now),
         Command::Draft(a) => draft::run(root, a, now),
         Command::Sign(a) => sign::run(root, a),
         Command::Publish(a) => publish::run(root, a, now),

@@ -20,7 +20,7 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
     match c {
         PolicyCommand::Show => {
             let mut o = format!(
-                "Trust policy {} (version {}, sha256 {})\n  organisation {} ({})\n  threshold    {} of {}\n  cadence      {} days\n  signers:\n",
+                "Trust policy {} (version {}, sha256 {})\n  organisation {} ({})\n  threshold    {} of {}\n  cadence      {} days\n  freshness    {}\n  signers:\n",
                 show_path(&project.policy_path()),
                 policy.version,
                 trusted.sha256,
@@ -28,7 +28,8 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
                 policy.domain,
                 policy.threshold,
                 policy.signers.len(),
-                policy.cadence_days
+                policy.cadence_days,
+                freshness_line(&policy)
             );
             for s in &policy.signers {
                 o.push_str(&format!("    {:<16} {}\n", s.name, s.key.fingerprint()));
@@ -60,6 +61,25 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
             policy.signers.push(Signer { name, key });
         }
         PolicyCommand::SetThreshold { threshold } => policy.threshold = threshold,
+        PolicyCommand::SetFreshness {
+            min_feeds,
+            block,
+            max_age_hours,
+        } => {
+            let f = &mut policy.freshness;
+            f.min_feeds = min_feeds.unwrap_or(f.min_feeds);
+            f.block = block.unwrap_or(f.block);
+            f.max_age_hours = max_age_hours.unwrap_or(f.max_age_hours);
+            forbid_after_first_canary(&project)?;
+            policy.check().map_err(Error::Usage)?;
+            write(&project, &policy)?;
+            super::out(&format!(
+                "Updated {}: freshness {}\n",
+                show_path(&project.policy_path()),
+                freshness_line(&policy)
+            ));
+            return Ok(Exit::Ok);
+        }
     }
     forbid_after_first_canary(&project)?;
     policy.check().map_err(Error::Usage)?;
@@ -71,6 +91,19 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
         policy.threshold
     ));
     Ok(Exit::Ok)
+}
+
+fn freshness_line(policy: &Policy) -> String {
+    let f = &policy.freshness;
+    if f.required() {
+        format!(
+            "{} required, gathered at most {} h before issue",
+            f.describe(),
+            f.max_age_hours
+        )
+    } else {
+        "no proof required".into()
+    }
 }
 
 fn forbid_after_first_canary(project: &Project) -> Result<()> {

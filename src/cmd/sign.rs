@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use crate::cli::SignArgs;
-use crate::envelope::Signature;
+use crate::envelope::{Signature, TextSignature};
 use crate::error::{show_path, Error, Result};
 use crate::exit::Exit;
 use crate::keys::{KeyError, SecretKey};
 use crate::project::Project;
 use crate::term::{self, paint, BAD, BOLD};
+use crate::textsig::{self, TextSignatures};
 use crate::verify::check_signatures;
 use crate::{diff, render, store};
 
@@ -41,7 +42,26 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     };
 
     let sigs = check_signatures(&draft.envelope, &trusted);
-    if sigs.valid.contains(&signer.name) {
+    let domain = &trusted.policy.domain;
+    // The plain-text canary signers also sign with standard-tool formats.
+    let text = super::site::text_for(st, draft.envelope.payload_digest(), &trusted.policy);
+    let fingerprint = public.fingerprint();
+    let has_text = draft.envelope.text_signatures.iter().any(|t| {
+        t.keyid == fingerprint
+            && textsig::verify(
+                &public,
+                domain,
+                st.sequence,
+                text.as_bytes(),
+                &TextSignatures {
+                    sshsig: t.sshsig.clone(),
+                    minisig: t.minisig.clone(),
+                },
+            )
+            .is_ok()
+    });
+    let has_dsse = sigs.valid.contains(&signer.name);
+    if has_dsse && has_text {
         super::out(&format!(
             "{} has already signed {}; nothing changed ({} of {} required).\n",
             signer.name,
@@ -61,6 +81,12 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
         ),
         render::statement(st)
     );
+    o.push_str(&format!(
+        "  Also signed: the plain-text canary.txt ({} bytes, sha256 {}) with OpenSSH (namespace {}) and minisign signatures.\n",
+        text.len(),
+        crate::digest::Sha256Digest::of(text.as_bytes()).short(),
+        textsig::namespace(domain)
+    ));
     o.push_str("  Changes since the previous canary:\n");
     o.push_str(&changes_since_previous(&project, st)?);
     o.push_str(&super::incident::review_for_signing(&project, st)?);
@@ -79,6 +105,18 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
             sigs.invalid.join(", ")
         ));
     }
+    let problems = crate::freshness::check(
+        st.freshness.as_ref(),
+        &trusted.policy.freshness,
+        st.issued_at,
+    );
+    if !problems.is_empty() {
+        o.push_str(&format!(
+            "  {} the proof of freshness does not hold, so this canary will not publish or verify: {}\n",
+            paint(BAD, "WARNING:"),
+            problems.join("; ")
+        ));
+    }
     super::note(&o);
 
     if !a.yes {
@@ -94,13 +132,22 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     }
 
     let mut env = draft.envelope.clone();
-    let sig = key.sign(&env.signed_bytes());
-    env.signatures.push(Signature {
-        keyid: public.fingerprint(),
-        sig: sig.to_vec(),
+    if !has_dsse {
+        let sig = key.sign(&env.signed_bytes());
+        env.signatures.push(Signature {
+            keyid: fingerprint.clone(),
+            sig: sig.to_vec(),
+        });
+    }
+    let ts = textsig::sign(&key, &signer.name, domain, st.sequence, text.as_bytes());
+    env.text_signatures.retain(|t| t.keyid != fingerprint);
+    env.text_signatures.push(TextSignature {
+        keyid: fingerprint,
+        sshsig: ts.sshsig,
+        minisig: ts.minisig,
     });
     store::write_atomic(&a.draft, &env.to_json())?;
-    let count = sigs.valid.len() + 1;
+    let count = sigs.valid.len() + usize::from(!has_dsse);
     let t = trusted.policy.threshold;
     super::out(&format!(
         "Signed {} as {} ({}). {} of {} required signatures.{}\n",

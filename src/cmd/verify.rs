@@ -7,9 +7,11 @@ use serde::Serialize;
 use crate::cli::VerifyArgs;
 use crate::error::{show_path, Error, Result};
 use crate::exit::Exit;
+use crate::freshness;
+use crate::project::FreshnessConfig;
 use crate::project::{load_policy, Project, CONFIG_FILE, POLICY_FILE};
 use crate::timefmt::Timestamp;
-use crate::verify::{self, Report};
+use crate::verify::{self, Class, Finding, Report};
 use crate::{render, store};
 
 #[derive(Serialize)]
@@ -42,7 +44,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     let trusted = load_policy(&policy_path)?;
     let (files, latest) = store::read_canaries(&canaries_dir)?;
     let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
-    let report = verify::verify(verify::Input {
+    let mut report = verify::verify(verify::Input {
         policy: &trusted,
         files: &files,
         latest: latest.as_deref(),
@@ -53,8 +55,12 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         verify::VerifyError::Empty => {
             Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
         }
-        other => Error::input(&canaries_dir, other),
+        other => Error::from(other),
     })?;
+    if a.online {
+        let root_for_config = a.path.as_deref().unwrap_or(root);
+        check_online(root_for_config, &mut report)?;
+    }
     let exit = report.failure.map_or(Exit::Ok, Exit::from);
     if a.json {
         let j = JsonReport {
@@ -87,4 +93,50 @@ fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
         return Ok((path.to_path_buf(), parent.join("keys").join(POLICY_FILE)));
     }
     Err(Error::input(path, "no such folder of canaries"))
+}
+
+/// `--online`: asks the block explorers whether the recorded block is the
+/// one at that height, with that time. The explorers come from the project's
+/// canary.toml if there is one, else the defaults: never from the canary.
+fn check_online(root: &Path, report: &mut Report) -> Result<()> {
+    let Some(latest) = &report.latest else {
+        return Ok(());
+    };
+    let sequence = latest.sequence;
+    let Some(block) = latest.freshness.as_ref().and_then(|f| f.block.clone()) else {
+        report.warnings.push(Finding {
+            class: Class::Freshness,
+            canary: Some(sequence),
+            message: format!("--online: canary {sequence} records no Bitcoin block to check"),
+        });
+        return Ok(());
+    };
+    let cfg = if root.join(CONFIG_FILE).exists() {
+        Project::load(root)?.config.freshness
+    } else {
+        FreshnessConfig::default()
+    };
+    let client = super::freshness::client(&cfg, super::freshness::EXPLORER_MAX_BYTES)?;
+    let answers: Vec<_> = cfg
+        .explorers
+        .iter()
+        .map(|e| super::freshness::ask(&client, e, block.height, Some(&block.hash)))
+        .collect();
+    let (failures, warnings) = freshness::check_online(&block, &answers);
+    verify::add_failures(
+        report,
+        failures.into_iter().map(|message| Finding {
+            class: Class::Freshness,
+            canary: Some(sequence),
+            message: format!("canary {sequence}: {message}"),
+        }),
+    );
+    for message in warnings {
+        report.warnings.push(Finding {
+            class: Class::Freshness,
+            canary: Some(sequence),
+            message,
+        });
+    }
+    Ok(())
 }

@@ -144,7 +144,7 @@ pub(crate) fn check_site(
     })
     .map_err(|e| match e {
         verify::VerifyError::Empty => bad(urls.key(), "the site has no canaries"),
-        other => bad(urls.key(), other),
+        other => Error::from(other),
     })?;
     let seen = Seen {
         sequence: n,

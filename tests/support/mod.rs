@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod ceremony;
 pub mod http;
 
 use std::collections::BTreeMap;
@@ -166,6 +167,8 @@ impl Project {
             .arg(threshold.to_string())
             .arg("--cadence-days")
             .arg(CADENCE_DAYS.to_string())
+            // Freshness proofs have their own suite (tests/freshness.rs).
+            .arg("--no-freshness-requirement")
             .assert()
     }
 

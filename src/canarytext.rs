@@ -1,0 +1,266 @@
+//! The plain-text canary (`canary.txt`): a pure, deterministic rendering of
+//! a statement and the policy it was signed under. Signers sign these exact
+//! bytes with standard tools ([`crate::textsig`]), so the same inputs must
+//! always give the same bytes: no clock, no locale, no environment.
+//!
+//! Layout (docs/FORMAT.md, "Plain-text canary and standard-tool
+//! signatures"): title, statements, special announcements, the optional
+//! [`Section`]s (freshness, incidents, added by later features), next
+//! update, signers, how to verify, and the hashes that bind the text to the
+//! signed JSON canary.
+
+use std::fmt::Write as _;
+
+use crate::digest::Sha256Digest;
+use crate::policy::Policy;
+use crate::sanitize;
+use crate::statement::Statement;
+use crate::textsig;
+
+/// Width the prose is wrapped to.
+const WIDTH: usize = 76;
+const INDENT: &str = "   ";
+
+/// An optional section placed after the special announcements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// One line, e.g. "Freshness".
+    pub heading: String,
+    /// Free text; wrapped and indented like the rest.
+    pub body: String,
+}
+
+/// Everything the text is rendered from.
+#[derive(Debug, Clone, Copy)]
+pub struct TextInput<'a> {
+    pub statement: &'a Statement,
+    /// SHA-256 of the exact DSSE payload bytes of this canary.
+    pub payload_sha256: Sha256Digest,
+    /// The policy the canary is signed under (its hash is in the statement).
+    pub policy: &'a Policy,
+    pub sections: &'a [Section],
+}
+
+/// Renders `canary.txt`. Untrusted text is passed through
+/// [`sanitize`] so the file is safe to `cat` on a terminal.
+pub fn render(input: &TextInput<'_>) -> String {
+    let st = input.statement;
+    let p = input.policy;
+    let org = sanitize::line(&st.org);
+    let domain = sanitize::line(&st.domain);
+    let mut o = String::new();
+    let _ = writeln!(o, "WARRANT CANARY");
+    let _ = writeln!(o, "{org} ({domain}), canary {}", st.sequence);
+    o.push('\n');
+    wrap_into(
+        &mut o,
+        &format!(
+            "As of {}, {org} makes the following statements:",
+            st.issued_at
+        ),
+        "",
+    );
+    for (i, c) in st.statements.iter().enumerate() {
+        o.push('\n');
+        let _ = writeln!(o, "{}. [{}]", i + 1, sanitize::line(&c.id));
+        wrap_into(&mut o, &sanitize::block(&c.text), INDENT);
+    }
+    o.push('\n');
+    let _ = writeln!(o, "Special announcements:");
+    if st.announcements.is_empty() {
+        let _ = writeln!(o, "{INDENT}None.");
+    }
+    for a in &st.announcements {
+        wrap_into(&mut o, &sanitize::block(a), INDENT);
+    }
+    for s in input.sections {
+        o.push('\n');
+        let _ = writeln!(o, "{}:", sanitize::line(&s.heading));
+        wrap_into(&mut o, &sanitize::block(&s.body), INDENT);
+    }
+    o.push('\n');
+    let _ = writeln!(o, "Next update due by: {}", st.expires_at);
+    wrap_into(
+        &mut o,
+        "If no newer canary has been published by then, treat this one as expired. \
+         If a statement above is missing or reworded in a later canary, treat it as \
+         withdrawn.",
+        "",
+    );
+    o.push('\n');
+    let _ = writeln!(
+        o,
+        "Signers ({} of these {} must sign each canary):",
+        p.threshold,
+        p.signers.len()
+    );
+    let width = p.signers.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in &p.signers {
+        let _ = writeln!(o, "{INDENT}{:width$}  ssh {}", s.name, s.key.fingerprint());
+        let _ = writeln!(
+            o,
+            "{INDENT}{:width$}  minisign {}",
+            "",
+            textsig::minisign_public_key(&s.key)
+        );
+    }
+    o.push('\n');
+    let ns = textsig::namespace(&st.domain);
+    wrap_into(
+        &mut o,
+        "How to verify this text: each signer's signatures are canary.txt.NAME.sig \
+         (OpenSSH) and canary.txt.NAME.minisig (minisign); canary.txt.sig and \
+         canary.txt.minisig are the first signer's. For each signer NAME:",
+        "",
+    );
+    let _ = writeln!(
+        o,
+        "{INDENT}ssh-keygen -Y verify -f allowed_signers -I NAME -n {ns} -s canary.txt.NAME.sig < canary.txt"
+    );
+    let _ = writeln!(
+        o,
+        "{INDENT}minisign -Vm canary.txt -x canary.txt.NAME.minisig -P <NAME's minisign key>"
+    );
+    let _ = writeln!(
+        o,
+        "The whole signed history: canary verify https://{domain}/"
+    );
+    o.push('\n');
+    let _ = writeln!(o, "Signed canary: canaries/{:04}.json", st.sequence);
+    let _ = writeln!(o, "Payload sha256: {}", input.payload_sha256);
+    let _ = writeln!(o, "Policy sha256: {}", st.policy_sha256);
+    match st.previous_sha256 {
+        Some(d) => {
+            let _ = writeln!(o, "Previous canary sha256: {d}");
+        }
+        None => {
+            let _ = writeln!(o, "Previous canary: none (this is the first)");
+        }
+    }
+    o
+}
+
+/// Appends `text` greedily wrapped at [`WIDTH`], each line prefixed with
+/// `indent`; explicit newlines start new lines. Words longer than a line
+/// are kept whole.
+fn wrap_into(o: &mut String, text: &str, indent: &str) {
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split(' ').filter(|w| !w.is_empty()) {
+            let len = line.chars().count();
+            if len > 0 && len + 1 + word.chars().count() + indent.len() > WIDTH {
+                let _ = writeln!(o, "{indent}{line}");
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        let _ = writeln!(o, "{indent}{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SecretKey;
+    use crate::policy::Signer;
+    use crate::statement::{default_claims, Claim};
+    use crate::timefmt::Timestamp;
+
+    fn policy() -> Policy {
+        Policy {
+            version: 1,
+            org: "Example".into(),
+            domain: "example.org".into(),
+            threshold: 2,
+            cadence_days: 90,
+            freshness: crate::freshness::Requirement::NONE,
+            signers: ["alice", "bob"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Signer {
+                    name: n.to_string(),
+                    key: SecretKey::from_seed(&[i as u8 + 1; 32]).public(),
+                })
+                .collect(),
+        }
+    }
+
+    fn statement() -> Statement {
+        Statement {
+            org: "Example".into(),
+            domain: "example.org".into(),
+            sequence: 2,
+            issued_at: Timestamp::parse_canonical("2026-01-01T00:00:00Z").unwrap(),
+            expires_at: Timestamp::parse_canonical("2026-04-01T00:00:00Z").unwrap(),
+            policy_sha256: Sha256Digest::of(b"policy"),
+            previous_sha256: Some(Sha256Digest::of(b"prev")),
+            statements: default_claims("Example"),
+            announcements: vec!["Nothing to report.".into()],
+            freshness: None,
+            incident_log: None,
+        }
+    }
+
+    fn render_with(st: &Statement, sections: &[Section]) -> String {
+        let p = policy();
+        render(&TextInput {
+            statement: st,
+            payload_sha256: Sha256Digest::of(b"payload"),
+            policy: &p,
+            sections,
+        })
+    }
+
+    #[test]
+    fn renders_every_part_deterministically() {
+        let st = statement();
+        let t = render_with(&st, &[]);
+        assert_eq!(t, render_with(&st, &[]));
+        for needle in [
+            "Example (example.org), canary 2",
+            "As of 2026-01-01T00:00:00Z",
+            "1. [no-keys-surrendered]",
+            "Nothing to report.",
+            "Next update due by: 2026-04-01T00:00:00Z",
+            "warrant-canary@example.org",
+            "Signed canary: canaries/0002.json",
+            &Sha256Digest::of(b"payload").to_string(),
+            &Sha256Digest::of(b"prev").to_string(),
+        ] {
+            assert!(t.contains(needle), "missing {needle}:\n{t}");
+        }
+        assert!(t.lines().all(|l| l.chars().count() <= 120), "{t}");
+        assert!(t.ends_with('\n'));
+    }
+
+    #[test]
+    fn optional_sections_come_after_announcements() {
+        let st = statement();
+        let t = render_with(
+            &st,
+            &[Section {
+                heading: "Freshness".into(),
+                body: "Headlines of the day.".into(),
+            }],
+        );
+        let a = t.find("Special announcements").unwrap();
+        let f = t.find("Freshness:\n   Headlines of the day.").unwrap();
+        let n = t.find("Next update due by").unwrap();
+        assert!(a < f && f < n);
+    }
+
+    #[test]
+    fn hostile_text_is_made_visible() {
+        let mut st = statement();
+        st.statements.push(Claim {
+            id: "x".into(),
+            text: "has never\u{202e} been \x1b[31mcompelled".into(),
+        });
+        let t = render_with(&st, &[]);
+        assert!(!t.contains('\u{202e}') && !t.contains('\x1b'));
+        assert!(t.contains("\\u{202e}"));
+    }
+}

@@ -1,0 +1,1020 @@
+//! Proof of freshness: news headlines and a Bitcoin block, gathered online,
+//! embedded verbatim in the signed statement.
+//!
+//! A canary must show it was not written before its date: nobody can know
+//! tomorrow's headlines or a future block hash. This module is the pure part:
+//! the model, its canonical encoding and SHA-256 digest (docs/FORMAT.md,
+//! "Freshness proof"), feed and block-explorer parsing, and the offline
+//! checks as a function of the proof, the policy's requirement and the
+//! canary's issue time. Fetching lives in `cmd/freshness.rs`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256Digest;
+use crate::timefmt::Timestamp;
+
+/// Value of the `format` field.
+pub const FORMAT: &str = "warrant-canary-freshness/v1";
+/// Most feeds in one proof.
+pub const MAX_FEEDS: usize = 32;
+/// Most headlines kept per feed.
+pub const MAX_HEADLINES: usize = 50;
+/// Longest title, link, URL or problem description, in bytes.
+pub const MAX_TEXT: usize = 2048;
+/// Most block-explorer URLs recorded, and most failed sources.
+pub const MAX_EXPLORERS: usize = 8;
+pub const MAX_FAILED: usize = 64;
+/// How far a block's timestamp may run ahead of real time (Bitcoin's
+/// consensus rule: two hours).
+pub const BLOCK_TIME_AHEAD_SECS: i64 = 2 * 3600;
+/// Largest proof, as canonical bytes: it is embedded in a statement that
+/// must stay well inside the 1 MiB file cap (base64 payload plus the draft's
+/// review copy).
+pub const MAX_PROOF_BYTES: usize = 128 << 10;
+/// Longest window a policy or configuration may set (one year).
+pub const MAX_WINDOW_HOURS: u32 = 8760;
+
+/// One headline, verbatim from the feed (surrounding whitespace trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Headline {
+    pub title: String,
+    pub link: Option<String>,
+    pub published: Option<Timestamp>,
+}
+
+/// The newest headlines of one feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feed {
+    pub url: String,
+    pub headlines: Vec<Headline>,
+}
+
+/// A Bitcoin block at a safe depth, as the explorers reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Block {
+    pub height: u64,
+    /// The block hash, 64 lowercase hex digits (RPC byte order).
+    pub hash: String,
+    /// The block header's timestamp.
+    pub time: Timestamp,
+    /// The explorer API base URLs that agreed on this block.
+    pub explorers: Vec<String>,
+}
+
+/// Why a source did not contribute fully.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Problem {
+    /// Unreachable, an error status, too large, unparsable, no headlines,
+    /// or explorers that disagree. Not in `feeds` / `block`.
+    Failed,
+    /// Fewer headlines than configured. The feed is still in `feeds`.
+    Short,
+    /// Exactly the headlines of the previous canary's proof: not evidence
+    /// of anything recent. Not in `feeds`.
+    Frozen,
+}
+
+impl Problem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Problem::Failed => "failed",
+            Problem::Short => "short",
+            Problem::Frozen => "frozen",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailedSource {
+    pub url: String,
+    pub problem: Problem,
+    pub detail: String,
+}
+
+/// A freshness proof: the freshness file, and the `freshness` field of a
+/// statement, byte for byte the same model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Freshness {
+    pub format: String,
+    pub fetched_at: Timestamp,
+    pub feeds: Vec<Feed>,
+    pub block: Option<Block>,
+    pub failed_sources: Vec<FailedSource>,
+    /// SHA-256 of [`Freshness::canonical_bytes`].
+    pub sha256: Sha256Digest,
+}
+
+/// What the trust policy demands of every canary's proof of freshness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// Feeds that must contribute headlines (0: none required).
+    pub min_feeds: u32,
+    /// Whether a Bitcoin block is required.
+    pub block: bool,
+    /// How long before the issue time the proof may have been gathered.
+    pub max_age_hours: u32,
+}
+
+impl Requirement {
+    /// `canary init`'s default: two feeds and a block, at most 72 hours old.
+    pub const DEFAULT: Requirement = Requirement {
+        min_feeds: 2,
+        block: true,
+        max_age_hours: 72,
+    };
+    /// No proof required (`canary init --no-freshness-requirement`, and
+    /// policies written before the field existed).
+    pub const NONE: Requirement = Requirement {
+        min_feeds: 0,
+        block: false,
+        max_age_hours: 72,
+    };
+
+    pub fn required(&self) -> bool {
+        self.min_feeds > 0 || self.block
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        if self.min_feeds as usize > MAX_FEEDS {
+            return Err(format!("`freshness.min_feeds` must be at most {MAX_FEEDS}"));
+        }
+        if self.max_age_hours == 0 || self.max_age_hours > MAX_WINDOW_HOURS {
+            return Err(format!(
+                "`freshness.max_age_hours` must be between 1 and {MAX_WINDOW_HOURS}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// "2 news feeds and a Bitcoin block", for messages.
+    pub fn describe(&self) -> String {
+        match (self.min_feeds, self.block) {
+            (0, false) => "nothing".into(),
+            (0, true) => "a Bitcoin block".into(),
+            (n, false) => format!("{n} news feed(s)"),
+            (n, true) => format!("{n} news feed(s) and a Bitcoin block"),
+        }
+    }
+}
+
+impl Default for Requirement {
+    fn default() -> Self {
+        Requirement::DEFAULT
+    }
+}
+
+// --- canonical encoding -------------------------------------------------
+
+fn put_u32(out: &mut Vec<u8>, n: usize) {
+    // Every count is capped far below 2^32 by `check_structure`; a larger one
+    // saturates, which changes the digest, which then fails to match.
+    out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_u32(out, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => out.push(0),
+        Some(s) => {
+            out.push(1);
+            put_str(out, s);
+        }
+    }
+}
+
+impl Freshness {
+    /// The bytes the digest covers: every field except `sha256`, in a
+    /// length-prefixed binary encoding with one spelling per proof
+    /// (docs/FORMAT.md, "Freshness proof").
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut o = Vec::new();
+        put_str(&mut o, &self.format);
+        put_str(&mut o, &self.fetched_at.to_string());
+        put_u32(&mut o, self.feeds.len());
+        for f in &self.feeds {
+            put_str(&mut o, &f.url);
+            put_u32(&mut o, f.headlines.len());
+            for h in &f.headlines {
+                put_str(&mut o, &h.title);
+                put_opt_str(&mut o, h.link.as_deref());
+                put_opt_str(&mut o, h.published.map(|t| t.to_string()).as_deref());
+            }
+        }
+        match &self.block {
+            None => o.push(0),
+            Some(b) => {
+                o.push(1);
+                o.extend_from_slice(&b.height.to_be_bytes());
+                put_str(&mut o, &b.hash);
+                put_str(&mut o, &b.time.to_string());
+                put_u32(&mut o, b.explorers.len());
+                for e in &b.explorers {
+                    put_str(&mut o, e);
+                }
+            }
+        }
+        put_u32(&mut o, self.failed_sources.len());
+        for s in &self.failed_sources {
+            put_str(&mut o, &s.url);
+            put_str(&mut o, s.problem.as_str());
+            put_str(&mut o, &s.detail);
+        }
+        o
+    }
+
+    pub fn compute_digest(&self) -> Sha256Digest {
+        Sha256Digest::of(&self.canonical_bytes())
+    }
+
+    /// Builds a proof and seals it with its digest.
+    pub fn new(
+        fetched_at: Timestamp,
+        feeds: Vec<Feed>,
+        block: Option<Block>,
+        failed_sources: Vec<FailedSource>,
+    ) -> Freshness {
+        let mut f = Freshness {
+            format: FORMAT.into(),
+            fetched_at,
+            feeds,
+            block,
+            failed_sources,
+            sha256: Sha256Digest([0; 32]),
+        };
+        f.sha256 = f.compute_digest();
+        f
+    }
+
+    /// The freshness file: pretty JSON, newline-terminated.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("freshness serialises");
+        out.push(b'\n');
+        out
+    }
+
+    /// Reads a freshness file (strict JSON) and checks its shape and digest.
+    pub fn parse(bytes: &[u8]) -> Result<Freshness, String> {
+        let f: Freshness = crate::json::from_slice(bytes).map_err(|e| e.to_string())?;
+        f.check_structure()?;
+        f.check_digest()?;
+        Ok(f)
+    }
+
+    pub fn check_digest(&self) -> Result<(), String> {
+        let d = self.compute_digest();
+        if d != self.sha256 {
+            return Err(format!(
+                "the freshness digest {} does not match the embedded data (which hashes to {}): headlines or block were altered",
+                self.sha256.short(),
+                d.short()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Shape rules: the format, bounded sizes, well-formed hashes.
+    pub fn check_structure(&self) -> Result<(), String> {
+        if self.format != FORMAT {
+            return Err(format!(
+                "freshness `format` is `{}`, expected `{FORMAT}`",
+                crate::sanitize::line(&self.format)
+            ));
+        }
+        if self.feeds.len() > MAX_FEEDS {
+            return Err(format!("more than {MAX_FEEDS} feeds"));
+        }
+        let long = |s: &str| s.len() > MAX_TEXT;
+        for (i, f) in self.feeds.iter().enumerate() {
+            if f.url.is_empty() || long(&f.url) {
+                return Err("a feed URL is empty or too long".into());
+            }
+            if self.feeds[..i].iter().any(|g| g.url == f.url) {
+                return Err(format!(
+                    "feed {} appears twice",
+                    crate::sanitize::line(&f.url)
+                ));
+            }
+            if f.headlines.is_empty() || f.headlines.len() > MAX_HEADLINES {
+                return Err(format!(
+                    "feed {} has {} headlines (1 to {MAX_HEADLINES} allowed)",
+                    crate::sanitize::line(&f.url),
+                    f.headlines.len()
+                ));
+            }
+            for h in &f.headlines {
+                if h.title.trim().is_empty()
+                    || long(&h.title)
+                    || h.link.as_deref().is_some_and(long)
+                {
+                    return Err(format!(
+                        "feed {} has an empty or over-long headline",
+                        crate::sanitize::line(&f.url)
+                    ));
+                }
+            }
+        }
+        if let Some(b) = &self.block {
+            if !is_block_hash(&b.hash) {
+                return Err(format!(
+                    "block hash `{}` is not 64 lowercase hex digits",
+                    crate::sanitize::line(&b.hash)
+                ));
+            }
+            if b.explorers.len() > MAX_EXPLORERS || b.explorers.iter().any(|e| long(e)) {
+                return Err("too many or over-long explorer URLs".into());
+            }
+        }
+        if self.canonical_bytes().len() > MAX_PROOF_BYTES {
+            return Err(format!(
+                "the proof is larger than {} KiB: configure fewer feeds or headlines",
+                MAX_PROOF_BYTES >> 10
+            ));
+        }
+        if self.failed_sources.len() > MAX_FAILED
+            || self
+                .failed_sources
+                .iter()
+                .any(|s| long(&s.url) || long(&s.detail))
+        {
+            return Err("too many or over-long failed sources".into());
+        }
+        Ok(())
+    }
+
+    /// The newest publication time among all headlines, if any has one.
+    pub fn newest_headline(&self) -> Option<Timestamp> {
+        self.feeds
+            .iter()
+            .flat_map(|f| &f.headlines)
+            .filter_map(|h| h.published)
+            .max()
+    }
+
+    /// The feed with this URL, if the proof has it.
+    pub fn feed(&self, url: &str) -> Option<&Feed> {
+        self.feeds.iter().find(|f| f.url == url)
+    }
+}
+
+pub fn is_block_hash(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn hours(secs: i64) -> String {
+    format!("{:.1} h", secs as f64 / 3600.0)
+}
+
+/// The offline checks of a canary's proof of freshness. Returns one message
+/// per failed check; empty when the proof holds (or none is required and
+/// none is present).
+pub fn check(proof: Option<&Freshness>, req: &Requirement, issued_at: Timestamp) -> Vec<String> {
+    let Some(p) = proof else {
+        return if req.required() {
+            vec![format!(
+                "the canary carries no proof of freshness, but the policy requires {}",
+                req.describe()
+            )]
+        } else {
+            Vec::new()
+        };
+    };
+    if let Err(e) = p.check_structure() {
+        return vec![format!("the proof of freshness is malformed: {e}")];
+    }
+    if let Err(e) = p.check_digest() {
+        return vec![e];
+    }
+    let mut out = Vec::new();
+    let window = i64::from(req.max_age_hours) * 3600;
+    let earliest = Timestamp::from_unix(issued_at.unix().saturating_sub(window));
+    if p.fetched_at > issued_at {
+        out.push(format!(
+            "the proof was fetched at {}, after the canary's issue time {}",
+            p.fetched_at, issued_at
+        ));
+    } else if p.fetched_at < earliest {
+        out.push(format!(
+            "the proof was fetched at {}, {} before the issue time {} (at most {} h allowed)",
+            p.fetched_at,
+            hours(p.fetched_at.seconds_until(issued_at)),
+            issued_at,
+            req.max_age_hours
+        ));
+    }
+    if !p.feeds.is_empty() {
+        match p.newest_headline() {
+            None => out.push(
+                "no headline carries a publication time, so their age cannot be checked".into(),
+            ),
+            Some(t) if t < earliest => out.push(format!(
+                "the newest headline was published at {}, {} before the issue time {} (at most {} h allowed)",
+                t,
+                hours(t.seconds_until(issued_at)),
+                issued_at,
+                req.max_age_hours
+            )),
+            Some(_) => {}
+        }
+    }
+    match &p.block {
+        Some(b) => {
+            if b.time < earliest {
+                out.push(format!(
+                    "Bitcoin block {} has time {}, {} before the issue time {} (at most {} h allowed)",
+                    b.height,
+                    b.time,
+                    hours(b.time.seconds_until(issued_at)),
+                    issued_at,
+                    req.max_age_hours
+                ));
+            }
+            if p.fetched_at.seconds_until(b.time) > BLOCK_TIME_AHEAD_SECS {
+                out.push(format!(
+                    "Bitcoin block {} has time {}, later than the proof's fetch time {} allows",
+                    b.height, b.time, p.fetched_at
+                ));
+            }
+        }
+        None if req.block => {
+            let why = p
+                .failed_sources
+                .iter()
+                .find(|s| p.feed(&s.url).is_none() && s.problem == Problem::Failed)
+                .map(|s| format!(" ({})", crate::sanitize::line(&s.detail)))
+                .unwrap_or_default();
+            out.push(format!(
+                "the proof has no Bitcoin block, but the policy requires one{why}"
+            ));
+        }
+        None => {}
+    }
+    if (p.feeds.len() as u64) < u64::from(req.min_feeds) {
+        let mut msg = format!(
+            "the proof has headlines from {} feed(s), but the policy requires {}",
+            p.feeds.len(),
+            req.min_feeds
+        );
+        let missing: Vec<String> = p
+            .failed_sources
+            .iter()
+            .filter(|s| s.problem != Problem::Short)
+            .map(|s| format!("{} {}", crate::sanitize::line(&s.url), s.problem.as_str()))
+            .collect();
+        if !missing.is_empty() {
+            msg.push_str(&format!("; recorded as missing: {}", missing.join(", ")));
+        }
+        out.push(msg);
+    }
+    out
+}
+
+// --- feeds ----------------------------------------------------------------
+
+/// The newest `n` headlines of a feed document (RSS 0.9x/1.0/2.0, Atom or
+/// JSON Feed). Items without a title are skipped. When every item is dated
+/// they are ordered newest first; otherwise the feed's own order is kept.
+pub fn parse_feed(bytes: &[u8], url: &str, n: usize) -> Result<Vec<Headline>, String> {
+    let feed = feed_rs::parser::Builder::new()
+        .base_uri(Some(url))
+        .build()
+        .parse(bytes)
+        .map_err(|e| format!("not a feed: {}", crate::sanitize::line(&e.to_string())))?;
+    let mut items: Vec<Headline> = feed
+        .entries
+        .into_iter()
+        .filter_map(|e| {
+            let title = e.title.map(|t| t.content.trim().to_string())?;
+            if title.is_empty() {
+                return None;
+            }
+            let link = e
+                .links
+                .iter()
+                .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+                .or(e.links.first())
+                .map(|l| l.href.trim().to_string())
+                .filter(|h| !h.is_empty());
+            let published = e
+                .published
+                .or(e.updated)
+                .map(|d| Timestamp::from_unix(d.timestamp()));
+            Some(Headline {
+                title: truncate(&title),
+                link: link.map(|l| truncate(&l)),
+                published,
+            })
+        })
+        .collect();
+    if items.iter().all(|h| h.published.is_some()) {
+        items.sort_by_key(|h| std::cmp::Reverse(h.published));
+    }
+    items.truncate(n.min(MAX_HEADLINES));
+    Ok(items)
+}
+
+/// Keeps a hostile feed's text within [`MAX_TEXT`] bytes (on a char boundary).
+fn truncate(s: &str) -> String {
+    if s.len() <= MAX_TEXT {
+        return s.to_string();
+    }
+    let mut end = MAX_TEXT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// True when `headlines` are exactly the previous proof's headlines for the
+/// same feed (titles and links, in order): a frozen feed.
+pub fn is_frozen(previous: Option<&Freshness>, url: &str, headlines: &[Headline]) -> bool {
+    let Some(prev) = previous.and_then(|p| p.feed(url)) else {
+        return false;
+    };
+    prev.headlines.len() == headlines.len()
+        && prev
+            .headlines
+            .iter()
+            .zip(headlines)
+            .all(|(a, b)| a.title == b.title && a.link == b.link)
+}
+
+// --- block explorers (Esplora API) ----------------------------------------
+
+fn body_text(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes)
+        .map(str::trim)
+        .map_err(|_| "answer is not text".to_string())
+}
+
+/// `GET /blocks/tip/height`: a bare decimal integer.
+pub fn parse_height(bytes: &[u8]) -> Result<u64, String> {
+    let t = body_text(bytes)?;
+    if t.is_empty() || t.len() > 12 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "expected a block height, got `{}`",
+            crate::sanitize::line(&t.chars().take(40).collect::<String>())
+        ));
+    }
+    t.parse().map_err(|_| "block height out of range".into())
+}
+
+/// `GET /block-height/N`: a bare 64-hex block hash.
+pub fn parse_hash(bytes: &[u8]) -> Result<String, String> {
+    let t = body_text(bytes)?;
+    if !is_block_hash(t) {
+        return Err(format!(
+            "expected a block hash, got `{}`",
+            crate::sanitize::line(&t.chars().take(80).collect::<String>())
+        ));
+    }
+    Ok(t.to_string())
+}
+
+#[derive(Deserialize)]
+struct EsploraBlock {
+    id: String,
+    height: u64,
+    timestamp: i64,
+}
+
+/// `GET /block/HASH`: a JSON object; its `id` and `height` must be the ones
+/// asked for. Returns the block time.
+pub fn parse_block(bytes: &[u8], hash: &str, height: u64) -> Result<Timestamp, String> {
+    // Explorers add fields over time, so unknown ones are ignored here (this
+    // is their format, not ours); duplicate keys are still refused.
+    let b: EsploraBlock = crate::json::from_slice(bytes).map_err(|e| e.to_string())?;
+    if b.id != hash || b.height != height {
+        return Err(format!(
+            "asked for block {height} {hash}, got block {} {}",
+            b.height,
+            crate::sanitize::line(&b.id)
+        ));
+    }
+    if b.timestamp <= 0 {
+        return Err("block timestamp out of range".into());
+    }
+    Ok(Timestamp::from_unix(b.timestamp))
+}
+
+/// What one explorer said about a height: the hash there, and that block's
+/// time unless it was not asked for (the hash already differed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExplorerAnswer {
+    pub explorer: String,
+    pub answer: Result<(String, Option<Timestamp>), String>,
+}
+
+fn show_answer(explorer: &str, hash: &str, time: Option<Timestamp>) -> String {
+    match time {
+        Some(t) => format!("{} says {hash} (time {t})", crate::sanitize::line(explorer)),
+        None => format!("{} says {hash}", crate::sanitize::line(explorer)),
+    }
+}
+
+/// Agreement among the explorers that answered: the one (hash, time) they
+/// all give, or a message showing every answer.
+pub fn agree(height: u64, answers: &[ExplorerAnswer]) -> Result<(String, Timestamp), String> {
+    let ok: Vec<(&str, &String, Option<Timestamp>)> = answers
+        .iter()
+        .filter_map(|a| {
+            a.answer
+                .as_ref()
+                .ok()
+                .map(|(h, t)| (a.explorer.as_str(), h, *t))
+        })
+        .collect();
+    let Some((_, hash, _)) = ok.first() else {
+        return Err(format!("no block explorer answered for block {height}"));
+    };
+    let time = ok.iter().find_map(|(_, _, t)| *t);
+    let same = ok
+        .iter()
+        .all(|(_, h, t)| h == hash && t.is_some() && *t == time);
+    match time {
+        Some(t) if same => Ok(((*hash).clone(), t)),
+        _ => {
+            let shown: Vec<String> = ok.iter().map(|(e, h, t)| show_answer(e, h, *t)).collect();
+            Err(format!(
+                "block explorers disagree on block {height}: {}",
+                shown.join("; ")
+            ))
+        }
+    }
+}
+
+/// `--online`: compares the recorded block with what each explorer says
+/// now. Returns (failures, warnings).
+pub fn check_online(block: &Block, answers: &[ExplorerAnswer]) -> (Vec<String>, Vec<String>) {
+    let mut failures = Vec::new();
+    let mut warnings = Vec::new();
+    let mut confirmed = 0;
+    for a in answers {
+        let who = crate::sanitize::line(&a.explorer);
+        match &a.answer {
+            Err(e) => warnings.push(format!(
+                "block explorer {who} could not be asked about block {}: {}",
+                block.height,
+                crate::sanitize::line(e)
+            )),
+            Ok((hash, _)) if *hash != block.hash => failures.push(format!(
+                "block {}: the canary records hash {}, but {who} says the block at that height is {hash} (reorganised chain or invented block)",
+                block.height, block.hash
+            )),
+            Ok((_, Some(time))) if *time != block.time => failures.push(format!(
+                "block {} {}: the canary records time {}, but {who} says {time}",
+                block.height, block.hash, block.time
+            )),
+            Ok((_, None)) => warnings.push(format!(
+                "block explorer {who} gave no time for block {}",
+                block.height
+            )),
+            Ok(_) => confirmed += 1,
+        }
+    }
+    if confirmed == 0 && failures.is_empty() {
+        failures.push(format!(
+            "block {} could not be confirmed online: no block explorer answered",
+            block.height
+        ));
+    }
+    (failures, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse_canonical(s).unwrap()
+    }
+
+    /// The worked example of docs/FORMAT.md, "Freshness proof".
+    pub(crate) fn example() -> Freshness {
+        Freshness::new(
+            ts("2025-04-01T22:00:00Z"),
+            vec![Feed {
+                url: "https://news.example/rss.xml".into(),
+                headlines: vec![
+                    Headline {
+                        title: "Markets close higher".into(),
+                        link: Some("https://news.example/a".into()),
+                        published: Some(ts("2025-04-01T20:15:00Z")),
+                    },
+                    Headline {
+                        title: "Undated brief".into(),
+                        link: None,
+                        published: None,
+                    },
+                ],
+            }],
+            Some(Block {
+                height: 890442,
+                hash: "000000000000000000014845978a876b3d8bf5d489b9d87e88873952b06ddfce".into(),
+                time: ts("2025-04-01T19:47:14Z"),
+                explorers: vec!["https://mempool.space/api".into()],
+            }),
+            vec![FailedSource {
+                url: "https://other.example/feed".into(),
+                problem: Problem::Failed,
+                detail: "HTTP 503".into(),
+            }],
+        )
+    }
+
+    fn doc_section() -> String {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md"))
+            .expect("docs/FORMAT.md");
+        let start = doc.find("## Freshness proof").expect("section");
+        let rest = &doc[start + 3..];
+        let end = rest.find("\n## ").map_or(rest.len(), |e| e);
+        rest[..end].to_string()
+    }
+
+    fn fenced(section: &str, after: &str, lang: &str) -> String {
+        let i = section.find(after).expect(after);
+        let open = format!("```{lang}\n");
+        let s = section[i..].find(&open).expect("fence") + i + open.len();
+        let e = section[s..].find("```").expect("close") + s;
+        section[s..e].to_string()
+    }
+
+    #[test]
+    fn worked_example_in_format_md_matches() {
+        let sec = doc_section();
+        let f = example();
+        // The JSON in the doc is exactly what `canary freshness fetch` writes.
+        let json = fenced(&sec, "Worked example", "json");
+        assert_eq!(json.as_bytes(), f.to_json().as_slice());
+        assert_eq!(Freshness::parse(json.as_bytes()).unwrap(), f);
+        // The hex dump is the canonical encoding, byte for byte.
+        let dump: String = fenced(&sec, "canonical bytes", "text")
+            .lines()
+            .flat_map(|l| l.split_whitespace().skip(1).take(16))
+            .collect();
+        assert_eq!(dump, hex::encode(f.canonical_bytes()));
+        assert!(sec.contains(&format!("`{}`", f.sha256)));
+    }
+
+    #[test]
+    fn encoding_is_unambiguous() {
+        // Moving a byte from one field to the next changes the encoding.
+        let mut a = example();
+        let mut b = example();
+        a.feeds[0].headlines[0].title = "ab".into();
+        a.feeds[0].headlines[0].link = Some("c".into());
+        b.feeds[0].headlines[0].title = "a".into();
+        b.feeds[0].headlines[0].link = Some("bc".into());
+        assert_ne!(a.canonical_bytes(), b.canonical_bytes());
+        // A missing link differs from an empty one.
+        let mut c = example();
+        c.feeds[0].headlines[1].link = Some(String::new());
+        assert_ne!(c.canonical_bytes(), example().canonical_bytes());
+        // Every field is covered.
+        let base = example().compute_digest();
+        let mut d = example();
+        d.block.as_mut().unwrap().explorers.clear();
+        assert_ne!(d.compute_digest(), base);
+        let mut d = example();
+        d.failed_sources[0].problem = Problem::Frozen;
+        assert_ne!(d.compute_digest(), base);
+        let mut d = example();
+        d.fetched_at = ts("2025-04-01T22:00:01Z");
+        assert_ne!(d.compute_digest(), base);
+    }
+
+    #[test]
+    fn altered_data_fails_the_digest() {
+        let mut f = example();
+        f.feeds[0].headlines[0].title = "Markets close lower".into();
+        let e = Freshness::parse(&f.to_json()).unwrap_err();
+        assert!(e.contains("does not match"), "{e}");
+        let probs = check(Some(&f), &Requirement::DEFAULT, ts("2025-04-02T00:00:00Z"));
+        assert_eq!(probs.len(), 1);
+        assert!(probs[0].contains("does not match"));
+    }
+
+    fn req(min_feeds: u32, block: bool) -> Requirement {
+        Requirement {
+            min_feeds,
+            block,
+            max_age_hours: 72,
+        }
+    }
+
+    #[test]
+    fn offline_checks() {
+        let f = example();
+        let issued = ts("2025-04-02T00:00:00Z");
+        assert!(check(Some(&f), &req(1, true), issued).is_empty());
+        // Minimum feeds names the missing source.
+        let p = check(Some(&f), &req(2, true), issued);
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].contains("1 feed(s)") && p[0].contains("other.example"),
+            "{p:?}"
+        );
+        // Fetched after the issue time.
+        let p = check(Some(&f), &req(1, true), ts("2025-04-01T21:00:00Z"));
+        assert!(
+            p.iter()
+                .any(|m| m.contains("after the canary's issue time")),
+            "{p:?}"
+        );
+        // Too old: fetch, headline and block all outside the window.
+        let p = check(Some(&f), &req(1, true), ts("2025-04-05T00:00:00Z"));
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].contains("at most 72 h"));
+        // No proof at all.
+        let p = check(None, &req(2, true), issued);
+        assert!(p[0].contains("no proof of freshness"));
+        assert!(check(None, &Requirement::NONE, issued).is_empty());
+        // A block required but missing.
+        let mut g = example();
+        g.block = None;
+        g.sha256 = g.compute_digest();
+        let p = check(Some(&g), &req(1, true), issued);
+        assert!(p[0].contains("no Bitcoin block"), "{p:?}");
+        assert!(check(Some(&g), &req(1, false), issued).is_empty());
+        // A block dated far after the fetch.
+        let mut g = example();
+        g.block.as_mut().unwrap().time = ts("2025-04-02T01:00:00Z");
+        g.sha256 = g.compute_digest();
+        let p = check(Some(&g), &req(1, true), ts("2025-04-02T02:00:00Z"));
+        assert!(p[0].contains("later than the proof's fetch time"), "{p:?}");
+        // Undated headlines cannot show their age.
+        let mut g = example();
+        g.feeds[0].headlines.remove(0);
+        g.sha256 = g.compute_digest();
+        let p = check(Some(&g), &req(1, true), issued);
+        assert!(
+            p[0].contains("no headline carries a publication time"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn structure_limits() {
+        let mut f = example();
+        f.format = "other".into();
+        assert!(f.check_structure().is_err());
+        let mut f = example();
+        f.block.as_mut().unwrap().hash = "ABC".into();
+        assert!(f.check_structure().unwrap_err().contains("hex"));
+        let mut f = example();
+        f.feeds.push(f.feeds[0].clone());
+        assert!(f.check_structure().unwrap_err().contains("twice"));
+        let mut f = example();
+        f.feeds[0].headlines.clear();
+        assert!(f.check_structure().is_err());
+        let mut f = example();
+        f.feeds[0].headlines[0].title = "x".repeat(MAX_TEXT + 1);
+        assert!(f.check_structure().is_err());
+        let mut f = example();
+        let h = Headline {
+            title: "\u{1}".repeat(MAX_TEXT),
+            link: None,
+            published: None,
+        };
+        f.feeds = (0..MAX_FEEDS)
+            .map(|i| Feed {
+                url: format!("https://f{i}.example/"),
+                headlines: vec![h.clone(); MAX_HEADLINES],
+            })
+            .collect();
+        assert!(f.check_structure().unwrap_err().contains("larger than"));
+        assert!(Requirement::DEFAULT.check().is_ok());
+        assert!(Requirement {
+            max_age_hours: 0,
+            ..Requirement::DEFAULT
+        }
+        .check()
+        .is_err());
+    }
+
+    const RSS: &str = r#"<?xml version="1.0"?>
+<rss version="2.0"><channel><title>T</title>
+<item><title>Older</title><link>https://n.example/1</link><pubDate>Tue, 01 Apr 2025 10:00:00 +0000</pubDate></item>
+<item><title><![CDATA[Newer &amp; <b>bold</b>]]></title><link> https://n.example/2 </link><pubDate>Tue, 01 Apr 2025 13:00:00 +0200</pubDate></item>
+<item><link>https://n.example/no-title</link></item>
+<item><title>Newest</title><pubDate>Tue, 01 Apr 2025 11:30:00 GMT</pubDate></item>
+</channel></rss>"#;
+
+    #[test]
+    fn feeds_newest_first_verbatim() {
+        let h = parse_feed(RSS.as_bytes(), "https://n.example/rss", 5).unwrap();
+        let titles: Vec<&str> = h.iter().map(|h| h.title.as_str()).collect();
+        assert_eq!(titles, ["Newest", "Newer &amp; <b>bold</b>", "Older"]);
+        assert_eq!(h[1].link.as_deref(), Some("https://n.example/2"));
+        assert_eq!(h[1].published, Some(ts("2025-04-01T11:00:00Z")));
+        assert_eq!(h[0].link, None);
+        let two = parse_feed(RSS.as_bytes(), "https://n.example/rss", 2).unwrap();
+        assert_eq!(two.len(), 2);
+        assert!(parse_feed(b"<html>no</html>", "u", 5)
+            .unwrap_err()
+            .contains("not a feed"));
+        assert!(parse_feed(b"", "u", 5).is_err());
+    }
+
+    #[test]
+    fn json_feed() {
+        let j = br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+            {"id":"1","title":"First","url":"https://j.example/1","date_published":"2025-04-01T08:00:00Z"},
+            {"id":"2","title":"Second","url":"https://j.example/2","date_published":"2025-04-01T09:00:00+01:00"}]}"#;
+        let h = parse_feed(j, "https://j.example/feed.json", 5).unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0].title, "First");
+        assert_eq!(h[1].published, Some(ts("2025-04-01T08:00:00Z")));
+    }
+
+    #[test]
+    fn frozen_feeds() {
+        let f = example();
+        let same = f.feeds[0].headlines.clone();
+        assert!(is_frozen(Some(&f), "https://news.example/rss.xml", &same));
+        assert!(!is_frozen(Some(&f), "https://elsewhere.example/", &same));
+        assert!(!is_frozen(None, "https://news.example/rss.xml", &same));
+        let mut moved = same.clone();
+        moved[1].title = "Something new".into();
+        assert!(!is_frozen(Some(&f), "https://news.example/rss.xml", &moved));
+    }
+
+    #[test]
+    fn explorer_answers() {
+        assert_eq!(parse_height(b"698767").unwrap(), 698767);
+        assert_eq!(parse_height(b"698767\n").unwrap(), 698767);
+        assert!(parse_height(b"\"698767\"").is_err());
+        assert!(parse_height(b"-1").is_err());
+        let h = "000000000000000000067bea442af50a91377ac796e63b8d284354feff4042b3";
+        assert_eq!(parse_hash(h.as_bytes()).unwrap(), h);
+        assert!(parse_hash(h.to_uppercase().as_bytes()).is_err());
+        let block = format!(r#"{{"id":"{h}","height":615615,"timestamp":1579000000,"extra":1}}"#);
+        assert_eq!(
+            parse_block(block.as_bytes(), h, 615615).unwrap(),
+            Timestamp::from_unix(1579000000)
+        );
+        assert!(parse_block(block.as_bytes(), h, 615616).is_err());
+        assert!(parse_block(b"{\"id\":1}", h, 1).is_err());
+    }
+
+    #[test]
+    fn explorers_must_agree() {
+        let t = ts("2025-04-01T19:47:14Z");
+        let a = |e: &str, h: &str| ExplorerAnswer {
+            explorer: e.into(),
+            answer: Ok((h.into(), Some(t))),
+        };
+        let x = "a".repeat(64);
+        let y = "b".repeat(64);
+        assert_eq!(agree(5, &[a("m", &x), a("b", &x)]).unwrap().0, x);
+        let e = agree(5, &[a("m", &x), a("b", &y)]).unwrap_err();
+        assert!(
+            e.contains(&x) && e.contains(&y) && e.contains("disagree"),
+            "{e}"
+        );
+        let failed = ExplorerAnswer {
+            explorer: "z".into(),
+            answer: Err("down".into()),
+        };
+        assert!(agree(5, std::slice::from_ref(&failed)).is_err());
+        let block = example().block.unwrap();
+        let good = ExplorerAnswer {
+            explorer: "m".into(),
+            answer: Ok((block.hash.clone(), Some(block.time))),
+        };
+        let (f, w) = check_online(&block, &[good.clone(), failed.clone()]);
+        assert!(f.is_empty() && w.len() == 1);
+        let (f, _) = check_online(&block, &[a("m", &y)]);
+        assert!(f[0].contains("reorganised") && f[0].contains(&y));
+        let (f, _) = check_online(&block, &[failed]);
+        assert!(f[0].contains("could not be confirmed"));
+        // A different hash is shown even without a time.
+        let other = ExplorerAnswer {
+            explorer: "b".into(),
+            answer: Ok((y.clone(), None)),
+        };
+        let e = agree(5, &[a("m", &x), other.clone()]).unwrap_err();
+        assert!(e.contains(&y) && e.contains(&x), "{e}");
+        let (f, _) = check_online(&block, &[good, other]);
+        assert_eq!(f.len(), 1);
+        // Same hash, different time.
+        let late = ExplorerAnswer {
+            explorer: "m".into(),
+            answer: Ok((block.hash.clone(), Some(ts("2025-04-01T19:47:15Z")))),
+        };
+        let (f, _) = check_online(&block, &[late]);
+        assert!(f[0].contains("records time"), "{f:?}");
+    }
+}

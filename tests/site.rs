@@ -1,0 +1,598 @@
+//! Publishing the static site: standard tools verify the plain-text canary,
+//! the page escapes hostile text, the feed parses, uploads land with the
+//! pointer last, and a failed publish leaves the previous site untouched.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::canary;
+use support::http::Server;
+
+const DOMAIN: &str = "example.org";
+const NS: &str = "warrant-canary@example.org";
+const T1: &str = "2026-01-01T00:00:00Z";
+const T2: &str = "2026-03-01T00:00:00Z";
+/// "Now" for every publish: after both canaries, before either expires.
+const NOW: &str = "2026-03-02T00:00:00Z";
+
+// ---- ceremony helpers (one place to change if `init` flags change) ----
+
+fn ok(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn secret(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.key"))
+}
+
+/// Three signers, threshold 2, and optionally an extra statement.
+fn project(dir: &Path, extra_statement: Option<&str>) {
+    for n in ["alice", "bob", "carol"] {
+        ok(canary(dir)
+            .args(["keygen", "--name", n, "--no-passphrase", "--secret"])
+            .arg(secret(dir, n)));
+    }
+    ok(canary(dir).args([
+        "init",
+        "--org",
+        "Example",
+        "--domain",
+        DOMAIN,
+        "--threshold",
+        "2",
+        "--no-freshness-requirement",
+    ]));
+    if let Some(text) = extra_statement {
+        let mut toml = std::fs::read_to_string(dir.join("canary.toml")).unwrap();
+        toml.push_str(&format!(
+            "\n[[statements]]\nid = \"extra\"\ntext = {}\n",
+            serde_json::to_string(text).unwrap()
+        ));
+        std::fs::write(dir.join("canary.toml"), toml).unwrap();
+    }
+}
+
+/// Drafts canary `n` issued at `at` and has alice and bob sign it.
+fn draft_and_sign(dir: &Path, n: u64, at: &str) -> String {
+    ok(canary(dir).args(["draft", "--issued-at", at]));
+    let draft = format!("drafts/{n:04}.json");
+    for s in ["alice", "bob"] {
+        ok(canary(dir)
+            .args(["sign", &draft, "--yes", "--key"])
+            .arg(secret(dir, s)));
+    }
+    draft
+}
+
+fn publish(dir: &Path, draft: &str, extra: &[&str]) -> String {
+    ok(canary(dir)
+        .args(["publish", draft, "--at", NOW])
+        .args(extra))
+}
+
+/// A project with canary 1 published and the site in `dir/public`.
+fn published_site(dir: &Path) -> PathBuf {
+    project(dir, None);
+    let d = draft_and_sign(dir, 1, T1);
+    publish(dir, &d, &["--site", "public"]);
+    dir.join("public")
+}
+
+/// Every file under `root`: relative path → bytes.
+fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn minisign_key(site: &Path, signer: &str) -> String {
+    let f = std::fs::read_to_string(site.join(format!("keys/{signer}.minisign.pub"))).unwrap();
+    f.lines().nth(1).unwrap().to_string()
+}
+
+/// Whether an external tool is installed; in CI its absence is a failure.
+fn have(tool: &str, arg: &str) -> bool {
+    let found = Command::new(tool).arg(arg).output().is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is required in CI"
+        );
+        eprintln!("skipping: {tool} is not installed");
+    }
+    found
+}
+
+fn ssh_verify(site: &Path, signer: &str, sig: &str) -> Output {
+    let text = std::fs::File::open(site.join("canary.txt")).unwrap();
+    Command::new("ssh-keygen")
+        .current_dir(site)
+        .args([
+            "-Y",
+            "verify",
+            "-f",
+            "allowed_signers",
+            "-I",
+            signer,
+            "-n",
+            NS,
+            "-s",
+            sig,
+        ])
+        .stdin(text)
+        .output()
+        .unwrap()
+}
+
+fn minisign_verify(site: &Path, key: &str, sig: Option<&str>) -> Output {
+    let mut c = Command::new("minisign");
+    c.current_dir(site).args(["-Vm", "canary.txt", "-P", key]);
+    if let Some(s) = sig {
+        c.args(["-x", s]);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn ssh_keygen_and_minisign_verify_the_text_and_fail_after_one_byte_changes() {
+    let d = tempfile::tempdir().unwrap();
+    let site = published_site(d.path());
+    let (ssh, mini) = (have("ssh-keygen", "-?"), have("minisign", "-v"));
+    if !(ssh && mini) {
+        return;
+    }
+    // The issue's exact commands, then each signer's own files.
+    let o = ssh_verify(&site, "alice", "canary.txt.sig");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = minisign_verify(&site, &minisign_key(&site, "alice"), None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("canary 1 file canary.txt sha256"));
+    for s in ["alice", "bob"] {
+        assert!(ssh_verify(&site, s, &format!("canary.txt.{s}.sig"))
+            .status
+            .success());
+        let sig = format!("canary.txt.{s}.minisig");
+        assert!(minisign_verify(&site, &minisign_key(&site, s), Some(&sig))
+            .status
+            .success());
+    }
+    // The unsuffixed signature is alice's: bob's key does not verify it.
+    assert!(!ssh_verify(&site, "bob", "canary.txt.sig").status.success());
+    assert!(!minisign_verify(&site, &minisign_key(&site, "bob"), None)
+        .status
+        .success());
+
+    // One byte of canary.txt changes: both tools refuse.
+    let path = site.join("canary.txt");
+    let mut text = std::fs::read(&path).unwrap();
+    let i = text.windows(5).position(|w| w == b"never").unwrap();
+    text[i] = b'N';
+    std::fs::write(&path, &text).unwrap();
+    assert!(!ssh_verify(&site, "alice", "canary.txt.sig")
+        .status
+        .success());
+    let o = minisign_verify(&site, &minisign_key(&site, "alice"), None);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("verification failed"));
+}
+
+#[test]
+fn the_site_has_the_shared_layout() {
+    let d = tempfile::tempdir().unwrap();
+    let site = published_site(d.path());
+    let files = snapshot(&site);
+    for f in [
+        ".well-known/warrant-canary.json",
+        "canaries/0001.json",
+        "canaries/latest.json",
+        "keys/policy.json",
+        "keys/alice.pub",
+        "keys/carol.pub",
+        "keys/alice.minisign.pub",
+        "canary.txt",
+        "canary.txt.sig",
+        "canary.txt.alice.sig",
+        "canary.txt.bob.sig",
+        "canary.txt.minisig",
+        "canary.txt.alice.minisig",
+        "allowed_signers",
+        "index.html",
+        "feed.xml",
+    ] {
+        assert!(files.contains_key(f), "missing {f}: {:?}", files.keys());
+    }
+    let latest = std::fs::read(d.path().join("canaries/latest.json")).unwrap();
+    assert_eq!(files[".well-known/warrant-canary.json"], latest);
+    assert_eq!(files["canaries/latest.json"], latest);
+    assert_eq!(
+        files["keys/policy.json"],
+        std::fs::read(d.path().join("keys/policy.json")).unwrap()
+    );
+    // The published text and signatures are kept beside the canary too.
+    assert_eq!(
+        files["canary.txt"],
+        std::fs::read(d.path().join("canaries/0001.txt")).unwrap()
+    );
+    assert_eq!(
+        files["canary.txt.sig"],
+        std::fs::read(d.path().join("canaries/0001.txt.alice.sig")).unwrap()
+    );
+    assert!(!files.contains_key("canary.txt.carol.sig"));
+    // No incident log in the project, none on the site; copied when present.
+    assert!(!files.contains_key("canaries/incidents.jsonl"));
+    ok(canary(d.path()).args([
+        "incident",
+        "add",
+        "--title",
+        "Push notifications stopped",
+        "--started-at",
+        T2,
+        "--component",
+        "Push Notifications",
+        "--what-happened",
+        "An expiring certificate was missed.",
+        "--compromised",
+        "nothing",
+    ]));
+    ok(canary(d.path()).args(["publish", "--rebuild", "--site", "public", "--at", NOW]));
+    assert_eq!(
+        std::fs::read(site.join("canaries/incidents.jsonl")).unwrap(),
+        std::fs::read(d.path().join("canaries/incidents.jsonl")).unwrap()
+    );
+}
+
+#[test]
+fn the_page_renders_statements_and_escapes_a_script() {
+    let d = tempfile::tempdir().unwrap();
+    project(
+        d.path(),
+        Some("Example has never run <script>alert('x')</script> for anyone."),
+    );
+    let draft = draft_and_sign(d.path(), 1, T1);
+    publish(d.path(), &draft, &["--site", "public"]);
+    let html = std::fs::read_to_string(d.path().join("public/index.html")).unwrap();
+    assert!(html.contains("has never turned over any encryption or signing keys"));
+    assert!(html.contains("&lt;script&gt;alert("), "{html}");
+    assert!(!html.to_lowercase().contains("<script"), "{html}");
+    assert!(
+        html.contains("<strong class=\"badge valid\">valid</strong> as of 2026-03-02T00:00:00Z")
+    );
+    assert!(html.contains(
+        "Next update due by <time datetime=\"2026-04-01T00:00:00Z\">2026-04-01T00:00:00Z</time>"
+    ));
+    assert!(html.contains(&format!(
+        "ssh-keygen -Y verify -f allowed_signers -I alice -n {NS} -s canary.txt.sig &lt; canary.txt"
+    )));
+    let text = std::fs::read_to_string(d.path().join("public/canary.txt")).unwrap();
+    assert!(text.contains("<script>alert('x')</script>"));
+}
+
+#[test]
+fn a_tripped_canary_shows_tripped_in_page_and_feed() {
+    let d = tempfile::tempdir().unwrap();
+    project(
+        d.path(),
+        Some("Example has never received a national security letter."),
+    );
+    let d1 = draft_and_sign(d.path(), 1, T1);
+    publish(d.path(), &d1, &[]);
+    // Drop the extra statement: the next canary trips.
+    let toml = std::fs::read_to_string(d.path().join("canary.toml")).unwrap();
+    let cut = toml.find("\n[[statements]]\nid = \"extra\"").unwrap();
+    std::fs::write(d.path().join("canary.toml"), &toml[..cut]).unwrap();
+    let d2 = draft_and_sign(d.path(), 2, T2);
+    publish(d.path(), &d2, &["--accept-trip", "--site", "public"]);
+    let html = std::fs::read_to_string(d.path().join("public/index.html")).unwrap();
+    assert!(
+        html.contains("<strong class=\"badge tripped\">TRIPPED</strong>"),
+        "{html}"
+    );
+    assert!(html.contains("national security letter"));
+    let feed = std::fs::read(d.path().join("public/feed.xml")).unwrap();
+    let feed = feed_rs::parser::parse(&feed[..]).unwrap();
+    let title = feed.entries[0].title.as_ref().unwrap().content.clone();
+    assert!(title.starts_with("TRIPPED: Canary 2"), "{title}");
+}
+
+#[test]
+fn the_atom_feed_parses_with_one_entry_per_canary() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path(), None);
+    let d1 = draft_and_sign(d.path(), 1, T1);
+    publish(d.path(), &d1, &[]);
+    let d2 = draft_and_sign(d.path(), 2, T2);
+    publish(
+        d.path(),
+        &d2,
+        &[
+            "--site",
+            "public",
+            "--base-url",
+            "https://canary.example.net/org",
+        ],
+    );
+    let bytes = std::fs::read(d.path().join("public/feed.xml")).unwrap();
+    let feed = feed_rs::parser::parse(&bytes[..]).unwrap();
+    assert_eq!(feed.entries.len(), 2);
+    assert_eq!(feed.id, "tag:example.org,2026-01-01:warrant-canary");
+    let newest = &feed.entries[0];
+    assert_eq!(newest.id, "tag:example.org,2026-01-01:warrant-canary:2");
+    assert!(newest.title.as_ref().unwrap().content.contains("Canary 2"));
+    assert_eq!(
+        newest.links[0].href,
+        "https://canary.example.net/org/canaries/0002.json"
+    );
+    assert_eq!(
+        newest.published.unwrap().to_rfc3339(),
+        "2026-03-01T00:00:00+00:00"
+    );
+    assert!(newest
+        .content
+        .as_ref()
+        .unwrap()
+        .body
+        .as_ref()
+        .unwrap()
+        .contains("has never"));
+}
+
+#[test]
+fn upload_puts_every_file_with_the_pointer_last() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path(), None);
+    let draft = draft_and_sign(d.path(), 1, T1);
+    let server = Server::start();
+    let out = publish(
+        d.path(),
+        &draft,
+        &["--site", "public", "--upload", &server.url("/www")],
+    );
+    assert!(out.contains("Uploaded"), "{out}");
+    let puts = server.puts();
+    let site = snapshot(&d.path().join("public"));
+    let uploaded: BTreeMap<String, Vec<u8>> = puts
+        .iter()
+        .map(|(p, b)| (p.strip_prefix("/www/").unwrap().to_string(), b.clone()))
+        .collect();
+    assert_eq!(uploaded, site);
+    assert_eq!(puts.len(), site.len(), "each file once");
+    let order: Vec<&str> = puts.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        order[order.len() - 1],
+        "/www/.well-known/warrant-canary.json"
+    );
+    assert_eq!(order[order.len() - 2], "/www/canaries/latest.json");
+
+    // A rebuild uploads again without publishing anything new.
+    let server2 = Server::start();
+    ok(canary(d.path())
+        .args(["publish", "--rebuild", "--at", NOW, "--upload"])
+        .arg(server2.url("/www/")));
+    assert_eq!(server2.puts().len(), site.len());
+}
+
+#[test]
+fn upload_to_a_server_that_refuses_fails_clearly() {
+    let d = tempfile::tempdir().unwrap();
+    published_site(d.path());
+    // Nothing listens on this port once the server is dropped.
+    let url = {
+        let s = Server::start();
+        s.url("/www/")
+    };
+    let out = canary(d.path())
+        .args(["publish", "--rebuild", "--at", NOW, "--upload", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("upload") && err.contains("stopped after 0 of"),
+        "{err}"
+    );
+    let out = canary(d.path())
+        .args(["publish", "--rebuild", "--upload", "http://example.org/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only https://"));
+}
+
+/// Runs `canary` with a 4000-byte file size limit, so writing the first
+/// larger file (index.html) fails with EFBIG even for root.
+fn with_file_size_limit(dir: &Path, args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("canary"));
+    cmd.env_clear()
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args(args);
+    // SAFETY: only async-signal-safe libc calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: 4000,
+                rlim_max: 4000,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_publish_that_fails_midway_leaves_the_previous_site_and_canaries_unchanged() {
+    let d = tempfile::tempdir().unwrap();
+    let site = published_site(d.path());
+    let before_site = snapshot(&site);
+    let before_canaries = snapshot(&d.path().join("canaries"));
+    let draft = draft_and_sign(d.path(), 2, T2);
+
+    let out = with_file_size_limit(
+        d.path(),
+        &["publish", &draft, "--at", NOW, "--site", "public"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("public/index.html") && err.contains("too large"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&site), before_site);
+    assert_eq!(snapshot(&d.path().join("canaries")), before_canaries);
+    let leftovers: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".canary-site-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // Without the limit the same publish goes through and replaces the site.
+    publish(d.path(), &draft, &["--site", "public"]);
+    let after = snapshot(&site);
+    assert!(after.contains_key("canaries/0002.json"));
+    assert_ne!(after["canary.txt"], before_site["canary.txt"]);
+}
+
+#[test]
+fn a_folder_that_is_not_a_site_is_never_replaced() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path(), None);
+    let draft = draft_and_sign(d.path(), 1, T1);
+    std::fs::create_dir(d.path().join("docs")).unwrap();
+    std::fs::write(d.path().join("docs/notes.md"), "mine").unwrap();
+    let out = canary(d.path())
+        .args(["publish", &draft, "--at", NOW, "--site", "docs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a site built by canary"));
+    assert_eq!(
+        std::fs::read(d.path().join("docs/notes.md")).unwrap(),
+        b"mine"
+    );
+    assert!(!d.path().join("canaries/0001.json").exists());
+}
+
+#[test]
+fn rebuild_is_deterministic_and_checks_the_published_signatures() {
+    let d = tempfile::tempdir().unwrap();
+    let site = published_site(d.path());
+    ok(canary(d.path()).args(["publish", "--rebuild", "--site", "again", "--at", NOW]));
+    assert_eq!(snapshot(&d.path().join("again")), snapshot(&site));
+
+    // Without a draft, publish points at --rebuild.
+    let out = canary(d.path())
+        .args(["publish", "--site", "public", "--at", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--rebuild"));
+
+    // A tampered published signature stops the rebuild; the site stays.
+    let sig = d.path().join("canaries/0001.txt.bob.minisig");
+    let text = std::fs::read_to_string(&sig).unwrap();
+    std::fs::write(&sig, text.replace("canary 1 file", "canary 9 file")).unwrap();
+    let before = snapshot(&site);
+    let out = canary(d.path())
+        .args(["publish", "--rebuild", "--site", "public", "--at", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("minisign signature of canary.txt by bob"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&site), before);
+}
+
+#[test]
+fn badges_follow_the_clock() {
+    let d = tempfile::tempdir().unwrap();
+    published_site(d.path());
+    let page = |at: &str| {
+        ok(canary(d.path()).args(["publish", "--rebuild", "--site", "public", "--at", at]));
+        std::fs::read_to_string(d.path().join("public/index.html")).unwrap()
+    };
+    // Canary 1 expires 2026-04-01 (90-day cadence; "soon" is the last 14 days).
+    assert!(page("2026-03-20T00:00:00Z").contains("badge expiring-soon\">expiring soon<"));
+    let expired = page("2026-04-02T00:00:00Z");
+    assert!(expired.contains("badge expired\">expired<"), "{expired}");
+    assert!(expired.contains("as of 2026-04-02T00:00:00Z"));
+}
+
+#[test]
+fn publish_refuses_a_draft_whose_text_is_not_signed() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path(), None);
+    let draft = draft_and_sign(d.path(), 1, T1);
+    let path = d.path().join(&draft);
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v["textSignatures"].as_array_mut().unwrap().remove(1);
+    std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let out = canary(d.path())
+        .args(["publish", &draft, "--at", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bob signed the canary but not its plain text"),
+        "{err}"
+    );
+    assert!(!d.path().join("canaries/0001.json").exists());
+    // Signing again adds the missing text signature only.
+    ok(canary(d.path())
+        .args(["sign", &draft, "--yes", "--key"])
+        .arg(secret(d.path(), "bob")));
+    publish(d.path(), &draft, &[]);
+    assert!(d.path().join("canaries/0001.txt.bob.minisig").exists());
+}
+
+#[test]
+fn a_published_canary_never_carries_draft_text_signatures() {
+    let d = tempfile::tempdir().unwrap();
+    published_site(d.path());
+    let draft: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("drafts/0001.json")).unwrap()).unwrap();
+    assert_eq!(draft["textSignatures"].as_array().unwrap().len(), 2);
+    let path = d.path().join("canaries/0001.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(v.get("textSignatures").is_none());
+    v["textSignatures"] = draft["textSignatures"].clone();
+    std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let out = canary(d.path())
+        .args(["verify", "--at", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("textSignatures"));
+}
