@@ -35,6 +35,11 @@ pub enum KeyError {
         "the Ed25519 public key has small order (a weak key that can verify forged signatures)"
     )]
     SmallOrder,
+    /// A point with a small-order component: never produced by key
+    /// generation, and it lets verifiers that differ in the cofactored vs
+    /// cofactorless equation disagree about the same signature.
+    #[error("the Ed25519 public key has a small-order component (not a key any generator makes)")]
+    MixedOrder,
     #[error("the secret key is encrypted: a passphrase is needed")]
     PassphraseNeeded,
     #[error("wrong passphrase (or corrupted key file)")]
@@ -66,6 +71,9 @@ impl PublicKey {
         }
         if vk.is_weak() {
             return Err(KeyError::SmallOrder);
+        }
+        if !vk.to_edwards().is_torsion_free() {
+            return Err(KeyError::MixedOrder);
         }
         Ok(PublicKey { vk })
     }

@@ -167,6 +167,17 @@ pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
         let entry = entry.map_err(|e| Error::input(dir, io_problem(&e)))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some(number) = canary_number(&name) {
+            // Each file is capped; so is their number (the same bound as a
+            // remote history), so a folder cannot exhaust memory either.
+            if files.len() as u64 >= crate::remote::MAX_HISTORY {
+                return Err(Error::input(
+                    dir,
+                    format!(
+                        "more than {} canary files; refusing to read them all",
+                        crate::remote::MAX_HISTORY
+                    ),
+                ));
+            }
             let path = dir.join(&name);
             files.push(CanaryFile {
                 name: crate::error::show_path(&path),

@@ -49,10 +49,10 @@ fn full_two_of_three_ceremony_verifies() {
     let d = p.draft_path(1);
     p.sign(&d, "alice")
         .success()
-        .stdout(contains("1 of 2 required"));
+        .stdout(contains("1 signature(s), 2 required"));
     p.sign(&d, "bob")
         .success()
-        .stdout(contains("2 of 2 required"))
+        .stdout(contains("2 signature(s), 2 required"))
         .stdout(contains("Ready to publish"));
     p.publish(&d, &publish_time(0))
         .success()
@@ -220,7 +220,7 @@ fn signing_twice_with_one_key_adds_no_signature() {
     p.sign(&d, "alice")
         .success()
         .stdout(contains("alice has already signed"))
-        .stdout(contains("nothing changed (1 of 2 required)"));
+        .stdout(contains("nothing changed (1 signature(s), 2 required)"));
     assert_eq!(p.read(&d), once, "the draft changed");
     assert_eq!(decode(&once).signatures.len(), 1);
     let before = p.snapshot();

@@ -25,10 +25,11 @@
 //! (speccheck 10 and 11; CCTV `non_canonical_A`, refused on load) and of R
 //! (speccheck 8 and 9; CCTV `non_canonical_R`).
 //!
-//! What canary accepts: keys and R with a small-order component but not of
-//! small order themselves (speccheck 3; CCTV `low_order_component_A/R`
-//! without a residue), as RFC 8032 does. An honest key never has such a
-//! component; refusing one would need a torsion-freeness check on load.
+//! Keys with a small-order component but not of small order themselves
+//! (speccheck 3; CCTV `low_order_component_A`) are refused on load too
+//! (torsion-freeness check): no key generator makes one. What canary
+//! accepts, as RFC 8032 does: an R with a small-order component when both
+//! equations hold (CCTV `low_order_component_R` without a residue).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -85,6 +86,18 @@ fn check(pk: &[u8], msg: &[u8], sig: &[u8]) -> Outcome {
         Ok(k) if k.verify(msg, sig) => Outcome::Accepted,
         Ok(_) => Outcome::SignatureRejected,
     }
+}
+
+/// `verify_strict` without canary's key checks (for the cases whose key
+/// canary refuses before any signature is looked at).
+fn strict_alone(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+    let (Ok(pk), Ok(sig)) = (
+        <[u8; 32]>::try_from(pk),
+        ed25519_dalek::Signature::from_slice(sig),
+    ) else {
+        return false;
+    };
+    ed25519_dalek::VerifyingKey::from_bytes(&pk).is_ok_and(|vk| vk.verify_strict(msg, &sig).is_ok())
 }
 
 #[test]
@@ -169,24 +182,25 @@ fn speccheck_cases_meet_the_strict_rules() {
     let expected = [
         KeyRefused(KeyError::SmallOrder),   // 0: small A and R, S = 0
         KeyRefused(KeyError::SmallOrder),   // 1: small A
-        SignatureRejected,                  // 2: small R
-        Accepted,                           // 3: mixed-order A and R, both equations hold
-        SignatureRejected,                  // 4: only the cofactored equation holds
-        SignatureRejected,                  // 5: only the cofactored equation holds
+        KeyRefused(KeyError::MixedOrder),   // 2: small R (and a mixed-order A)
+        KeyRefused(KeyError::MixedOrder),   // 3: mixed-order A and R, both equations hold
+        KeyRefused(KeyError::MixedOrder),   // 4: only the cofactored equation holds (mixed-order A)
+        KeyRefused(KeyError::MixedOrder),   // 5: only the cofactored equation holds (mixed-order A)
         SignatureRejected,                  // 6: S > L
         SignatureRejected,                  // 7: S >> L
-        SignatureRejected,                  // 8: non-canonical R, reduced for hash
-        SignatureRejected,                  // 9: non-canonical R, not reduced
+        KeyRefused(KeyError::MixedOrder),   // 8: non-canonical R, reduced for hash (mixed-order A)
+        KeyRefused(KeyError::MixedOrder),   // 9: non-canonical R, not reduced (mixed-order A)
         KeyRefused(KeyError::NonCanonical), // 10: non-canonical A, reduced for hash
         KeyRefused(KeyError::NonCanonical), // 11: non-canonical A, not reduced
     ];
+    // Behind the key check, the signature rules still hold on their own:
+    // `verify_strict` alone accepts only case 3 (both equations hold).
     for (i, (c, want)) in cases.iter().zip(expected).enumerate() {
-        let got = check(
-            &hex(&c["pub_key"]),
-            &hex(&c["message"]),
-            &hex(&c["signature"]),
-        );
-        assert_eq!(got, want, "speccheck case {i}");
+        let (pk, msg, sig) = (hex(&c["pub_key"]), hex(&c["message"]), hex(&c["signature"]));
+        assert_eq!(check(&pk, &msg, &sig), want, "speccheck case {i}");
+        if want == KeyRefused(KeyError::MixedOrder) {
+            assert_eq!(strict_alone(&pk, &msg, &sig), i == 3, "speccheck case {i}");
+        }
     }
     say(&format!("{} ed25519-speccheck cases ran", cases.len()));
 }
@@ -210,11 +224,13 @@ fn cctv_edge_cases_meet_the_strict_rules() {
             c["msg"].as_str().unwrap().as_bytes(),
             &hex(&c["sig"]),
         );
-        if has("low_order_A") || has("non_canonical_A") {
+        if has("low_order_A") || has("non_canonical_A") || has("low_order_component_A") {
             assert!(
                 matches!(
                     got,
-                    Outcome::KeyRefused(KeyError::SmallOrder | KeyError::NonCanonical)
+                    Outcome::KeyRefused(
+                        KeyError::SmallOrder | KeyError::NonCanonical | KeyError::MixedOrder
+                    )
                 ),
                 "vector {n} {flags:?}: key must be refused, got {got:?}"
             );
@@ -222,7 +238,7 @@ fn cctv_edge_cases_meet_the_strict_rules() {
             assert_eq!(got, Outcome::SignatureRejected, "vector {n} {flags:?}");
         } else {
             // Every other vector is a valid signature under both equations
-            // (possibly with a mixed-order A or R; see the module comment).
+            // (possibly with a mixed-order R; see the module comment).
             assert_eq!(got, Outcome::Accepted, "vector {n} {flags:?}");
             accepted += 1;
         }

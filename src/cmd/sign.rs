@@ -63,7 +63,7 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     let has_dsse = sigs.valid.contains(&signer.name);
     if has_dsse && has_text {
         super::out(&format!(
-            "{} has already signed {}; nothing changed ({} of {} required).\n",
+            "{} has already signed {}; nothing changed ({} signature(s), {} required).\n",
             signer.name,
             show_path(&a.draft),
             sigs.valid.len(),
@@ -150,7 +150,7 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     let count = sigs.valid.len() + usize::from(!has_dsse);
     let t = trusted.policy.threshold;
     super::out(&format!(
-        "Signed {} as {} ({}). {} of {} required signatures.{}\n",
+        "Signed {} as {} ({}). {} signature(s), {} required.{}\n",
         show_path(&a.draft),
         signer.name,
         public.fingerprint(),
