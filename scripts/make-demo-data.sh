@@ -4,9 +4,15 @@
 # the data is reproducible up to signature randomness (there is none:
 # Ed25519 is deterministic) and needs no network.
 #
-#   examples/demo/          a healthy project: three quarterly canaries
+#   examples/demo/          a healthy project: three quarterly canaries and
+#                           an incident log of three incidents (one still
+#                           on-going), committed to by the canaries
 #   examples/demo-tripped/  the same history, then a fourth canary that
 #                           drops a statement (what a gagged signer does)
+#
+# The demo policy requires no proof of freshness: a proof is the day's real
+# news headlines and a real Bitcoin block, which bundled data cannot honestly
+# invent. The test suite exercises proofs against real feeds and blocks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
@@ -36,6 +42,12 @@ ceremony() { # dir issued-at announcement
   rm "$dir/drafts/$n"
 }
 
+incident() { # dir flags...
+  local dir=$1
+  shift
+  "$bin" -C "$dir" incident add "$@" >/dev/null
+}
+
 make_keys
 for d in examples/demo examples/demo-tripped; do
   rm -rf "$d"
@@ -43,9 +55,30 @@ for d in examples/demo examples/demo-tripped; do
   for n in alice bob carol; do
     ssh-keygen -y -P "$(cat "$pass")" -f "$keys/$n.key" | sed "s/ [^ ]*\$/ $n/" > "$d/keys/$n.pub"
   done
-  "$bin" -C "$d" init --org "Demo Mail" --domain demo-mail.example --threshold 2 --cadence-days 92 "$@" >/dev/null
+  "$bin" -C "$d" init --org "Demo Mail" --domain demo-mail.example --threshold 2 \
+    --cadence-days 92 --no-freshness-requirement "$@" >/dev/null
   ceremony "$d" 2026-03-02T09:00:00Z "Canary 1 of the demonstration history."
+  incident "$d" --id 2026-04-push-certificate --title "Push notifications to iOS devices stopped" \
+    --started-at 2026-04-28T06:00:00Z --ended-at 2026-04-30T11:30:00Z \
+    --component "Push Notifications" \
+    --what-happened "An expiring push certificate was missed; iOS devices received no notifications." \
+    --compromised nothing \
+    --measures "The expiry procedure is documented and all expiring certificates are collected in one calendar." \
+    --recorded-at 2026-04-30T12:00:00Z
   ceremony "$d" 2026-06-01T09:00:00Z "Nothing to report this quarter."
+  incident "$d" --id 2026-07-dns-discovery --title "DNS discovery answered slowly" \
+    --started-at 2026-07-14T09:10:00Z --ended-at 2026-07-14T10:05:00Z \
+    --component "DNS Discovery" \
+    --what-happened "A resolver upgrade doubled response times for 55 minutes." \
+    --compromised nothing \
+    --measures "Resolver upgrades are rolled out to one node at a time." \
+    --recorded-at 2026-07-14T11:00:00Z
+  incident "$d" --id 2026-08-main-server-outage --title "Main server outage" \
+    --started-at 2026-08-30T14:00:00Z \
+    --component "App & Server" \
+    --what-happened "The main server became unreachable after a power failure at the hosting provider; still on-going." \
+    --compromised nothing \
+    --recorded-at 2026-08-30T15:00:00Z
   ceremony "$d" 2026-08-31T09:00:00Z "Our mail servers moved to a new data centre in August."
 done
 

@@ -216,6 +216,15 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
                 let _ = writeln!(o, "  {} {name} (none published)", paint(DIM, "--  "));
                 continue;
             }
+            let no_proof = r.latest.as_ref().is_some_and(|l| l.freshness.is_none());
+            if class == Class::Freshness && no_proof && !r.policy.freshness.required() {
+                let _ = writeln!(
+                    o,
+                    "  {} {name} (none carried; the policy requires none)",
+                    paint(DIM, "--  ")
+                );
+                continue;
+            }
             if evaluated {
                 let _ = writeln!(o, "  {} {name}", paint(OK, "ok  "));
             } else {

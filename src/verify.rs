@@ -22,7 +22,9 @@ use crate::timefmt::{human_duration, Timestamp};
 pub const CLOCK_SKEW_SECS: i64 = 300;
 
 /// Failure classes, in the order that decides the exit code when several
-/// fail (authenticity first: nothing an unauthenticated canary says counts).
+/// fail: authenticity first (nothing an unauthenticated canary says
+/// counts), then the integrity of what was published around it, then the
+/// trip signal, then the proof that the canary is not pre-signed, then time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
@@ -34,13 +36,13 @@ pub enum Class {
     /// canary under a number already seen (docs/FORMAT.md, "Remote
     /// verification and local state"). Checked only when verifying by URL.
     Rollback,
-    Tripped,
-    Expired,
-    NotYetValid,
-    /// The proof of freshness does not hold (docs/FORMAT.md, "Freshness").
-    Freshness,
     /// The incident log is not the one the canaries committed to.
     IncidentLog,
+    Tripped,
+    /// The proof of freshness does not hold (docs/FORMAT.md, "Freshness").
+    Freshness,
+    Expired,
+    NotYetValid,
 }
 
 impl Class {
@@ -635,5 +637,28 @@ fn summary(s: &crate::policy::Signer) -> SignerSummary {
     SignerSummary {
         name: s.name.clone(),
         fingerprint: s.key.fingerprint(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Class::*;
+
+    /// The exit-code priority documented in docs/FORMAT.md ("Verification").
+    #[test]
+    fn failure_classes_are_ordered_as_documented() {
+        let documented = [
+            Signature,
+            Threshold,
+            Policy,
+            History,
+            Rollback,
+            IncidentLog,
+            Tripped,
+            Freshness,
+            Expired,
+            NotYetValid,
+        ];
+        assert!(documented.windows(2).all(|w| w[0] < w[1]));
     }
 }
