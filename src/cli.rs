@@ -75,6 +75,11 @@ pub enum Command {
     /// Keep the signed, append-only incident log (canaries/incidents.jsonl).
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Print a shell completion script (e.g. `canary completions bash > /etc/bash_completion.d/canary`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,13 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Publish(a) => publish::run(root, a, now),
         Command::Verify(a) => verify::run(root, a, now),
         Command::Incident(c) => incident::run(root, c, now),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "canary", &mut buf);
+            out(&String::from_utf8_lossy(&buf));
+            Ok(Exit::Ok)
+        }
     }
 }
 

@@ -1,0 +1,46 @@
+//! The command line itself: help, version, completions.
+
+mod support;
+
+use predicates::str::contains;
+
+#[test]
+fn help_documents_the_exit_codes_and_the_ceremony() {
+    let d = tempfile::tempdir().unwrap();
+    support::canary(d.path())
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("14 TRIPPED"))
+        .stdout(contains("canary sign drafts/0001.json"));
+}
+
+#[test]
+fn completions_cover_every_subcommand() {
+    let d = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = support::canary(d.path())
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        for sub in [
+            "keygen",
+            "draft",
+            "sign",
+            "publish",
+            "verify",
+            "incident",
+            "freshness",
+        ] {
+            assert!(text.contains(sub), "{shell} completions lack {sub}");
+        }
+    }
+    support::canary(d.path())
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2);
+}
