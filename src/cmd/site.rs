@@ -19,8 +19,9 @@ use crate::verify::{CanaryFile, Report};
 
 /// The exact `canary.txt` bytes of a canary. `canary sign` and
 /// `canary publish` both call this, so what signers sign is what is
-/// published. Optional sections (freshness, incidents) go here, and must
-/// be fixed by the time the first signer signs.
+/// published. The proof of freshness and the incident-log commitment are
+/// rendered from the signed statement itself (never from the log file or
+/// the clock), so every signer and the publisher get the same bytes.
 pub(crate) fn text_for(st: &Statement, payload_sha256: Sha256Digest, policy: &Policy) -> String {
     canarytext::render(&TextInput {
         statement: st,
