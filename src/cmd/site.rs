@@ -95,6 +95,8 @@ pub(crate) fn published(
 pub(crate) struct SiteSources {
     pub policy_bytes: Vec<u8>,
     pub incidents: Option<Vec<u8>>,
+    /// The components listed in canary.toml (status shown for each).
+    pub components: Vec<String>,
     pub base_url: String,
 }
 
@@ -103,6 +105,7 @@ impl SiteSources {
         policy_path: &Path,
         trusted: &TrustedPolicy,
         canaries_dir: &Path,
+        components: &[String],
         base_url: Option<&str>,
     ) -> Result<Self> {
         let policy_bytes = store::read_capped(policy_path)?;
@@ -130,6 +133,7 @@ impl SiteSources {
         Ok(SiteSources {
             policy_bytes,
             incidents,
+            components: components.to_vec(),
             base_url,
         })
     }
@@ -149,6 +153,7 @@ pub(crate) fn build(
         canaries,
         latest_json,
         incidents: src.incidents.as_deref(),
+        components: &src.components,
         report,
         base_url: &src.base_url,
     })
