@@ -507,10 +507,7 @@ fn incident_view(
         "not started"
     };
     let period = match (state, base.ended_at) {
-        ("on-going", _) => format!(
-            "Since {}, still on-going as of {now}",
-            base.started_at
-        ),
+        ("on-going", _) => format!("Since {}, still on-going as of {now}", base.started_at),
         (_, Some(end)) if base.started_at <= now => {
             format!("From {} to {end}", base.started_at)
         }
@@ -1102,7 +1099,11 @@ fn incident_text(inc: &IncidentView) -> String {
             }
         }
     }
-    let _ = write!(o, "Incident {}, recorded {} (entry {}).", inc.id, inc.recorded_at, inc.entry);
+    let _ = write!(
+        o,
+        "Incident {}, recorded {} (entry {}).",
+        inc.id, inc.recorded_at, inc.entry
+    );
     o
 }
 

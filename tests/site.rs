@@ -596,3 +596,305 @@ fn a_published_canary_never_carries_draft_text_signatures() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("textSignatures"));
 }
+
+// ---- incidents and freshness on the site ----
+
+/// `canary incident add` with every field given; `ended` None: on-going.
+fn add_incident(
+    dir: &Path,
+    id: &str,
+    title: &str,
+    started: &str,
+    ended: Option<&str>,
+    component: &str,
+    what: &str,
+    recorded: &str,
+) {
+    let mut c = canary(dir);
+    c.args(["incident", "add", "--id", id, "--title", title])
+        .args(["--started-at", started, "--component", component])
+        .args(["--what-happened", what, "--compromised", "nothing"])
+        .args(["--measures", "Expiry dates are now monitored."])
+        .args(["--recorded-at", recorded]);
+    if let Some(e) = ended {
+        c.args(["--ended-at", e]);
+    }
+    ok(&mut c);
+}
+
+/// Canary 1 (issued T1) commits to two incidents: a resolved one whose text
+/// holds a `<script>`, and an on-going outage of "App & Server". After it,
+/// an unsigned update claims the outage resolved and an unsigned incident
+/// is recorded. The site is rebuilt as of NOW.
+fn site_with_incidents(dir: &Path) -> PathBuf {
+    project(dir, None);
+    add_incident(
+        dir,
+        "ios-push",
+        "Push notifications to iOS devices stopped",
+        "2025-09-28T08:00:00Z",
+        Some("2025-09-30T12:00:00Z"),
+        "Push Notifications",
+        "An expiring certificate was missed. <script>alert('pwned')</script>",
+        "2025-10-01T09:00:00Z",
+    );
+    add_incident(
+        dir,
+        "main-outage",
+        "Main server outage",
+        "2025-12-01T14:00:00Z",
+        None,
+        "App & Server",
+        "The main server is down.",
+        "2025-12-01T15:00:00Z",
+    );
+    ok(canary(dir).args([
+        "incident",
+        "update",
+        "ios-push",
+        "--note",
+        "Root cause confirmed <b>by the vendor</b>.",
+        "--recorded-at",
+        "2025-12-10T00:00:00Z",
+    ]));
+    let d = draft_and_sign(dir, 1, T1);
+    publish(dir, &d, &[]);
+    // After canary 1: not signed by any canary yet.
+    ok(canary(dir).args([
+        "incident",
+        "update",
+        "main-outage",
+        "--resolved-at",
+        "2026-02-01T00:00:00Z",
+        "--recorded-at",
+        "2026-02-01T00:00:00Z",
+    ]));
+    add_incident(
+        dir,
+        "dns",
+        "DNS discovery fails",
+        "2026-02-10T00:00:00Z",
+        None,
+        "DNS Discovery",
+        "Lookups time out.",
+        "2026-02-10T01:00:00Z",
+    );
+    ok(canary(dir).args(["publish", "--rebuild", "--site", "public", "--at", NOW]));
+    dir.join("public")
+}
+
+/// The page with tags and whitespace runs collapsed, for phrase checks.
+fn page_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_page_shows_component_status_incidents_in_four_questions_and_unsigned_entries() {
+    let d = tempfile::tempdir().unwrap();
+    let site = site_with_incidents(d.path());
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let text = page_text(&html);
+
+    // Component status as of the build, from the signed entries: the
+    // unsigned "resolved" update does not hide the signed outage.
+    assert!(
+        text.contains("Component status As of 2026-03-02T00:00:00Z"),
+        "{text}"
+    );
+    assert!(
+        text.contains("App & Server affected by on-going incident Main server outage"),
+        "{text}"
+    );
+    assert!(text.contains("Push Notifications operational"), "{text}");
+    assert!(
+        text.contains(
+            "DNS Discovery affected by on-going incident DNS discovery fails (not yet signed)"
+        ),
+        "{text}"
+    );
+    // A component from canary.toml no incident names.
+    assert!(text.contains("Email operational"), "{text}");
+
+    // On-going incidents.
+    assert!(
+        text.contains("Main server outage : since 2025-12-01T14:00:00Z , affecting App & Server (1 update not yet signed)"),
+        "{text}"
+    );
+    assert!(html.contains("<a href=\"#incident-main-outage\">Main server outage</a>"));
+
+    // The history in the four-question form, newest first.
+    for q in [
+        "When &amp; what was affected",
+        "What happened",
+        "What was compromised/lost",
+        "Measures taken to prevent this in the future",
+    ] {
+        assert_eq!(html.matches(&format!("<dt>{q}</dt>")).count(), 3, "{q}");
+    }
+    assert!(text.contains(
+        "From 2025-09-28T08:00:00Z to 2025-09-30T12:00:00Z Affected: Push Notifications"
+    ));
+    assert!(text.contains("Since 2025-12-01T14:00:00Z, still on-going as of 2026-03-02T00:00:00Z"));
+    assert!(text.contains("Nothing was compromised or lost."));
+    assert!(text.contains("Expiry dates are now monitored."));
+    let (dns, outage, push) = (
+        html.find("id=\"incident-dns\"").unwrap(),
+        html.find("id=\"incident-main-outage\"").unwrap(),
+        html.find("id=\"incident-ios-push\"").unwrap(),
+    );
+    assert!(dns < outage && outage < push);
+    assert!(
+        text.contains(
+            "5 log entries ( incidents.jsonl ); canary 1 commits to the first 3; 2 not yet signed"
+        ),
+        "{text}"
+    );
+
+    // Updates: the signed note, and the unsigned resolution, marked and
+    // not applied.
+    assert!(text.contains(
+        "2025-12-10T00:00:00Z : new information (entry 3) Root cause confirmed <b>by the vendor</b>."
+    ), "{text}");
+    assert!(html.contains("Root cause confirmed &lt;b&gt;by the vendor&lt;&#x2f;b&gt;."));
+    assert!(text.contains(
+        "2026-02-01T00:00:00Z : resolved at 2026-02-01T00:00:00Z (entry 4) not yet signed; not applied above"
+    ), "{text}");
+    // The unsigned incident, clearly marked.
+    let dns_article = &html[dns..outage];
+    assert!(html.contains("<article class=\"incident unsigned-incident\" id=\"incident-dns\">"));
+    assert!(html.contains("<article class=\"incident\" id=\"incident-main-outage\">"));
+    assert!(
+        page_text(dns_article).contains("Not yet signed: no canary commits to this incident yet."),
+        "{dns_article}"
+    );
+    assert!(!page_text(&html[outage..push]).contains("Not yet signed: no canary"));
+
+    // Untrusted log text is escaped; the page has no script at all.
+    assert!(html.contains("&lt;script&gt;alert("), "{html}");
+    assert!(!html.to_lowercase().contains("<script"));
+    assert!(!html.contains("<b>by the vendor"));
+}
+
+#[test]
+fn the_atom_feed_has_one_entry_per_canary_and_per_incident_with_stable_ids() {
+    let d = tempfile::tempdir().unwrap();
+    let site = site_with_incidents(d.path());
+    let parse = |site: &Path| {
+        let bytes = std::fs::read(site.join("feed.xml")).unwrap();
+        feed_rs::parser::parse(&bytes[..]).unwrap()
+    };
+    let feed = parse(&site);
+    let tag = "tag:example.org,2026-01-01:warrant-canary";
+    let ids: Vec<String> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    // Most recently updated first: dns (02-10), main-outage (its unsigned
+    // update, 02-01), canary 1 (01-01), ios-push (its note, 2025-12-10).
+    assert_eq!(
+        ids,
+        [
+            format!("{tag}:incident:dns"),
+            format!("{tag}:incident:main-outage"),
+            format!("{tag}:1"),
+            format!("{tag}:incident:ios-push"),
+        ]
+    );
+    let title = |i: usize| feed.entries[i].title.as_ref().unwrap().content.clone();
+    assert_eq!(
+        title(0),
+        "Incident (on-going): DNS discovery fails [not yet signed]"
+    );
+    assert_eq!(
+        title(1),
+        "Incident (on-going): Main server outage [updates not yet signed]"
+    );
+    assert_eq!(
+        title(3),
+        "Incident (resolved): Push notifications to iOS devices stopped"
+    );
+    let body = feed.entries[3]
+        .content
+        .as_ref()
+        .unwrap()
+        .body
+        .clone()
+        .unwrap();
+    for needle in [
+        "When & what was affected:\nFrom 2025-09-28T08:00:00Z to 2025-09-30T12:00:00Z",
+        "What happened:\nAn expiring certificate was missed. <script>alert('pwned')</script>",
+        "What was compromised/lost:\nNothing was compromised or lost.",
+        "Measures taken to prevent this in the future:\nExpiry dates are now monitored.",
+        "- 2025-12-10T00:00:00Z: new information (entry 3)",
+    ] {
+        assert!(body.contains(needle), "missing {needle:?} in {body}");
+    }
+    assert_eq!(
+        feed.entries[3].links[0].href,
+        "https://example.org/#incident-ios-push"
+    );
+    assert_eq!(
+        feed.updated.unwrap().to_rfc3339(),
+        "2026-02-10T01:00:00+00:00"
+    );
+    // The raw feed escapes the script: it is text, never markup.
+    let raw = std::fs::read_to_string(site.join("feed.xml")).unwrap();
+    assert!(!raw.contains("<script"), "{raw}");
+
+    // Canary 2 signs the tail and an update follows: same ids, one more
+    // entry (the canary), nothing renumbered.
+    let d2 = draft_and_sign(d.path(), 2, "2026-03-01T12:00:00Z");
+    publish(d.path(), &d2, &["--site", "public"]);
+    let feed = parse(&site);
+    let mut after: Vec<String> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    after.sort();
+    let mut before = ids;
+    before.push(format!("{tag}:2"));
+    before.sort();
+    assert_eq!(after, before);
+    assert!(feed.entries.iter().all(|e| !e
+        .title
+        .as_ref()
+        .unwrap()
+        .content
+        .contains("not yet signed")));
+}
+
+#[test]
+fn a_site_is_never_built_over_a_log_the_canaries_do_not_commit_to() {
+    let d = tempfile::tempdir().unwrap();
+    let site = site_with_incidents(d.path());
+    let before = snapshot(&site);
+    // Rewrite a signed entry (entry 2's title).
+    let path = d.path().join("canaries/incidents.jsonl");
+    let log = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, log.replacen("Main server outage", "Brief blip", 1)).unwrap();
+    let out = canary(d.path())
+        .args(["publish", "--rebuild", "--site", "public", "--at", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("site not built") && err.contains("entry 2"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&site), before);
+}
