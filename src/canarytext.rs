@@ -206,9 +206,14 @@ fn incident_log_into(o: &mut String, l: &LogCommitment) {
             wrap_into(
                 o,
                 &format!(
-                    "This canary commits to the first {} entries of canaries/incidents.jsonl. \
-                     Entry {}'s line (without its newline) has sha256:",
-                    l.entries, l.entries
+                    "This canary commits to {} of canaries/incidents.jsonl (the whole log \
+                     when it was drafted). Entry {}'s line (without its newline) has sha256:",
+                    if l.entries == 1 {
+                        "entry 1".to_string()
+                    } else {
+                        format!("entries 1-{}", l.entries)
+                    },
+                    l.entries
                 ),
                 INDENT,
             );
@@ -408,7 +413,7 @@ mod tests {
             "      - Talks resume \\u{202e}& markets react (2025-12-31T21:00:00Z)\n        https://news.example/1\n",
             "      - A headline long enough to be wrapped onto a second line of the\n        plain-text canary, with words\n",
             &format!("   Proof sha256: {}\n", f.sha256),
-            "This canary commits to the first 3 entries of canaries/incidents.jsonl.",
+            "This canary commits to entries 1-3 of canaries/incidents.jsonl (the whole\n   log when it was drafted).",
             &format!("   {}\n", Sha256Digest::of(b"head")),
             "sed -n '3p' canaries/incidents.jsonl | tr -d '\\n' | sha256sum",
         ] {

@@ -898,3 +898,224 @@ fn a_site_is_never_built_over_a_log_the_canaries_do_not_commit_to() {
     );
     assert_eq!(snapshot(&site), before);
 }
+
+// ---- the proof of freshness on the site (fetched from the loopback server) ----
+
+const FETCH_AT: &str = "2025-04-01T22:00:00Z";
+const ISSUED_AT: &str = "2025-04-01T23:00:00Z";
+const FRESH_NOW: &str = "2025-04-02T00:00:00Z";
+/// Block 890448 is the tip served; 6 confirmations below it is 890442.
+const TIP: u64 = 890448;
+const BLOCK_890442: &str = "000000000000000000014845978a876b3d8bf5d489b9d87e88873952b06ddfce";
+
+/// Real mainnet block objects from ../shared/vectors (AGPL, read at run
+/// time, as in tests/freshness.rs). None (skip) when the folder is absent
+/// outside CI.
+fn real_blocks() -> Option<Vec<serde_json::Value>> {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf");
+    if !base.is_dir() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{} is missing under CI",
+            base.display()
+        );
+        eprintln!("skipped: {} is absent", base.display());
+        return None;
+    }
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(base.join(f)).unwrap()).unwrap()
+    };
+    let mut blocks = read("tx01_ws_blocks_01.json")["blocks"]
+        .as_array()
+        .unwrap()
+        .clone();
+    blocks.push(read("tx02_ws_block.json")["block"].clone());
+    Some(blocks)
+}
+
+/// An RSS feed for 2025-04-01 whose first headline is hostile: markup in
+/// the title and a `javascript:` link.
+fn news_rss(tag: &str) -> Vec<u8> {
+    let items: String = (0..5)
+        .map(|i| {
+            let (title, link) = if i == 0 {
+                (
+                    format!("{tag} &lt;script&gt;alert(1)&lt;/script&gt; story"),
+                    "javascript:alert(1)".to_string(),
+                )
+            } else {
+                (
+                    format!("{tag} story {i}: talks resume &amp; markets react"),
+                    format!("https://{tag}.example/{i}"),
+                )
+            };
+            format!(
+                "<item><title>{title}</title><link>{link}</link>\
+                 <pubDate>Tue, 01 Apr 2025 21:{:02}:00 +0000</pubDate></item>",
+                50 - i
+            )
+        })
+        .collect();
+    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{tag}</title>{items}</channel></rss>")
+        .into_bytes()
+}
+
+/// A project whose canary 1 embeds a proof fetched from `server` (two
+/// feeds, two explorers agreeing on real blocks) and commits to a one-entry
+/// incident log; published with its site in `dir/public`.
+fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
+    let blocks = real_blocks()?;
+    project(dir, None);
+    server.body("/news/uk.xml", news_rss("uk"));
+    server.body("/news/de.xml", news_rss("de"));
+    for prefix in ["/m/api", "/b/api"] {
+        server.body(&format!("{prefix}/blocks/tip/height"), TIP.to_string());
+        for b in &blocks {
+            let id = b["id"].as_str().unwrap();
+            server.body(&format!("{prefix}/block-height/{}", b["height"]), id);
+            server.body(
+                &format!("{prefix}/block/{id}"),
+                serde_json::to_vec(b).unwrap(),
+            );
+        }
+    }
+    let toml_path = dir.join("canary.toml");
+    let toml = std::fs::read_to_string(&toml_path).unwrap();
+    let head = &toml[..toml.find("[freshness]").expect("init writes [freshness]")];
+    let section = format!(
+        "[freshness]\nfeeds = [\"{}\", \"{}\"]\nheadlines_per_feed = 5\nexplorers = [\"{}\", \"{}\"]\nconfirmations = 6\nwindow_hours = 72\ntimeout_seconds = 5\n",
+        server.url("/news/uk.xml"),
+        server.url("/news/de.xml"),
+        server.url("/m/api"),
+        server.url("/b/api"),
+    );
+    std::fs::write(&toml_path, format!("{head}{section}")).unwrap();
+    ok(canary(dir).args([
+        "freshness",
+        "fetch",
+        "--out",
+        "fresh.json",
+        "--at",
+        FETCH_AT,
+    ]));
+    add_incident(
+        dir,
+        "mail-delay",
+        "Mail delivery delayed",
+        "2025-03-01T10:00:00Z",
+        Some("2025-03-01T12:00:00Z"),
+        "Email",
+        "Outgoing mail queued for two hours.",
+        "2025-03-02T00:00:00Z",
+    );
+    ok(canary(dir).args([
+        "draft",
+        "--issued-at",
+        ISSUED_AT,
+        "--freshness",
+        "fresh.json",
+    ]));
+    for s in ["alice", "bob"] {
+        ok(canary(dir)
+            .args(["sign", "drafts/0001.json", "--yes", "--key"])
+            .arg(secret(dir, s)));
+    }
+    ok(canary(dir).args([
+        "publish",
+        "drafts/0001.json",
+        "--at",
+        FRESH_NOW,
+        "--site",
+        "public",
+    ]));
+    Some(dir.join("public"))
+}
+
+#[test]
+fn canary_txt_carries_headlines_block_and_log_commitment_and_still_verifies() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    let Some(site) = site_with_freshness(d.path(), &server) else {
+        return;
+    };
+    let text = std::fs::read_to_string(site.join("canary.txt")).unwrap();
+    let uk = server.url("/news/uk.xml");
+    for needle in [
+        "Proof of freshness:\n   Fetched at: 2025-04-01T22:00:00Z\n".to_string(),
+        "   Bitcoin block: height 890442\n".to_string(),
+        format!("      hash {BLOCK_890442}\n"),
+        "      time 2025-04-01T19:47:14Z\n".to_string(),
+        format!("   Headlines from {uk}:\n"),
+        "      - uk <script>alert(1)</script> story (2025-04-01T21:50:00Z)\n        javascript:alert(1)\n".to_string(),
+        "      - uk story 4: talks resume & markets react (2025-04-01T21:46:00Z)\n        https://uk.example/4\n".to_string(),
+        "      - de story 1: talks resume & markets react (2025-04-01T21:49:00Z)\n".to_string(),
+        "Incident log:\n   This canary commits to entry 1 of canaries/incidents.jsonl (the whole log\n   when it was drafted).".to_string(),
+    ] {
+        assert!(text.contains(&needle), "missing {needle:?} in\n{text}");
+    }
+    // The head hash is the sha256 of the log's first line.
+    let log = std::fs::read(d.path().join("canaries/incidents.jsonl")).unwrap();
+    let line = log.split(|&b| b == b'\n').next().unwrap();
+    let head: String = <sha2::Sha256 as sha2::Digest>::digest(line)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(text.contains(&format!("\n   {head}\n")), "{text}");
+    // The JSON proof digest too.
+    let fresh: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("fresh.json")).unwrap()).unwrap();
+    assert!(text.contains(&format!(
+        "   Proof sha256: {}\n",
+        fresh["sha256"].as_str().unwrap()
+    )));
+    // Order: announcements, freshness, incident log, next update.
+    let pos = |s: &str| text.find(s).unwrap();
+    assert!(pos("Special announcements") < pos("Proof of freshness"));
+    assert!(pos("Proof of freshness") < pos("Incident log:"));
+    assert!(pos("Incident log:") < pos("Next update due by"));
+
+    // What was signed at `canary sign` time is what is published.
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("canaries/0001.txt")).unwrap(),
+        text
+    );
+
+    // The page shows the headlines and the block, escaped, with no
+    // `javascript:` link.
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(html.contains(BLOCK_890442));
+    assert!(page_text(&html).contains("height 890442, mined 2025-04-01T19:47:14Z"));
+    assert!(html.contains("uk story 4: talks resume &amp; markets react"));
+    assert!(
+        html.contains("<a href=\"https:&#x2f;&#x2f;uk.example&#x2f;4\""),
+        "{html}"
+    );
+    assert!(html.contains("uk &lt;script&gt;alert(1)&lt;&#x2f;script&gt; story"));
+    assert!(!html.to_lowercase().contains("<script"));
+    assert!(!html.contains("href=\"javascript"));
+    assert!(page_text(&html).contains("Email operational"));
+    assert!(page_text(&html).contains("Mail delivery delayed resolved"));
+
+    // Standard tools still verify the longer text.
+    let (ssh, mini) = (have("ssh-keygen", "-?"), have("minisign", "-v"));
+    if !(ssh && mini) {
+        return;
+    }
+    for s in ["alice", "bob"] {
+        let o = ssh_verify(&site, s, &format!("canary.txt.{s}.sig"));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let sig = format!("canary.txt.{s}.minisig");
+        let o = minisign_verify(&site, &minisign_key(&site, s), Some(&sig));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // One byte of a headline changes: both refuse.
+    let path = site.join("canary.txt");
+    std::fs::write(&path, text.replacen("uk story 4", "uk story 5", 1)).unwrap();
+    assert!(!ssh_verify(&site, "alice", "canary.txt.sig")
+        .status
+        .success());
+    assert!(!minisign_verify(&site, &minisign_key(&site, "alice"), None)
+        .status
+        .success());
+}
