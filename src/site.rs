@@ -615,7 +615,7 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
         })
         .collect();
     // Newest first; ties keep the log's order.
-    history.sort_by(|a, b| b.started.cmp(&a.started));
+    history.sort_by_key(|i| std::cmp::Reverse(i.started));
 
     let ongoing: Vec<OngoingView> = summary
         .ongoing
@@ -865,8 +865,12 @@ fn day(t: Timestamp) -> String {
 /// Terminal-safe text that is also a valid XML 1.0 character sequence
 /// (XML forbids U+FFFE and U+FFFF, which the terminal sanitizer keeps).
 fn xml_safe(s: &str) -> String {
-    sanitize::line(s)
-        .chars()
+    xml_chars(&sanitize::line(s))
+}
+
+/// Replaces the two characters XML 1.0 forbids that the sanitizer keeps.
+fn xml_chars(s: &str) -> String {
+    s.chars()
         .map(|c| match c {
             '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
             c => c,
@@ -1009,7 +1013,7 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
         entries.push((inc.last_recorded, entry));
     }
     // Most recently updated first; ties keep the order above.
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     let updated = entries
         .iter()
         .map(|(t, _)| *t)
@@ -1048,14 +1052,7 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
 /// An incident in the four-question form, as plain text for the feed
 /// (already terminal-safe; made XML-safe here).
 fn incident_text(inc: &IncidentView) -> String {
-    let x = |s: &str| -> String {
-        s.chars()
-            .map(|c| match c {
-                '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
-                c => c,
-            })
-            .collect()
-    };
+    let x = xml_chars;
     let mut o = String::new();
     if !inc.signed {
         o.push_str(

@@ -599,13 +599,13 @@ fn a_published_canary_never_carries_draft_text_signatures() {
 
 // ---- incidents and freshness on the site ----
 
-/// `canary incident add` with every field given; `ended` None: on-going.
+/// `canary incident add` with every field given; `(started, ended)`, ended
+/// None while on-going.
 fn add_incident(
     dir: &Path,
     id: &str,
     title: &str,
-    started: &str,
-    ended: Option<&str>,
+    (started, ended): (&str, Option<&str>),
     component: &str,
     what: &str,
     recorded: &str,
@@ -632,8 +632,7 @@ fn site_with_incidents(dir: &Path) -> PathBuf {
         dir,
         "ios-push",
         "Push notifications to iOS devices stopped",
-        "2025-09-28T08:00:00Z",
-        Some("2025-09-30T12:00:00Z"),
+        ("2025-09-28T08:00:00Z", Some("2025-09-30T12:00:00Z")),
         "Push Notifications",
         "An expiring certificate was missed. <script>alert('pwned')</script>",
         "2025-10-01T09:00:00Z",
@@ -642,8 +641,7 @@ fn site_with_incidents(dir: &Path) -> PathBuf {
         dir,
         "main-outage",
         "Main server outage",
-        "2025-12-01T14:00:00Z",
-        None,
+        ("2025-12-01T14:00:00Z", None),
         "App & Server",
         "The main server is down.",
         "2025-12-01T15:00:00Z",
@@ -673,8 +671,7 @@ fn site_with_incidents(dir: &Path) -> PathBuf {
         dir,
         "dns",
         "DNS discovery fails",
-        "2026-02-10T00:00:00Z",
-        None,
+        ("2026-02-10T00:00:00Z", None),
         "DNS Discovery",
         "Lookups time out.",
         "2026-02-10T01:00:00Z",
@@ -1003,8 +1000,7 @@ fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
         dir,
         "mail-delay",
         "Mail delivery delayed",
-        "2025-03-01T10:00:00Z",
-        Some("2025-03-01T12:00:00Z"),
+        ("2025-03-01T10:00:00Z", Some("2025-03-01T12:00:00Z")),
         "Email",
         "Outgoing mail queued for two hours.",
         "2025-03-02T00:00:00Z",
