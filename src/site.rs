@@ -1114,6 +1114,73 @@ mod tests {
     }
 
     #[test]
+    fn only_web_links_become_hrefs() {
+        assert_eq!(
+            web_link("https://a.example/1").as_deref(),
+            Some("https://a.example/1")
+        );
+        assert_eq!(
+            web_link("HTTP://a.example/").as_deref(),
+            Some("HTTP://a.example/")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            " https://x",
+            "data:text/html,x",
+            "//x",
+        ] {
+            assert_eq!(web_link(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_unsigned_update_is_listed_but_not_applied() {
+        let t = |s: &str| Timestamp::parse_canonical(s).unwrap();
+        let base = Incident {
+            id: "outage".into(),
+            title: "Outage".into(),
+            started_at: t("2026-01-01T00:00:00Z"),
+            ended_at: None,
+            components: vec!["Email".into()],
+            what_happened: "Down.".into(),
+            compromised: Compromise::Nothing,
+            compromised_details: String::new(),
+            measures: String::new(),
+            recorded_at: t("2026-01-01T01:00:00Z"),
+            entry: 1,
+            updates: vec![],
+        };
+        let mut all = base.clone();
+        let mut u = UpdateEntry::new("outage", t("2026-01-03T00:00:00Z"));
+        u.seq = 2;
+        u.resolved_at = Some(t("2026-01-02T00:00:00Z"));
+        all.ended_at = u.resolved_at;
+        all.updates.push(u);
+        let v = incident_view(&base, &all, true, 1, t("2026-01-04T00:00:00Z"));
+        assert_eq!(v.state, "on-going");
+        assert_eq!(
+            v.period,
+            "Since 2026-01-01T00:00:00Z, still on-going as of 2026-01-04T00:00:00Z"
+        );
+        assert_eq!(v.unsigned_updates, 1);
+        assert_eq!(v.updates[0].summary, "resolved at 2026-01-02T00:00:00Z");
+        assert_eq!(v.last_recorded, t("2026-01-03T00:00:00Z"));
+        let text = incident_text(&v);
+        assert!(
+            text.contains("(entry 2, not yet signed, not applied above)"),
+            "{text}"
+        );
+        assert!(text.contains("Measures taken to prevent this in the future:\nnone recorded yet"));
+        // Once signed, the same log shows it resolved.
+        let v = incident_view(&all, &all, true, 2, t("2026-01-04T00:00:00Z"));
+        assert_eq!(v.state, "resolved");
+        assert_eq!(
+            v.period,
+            "From 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z"
+        );
+    }
+
+    #[test]
     fn soon_window_is_the_shorter_of_two_weeks_and_a_quarter() {
         assert_eq!(soon_window_secs(90), 14 * 86_400);
         assert_eq!(soon_window_secs(28), 7 * 86_400);
