@@ -4,17 +4,23 @@
 //! always give the same bytes: no clock, no locale, no environment.
 //!
 //! Layout (docs/FORMAT.md, "Plain-text canary and standard-tool
-//! signatures"): title, statements, special announcements, the optional
-//! [`Section`]s (freshness, incidents, added by later features), next
-//! update, signers, how to verify, and the hashes that bind the text to the
-//! signed JSON canary.
+//! signatures"): title, statements, special announcements, the proof of
+//! freshness and the incident-log commitment (each only when the statement
+//! carries one), any extra [`Section`]s, next update, signers, how to
+//! verify, and the hashes that bind the text to the signed JSON canary.
+//!
+//! Everything comes from the signed statement and the policy: the text is
+//! signed during `canary sign` and rebuilt byte for byte at publish time,
+//! so nothing that could differ between the two (the incident log file, a
+//! clock) may feed it.
 
 use std::fmt::Write as _;
 
 use crate::digest::Sha256Digest;
+use crate::freshness::Freshness;
 use crate::policy::Policy;
 use crate::sanitize;
-use crate::statement::Statement;
+use crate::statement::{LogCommitment, Statement};
 use crate::textsig;
 
 /// Width the prose is wrapped to.
@@ -72,6 +78,14 @@ pub fn render(input: &TextInput<'_>) -> String {
     }
     for a in &st.announcements {
         wrap_into(&mut o, &sanitize::block(a), INDENT);
+    }
+    if let Some(f) = &st.freshness {
+        o.push('\n');
+        freshness_into(&mut o, f);
+    }
+    if let Some(l) = &st.incident_log {
+        o.push('\n');
+        incident_log_into(&mut o, l);
     }
     for s in input.sections {
         o.push('\n');
@@ -140,25 +154,117 @@ pub fn render(input: &TextInput<'_>) -> String {
     o
 }
 
+/// The proof of freshness, verbatim: fetch time, block, every headline
+/// under its feed, the sources that failed, and the proof's digest.
+fn freshness_into(o: &mut String, f: &Freshness) {
+    let _ = writeln!(o, "Proof of freshness:");
+    let _ = writeln!(o, "{INDENT}Fetched at: {}", f.fetched_at);
+    match &f.block {
+        Some(b) => {
+            let _ = writeln!(o, "{INDENT}Bitcoin block: height {}", b.height);
+            let _ = writeln!(o, "{INDENT}{INDENT}hash {}", sanitize::line(&b.hash));
+            let _ = writeln!(o, "{INDENT}{INDENT}time {}", b.time);
+        }
+        None => {
+            let _ = writeln!(o, "{INDENT}Bitcoin block: none");
+        }
+    }
+    for feed in &f.feeds {
+        let _ = writeln!(o, "{INDENT}Headlines from {}:", sanitize::line(&feed.url));
+        for h in &feed.headlines {
+            let title = match h.published {
+                Some(t) => format!("{} ({t})", sanitize::line(&h.title)),
+                None => sanitize::line(&h.title),
+            };
+            let lead = format!("{INDENT}{INDENT}- ");
+            let rest = format!("{INDENT}{INDENT}  ");
+            wrap_hanging(o, &title, &lead, &rest);
+            if let Some(link) = &h.link {
+                let _ = writeln!(o, "{rest}{}", sanitize::line(link));
+            }
+        }
+    }
+    for s in &f.failed_sources {
+        let text = format!(
+            "Source {} ({}): {}",
+            sanitize::line(&s.url),
+            s.problem.as_str(),
+            sanitize::line(&s.detail)
+        );
+        wrap_hanging(o, &text, INDENT, &format!("{INDENT}{INDENT}"));
+    }
+    let _ = writeln!(o, "{INDENT}Proof sha256: {}", f.sha256);
+}
+
+/// The canary's commitment to the incident log: count and head hash only.
+/// The incidents themselves are not restated here (the log is published
+/// beside the text, and this hash binds it).
+fn incident_log_into(o: &mut String, l: &LogCommitment) {
+    let _ = writeln!(o, "Incident log:");
+    match l.head_sha256 {
+        Some(head) => {
+            wrap_into(
+                o,
+                &format!(
+                    "This canary commits to {} of canaries/incidents.jsonl (the whole log \
+                     when it was drafted). Entry {}'s line (without its newline) has sha256:",
+                    if l.entries == 1 {
+                        "entry 1".to_string()
+                    } else {
+                        format!("entries 1-{}", l.entries)
+                    },
+                    l.entries
+                ),
+                INDENT,
+            );
+            let _ = writeln!(o, "{INDENT}{head}");
+            wrap_into(
+                o,
+                "Each entry names the sha256 of the entry before it, so this hash fixes \
+                 every earlier entry too. To check it:",
+                INDENT,
+            );
+            let _ = writeln!(
+                o,
+                "{INDENT}sed -n '{}p' canaries/incidents.jsonl | tr -d '\\n' | sha256sum",
+                l.entries
+            );
+        }
+        None => wrap_into(
+            o,
+            "This canary commits to an empty incident log (0 entries).",
+            INDENT,
+        ),
+    }
+}
+
 /// Appends `text` greedily wrapped at [`WIDTH`], each line prefixed with
 /// `indent`; explicit newlines start new lines. Words longer than a line
 /// are kept whole.
 fn wrap_into(o: &mut String, text: &str, indent: &str) {
     for para in text.split('\n') {
-        let mut line = String::new();
-        for word in para.split(' ').filter(|w| !w.is_empty()) {
-            let len = line.chars().count();
-            if len > 0 && len + 1 + word.chars().count() + indent.len() > WIDTH {
-                let _ = writeln!(o, "{indent}{line}");
-                line.clear();
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        let _ = writeln!(o, "{indent}{line}");
+        wrap_hanging(o, para, indent, indent);
     }
+}
+
+/// Wraps one paragraph: the first line prefixed with `first`, the others
+/// with `rest` (both ASCII).
+fn wrap_hanging(o: &mut String, para: &str, first: &str, rest: &str) {
+    let mut indent = first;
+    let mut line = String::new();
+    for word in para.split(' ').filter(|w| !w.is_empty()) {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() + indent.len() > WIDTH {
+            let _ = writeln!(o, "{indent}{line}");
+            indent = rest;
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    let _ = writeln!(o, "{indent}{line}");
 }
 
 #[cfg(test)]
@@ -250,6 +356,81 @@ mod tests {
         let f = t.find("Freshness:\n   Headlines of the day.").unwrap();
         let n = t.find("Next update due by").unwrap();
         assert!(a < f && f < n);
+    }
+
+    fn proof() -> Freshness {
+        use crate::freshness::{Block, Feed, Headline};
+        Freshness::new(
+            Timestamp::parse_canonical("2025-12-31T22:00:00Z").unwrap(),
+            vec![Feed {
+                url: "https://news.example/rss".into(),
+                headlines: vec![
+                    Headline {
+                        title: "Talks resume \u{202e}& markets react".into(),
+                        link: Some("https://news.example/1".into()),
+                        published: Some(
+                            Timestamp::parse_canonical("2025-12-31T21:00:00Z").unwrap(),
+                        ),
+                    },
+                    Headline {
+                        title: "A headline long enough to be wrapped onto a second line of the \
+                                plain-text canary, with words"
+                            .into(),
+                        link: None,
+                        published: None,
+                    },
+                ],
+            }],
+            Some(Block {
+                height: 890442,
+                hash: "00".repeat(32),
+                time: Timestamp::parse_canonical("2025-12-31T19:47:14Z").unwrap(),
+                explorers: vec!["https://mempool.example/api".into()],
+            }),
+            vec![],
+        )
+    }
+
+    #[test]
+    fn freshness_and_log_commitment_come_from_the_statement() {
+        let mut st = statement();
+        let bare = render_with(&st, &[]);
+        assert!(!bare.contains("Proof of freshness") && !bare.contains("Incident log"));
+        st.freshness = Some(proof());
+        st.incident_log = Some(LogCommitment {
+            entries: 3,
+            head_sha256: Some(Sha256Digest::of(b"head")),
+        });
+        let t = render_with(&st, &[]);
+        assert_eq!(t, render_with(&st, &[]));
+        let f = st.freshness.as_ref().unwrap();
+        for needle in [
+            "Proof of freshness:\n   Fetched at: 2025-12-31T22:00:00Z\n",
+            "   Bitcoin block: height 890442\n",
+            &format!("      hash {}\n", "00".repeat(32)),
+            "      time 2025-12-31T19:47:14Z\n",
+            "   Headlines from https://news.example/rss:\n",
+            "      - Talks resume \\u{202e}& markets react (2025-12-31T21:00:00Z)\n        https://news.example/1\n",
+            "      - A headline long enough to be wrapped onto a second line of the\n        plain-text canary, with words\n",
+            &format!("   Proof sha256: {}\n", f.sha256),
+            "This canary commits to entries 1-3 of canaries/incidents.jsonl (the whole\n   log when it was drafted).",
+            &format!("   {}\n", Sha256Digest::of(b"head")),
+            "sed -n '3p' canaries/incidents.jsonl | tr -d '\\n' | sha256sum",
+        ] {
+            assert!(t.contains(needle), "missing {needle:?}:\n{t}");
+        }
+        let (a, f, l, n) = (
+            t.find("Special announcements").unwrap(),
+            t.find("Proof of freshness").unwrap(),
+            t.find("Incident log:").unwrap(),
+            t.find("Next update due by").unwrap(),
+        );
+        assert!(a < f && f < l && l < n);
+        st.incident_log = Some(LogCommitment {
+            entries: 0,
+            head_sha256: None,
+        });
+        assert!(render_with(&st, &[]).contains("commits to an empty incident log (0 entries)"));
     }
 
     #[test]

@@ -14,6 +14,8 @@ use serde::Serialize;
 
 use crate::diff::{self, Change};
 use crate::digest::Sha256Digest;
+use crate::freshness::Freshness;
+use crate::incidents::{self, Compromise, Fold, Incident, Status, UpdateEntry};
 use crate::policy::TrustedPolicy;
 use crate::sanitize;
 use crate::statement::Statement;
@@ -50,6 +52,8 @@ pub enum SiteError {
     Unverified(String),
     #[error("could not render {0}: {1}")]
     Render(&'static str, String),
+    #[error("the incident log does not match what the canaries committed to: {0}")]
+    IncidentLog(String),
 }
 
 /// The plain-text canary of one published canary and its signatures.
@@ -81,8 +85,12 @@ pub struct SiteInput<'a> {
     pub canaries: &'a [PublishedCanary],
     /// The exact bytes of `canaries/latest.json`.
     pub latest_json: &'a [u8],
-    /// `canaries/incidents.jsonl`, copied as is when it exists.
+    /// `canaries/incidents.jsonl`, copied as is when it exists; the page
+    /// and feed show it as checked against the canaries' commitments.
     pub incidents: Option<&'a [u8]>,
+    /// Components listed in the project configuration (shown even when no
+    /// incident names them).
+    pub components: &'a [String],
     /// The verification of this history as of the build time.
     pub report: &'a Report,
     /// Absolute URL the site is served from, ending in `/` (feed links).
@@ -213,6 +221,7 @@ pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
             check_text(input.policy, c.number, domain, t)?;
         }
     }
+    let log = incident_history(input)?;
 
     let mut files = Vec::new();
     let mut add = |path: String, bytes: Vec<u8>, content_type: &'static str| {
@@ -306,12 +315,12 @@ pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
 
     add(
         "index.html".into(),
-        render_index(input)?.into_bytes(),
+        render_index(input, &log)?.into_bytes(),
         "text/html; charset=utf-8",
     );
     add(
         "feed.xml".into(),
-        render_feed(input)?.into_bytes(),
+        render_feed(input, &log)?.into_bytes(),
         "application/atom+xml",
     );
 
@@ -376,13 +385,370 @@ struct IndexView {
     payload_sha256: String,
     policy_sha256: String,
     history: Vec<HistoryView>,
+    freshness: Option<FreshnessView>,
+    incidents: Option<LogView>,
+}
+
+/// The incident log as the site shows it, checked against the
+/// commitments of every canary in the history, as of the build time.
+#[derive(Debug, Clone, Serialize)]
+struct LogView {
+    /// Lines in the published log.
+    entries: u64,
+    /// Entries a canary has signed (a commitment that holds).
+    signed_entries: u64,
+    signed_by_canary: Option<u64>,
+    unsigned_entries: u64,
+    components: Vec<ComponentView>,
+    ongoing: Vec<OngoingView>,
+    /// Newest first (by start time).
+    history: Vec<IncidentView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ComponentView {
+    name: String,
+    operational: bool,
+    affected_by: Vec<OngoingView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct OngoingView {
+    id: String,
+    title: String,
+    started_at: String,
+    components: Vec<String>,
+    /// False when only entries no canary has signed record it.
+    signed: bool,
+    unsigned_updates: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct UpdateView {
+    recorded_at: String,
+    entry: u64,
+    signed: bool,
+    /// "resolved at …; corrected title" or "new information".
+    summary: String,
+    note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct IncidentView {
+    id: String,
+    title: String,
+    /// False when the entry recording the incident is not yet signed.
+    signed: bool,
+    /// "on-going", "resolved" or "not started" as of the build time.
+    state: &'static str,
+    /// "When & what was affected", in words.
+    period: String,
+    started_at: String,
+    ended_at: Option<String>,
+    components: Vec<String>,
+    what_happened: String,
+    compromised: Compromise,
+    compromised_label: &'static str,
+    compromised_details: String,
+    measures: String,
+    recorded_at: String,
+    /// Sorting key and the feed's `updated`: the last entry about it.
+    #[serde(skip)]
+    last_recorded: Timestamp,
+    #[serde(skip)]
+    started: Timestamp,
+    #[serde(skip)]
+    recorded: Timestamp,
+    entry: u64,
+    updates: Vec<UpdateView>,
+    /// Updates not yet signed; their changes are not applied above.
+    unsigned_updates: usize,
+}
+
+fn compromised_label(c: Compromise) -> &'static str {
+    match c {
+        Compromise::Nothing => "Nothing was compromised or lost.",
+        Compromise::DataExposed => "Data was exposed.",
+        Compromise::DataLost => "Data was lost.",
+    }
+}
+
+fn update_summary(u: &UpdateEntry) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = u.resolved_at {
+        parts.push(format!("resolved at {r}"));
+    }
+    let fields = u.changed_fields();
+    if !fields.is_empty() {
+        parts.push(format!("corrected {}", fields.join(", ")));
+    }
+    if parts.is_empty() {
+        "new information".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// One incident as shown: `base` is what the signed entries say (or, for an
+/// incident only unsigned entries record, everything), `all` lists every
+/// update including unsigned ones.
+fn incident_view(
+    base: &Incident,
+    all: &Incident,
+    signed: bool,
+    signed_n: u64,
+    now: Timestamp,
+) -> IncidentView {
+    let state = if base.ongoing_at(now) {
+        "on-going"
+    } else if base.ended_at.is_some_and(|e| e <= now) {
+        "resolved"
+    } else {
+        "not started"
+    };
+    let period = match (state, base.ended_at) {
+        ("on-going", _) => format!("Since {}, still on-going as of {now}", base.started_at),
+        (_, Some(end)) if base.started_at <= now => {
+            format!("From {} to {end}", base.started_at)
+        }
+        _ => format!("Starts {}", base.started_at),
+    };
+    let updates: Vec<UpdateView> = all
+        .updates
+        .iter()
+        .map(|u| UpdateView {
+            recorded_at: u.recorded_at.to_string(),
+            entry: u.seq,
+            signed: u.seq <= signed_n,
+            summary: update_summary(u),
+            note: u.note.as_deref().map(sanitize::block),
+        })
+        .collect();
+    let last_recorded = all
+        .updates
+        .iter()
+        .map(|u| u.recorded_at)
+        .chain(std::iter::once(all.recorded_at))
+        .max()
+        .unwrap_or(all.recorded_at);
+    IncidentView {
+        id: base.id.clone(),
+        title: sanitize::line(&base.title),
+        signed,
+        state,
+        period,
+        started_at: base.started_at.to_string(),
+        ended_at: base.ended_at.map(|t| t.to_string()),
+        components: base.components.iter().map(|c| sanitize::line(c)).collect(),
+        what_happened: sanitize::block(&base.what_happened),
+        compromised: base.compromised,
+        compromised_label: compromised_label(base.compromised),
+        compromised_details: sanitize::block(&base.compromised_details),
+        measures: sanitize::block(&base.measures),
+        recorded_at: base.recorded_at.to_string(),
+        last_recorded,
+        started: base.started_at,
+        recorded: base.recorded_at,
+        entry: base.entry,
+        unsigned_updates: updates.iter().filter(|u| !u.signed).count(),
+        updates,
+    }
+}
+
+/// Checks the log to be published against every canary's commitment (the
+/// same rules as `canary verify`) and folds it for the page and the feed.
+/// None when there is no log and no canary commits to one.
+fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError> {
+    let commitments: Vec<incidents::Commitment> = input
+        .canaries
+        .iter()
+        .map(|c| incidents::Commitment {
+            canary: c.number,
+            log: c.statement.incident_log,
+        })
+        .collect();
+    let now = input.report.now;
+    let check = incidents::check(input.incidents, &commitments, now);
+    if let Some((_, message)) = check.failures.first() {
+        return Err(SiteError::IncidentLog(message.clone()));
+    }
+    let Some(summary) = check.summary else {
+        if input.incidents.is_some() {
+            return Err(SiteError::IncidentLog("the log could not be read".into()));
+        }
+        if commitments.iter().all(|c| c.log.is_none()) {
+            return Ok(None);
+        }
+        // Committed to an empty log that is not published: nothing to show
+        // but the configured components, all operational.
+        return Ok(Some(LogView {
+            entries: 0,
+            signed_entries: 0,
+            signed_by_canary: None,
+            unsigned_entries: 0,
+            components: input
+                .components
+                .iter()
+                .map(|c| ComponentView {
+                    name: sanitize::line(c),
+                    operational: true,
+                    affected_by: Vec::new(),
+                })
+                .collect(),
+            ongoing: Vec::new(),
+            history: Vec::new(),
+        }));
+    };
+    let scan = incidents::scan(input.incidents.unwrap_or_default());
+    let signed_n = summary.signed_entries;
+    let cut = usize::try_from(signed_n)
+        .unwrap_or(usize::MAX)
+        .min(scan.valid.len());
+    let trusted = Fold::of(&scan.valid[..cut]);
+    let all = Fold::of(&scan.valid);
+    let mut history: Vec<IncidentView> = all
+        .incidents
+        .iter()
+        .map(|inc| match trusted.get(&inc.id) {
+            Some(t) => incident_view(t, inc, true, signed_n, now),
+            None => incident_view(inc, inc, false, signed_n, now),
+        })
+        .collect();
+    // Newest first; ties keep the log's order.
+    history.sort_by_key(|i| std::cmp::Reverse(i.started));
+
+    let ongoing: Vec<OngoingView> = summary
+        .ongoing
+        .iter()
+        .map(|o| OngoingView {
+            id: o.id.clone(),
+            title: sanitize::line(&o.title),
+            started_at: o.started_at.to_string(),
+            components: o.components.iter().map(|c| sanitize::line(c)).collect(),
+            signed: o.signed,
+            unsigned_updates: o.unsigned_updates,
+        })
+        .collect();
+    let mut names: Vec<String> = input.components.to_vec();
+    for c in &summary.components {
+        if !names.contains(&c.name) {
+            names.push(c.name.clone());
+        }
+    }
+    let components = names
+        .into_iter()
+        .map(|name| {
+            let status = summary.components.iter().find(|c| c.name == name);
+            let affected_by: Vec<OngoingView> = status
+                .map(|s| {
+                    s.affected_by
+                        .iter()
+                        .filter_map(|id| ongoing.iter().find(|o| &o.id == id).cloned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            ComponentView {
+                name: sanitize::line(&name),
+                operational: status.map_or(true, |s| s.status == Status::Operational),
+                affected_by,
+            }
+        })
+        .collect();
+    Ok(Some(LogView {
+        entries: summary.entries,
+        signed_entries: summary.signed_entries,
+        signed_by_canary: summary.signed_by_canary,
+        unsigned_entries: summary.unsigned_entries,
+        components,
+        ongoing,
+        history,
+    }))
+}
+
+#[derive(Serialize)]
+struct HeadlineView {
+    title: String,
+    link: Option<String>,
+    /// The link again, only when it is http(s): never a `javascript:` href.
+    href: Option<String>,
+    published: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FeedView {
+    url: String,
+    headlines: Vec<HeadlineView>,
+}
+
+#[derive(Serialize)]
+struct BlockView {
+    height: u64,
+    hash: String,
+    time: String,
+    explorers: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct FreshnessView {
+    fetched_at: String,
+    block: Option<BlockView>,
+    feeds: Vec<FeedView>,
+    failed: Vec<String>,
+    sha256: String,
+}
+
+fn web_link(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| sanitize::line(s))
+}
+
+fn freshness_view(f: &Freshness) -> FreshnessView {
+    FreshnessView {
+        fetched_at: f.fetched_at.to_string(),
+        block: f.block.as_ref().map(|b| BlockView {
+            height: b.height,
+            hash: sanitize::line(&b.hash),
+            time: b.time.to_string(),
+            explorers: b.explorers.iter().map(|e| sanitize::line(e)).collect(),
+        }),
+        feeds: f
+            .feeds
+            .iter()
+            .map(|feed| FeedView {
+                url: sanitize::line(&feed.url),
+                headlines: feed
+                    .headlines
+                    .iter()
+                    .map(|h| HeadlineView {
+                        title: sanitize::line(&h.title),
+                        link: h.link.as_deref().map(sanitize::line),
+                        href: h.link.as_deref().and_then(web_link),
+                        published: h.published.map(|t| t.to_string()),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        failed: f
+            .failed_sources
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({}): {}",
+                    sanitize::line(&s.url),
+                    s.problem.as_str(),
+                    sanitize::line(&s.detail)
+                )
+            })
+            .collect(),
+        sha256: f.sha256.to_string(),
+    }
 }
 
 fn tripped_in(prev: Option<&Statement>, st: &Statement) -> bool {
     prev.is_some_and(|p| diff::changes(p, st).iter().any(Change::trips))
 }
 
-fn render_index(input: &SiteInput<'_>) -> Result<String, SiteError> {
+fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, SiteError> {
     let r = input.report;
     let latest = input.canaries.last().expect("checked non-empty");
     let st = &latest.statement;
@@ -478,6 +844,8 @@ fn render_index(input: &SiteInput<'_>) -> Result<String, SiteError> {
         payload_sha256: latest.payload_sha256.to_string(),
         policy_sha256: input.policy.sha256.to_string(),
         history,
+        freshness: st.freshness.as_ref().map(freshness_view),
+        incidents: log.clone(),
     };
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
@@ -497,8 +865,12 @@ fn day(t: Timestamp) -> String {
 /// Terminal-safe text that is also a valid XML 1.0 character sequence
 /// (XML forbids U+FFFE and U+FFFF, which the terminal sanitizer keeps).
 fn xml_safe(s: &str) -> String {
-    sanitize::line(s)
-        .chars()
+    xml_chars(&sanitize::line(s))
+}
+
+/// Replaces the two characters XML 1.0 forbids that the sanitizer keeps.
+fn xml_chars(s: &str) -> String {
+    s.chars()
         .map(|c| match c {
             '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
             c => c,
@@ -513,10 +885,12 @@ fn atom_time(t: Timestamp) -> chrono::DateTime<FixedOffset> {
         .fixed_offset()
 }
 
-/// The Atom feed: one entry per canary, newest first. Ids are tag URIs
-/// fixed by the domain and the first canary's issue date, so they never
-/// change when the site moves.
-fn render_feed(input: &SiteInput<'_>) -> Result<String, SiteError> {
+/// The Atom feed: one entry per canary and one per incident, most recently
+/// updated first. Ids are tag URIs fixed by the domain and the first
+/// canary's issue date (`…:warrant-canary:N` for canary N,
+/// `…:warrant-canary:incident:ID` for an incident), so they never change
+/// when the site moves or an incident is updated.
+fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, SiteError> {
     let p = &input.policy.policy;
     let first = &input.canaries[0].statement;
     let latest = input.canaries.last().expect("checked non-empty");
@@ -598,14 +972,58 @@ fn render_feed(input: &SiteInput<'_>) -> Result<String, SiteError> {
             content_type: Some("text".into()),
             ..Default::default()
         }));
-        entries.push(entry);
+        entries.push((st.issued_at, entry));
         prev = Some(st);
     }
     entries.reverse();
+    for inc in log.iter().flat_map(|l| &l.history) {
+        let mut entry = Entry::default();
+        let mark = if !inc.signed {
+            " [not yet signed]"
+        } else if inc.unsigned_updates > 0 {
+            " [updates not yet signed]"
+        } else {
+            ""
+        };
+        entry.set_title(Text::plain(format!(
+            "Incident ({}): {}{mark}",
+            inc.state,
+            xml_safe(&inc.title)
+        )));
+        entry.set_id(format!("{tag}:incident:{}", inc.id));
+        entry.set_updated(atom_time(inc.last_recorded));
+        entry.set_published(Some(atom_time(inc.recorded)));
+        entry.set_links(vec![
+            link(
+                format!("{}#incident-{}", input.base_url, inc.id),
+                "alternate",
+                "text/html",
+            ),
+            link(
+                format!("{}canaries/incidents.jsonl", input.base_url),
+                "related",
+                "application/jsonl",
+            ),
+        ]);
+        entry.set_content(Some(Content {
+            value: Some(incident_text(inc)),
+            content_type: Some("text".into()),
+            ..Default::default()
+        }));
+        entries.push((inc.last_recorded, entry));
+    }
+    // Most recently updated first; ties keep the order above.
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let updated = entries
+        .iter()
+        .map(|(t, _)| *t)
+        .max()
+        .unwrap_or(latest.statement.issued_at);
+    let entries: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
     let mut feed = Feed::default();
     feed.set_title(Text::plain(format!("Warrant canary of {org}")));
     feed.set_id(tag);
-    feed.set_updated(atom_time(latest.statement.issued_at));
+    feed.set_updated(atom_time(updated));
     feed.set_authors(vec![Person {
         name: org.clone(),
         ..Default::default()
@@ -631,6 +1049,61 @@ fn render_feed(input: &SiteInput<'_>) -> Result<String, SiteError> {
     String::from_utf8(out).map_err(|e| SiteError::Render("feed.xml", e.to_string()))
 }
 
+/// An incident in the four-question form, as plain text for the feed
+/// (already terminal-safe; made XML-safe here).
+fn incident_text(inc: &IncidentView) -> String {
+    let x = xml_chars;
+    let mut o = String::new();
+    if !inc.signed {
+        o.push_str(
+            "NOT YET SIGNED: no canary commits to this entry yet; it is shown, not vouched for.\n\n",
+        );
+    }
+    let _ = writeln!(o, "When & what was affected:\n{}", inc.period);
+    let _ = writeln!(o, "Affected: {}\n", x(&inc.components.join(", ")));
+    let _ = writeln!(o, "What happened:\n{}\n", x(&inc.what_happened));
+    let _ = writeln!(o, "What was compromised/lost:\n{}", inc.compromised_label);
+    if !inc.compromised_details.trim().is_empty() {
+        let _ = writeln!(o, "{}", x(&inc.compromised_details));
+    }
+    let measures = if inc.measures.trim().is_empty() {
+        "none recorded yet"
+    } else {
+        &inc.measures
+    };
+    let _ = writeln!(
+        o,
+        "\nMeasures taken to prevent this in the future:\n{}",
+        x(measures)
+    );
+    if !inc.updates.is_empty() {
+        o.push_str("\nUpdates:\n");
+        for u in &inc.updates {
+            let _ = writeln!(
+                o,
+                "- {}: {} (entry {}{})",
+                u.recorded_at,
+                u.summary,
+                u.entry,
+                match (u.signed, inc.signed) {
+                    (true, _) => "",
+                    (false, true) => ", not yet signed, not applied above",
+                    (false, false) => ", not yet signed",
+                }
+            );
+            if let Some(n) = &u.note {
+                let _ = writeln!(o, "  {}", x(n).replace('\n', "\n  "));
+            }
+        }
+    }
+    let _ = write!(
+        o,
+        "Incident {}, recorded {} (entry {}).",
+        inc.id, inc.recorded_at, inc.entry
+    );
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,6 +1111,73 @@ mod tests {
     #[test]
     fn feed_text_is_valid_xml_characters() {
         assert_eq!(xml_safe("a\u{ffff}b\x07"), "a\u{fffd}b\\u{0007}");
+    }
+
+    #[test]
+    fn only_web_links_become_hrefs() {
+        assert_eq!(
+            web_link("https://a.example/1").as_deref(),
+            Some("https://a.example/1")
+        );
+        assert_eq!(
+            web_link("HTTP://a.example/").as_deref(),
+            Some("HTTP://a.example/")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            " https://x",
+            "data:text/html,x",
+            "//x",
+        ] {
+            assert_eq!(web_link(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_unsigned_update_is_listed_but_not_applied() {
+        let t = |s: &str| Timestamp::parse_canonical(s).unwrap();
+        let base = Incident {
+            id: "outage".into(),
+            title: "Outage".into(),
+            started_at: t("2026-01-01T00:00:00Z"),
+            ended_at: None,
+            components: vec!["Email".into()],
+            what_happened: "Down.".into(),
+            compromised: Compromise::Nothing,
+            compromised_details: String::new(),
+            measures: String::new(),
+            recorded_at: t("2026-01-01T01:00:00Z"),
+            entry: 1,
+            updates: vec![],
+        };
+        let mut all = base.clone();
+        let mut u = UpdateEntry::new("outage", t("2026-01-03T00:00:00Z"));
+        u.seq = 2;
+        u.resolved_at = Some(t("2026-01-02T00:00:00Z"));
+        all.ended_at = u.resolved_at;
+        all.updates.push(u);
+        let v = incident_view(&base, &all, true, 1, t("2026-01-04T00:00:00Z"));
+        assert_eq!(v.state, "on-going");
+        assert_eq!(
+            v.period,
+            "Since 2026-01-01T00:00:00Z, still on-going as of 2026-01-04T00:00:00Z"
+        );
+        assert_eq!(v.unsigned_updates, 1);
+        assert_eq!(v.updates[0].summary, "resolved at 2026-01-02T00:00:00Z");
+        assert_eq!(v.last_recorded, t("2026-01-03T00:00:00Z"));
+        let text = incident_text(&v);
+        assert!(
+            text.contains("(entry 2, not yet signed, not applied above)"),
+            "{text}"
+        );
+        assert!(text.contains("Measures taken to prevent this in the future:\nnone recorded yet"));
+        // Once signed, the same log shows it resolved.
+        let v = incident_view(&all, &all, true, 2, t("2026-01-04T00:00:00Z"));
+        assert_eq!(v.state, "resolved");
+        assert_eq!(
+            v.period,
+            "From 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z"
+        );
     }
 
     #[test]

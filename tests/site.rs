@@ -596,3 +596,522 @@ fn a_published_canary_never_carries_draft_text_signatures() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("textSignatures"));
 }
+
+// ---- incidents and freshness on the site ----
+
+/// `canary incident add` with every field given; `(started, ended)`, ended
+/// None while on-going.
+fn add_incident(
+    dir: &Path,
+    id: &str,
+    title: &str,
+    (started, ended): (&str, Option<&str>),
+    component: &str,
+    what: &str,
+    recorded: &str,
+) {
+    let mut c = canary(dir);
+    c.args(["incident", "add", "--id", id, "--title", title])
+        .args(["--started-at", started, "--component", component])
+        .args(["--what-happened", what, "--compromised", "nothing"])
+        .args(["--measures", "Expiry dates are now monitored."])
+        .args(["--recorded-at", recorded]);
+    if let Some(e) = ended {
+        c.args(["--ended-at", e]);
+    }
+    ok(&mut c);
+}
+
+/// Canary 1 (issued T1) commits to two incidents: a resolved one whose text
+/// holds a `<script>`, and an on-going outage of "App & Server". After it,
+/// an unsigned update claims the outage resolved and an unsigned incident
+/// is recorded. The site is rebuilt as of NOW.
+fn site_with_incidents(dir: &Path) -> PathBuf {
+    project(dir, None);
+    add_incident(
+        dir,
+        "ios-push",
+        "Push notifications to iOS devices stopped",
+        ("2025-09-28T08:00:00Z", Some("2025-09-30T12:00:00Z")),
+        "Push Notifications",
+        "An expiring certificate was missed. <script>alert('pwned')</script>",
+        "2025-10-01T09:00:00Z",
+    );
+    add_incident(
+        dir,
+        "main-outage",
+        "Main server outage",
+        ("2025-12-01T14:00:00Z", None),
+        "App & Server",
+        "The main server is down.",
+        "2025-12-01T15:00:00Z",
+    );
+    ok(canary(dir).args([
+        "incident",
+        "update",
+        "ios-push",
+        "--note",
+        "Root cause confirmed <b>by the vendor</b>.",
+        "--recorded-at",
+        "2025-12-10T00:00:00Z",
+    ]));
+    let d = draft_and_sign(dir, 1, T1);
+    publish(dir, &d, &[]);
+    // After canary 1: not signed by any canary yet.
+    ok(canary(dir).args([
+        "incident",
+        "update",
+        "main-outage",
+        "--resolved-at",
+        "2026-02-01T00:00:00Z",
+        "--recorded-at",
+        "2026-02-01T00:00:00Z",
+    ]));
+    add_incident(
+        dir,
+        "dns",
+        "DNS discovery fails",
+        ("2026-02-10T00:00:00Z", None),
+        "DNS Discovery",
+        "Lookups time out.",
+        "2026-02-10T01:00:00Z",
+    );
+    ok(canary(dir).args(["publish", "--rebuild", "--site", "public", "--at", NOW]));
+    dir.join("public")
+}
+
+/// The page with tags and whitespace runs collapsed, for phrase checks.
+fn page_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_page_shows_component_status_incidents_in_four_questions_and_unsigned_entries() {
+    let d = tempfile::tempdir().unwrap();
+    let site = site_with_incidents(d.path());
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let text = page_text(&html);
+
+    // Component status as of the build, from the signed entries: the
+    // unsigned "resolved" update does not hide the signed outage.
+    assert!(
+        text.contains("Component status As of 2026-03-02T00:00:00Z"),
+        "{text}"
+    );
+    assert!(
+        text.contains("App & Server affected by on-going incident Main server outage"),
+        "{text}"
+    );
+    assert!(text.contains("Push Notifications operational"), "{text}");
+    assert!(
+        text.contains(
+            "DNS Discovery affected by on-going incident DNS discovery fails (not yet signed)"
+        ),
+        "{text}"
+    );
+    // A component from canary.toml no incident names.
+    assert!(text.contains("Email operational"), "{text}");
+
+    // On-going incidents.
+    assert!(
+        text.contains("Main server outage : since 2025-12-01T14:00:00Z , affecting App & Server (1 update not yet signed)"),
+        "{text}"
+    );
+    assert!(html.contains("<a href=\"#incident-main-outage\">Main server outage</a>"));
+
+    // The history in the four-question form, newest first.
+    for q in [
+        "When &amp; what was affected",
+        "What happened",
+        "What was compromised/lost",
+        "Measures taken to prevent this in the future",
+    ] {
+        assert_eq!(html.matches(&format!("<dt>{q}</dt>")).count(), 3, "{q}");
+    }
+    assert!(text.contains(
+        "From 2025-09-28T08:00:00Z to 2025-09-30T12:00:00Z Affected: Push Notifications"
+    ));
+    assert!(text.contains("Since 2025-12-01T14:00:00Z, still on-going as of 2026-03-02T00:00:00Z"));
+    assert!(text.contains("Nothing was compromised or lost."));
+    assert!(text.contains("Expiry dates are now monitored."));
+    let (dns, outage, push) = (
+        html.find("id=\"incident-dns\"").unwrap(),
+        html.find("id=\"incident-main-outage\"").unwrap(),
+        html.find("id=\"incident-ios-push\"").unwrap(),
+    );
+    assert!(dns < outage && outage < push);
+    assert!(
+        text.contains(
+            "5 log entries ( incidents.jsonl ); canary 1 commits to the first 3; 2 not yet signed"
+        ),
+        "{text}"
+    );
+
+    // Updates: the signed note, and the unsigned resolution, marked and
+    // not applied.
+    assert!(text.contains(
+        "2025-12-10T00:00:00Z : new information (entry 3) Root cause confirmed <b>by the vendor</b>."
+    ), "{text}");
+    assert!(html.contains("Root cause confirmed &lt;b&gt;by the vendor&lt;&#x2f;b&gt;."));
+    assert!(text.contains(
+        "2026-02-01T00:00:00Z : resolved at 2026-02-01T00:00:00Z (entry 4) not yet signed; not applied above"
+    ), "{text}");
+    // The unsigned incident, clearly marked.
+    let dns_article = &html[dns..outage];
+    assert!(html.contains("<article class=\"incident unsigned-incident\" id=\"incident-dns\">"));
+    assert!(html.contains("<article class=\"incident\" id=\"incident-main-outage\">"));
+    assert!(
+        page_text(dns_article).contains("Not yet signed: no canary commits to this incident yet."),
+        "{dns_article}"
+    );
+    assert!(!page_text(&html[outage..push]).contains("Not yet signed: no canary"));
+
+    // Untrusted log text is escaped; the page has no script at all.
+    assert!(html.contains("&lt;script&gt;alert("), "{html}");
+    assert!(!html.to_lowercase().contains("<script"));
+    assert!(!html.contains("<b>by the vendor"));
+}
+
+#[test]
+fn the_atom_feed_has_one_entry_per_canary_and_per_incident_with_stable_ids() {
+    let d = tempfile::tempdir().unwrap();
+    let site = site_with_incidents(d.path());
+    let parse = |site: &Path| {
+        let bytes = std::fs::read(site.join("feed.xml")).unwrap();
+        feed_rs::parser::parse(&bytes[..]).unwrap()
+    };
+    let feed = parse(&site);
+    let tag = "tag:example.org,2026-01-01:warrant-canary";
+    let ids: Vec<String> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    // Most recently updated first: dns (02-10), main-outage (its unsigned
+    // update, 02-01), canary 1 (01-01), ios-push (its note, 2025-12-10).
+    assert_eq!(
+        ids,
+        [
+            format!("{tag}:incident:dns"),
+            format!("{tag}:incident:main-outage"),
+            format!("{tag}:1"),
+            format!("{tag}:incident:ios-push"),
+        ]
+    );
+    let title = |i: usize| feed.entries[i].title.as_ref().unwrap().content.clone();
+    assert_eq!(
+        title(0),
+        "Incident (on-going): DNS discovery fails [not yet signed]"
+    );
+    assert_eq!(
+        title(1),
+        "Incident (on-going): Main server outage [updates not yet signed]"
+    );
+    assert_eq!(
+        title(3),
+        "Incident (resolved): Push notifications to iOS devices stopped"
+    );
+    let body = feed.entries[3]
+        .content
+        .as_ref()
+        .unwrap()
+        .body
+        .clone()
+        .unwrap();
+    for needle in [
+        "When & what was affected:\nFrom 2025-09-28T08:00:00Z to 2025-09-30T12:00:00Z",
+        "What happened:\nAn expiring certificate was missed. <script>alert('pwned')</script>",
+        "What was compromised/lost:\nNothing was compromised or lost.",
+        "Measures taken to prevent this in the future:\nExpiry dates are now monitored.",
+        "- 2025-12-10T00:00:00Z: new information (entry 3)",
+    ] {
+        assert!(body.contains(needle), "missing {needle:?} in {body}");
+    }
+    assert_eq!(
+        feed.entries[3].links[0].href,
+        "https://example.org/#incident-ios-push"
+    );
+    assert_eq!(
+        feed.updated.unwrap().to_rfc3339(),
+        "2026-02-10T01:00:00+00:00"
+    );
+    // The raw feed escapes the script: it is text, never markup.
+    let raw = std::fs::read_to_string(site.join("feed.xml")).unwrap();
+    assert!(!raw.contains("<script"), "{raw}");
+
+    // Canary 2 signs the tail and an update follows: same ids, one more
+    // entry (the canary), nothing renumbered.
+    let d2 = draft_and_sign(d.path(), 2, "2026-03-01T12:00:00Z");
+    publish(d.path(), &d2, &["--site", "public"]);
+    let feed = parse(&site);
+    let mut after: Vec<String> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    after.sort();
+    let mut before = ids;
+    before.push(format!("{tag}:2"));
+    before.sort();
+    assert_eq!(after, before);
+    assert!(feed.entries.iter().all(|e| !e
+        .title
+        .as_ref()
+        .unwrap()
+        .content
+        .contains("not yet signed")));
+}
+
+#[test]
+fn a_site_is_never_built_over_a_log_the_canaries_do_not_commit_to() {
+    let d = tempfile::tempdir().unwrap();
+    let site = site_with_incidents(d.path());
+    let before = snapshot(&site);
+    // Rewrite a signed entry (entry 2's title).
+    let path = d.path().join("canaries/incidents.jsonl");
+    let log = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, log.replacen("Main server outage", "Brief blip", 1)).unwrap();
+    let out = canary(d.path())
+        .args(["publish", "--rebuild", "--site", "public", "--at", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("site not built") && err.contains("entry 2"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&site), before);
+}
+
+// ---- the proof of freshness on the site (fetched from the loopback server) ----
+
+const FETCH_AT: &str = "2025-04-01T22:00:00Z";
+const ISSUED_AT: &str = "2025-04-01T23:00:00Z";
+const FRESH_NOW: &str = "2025-04-02T00:00:00Z";
+/// Block 890448 is the tip served; 6 confirmations below it is 890442.
+const TIP: u64 = 890448;
+const BLOCK_890442: &str = "000000000000000000014845978a876b3d8bf5d489b9d87e88873952b06ddfce";
+
+/// Real mainnet block objects from ../shared/vectors (AGPL, read at run
+/// time, as in tests/freshness.rs). None (skip) when the folder is absent
+/// outside CI.
+fn real_blocks() -> Option<Vec<serde_json::Value>> {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf");
+    if !base.is_dir() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{} is missing under CI",
+            base.display()
+        );
+        eprintln!("skipped: {} is absent", base.display());
+        return None;
+    }
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(base.join(f)).unwrap()).unwrap()
+    };
+    let mut blocks = read("tx01_ws_blocks_01.json")["blocks"]
+        .as_array()
+        .unwrap()
+        .clone();
+    blocks.push(read("tx02_ws_block.json")["block"].clone());
+    Some(blocks)
+}
+
+/// An RSS feed for 2025-04-01 whose first headline is hostile: markup in
+/// the title and a `javascript:` link.
+fn news_rss(tag: &str) -> Vec<u8> {
+    let items: String = (0..5)
+        .map(|i| {
+            let (title, link) = if i == 0 {
+                (
+                    format!("{tag} &lt;script&gt;alert(1)&lt;/script&gt; story"),
+                    "javascript:alert(1)".to_string(),
+                )
+            } else {
+                (
+                    format!("{tag} story {i}: talks resume &amp; markets react"),
+                    format!("https://{tag}.example/{i}"),
+                )
+            };
+            format!(
+                "<item><title>{title}</title><link>{link}</link>\
+                 <pubDate>Tue, 01 Apr 2025 21:{:02}:00 +0000</pubDate></item>",
+                50 - i
+            )
+        })
+        .collect();
+    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{tag}</title>{items}</channel></rss>")
+        .into_bytes()
+}
+
+/// A project whose canary 1 embeds a proof fetched from `server` (two
+/// feeds, two explorers agreeing on real blocks) and commits to a one-entry
+/// incident log; published with its site in `dir/public`.
+fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
+    let blocks = real_blocks()?;
+    project(dir, None);
+    server.body("/news/uk.xml", news_rss("uk"));
+    server.body("/news/de.xml", news_rss("de"));
+    for prefix in ["/m/api", "/b/api"] {
+        server.body(&format!("{prefix}/blocks/tip/height"), TIP.to_string());
+        for b in &blocks {
+            let id = b["id"].as_str().unwrap();
+            server.body(&format!("{prefix}/block-height/{}", b["height"]), id);
+            server.body(
+                &format!("{prefix}/block/{id}"),
+                serde_json::to_vec(b).unwrap(),
+            );
+        }
+    }
+    let toml_path = dir.join("canary.toml");
+    let toml = std::fs::read_to_string(&toml_path).unwrap();
+    let head = &toml[..toml.find("[freshness]").expect("init writes [freshness]")];
+    let section = format!(
+        "[freshness]\nfeeds = [\"{}\", \"{}\"]\nheadlines_per_feed = 5\nexplorers = [\"{}\", \"{}\"]\nconfirmations = 6\nwindow_hours = 72\ntimeout_seconds = 5\n",
+        server.url("/news/uk.xml"),
+        server.url("/news/de.xml"),
+        server.url("/m/api"),
+        server.url("/b/api"),
+    );
+    std::fs::write(&toml_path, format!("{head}{section}")).unwrap();
+    ok(canary(dir).args([
+        "freshness",
+        "fetch",
+        "--out",
+        "fresh.json",
+        "--at",
+        FETCH_AT,
+    ]));
+    add_incident(
+        dir,
+        "mail-delay",
+        "Mail delivery delayed",
+        ("2025-03-01T10:00:00Z", Some("2025-03-01T12:00:00Z")),
+        "Email",
+        "Outgoing mail queued for two hours.",
+        "2025-03-02T00:00:00Z",
+    );
+    ok(canary(dir).args([
+        "draft",
+        "--issued-at",
+        ISSUED_AT,
+        "--freshness",
+        "fresh.json",
+    ]));
+    for s in ["alice", "bob"] {
+        ok(canary(dir)
+            .args(["sign", "drafts/0001.json", "--yes", "--key"])
+            .arg(secret(dir, s)));
+    }
+    ok(canary(dir).args([
+        "publish",
+        "drafts/0001.json",
+        "--at",
+        FRESH_NOW,
+        "--site",
+        "public",
+    ]));
+    Some(dir.join("public"))
+}
+
+#[test]
+fn canary_txt_carries_headlines_block_and_log_commitment_and_still_verifies() {
+    let d = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    let Some(site) = site_with_freshness(d.path(), &server) else {
+        return;
+    };
+    let text = std::fs::read_to_string(site.join("canary.txt")).unwrap();
+    let uk = server.url("/news/uk.xml");
+    for needle in [
+        "Proof of freshness:\n   Fetched at: 2025-04-01T22:00:00Z\n".to_string(),
+        "   Bitcoin block: height 890442\n".to_string(),
+        format!("      hash {BLOCK_890442}\n"),
+        "      time 2025-04-01T19:47:14Z\n".to_string(),
+        format!("   Headlines from {uk}:\n"),
+        "      - uk <script>alert(1)</script> story (2025-04-01T21:50:00Z)\n        javascript:alert(1)\n".to_string(),
+        "      - uk story 4: talks resume & markets react (2025-04-01T21:46:00Z)\n        https://uk.example/4\n".to_string(),
+        "      - de story 1: talks resume & markets react (2025-04-01T21:49:00Z)\n".to_string(),
+        "Incident log:\n   This canary commits to entry 1 of canaries/incidents.jsonl (the whole log\n   when it was drafted).".to_string(),
+    ] {
+        assert!(text.contains(&needle), "missing {needle:?} in\n{text}");
+    }
+    // The head hash is the sha256 of the log's first line.
+    let log = std::fs::read(d.path().join("canaries/incidents.jsonl")).unwrap();
+    let line = log.split(|&b| b == b'\n').next().unwrap();
+    let head: String = <sha2::Sha256 as sha2::Digest>::digest(line)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(text.contains(&format!("\n   {head}\n")), "{text}");
+    // The JSON proof digest too.
+    let fresh: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("fresh.json")).unwrap()).unwrap();
+    assert!(text.contains(&format!(
+        "   Proof sha256: {}\n",
+        fresh["sha256"].as_str().unwrap()
+    )));
+    // Order: announcements, freshness, incident log, next update.
+    let pos = |s: &str| text.find(s).unwrap();
+    assert!(pos("Special announcements") < pos("Proof of freshness"));
+    assert!(pos("Proof of freshness") < pos("Incident log:"));
+    assert!(pos("Incident log:") < pos("Next update due by"));
+
+    // What was signed at `canary sign` time is what is published.
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("canaries/0001.txt")).unwrap(),
+        text
+    );
+
+    // The page shows the headlines and the block, escaped, with no
+    // `javascript:` link.
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(html.contains(BLOCK_890442));
+    assert!(page_text(&html).contains("height 890442, mined 2025-04-01T19:47:14Z"));
+    assert!(html.contains("uk story 4: talks resume &amp; markets react"));
+    assert!(
+        html.contains("<a href=\"https:&#x2f;&#x2f;uk.example&#x2f;4\""),
+        "{html}"
+    );
+    assert!(html.contains("uk &lt;script&gt;alert(1)&lt;&#x2f;script&gt; story"));
+    assert!(!html.to_lowercase().contains("<script"));
+    assert!(!html.contains("href=\"javascript"));
+    assert!(page_text(&html).contains("Email operational"));
+    assert!(page_text(&html).contains("Mail delivery delayed resolved"));
+
+    // Standard tools still verify the longer text.
+    let (ssh, mini) = (have("ssh-keygen", "-?"), have("minisign", "-v"));
+    if !(ssh && mini) {
+        return;
+    }
+    for s in ["alice", "bob"] {
+        let o = ssh_verify(&site, s, &format!("canary.txt.{s}.sig"));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let sig = format!("canary.txt.{s}.minisig");
+        let o = minisign_verify(&site, &minisign_key(&site, s), Some(&sig));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // One byte of a headline changes: both refuse.
+    let path = site.join("canary.txt");
+    std::fs::write(&path, text.replacen("uk story 4", "uk story 5", 1)).unwrap();
+    assert!(!ssh_verify(&site, "alice", "canary.txt.sig")
+        .status
+        .success());
+    assert!(!minisign_verify(&site, &minisign_key(&site, "alice"), None)
+        .status
+        .success());
+}

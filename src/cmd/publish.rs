@@ -155,6 +155,7 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
             &project.policy_path(),
             &trusted,
             &dir,
+            &project.config.components,
             a.base_url.as_deref(),
         )?;
         let mut canaries = sitefs::published(&dir, &files[..files.len() - 1], &trusted.policy)?;
@@ -247,7 +248,13 @@ fn rebuild(
         incident_log: log.as_deref(),
     })
     .map_err(Error::from)?;
-    let src = SiteSources::read(&project.policy_path(), trusted, &dir, a.base_url.as_deref())?;
+    let src = SiteSources::read(
+        &project.policy_path(),
+        trusted,
+        &dir,
+        &project.config.components,
+        a.base_url.as_deref(),
+    )?;
     let canaries = sitefs::published(&dir, &files, &trusted.policy)?;
     let site_files = sitefs::build(&src, trusted, &canaries, &latest, &report)?;
     if let Some(d) = &a.site {

@@ -19,8 +19,9 @@ use crate::verify::{CanaryFile, Report};
 
 /// The exact `canary.txt` bytes of a canary. `canary sign` and
 /// `canary publish` both call this, so what signers sign is what is
-/// published. Optional sections (freshness, incidents) go here, and must
-/// be fixed by the time the first signer signs.
+/// published. The proof of freshness and the incident-log commitment are
+/// rendered from the signed statement itself (never from the log file or
+/// the clock), so every signer and the publisher get the same bytes.
 pub(crate) fn text_for(st: &Statement, payload_sha256: Sha256Digest, policy: &Policy) -> String {
     canarytext::render(&TextInput {
         statement: st,
@@ -94,6 +95,8 @@ pub(crate) fn published(
 pub(crate) struct SiteSources {
     pub policy_bytes: Vec<u8>,
     pub incidents: Option<Vec<u8>>,
+    /// The components listed in canary.toml (status shown for each).
+    pub components: Vec<String>,
     pub base_url: String,
 }
 
@@ -102,6 +105,7 @@ impl SiteSources {
         policy_path: &Path,
         trusted: &TrustedPolicy,
         canaries_dir: &Path,
+        components: &[String],
         base_url: Option<&str>,
     ) -> Result<Self> {
         let policy_bytes = store::read_capped(policy_path)?;
@@ -129,6 +133,7 @@ impl SiteSources {
         Ok(SiteSources {
             policy_bytes,
             incidents,
+            components: components.to_vec(),
             base_url,
         })
     }
@@ -148,6 +153,7 @@ pub(crate) fn build(
         canaries,
         latest_json,
         incidents: src.incidents.as_deref(),
+        components: &src.components,
         report,
         base_url: &src.base_url,
     })
