@@ -442,7 +442,7 @@ impl Incident {
 
     /// On-going at `t`: started, and not (yet) ended.
     pub fn ongoing_at(&self, t: Timestamp) -> bool {
-        self.started_at <= t && self.ended_at.map_or(true, |end| t < end)
+        self.started_at <= t && self.ended_at.is_none_or(|end| t < end)
     }
 
     fn check(&self) -> Result<(), String> {
@@ -752,7 +752,7 @@ pub fn check(log: Option<&[u8]>, commitments: &[Commitment], now: Timestamp) -> 
             ));
             continue;
         }
-        if n <= valid && signed.map_or(true, |(_, s)| n >= s) {
+        if n <= valid && signed.is_none_or(|(_, s)| n >= s) {
             signed = Some((*k, n));
         }
     }

@@ -649,7 +649,7 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
                 .unwrap_or_default();
             ComponentView {
                 name: sanitize::line(&name),
-                operational: status.map_or(true, |s| s.status == Status::Operational),
+                operational: status.is_none_or(|s| s.status == Status::Operational),
                 affected_by,
             }
         })

@@ -357,7 +357,7 @@ fn local_commitment(project: &Project, records: &[Record]) -> Result<Option<(u64
     };
     let matches = l.entries <= records.len() as u64
         && l.head_sha256
-            .map_or(true, |h| records[(l.entries - 1) as usize].sha256 == h);
+            .is_none_or(|h| records[(l.entries - 1) as usize].sha256 == h);
     Ok(Some((st.sequence, l.entries, matches)))
 }
 
