@@ -4,14 +4,15 @@
 //!
 //! * a pure core that takes bytes and a time and returns typed results
 //!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
-//!   [`statement`], [`incidents`], [`diff`], [`verify`], [`remote`], [`render`],
-//!   [`sanitize`]);
+//!   [`statement`], [`incidents`], [`diff`], [`verify`], [`remote`], [`check`],
+//!   [`watch`], [`render`], [`sanitize`]);
 //! * edges that touch the file system, the network and the terminal
 //!   ([`store`], [`project`], [`fetch`], [`term`], [`cmd`]), driven by the
 //!   thin binary in `main.rs`.
 //!
 //! The wire format is specified in `docs/FORMAT.md`.
 
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod diff;
@@ -33,3 +34,4 @@ pub mod store;
 pub mod term;
 pub mod timefmt;
 pub mod verify;
+pub mod watch;

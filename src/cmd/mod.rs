@@ -16,6 +16,7 @@ use crate::store;
 use crate::term::{self, paint, BAD, DIM};
 use crate::timefmt::Timestamp;
 
+mod check;
 mod draft;
 pub(crate) mod incident;
 mod init;
@@ -25,6 +26,7 @@ mod publish;
 mod sign;
 mod verify;
 mod verify_url;
+mod watch;
 
 /// Parses the command line, runs the command, prints an error at most once,
 /// and turns the outcome into the process exit code.
@@ -67,6 +69,8 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Publish(a) => publish::run(root, a, now),
         Command::Verify(a) => verify::run(root, a, now),
         Command::Incident(c) => incident::run(root, c, now),
+        Command::Check(a) => check::run(root, a, now),
+        Command::Watch(a) => watch::run(a, now),
     }
 }
 
