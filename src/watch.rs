@@ -367,6 +367,38 @@ pub struct WatchRecord {
     pub checked_at: Timestamp,
     /// The first run of the current failing streak (null while not failing).
     pub failing_since: Option<Timestamp>,
+    /// The newest canary authenticated here in any run, even one that failed
+    /// another check (tripped, expired): never goes backwards.
+    pub highest_seen: Option<HighestSeen>,
+}
+
+/// A canary authenticated by the trusted policy (its signatures met the
+/// threshold), whatever else its verification found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HighestSeen {
+    pub sequence: u64,
+    pub payload_sha256: Sha256Digest,
+    pub seen_at: Timestamp,
+}
+
+/// The record the rollback rule ([`remote::check_seen`]) must also be
+/// checked against, beyond the remote record: the newest canary a previous
+/// run authenticated, when it is newer than the newest fully verified one.
+/// `verify URL` only remembers canaries that passed every check; a watcher
+/// must also not let a site hide a TRIPPED (or expired) canary by going back
+/// to the older one before it.
+pub fn rollback_baseline(r: &WatchRecord) -> Option<SiteRecord> {
+    let h = r.highest_seen?;
+    let verified = r.site.as_ref().map_or(0, |s| s.sequence);
+    (h.sequence > verified).then(|| SiteRecord {
+        // Only the sequence, digest and time are compared.
+        policy_sha256: h.payload_sha256,
+        pinned_at: h.seen_at,
+        sequence: h.sequence,
+        payload_sha256: h.payload_sha256,
+        checked_at: h.seen_at,
+    })
 }
 
 /// The watch state file: site root URL → record.
@@ -424,7 +456,21 @@ pub fn next_record(
     } else {
         None
     };
+    let highest_seen = match (
+        prev.and_then(|p| p.highest_seen),
+        obs.sequence,
+        obs.payload_sha256,
+    ) {
+        (Some(h), Some(n), _) if h.sequence >= n => Some(h),
+        (_, Some(sequence), Some(payload_sha256)) => Some(HighestSeen {
+            sequence,
+            payload_sha256,
+            seen_at: now,
+        }),
+        (h, _, _) => h,
+    };
     WatchRecord {
+        highest_seen,
         name: name.to_string(),
         site,
         status: obs.status,
@@ -580,6 +626,30 @@ mod tests {
         );
         assert_eq!(changes(Some(&r3), &obs(Status::Valid, Some(4))), "");
         assert_eq!(changes(None, &obs(Status::Valid, Some(4))), "first check");
+    }
+
+    #[test]
+    fn the_newest_authenticated_canary_is_remembered() {
+        let t = Timestamp::from_unix(1_800_000_000);
+        let r1 = next_record(None, "A", None, &obs(Status::Tripped, Some(2)), t);
+        let b = rollback_baseline(&r1).unwrap();
+        assert_eq!(
+            (b.sequence, b.payload_sha256),
+            (2, obs(Status::Valid, Some(2)).payload_sha256.unwrap())
+        );
+        // Going back to canary 1 does not lower it.
+        let r2 = next_record(Some(&r1), "A", None, &obs(Status::Rollback, Some(1)), t);
+        assert_eq!(r2.highest_seen, r1.highest_seen);
+        // Not needed once the remote record is as new.
+        let mut r3 = r2.clone();
+        r3.site = Some(SiteRecord {
+            policy_sha256: Sha256Digest::of(b"p"),
+            pinned_at: t,
+            sequence: 2,
+            payload_sha256: b.payload_sha256,
+            checked_at: t,
+        });
+        assert!(rollback_baseline(&r3).is_none());
     }
 
     #[test]

@@ -78,7 +78,10 @@ fn expiring_within_the_window_is_due_soon_with_a_github_annotation() {
     assert_eq!(v["findings"][0]["level"], "warning");
     assert_eq!(v["report"]["latest"]["sequence"], 1);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("::warning title=canary due-soon::"), "{err}");
+    assert!(
+        err.starts_with("::warning title=canary due-soon::"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -130,7 +133,11 @@ fn a_site_that_was_not_redeployed_is_a_named_finding() {
         .args(["check", &url, "--at", &support::check_time(1)])
         .assert()
         .code(0);
-    assert!(stdout(&a).starts_with("ok: canary 2 of Example Org"), "{}", stdout(&a));
+    assert!(
+        stdout(&a).starts_with("ok: canary 2 of Example Org"),
+        "{}",
+        stdout(&a)
+    );
 
     // A site showing a different canary 2 than the repository's.
     let alice = p.secret_key("alice");
@@ -175,7 +182,11 @@ fn an_older_site_checked_without_a_project_is_just_verified() {
         .args(["--at", &day(80)])
         .assert()
         .code(20);
-    assert!(stdout(&a).starts_with("warning: due-soon:"), "{}", stdout(&a));
+    assert!(
+        stdout(&a).starts_with("warning: due-soon:"),
+        "{}",
+        stdout(&a)
+    );
     // Trust flags make no sense for a folder.
     let a = p
         .cmd()

@@ -22,7 +22,8 @@ use crate::remote::{self, Pins, SiteRecord};
 use crate::sanitize;
 use crate::store;
 use crate::timefmt::{human_duration, Timestamp};
-use crate::watch::{self, Entry, Observation, Status, WatchState};
+use crate::verify;
+use crate::watch::{self, Entry, Observation, Status, WatchRecord, WatchState};
 
 use super::verify_url;
 
@@ -128,10 +129,7 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
                 let Some((entry, policy)) = list.get(i) else {
                     break;
                 };
-                let prev = state
-                    .sites
-                    .get(entry.site.key())
-                    .and_then(|r| r.site.as_ref());
+                let prev = state.sites.get(entry.site.key());
                 let r = check_one(&client, entry, policy.as_ref(), prev, &a, checks_at, now);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 progress.inc(1);
@@ -208,11 +206,12 @@ fn check_one(
     client: &Client,
     entry: &Entry,
     policy: Option<&TrustedPolicy>,
-    prev: Option<&SiteRecord>,
+    prev_watch: Option<&WatchRecord>,
     a: &WatchArgs,
     checks_at: Timestamp,
     now: Timestamp,
 ) -> (Observation, Option<SiteRecord>) {
+    let prev = prev_watch.and_then(|r| r.site.as_ref());
     let pins = Pins {
         policy,
         keys: &entry.keys,
@@ -222,7 +221,10 @@ fn check_one(
     };
     let deadline = Deadline::after(Duration::from_secs(entry.timeout.unwrap_or(a.timeout)));
     match verify_url::check_site(client, deadline, &entry.site, &pins, prev, checks_at) {
-        Ok(out) => {
+        Ok(mut out) => {
+            if let Some(b) = prev_watch.and_then(watch::rollback_baseline) {
+                verify::add_failures(&mut out.report, remote::check_seen(Some(&b), &out.seen));
+            }
             let r = &out.report;
             let latest = r.latest.as_ref();
             let status = match (r.failure, latest) {
