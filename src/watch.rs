@@ -391,7 +391,7 @@ pub struct HighestSeen {
 pub fn rollback_baseline(r: &WatchRecord) -> Option<SiteRecord> {
     let h = r.highest_seen?;
     let verified = r.site.as_ref().map_or(0, |s| s.sequence);
-    (h.sequence > verified).then(|| SiteRecord {
+    (h.sequence > verified).then_some(SiteRecord {
         // Only the sequence, digest and time are compared.
         policy_sha256: h.payload_sha256,
         pinned_at: h.seen_at,

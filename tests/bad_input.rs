@@ -524,7 +524,7 @@ fn a_bad_public_key_file() {
     let cases = vec![
         case(
             "truncated",
-            line[..line.len() / 2].as_bytes().to_vec(),
+            line.as_bytes()[..line.len() / 2].to_vec(),
             "not an OpenSSH public key line",
         ),
         case(

@@ -225,7 +225,10 @@ fn five_sites_in_one_run_then_what_changed() {
     assert!(row("valid").ends_with(" -"), "{table}");
     // A tripped canary is remembered although it never fully verified: going
     // back to the canary before it does not make the alarm go away.
-    assert!(row("tripped").contains("TRIPPED → rollback; canary 2 → 1"), "{table}");
+    assert!(
+        row("tripped").contains("TRIPPED → rollback; canary 2 → 1"),
+        "{table}"
+    );
     assert!(row("expiring").contains("expiring in 10 days"), "{table}");
     assert!(row("silent").contains("unreachable"), "{table}");
     assert!(

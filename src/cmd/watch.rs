@@ -118,8 +118,7 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
     let client = verify_url::client(Duration::from_secs(longest))?;
 
     let progress = progress_bar(list.len() as u64);
-    let results: Vec<Mutex<Option<(Observation, Option<SiteRecord>)>>> =
-        list.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Checked>>> = list.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let jobs = usize::from(a.jobs).min(list.len()).max(1);
     std::thread::scope(|s| {
@@ -187,6 +186,9 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
     Ok(exit)
 }
 
+/// What one site came to, and the remote record to keep for it.
+type Checked = (Observation, Option<SiteRecord>);
+
 /// A progress bar on stderr when it is a terminal; hidden otherwise.
 fn progress_bar(len: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
@@ -210,7 +212,7 @@ fn check_one(
     a: &WatchArgs,
     checks_at: Timestamp,
     now: Timestamp,
-) -> (Observation, Option<SiteRecord>) {
+) -> Checked {
     let prev = prev_watch.and_then(|r| r.site.as_ref());
     let pins = Pins {
         policy,
