@@ -90,24 +90,36 @@ pub struct ListError {
     pub problem: String,
 }
 
-/// The 1-based line of byte offset `at` in `text`.
-fn line_of(text: &str, at: usize) -> usize {
-    let at = at.min(text.len());
-    text.as_bytes()[..at]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// Byte offsets to 1-based line numbers (a binary search, so naming the
+/// line of each of thousands of entries stays linear in the file's size).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The line of byte offset `at`: one more than the newlines before it.
+    fn of(&self, at: usize) -> usize {
+        self.0.partition_point(|&nl| nl < at) + 1
+    }
 }
 
 /// Parses a list file. Every problem names the line it is on.
 pub fn parse_list(text: &str) -> Result<Vec<Entry>, ListError> {
+    let lines = Lines::new(text);
     let err = |span: std::ops::Range<usize>, problem: String| ListError {
-        line: line_of(text, span.start),
+        line: lines.of(span.start),
         problem,
     };
     let wire: WireList = toml::from_str(text).map_err(|e| ListError {
-        line: e.span().map_or(1, |s| line_of(text, s.start)),
+        line: e.span().map_or(1, |s| lines.of(s.start)),
         // toml's message is one line; its Display adds a multi-line excerpt.
         problem: sanitize::line(e.message().trim_end()),
     })?;
@@ -127,7 +139,7 @@ pub fn parse_list(text: &str) -> Result<Vec<Entry>, ListError> {
     let mut sites = BTreeMap::new();
     let mut out = Vec::with_capacity(wire.canary.len());
     for table in wire.canary {
-        let line = line_of(text, table.span().start);
+        let line = lines.of(table.span().start);
         let e = table.into_inner();
         let name = e.name.get_ref().trim().to_string();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
