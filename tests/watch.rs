@@ -324,3 +324,54 @@ fn a_malformed_list_is_refused_naming_the_line() {
     // Nothing was fetched or written.
     assert!(!Path::new(&home.path().join(".local/share/canary")).exists());
 }
+
+#[test]
+fn hostile_sites_get_their_own_status_and_do_not_disturb_the_others() {
+    let sites = Sites::new();
+    let keys = fingerprints(&sites.project);
+    let bad = Server::start();
+    // A policy far over the 1 MiB limit, a redirect loop, and a canary
+    // dripped one byte a second.
+    bad.set("/huge/keys/policy.json", Route::Huge(64 << 20));
+    bad.set(
+        "/loop/keys/policy.json",
+        Route::Redirect("/loop/keys/policy.json".into()),
+    );
+    serve_site(&bad, "/drip", &sites.files);
+    bad.set(
+        "/drip/.well-known/warrant-canary.json",
+        Route::Drip {
+            body: sites.files["/.well-known/warrant-canary.json"].clone(),
+            every: Duration::from_secs(1),
+        },
+    );
+    let mut list = entry("valid", &sites.server.url("/valid/"), &keys, "");
+    list.push_str(&entry("huge", &bad.url("/huge/"), &keys, ""));
+    list.push_str(&entry("loop", &bad.url("/loop/"), &keys, ""));
+    list.push_str(&entry("drip", &bad.url("/drip/"), &keys, "timeout = 2"));
+    let w = Watcher::new(&list);
+    let start = Instant::now();
+    let (code, rows) = w.json(&["--jobs", "2"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(code, 21);
+    assert_eq!(rows["valid"]["status"], "valid");
+    assert_eq!(rows["huge"]["status"], "malformed", "{}", rows["huge"]);
+    assert!(rows["huge"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("byte limit"));
+    assert_eq!(rows["loop"]["status"], "unreachable", "{}", rows["loop"]);
+    assert!(rows["loop"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("redirect"));
+    assert_eq!(rows["drip"]["status"], "unreachable", "{}", rows["drip"]);
+    assert!(rows["drip"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("time limit"));
+}
