@@ -195,3 +195,30 @@ fn an_older_site_checked_without_a_project_is_just_verified() {
         .code(2);
     assert!(stderr(&a).contains("for verifying a URL"), "{}", stderr(&a));
 }
+
+#[test]
+fn untrusted_text_cannot_forge_an_annotation() {
+    // The organisation name is the signers' text, shown in the due-soon
+    // finding; GitHub would decode %0A into a new line, starting a command.
+    let p = Project::empty();
+    for name in support::SIGNERS {
+        p.keygen(name).success();
+    }
+    p.init_as(2, "Evil %0A::error::forged org").success();
+    p.publish_next(0, &["alice", "bob"]);
+    let a = p
+        .cmd()
+        .env("GITHUB_ACTIONS", "true")
+        .args(["check", "--at", &day(80)])
+        .assert()
+        .code(20);
+    let out = stdout(&a);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[1].starts_with("::warning title=canary due-soon::"),
+        "{out}"
+    );
+    assert!(lines[1].contains("Evil %250A::error::forged org"), "{out}");
+    assert!(!lines.iter().any(|l| l.starts_with("::error")), "{out}");
+}

@@ -153,8 +153,13 @@ impl Project {
 
     /// `canary init` with the test organisation and cadence.
     pub fn init(&self, threshold: usize) -> Assert {
+        self.init_as(threshold, ORG)
+    }
+
+    /// `canary init` for another organisation name.
+    pub fn init_as(&self, threshold: usize, org: &str) -> Assert {
         self.cmd()
-            .args(["init", "--org", ORG, "--domain", DOMAIN, "--threshold"])
+            .args(["init", "--org", org, "--domain", DOMAIN, "--threshold"])
             .arg(threshold.to_string())
             .arg("--cadence-days")
             .arg(CADENCE_DAYS.to_string())
