@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use canary::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
 use canary::keys::SecretKey;
-use canary::policy::{Policy, Signer, TrustedPolicy};
+use canary::policy::TrustedPolicy;
 use canary::statement::{default_claims, Statement};
 use canary::timefmt::Timestamp;
 
@@ -39,36 +39,38 @@ fn site(i: usize, now: Timestamp) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
         })
         .collect();
     let org = format!("Org {i}");
-    let policy = Policy {
-        version: 1,
-        org: org.clone(),
-        domain: format!("org{i}.example"),
-        threshold: 2,
-        cadence_days: 90,
-        signers: ["alice", "bob", "carol"]
-            .iter()
-            .zip(&keys)
-            .map(|(n, k)| Signer {
-                name: n.to_string(),
-                key: k.public(),
-            })
-            .collect(),
-    };
-    let policy_bytes = policy.to_json();
+    let domain = format!("org{i}.example");
+    // Built as the JSON documents a publisher serves (parsed back through
+    // the library, so fields the format gains later keep their defaults).
+    let signers: Vec<serde_json::Value> = ["alice", "bob", "carol"]
+        .iter()
+        .zip(&keys)
+        .map(|(n, k)| serde_json::json!({"name": n, "public_key": k.public().to_openssh(n)}))
+        .collect();
+    let policy = serde_json::json!({
+        "format": "warrant-canary-policy/v1",
+        "version": 1,
+        "org": org,
+        "domain": domain,
+        "threshold": 2,
+        "cadence_days": 90,
+        "signers": signers,
+    });
+    let policy_bytes = serde_json::to_vec_pretty(&policy).unwrap();
     let trusted = TrustedPolicy::from_bytes(&policy_bytes).expect("valid policy");
     let issued = Timestamp::from_unix(now.unix() - 86_400);
-    let st = Statement {
-        org: org.clone(),
-        domain: policy.domain.clone(),
-        sequence: 1,
-        issued_at: issued,
-        expires_at: issued.plus_days(90).unwrap(),
-        policy_sha256: trusted.sha256,
-        previous_sha256: None,
-        statements: default_claims(&org),
-        announcements: vec!["Nothing to report.".into()],
-        incident_log: None,
-    };
+    let statement = serde_json::json!({
+        "org": org,
+        "domain": domain,
+        "sequence": 1,
+        "issued_at": issued,
+        "expires_at": issued.plus_days(90).unwrap(),
+        "policy_sha256": trusted.sha256,
+        "previous_sha256": null,
+        "statements": default_claims(&org),
+        "announcements": ["Nothing to report."],
+    });
+    let st = Statement::parse(&serde_json::to_vec(&statement).unwrap()).expect("valid statement");
     let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
     let msg = env.signed_bytes();
     for k in &keys[..2] {

@@ -4,16 +4,17 @@
 //!
 //! * a pure core that takes bytes and a time and returns typed results
 //!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
-//!   [`statement`], [`incidents`], [`diff`], [`verify`], [`remote`], [`check`],
-//!   [`watch`], [`render`], [`sanitize`]);
+//!   [`statement`], [`incidents`], [`diff`], [`verify`], [`remote`], [`render`],
+//!   [`sanitize`]);
 //! * edges that touch the file system, the network and the terminal
 //!   ([`store`], [`project`], [`fetch`], [`term`], [`cmd`]), driven by the
 //!   thin binary in `main.rs`.
 //!
 //! The wire format is specified in `docs/FORMAT.md`.
 
-pub mod check;
 pub mod cli;
+// `canary check`'s and `canary watch`'s pure rules.
+pub mod check;
 pub mod cmd;
 pub mod diff;
 pub mod digest;

@@ -193,7 +193,7 @@ fn an_older_site_checked_without_a_project_is_just_verified() {
         .args(["check", "--trust-on-first-use"])
         .assert()
         .code(2);
-    assert!(stderr(&a).contains("for verifying a URL"), "{}", stderr(&a));
+    assert!(stderr(&a).contains("for checking a URL"), "{}", stderr(&a));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! whether the site serves the repository's latest canary. One line per
 //! finding; GitHub Actions annotations under `GITHUB_ACTIONS=true`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -20,7 +20,7 @@ use crate::remote::{Pins, SiteUrls};
 use crate::sanitize;
 use crate::statement::Statement;
 use crate::timefmt::{human_duration, Timestamp};
-use crate::verify::Report;
+use crate::verify::{self, Report};
 
 use super::verify_url;
 
@@ -82,10 +82,9 @@ fn check(root: &Path, a: &CheckArgs, now: Timestamp) -> Result<Exit> {
         .filter(|p| crate::remote::looks_like_url(p));
     let (report, source, site, repo) = match url {
         None => {
-            super::verify::refuse_remote_args(&a.remote)?;
             let path = a.source.as_deref().unwrap_or(root);
-            let local = super::verify::verify_local(path, a.policy.as_deref(), at)?;
-            (local.report, show_path(&local.canaries_dir), None, None)
+            let (report, canaries_dir) = check_local(path, a, at)?;
+            (report, show_path(&canaries_dir), None, None)
         }
         Some(url) => {
             let (report, site, repo) = check_url(root, url, a, at, now)?;
@@ -159,6 +158,36 @@ fn check(root: &Path, a: &CheckArgs, now: Timestamp) -> Result<Exit> {
     }
     super::out(&text);
     Ok(exit)
+}
+
+/// A project folder or a folder of canaries, verified as `canary verify
+/// PATH` does (same folder rules, policy, incident log).
+fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, PathBuf)> {
+    let r = &a.remote;
+    if !r.keys.is_empty() || r.trust_on_first_use || r.replace_pin || r.state.is_some() {
+        return Err(Error::Usage(
+            "--key, --trust-on-first-use, --replace-pin and --state are for checking a URL".into(),
+        ));
+    }
+    let (canaries_dir, default_policy) = super::verify::locate(path)?;
+    let policy_path = a.policy.clone().unwrap_or(default_policy);
+    let trusted = project::load_policy(&policy_path)?;
+    let (files, latest) = crate::store::read_canaries(&canaries_dir)?;
+    let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
+    let report = verify::verify(verify::Input {
+        policy: &trusted,
+        files: &files,
+        latest: latest.as_deref(),
+        now: at,
+        incident_log: log.as_deref(),
+    })
+    .map_err(|e| match e {
+        verify::VerifyError::Empty => {
+            Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
+        }
+        other => Error::input(&canaries_dir, other),
+    })?;
+    Ok((report, canaries_dir))
 }
 
 fn ok_line(report: &Report, at: Timestamp) -> String {

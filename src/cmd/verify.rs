@@ -30,13 +30,31 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     {
         return super::verify_url::run(url, &a, now);
     }
-    refuse_remote_args(&a.remote)?;
+    let r = &a.remote;
+    if !r.keys.is_empty() || r.trust_on_first_use || r.replace_pin || r.state.is_some() {
+        return Err(Error::Usage(
+            "--key, --trust-on-first-use, --replace-pin and --state are for verifying a URL".into(),
+        ));
+    }
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
-    let Local {
-        report,
-        policy_path,
-        canaries_dir,
-    } = verify_local(a.path.as_deref().unwrap_or(root), a.policy.as_deref(), now)?;
+    let (canaries_dir, default_policy) = locate(a.path.as_deref().unwrap_or(root))?;
+    let policy_path = a.policy.clone().unwrap_or(default_policy);
+    let trusted = load_policy(&policy_path)?;
+    let (files, latest) = store::read_canaries(&canaries_dir)?;
+    let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
+    let report = verify::verify(verify::Input {
+        policy: &trusted,
+        files: &files,
+        latest: latest.as_deref(),
+        now,
+        incident_log: log.as_deref(),
+    })
+    .map_err(|e| match e {
+        verify::VerifyError::Empty => {
+            Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
+        }
+        other => Error::input(&canaries_dir, other),
+    })?;
     let exit = report.failure.map_or(Exit::Ok, Exit::from);
     if a.json {
         let j = JsonReport {
@@ -54,54 +72,9 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     Ok(exit)
 }
 
-/// The trust flags only mean something for a URL.
-pub(crate) fn refuse_remote_args(r: &crate::cli::RemoteArgs) -> Result<()> {
-    if !r.keys.is_empty() || r.trust_on_first_use || r.replace_pin || r.state.is_some() {
-        return Err(Error::Usage(
-            "--key, --trust-on-first-use, --replace-pin and --state are for verifying a URL".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// A local verification and what it read.
-pub(crate) struct Local {
-    pub report: Report,
-    pub policy_path: PathBuf,
-    pub canaries_dir: PathBuf,
-}
-
-/// Verifies a project folder or a folder of canaries against `policy` (by
-/// default the project's keys/policy.json): what `canary verify PATH` does.
-pub(crate) fn verify_local(path: &Path, policy: Option<&Path>, now: Timestamp) -> Result<Local> {
-    let (canaries_dir, default_policy) = locate(path)?;
-    let policy_path = policy.map_or(default_policy, Path::to_path_buf);
-    let trusted = load_policy(&policy_path)?;
-    let (files, latest) = store::read_canaries(&canaries_dir)?;
-    let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
-    let report = verify::verify(verify::Input {
-        policy: &trusted,
-        files: &files,
-        latest: latest.as_deref(),
-        now,
-        incident_log: log.as_deref(),
-    })
-    .map_err(|e| match e {
-        verify::VerifyError::Empty => {
-            Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
-        }
-        other => Error::input(&canaries_dir, other),
-    })?;
-    Ok(Local {
-        report,
-        policy_path,
-        canaries_dir,
-    })
-}
-
 /// A project folder (with canary.toml or canaries/), or a canaries folder
 /// itself (its policy then is `../keys/policy.json`).
-fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
+pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
     if path.join(CONFIG_FILE).exists() {
         let p = Project::load(path)?;
         return Ok((p.canaries_dir(), p.policy_path()));
