@@ -283,9 +283,11 @@ fn first_run_pins_on_first_use_and_later_runs_compare() {
     let w = Watcher::new(&list);
     let (code, rows) = w.json(&[]);
     assert_eq!(code, 0, "{rows:#?}");
-    // Another policy served later: not trusted, whatever the list says.
-    let other = Project::with_history(1);
-    serve_site(&sites.server, "/valid", &site_files(other.root()));
+    // Another policy served later (other bytes, so another hash): not
+    // trusted, whatever the list says.
+    let mut policy = sites.files["/keys/policy.json"].clone();
+    policy.extend_from_slice(b"\n");
+    sites.server.body("/valid/keys/policy.json", policy);
     let (code, rows) = w.json(&[]);
     assert_eq!(code, 21);
     assert_eq!(rows["tofu"]["status"], "untrusted");
