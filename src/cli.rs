@@ -72,13 +72,13 @@ pub enum Command {
     Publish(PublishArgs),
     /// Verify the latest canary and its whole history.
     Verify(VerifyArgs),
-    /// Keep the signed, append-only incident log (canaries/incidents.jsonl).
-    #[command(subcommand)]
-    Incident(IncidentCommand),
     /// For CI: verify, and warn when the next canary is due soon (exit 20).
     Check(CheckArgs),
     /// Verify many sites' canaries at once, remembering what each showed.
     Watch(WatchArgs),
+    /// Keep the signed, append-only incident log (canaries/incidents.jsonl).
+    #[command(subcommand)]
+    Incident(IncidentCommand),
 }
 
 #[derive(Debug, Args)]

@@ -68,9 +68,9 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Sign(a) => sign::run(root, a),
         Command::Publish(a) => publish::run(root, a, now),
         Command::Verify(a) => verify::run(root, a, now),
-        Command::Incident(c) => incident::run(root, c, now),
         Command::Check(a) => check::run(root, a, now),
         Command::Watch(a) => watch::run(a, now),
+        Command::Incident(c) => incident::run(root, c, now),
     }
 }
 

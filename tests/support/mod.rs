@@ -392,9 +392,10 @@ pub fn site_up_to(files: &BTreeMap<String, Vec<u8>>, n: u64) -> BTreeMap<String,
     let mut out: BTreeMap<String, Vec<u8>> = files
         .iter()
         .filter(|(p, _)| {
-            p.strip_prefix("/canaries/")
-                .and_then(canary::store::canary_number)
-                .map_or(true, |k| k <= n)
+            let number = p
+                .strip_prefix("/canaries/")
+                .and_then(canary::store::canary_number);
+            !matches!(number, Some(k) if k > n)
         })
         .map(|(p, b)| (p.clone(), b.clone()))
         .collect();
