@@ -26,6 +26,12 @@ Incidents (signed by the next canary):
   canary incident add                   # asks for each field on a terminal
   canary incident update ID --resolved-at now --note 'Fixed.'
 
+Unattended:
+  canary check --warn-days 14           # CI: exit 20 when the next canary is due soon
+  canary check https://example.org      # also: the site serves the repository's latest
+  canary watch canaries.toml --jobs 16  # many sites at once, with state
+  (check, watch: exit 20 due soon; watch: 21 something needs attention)
+
 Exit codes: 0 valid, 1 failure, 2 usage, 3 bad input, 4 refused,
 10 signature, 11 threshold, 12 policy, 13 history, 14 TRIPPED,
 15 expired, 16 not yet valid, 17 freshness, 18 incident log, 19 rollback
@@ -72,6 +78,10 @@ pub enum Command {
     Publish(PublishArgs),
     /// Verify the latest canary and its whole history.
     Verify(VerifyArgs),
+    /// For CI: verify, and warn when the next canary is due soon (exit 20).
+    Check(CheckArgs),
+    /// Verify many sites' canaries at once, remembering what each showed.
+    Watch(WatchArgs),
     /// Keep the signed, append-only incident log (canaries/incidents.jsonl).
     #[command(subcommand)]
     Incident(IncidentCommand),
@@ -374,6 +384,62 @@ pub struct IncidentShowArgs {
     /// The incident's id (see `canary incident list`).
     pub id: String,
     /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A project folder, a folder of canaries, or a site URL [default: the
+    /// project]. With a URL and a project (-C DIR, or canary.toml here), the
+    /// site must serve exactly the repository's latest canary.
+    #[arg(value_name = "SOURCE")]
+    pub source: Option<PathBuf>,
+    /// Warn (exit 20) when the canary expires within this many days.
+    #[arg(long, value_name = "N", default_value_t = crate::check::DEFAULT_WARN_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub warn_days: u32,
+    /// The trusted policy [default: keys/policy.json of the project]. For a
+    /// URL: the site's policy must be exactly this file (by default the
+    /// project's, when there is a project).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Evaluate as of this time instead of now (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print the findings and the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The list of canaries to watch (TOML: [[canary]] tables with name,
+    /// url, and keys, policy or trust_on_first_use; docs/USAGE-check-watch.md).
+    #[arg(value_name = "LIST")]
+    pub list: PathBuf,
+    /// Sites fetched and verified at the same time.
+    #[arg(long, value_name = "N", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+    /// Time limit for each canary's whole verification, in seconds (an
+    /// entry's `timeout` overrides it).
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// Report a canary as expiring when it expires within this many days.
+    #[arg(long, value_name = "N", default_value_t = crate::check::DEFAULT_WARN_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub warn_days: u32,
+    /// The watch state file [default: $XDG_DATA_HOME/canary/watch-state.json].
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Evaluate as of this time instead of now (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -27,6 +27,12 @@ pub enum Exit {
     /// A site served an older canary than one seen before (rollback), or a
     /// different canary under a number already seen (equivocation).
     Rollback = 19,
+    /// `check`, `watch`: every check holds, but a canary expires within the
+    /// warning window (`--warn-days`): the next one is due soon.
+    DueSoon = 20,
+    /// `watch`: at least one watched canary needs attention (not valid,
+    /// unreachable, not pinned…); the table or `--json` says which.
+    Attention = 21,
 }
 
 impl Exit {
@@ -74,10 +80,14 @@ mod tests {
             Exit::Freshness,
             Exit::IncidentLog,
             Exit::Rollback,
+            Exit::DueSoon,
+            Exit::Attention,
         ];
         let codes: std::collections::BTreeSet<u8> = all.iter().map(|e| e.code()).collect();
         assert_eq!(codes.len(), all.len());
         assert_eq!(Exit::Tripped.code(), 14);
         assert_eq!(Exit::Rollback.code(), 19);
+        assert_eq!(Exit::DueSoon.code(), 20);
+        assert_eq!(Exit::Attention.code(), 21);
     }
 }

@@ -15,6 +15,8 @@
 
 pub mod canarytext;
 pub mod cli;
+// `canary check`'s and `canary watch`'s pure rules.
+pub mod check;
 pub mod cmd;
 pub mod diff;
 pub mod digest;
@@ -38,3 +40,4 @@ pub mod term;
 pub mod textsig;
 pub mod timefmt;
 pub mod verify;
+pub mod watch;

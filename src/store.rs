@@ -13,6 +13,12 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// Reads a whole file, refusing more than [`MAX_FILE_BYTES`].
 pub fn read_capped(path: &Path) -> Result<Vec<u8>> {
+    read_capped_to(path, MAX_FILE_BYTES)
+}
+
+/// Reads a whole file, refusing more than `max` bytes (for the few files
+/// that grow with their user's list, like `canary watch`'s).
+pub fn read_capped_to(path: &Path, max: u64) -> Result<Vec<u8>> {
     let f = File::open(path).map_err(|e| Error::input(path, io_problem(&e)))?;
     let meta = f
         .metadata()
@@ -21,16 +27,13 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>> {
         return Err(Error::input(path, "is a directory, not a file"));
     }
     let mut buf = Vec::new();
-    f.take(MAX_FILE_BYTES + 1)
+    f.take(max + 1)
         .read_to_end(&mut buf)
         .map_err(|e| Error::input(path, io_problem(&e)))?;
-    if buf.len() as u64 > MAX_FILE_BYTES {
+    if buf.len() as u64 > max {
         return Err(Error::input(
             path,
-            format!(
-                "file is larger than the {} KiB limit",
-                MAX_FILE_BYTES / 1024
-            ),
+            format!("file is larger than the {} KiB limit", max / 1024),
         ));
     }
     Ok(buf)

@@ -16,6 +16,7 @@ use crate::store;
 use crate::term::{self, paint, BAD, DIM};
 use crate::timefmt::Timestamp;
 
+mod check;
 mod draft;
 mod freshness;
 pub(crate) mod incident;
@@ -27,6 +28,7 @@ mod sign;
 mod site;
 mod verify;
 mod verify_url;
+mod watch;
 
 /// Parses the command line, runs the command, prints an error at most once,
 /// and turns the outcome into the process exit code.
@@ -72,6 +74,8 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Sign(a) => sign::run(root, a),
         Command::Publish(a) => publish::run(root, a, now),
         Command::Verify(a) => verify::run(root, a, now),
+        Command::Check(a) => check::run(root, a, now),
+        Command::Watch(a) => watch::run(a, now),
         Command::Incident(c) => incident::run(root, c, now),
         Command::Completions { shell } => {
             let mut buf = Vec::new();

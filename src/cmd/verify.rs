@@ -80,7 +80,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
 
 /// A project folder (with canary.toml or canaries/), or a canaries folder
 /// itself (its policy then is `../keys/policy.json`).
-fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
+pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
     if path.join(CONFIG_FILE).exists() {
         let p = Project::load(path)?;
         return Ok((p.canaries_dir(), p.policy_path()));

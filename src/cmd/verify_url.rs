@@ -36,6 +36,8 @@ pub(crate) struct Outcome {
     pub trusted: TrustedPolicy,
     pub accepted: Accepted,
     pub seen: Seen,
+    /// The exact bytes of the site's `.well-known` latest canary.
+    pub latest: Vec<u8>,
     /// The bytes of `canaries/incidents.jsonl`, when the site has one (for
     /// the incident-log verification).
     pub incidents: Option<Vec<u8>>,
@@ -160,6 +162,7 @@ pub(crate) fn check_site(
         trusted,
         accepted,
         seen,
+        latest,
         incidents,
     })
 }
@@ -365,9 +368,8 @@ struct JsonReport<'a> {
     report: &'a Report,
 }
 
-pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
-    let checks_at = super::parse_time(a.at.as_deref(), "--at", now)?;
-    let r = &a.remote;
+/// Checks the spelling of `--key` and the range of `--threshold`.
+pub(crate) fn check_remote_args(r: &crate::cli::RemoteArgs) -> Result<()> {
     for k in &r.keys {
         remote::check_fingerprint(k).map_err(|e| Error::Usage(format!("--key: {e}")))?;
     }
@@ -379,6 +381,32 @@ pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Stores what a fully verified site showed (state only moves forward, and
+/// only after every check passed). Returns whether it did.
+pub(crate) fn remember(
+    state_path: &Path,
+    state: &mut State,
+    urls: &SiteUrls,
+    record: Option<&SiteRecord>,
+    out: &Outcome,
+    now: Timestamp,
+) -> Result<bool> {
+    if out.report.failure.is_some() {
+        return Ok(false);
+    }
+    let rec = remote::updated_record(record, out.trusted.sha256, &out.seen, now);
+    state.sites.insert(urls.key().to_string(), rec);
+    write_state(state_path, state)?;
+    Ok(true)
+}
+
+pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
+    let checks_at = super::parse_time(a.at.as_deref(), "--at", now)?;
+    let r = &a.remote;
+    check_remote_args(r)?;
     let policy_file = a.policy.as_deref().map(project::load_policy).transpose()?;
     let urls = SiteUrls::resolve(raw_url)?;
     let state_path = match &r.state {
@@ -406,13 +434,7 @@ pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
         checks_at,
     )?;
 
-    // State only moves forward, and only after every check passed.
-    let passed = out.report.failure.is_none();
-    if passed {
-        let rec = remote::updated_record(record.as_ref(), out.trusted.sha256, &out.seen, now);
-        state.sites.insert(urls.key().to_string(), rec);
-        write_state(&state_path, &state)?;
-    }
+    let passed = remember(&state_path, &mut state, &urls, record.as_ref(), &out, now)?;
     let pinned_now = passed && out.accepted.new_pin.is_some();
     let exit = out.report.failure.map_or(Exit::Ok, Exit::from);
     let incidents = out.incidents.as_ref().map(|b| IncidentLog {

@@ -81,6 +81,16 @@ impl Server {
             .insert(path.to_string(), route);
     }
 
+    /// Removes every route under `prefix/` (all routes for ``).
+    pub fn clear_prefix(&self, prefix: &str) {
+        let dir = format!("{prefix}/");
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .retain(|path, _| !path.starts_with(&dir));
+    }
+
     pub fn body(&self, path: &str, body: impl Into<Vec<u8>>) {
         self.set(path, Route::Body(body.into()));
     }

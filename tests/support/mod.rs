@@ -162,8 +162,13 @@ impl Project {
 
     /// `canary init` with the test organisation and cadence.
     pub fn init(&self, threshold: usize) -> Assert {
+        self.init_as(threshold, ORG)
+    }
+
+    /// `canary init` for another organisation name.
+    pub fn init_as(&self, threshold: usize, org: &str) -> Assert {
         self.cmd()
-            .args(["init", "--org", ORG, "--domain", DOMAIN, "--threshold"])
+            .args(["init", "--org", org, "--domain", DOMAIN, "--threshold"])
             .arg(threshold.to_string())
             .arg("--cadence-days")
             .arg(CADENCE_DAYS.to_string())
@@ -385,4 +390,52 @@ pub fn resign_raw(bytes: &[u8], keys: &[&SecretKey], edit: impl FnOnce(&str) -> 
 /// The SHA-256 hex of a canary's payload (its identity).
 pub fn payload_sha256(bytes: &[u8]) -> String {
     decode(bytes).payload_digest().to_string()
+}
+
+// ---- published sites (the layout of docs/FORMAT.md, "Site layout") ----
+
+/// The files a site serves for the project at `root`, by URL path:
+/// `/keys/…`, `/canaries/…`, and `/.well-known/warrant-canary.json` (the
+/// latest canary).
+pub fn site_files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for dir in ["keys", "canaries"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                out.insert(format!("/{dir}/{name}"), std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    let latest = std::fs::read(root.join("canaries/latest.json")).unwrap();
+    out.insert("/.well-known/warrant-canary.json".into(), latest);
+    out
+}
+
+/// `files` as they would be if only canaries 1..=n had been published.
+pub fn site_up_to(files: &BTreeMap<String, Vec<u8>>, n: u64) -> BTreeMap<String, Vec<u8>> {
+    let mut out: BTreeMap<String, Vec<u8>> = files
+        .iter()
+        .filter(|(p, _)| {
+            let number = p
+                .strip_prefix("/canaries/")
+                .and_then(canary::store::canary_number);
+            !matches!(number, Some(k) if k > n)
+        })
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect();
+    let last = out[&format!("/canaries/{n:04}.json")].clone();
+    out.insert("/canaries/latest.json".into(), last.clone());
+    out.insert("/.well-known/warrant-canary.json".into(), last);
+    out
+}
+
+/// Serves `files` under `prefix` (`/site-a`, or `` for the root), replacing
+/// what was served there before.
+pub fn serve_site(server: &http::Server, prefix: &str, files: &BTreeMap<String, Vec<u8>>) {
+    server.clear_prefix(prefix);
+    for (path, bytes) in files {
+        server.body(&format!("{prefix}{path}"), bytes.clone());
+    }
 }

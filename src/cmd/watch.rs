@@ -1,0 +1,360 @@
+//! `canary watch LIST`: verify many sites at once, each exactly like
+//! `canary verify URL` (same fetching, limits, pins and rollback rule), with
+//! bounded concurrency; then a table, and the watch state file written once,
+//! atomically, after the run.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::WatchArgs;
+use crate::digest::Sha256Digest;
+use crate::error::{show_path, Error, Result};
+use crate::exit::Exit;
+use crate::fetch::{Client, Deadline, FetchError};
+use crate::policy::TrustedPolicy;
+use crate::remote::{self, Pins, SiteRecord};
+use crate::sanitize;
+use crate::store;
+use crate::timefmt::{human_duration, Timestamp};
+use crate::verify;
+use crate::watch::{self, Entry, Observation, Status, WatchRecord, WatchState};
+
+use super::verify_url;
+
+/// One row of the result.
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    url: String,
+    status: Status,
+    /// The table's status cell ("expiring in 5 days").
+    status_text: String,
+    needs_attention: bool,
+    detail: String,
+    sequence: Option<u64>,
+    payload_sha256: Option<Sha256Digest>,
+    issued_at: Option<Timestamp>,
+    /// The canary's expiry: the next one is due by then.
+    next_due: Option<Timestamp>,
+    /// What changed since the last run ("" when nothing did).
+    changed: String,
+    failing_since: Option<Timestamp>,
+}
+
+#[derive(Serialize)]
+struct JsonWatch<'a> {
+    exit_code: u8,
+    now: Timestamp,
+    list: String,
+    state_file: String,
+    warn_days: u32,
+    canaries: &'a [Row],
+}
+
+/// `$XDG_DATA_HOME/canary/watch-state.json`, beside verify's state file.
+fn default_state_path() -> Result<PathBuf> {
+    Ok(verify_url::default_state_path()?.with_file_name("watch-state.json"))
+}
+
+fn read_state(path: &Path) -> Result<WatchState> {
+    if !path.exists() {
+        return Ok(WatchState::default());
+    }
+    let bytes = store::read_capped_to(path, watch::MAX_STATE_BYTES)?;
+    WatchState::parse(&bytes).map_err(|e| Error::input(path, e))
+}
+
+fn write_state(path: &Path, state: &WatchState) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        store::ensure_dir(dir)?;
+    }
+    store::write_atomic(path, &state.to_json())
+}
+
+/// Reads the list and the policy files it names (relative to its folder).
+fn read_list(path: &Path) -> Result<Vec<(Entry, Option<TrustedPolicy>)>> {
+    let bytes = store::read_capped_to(path, watch::MAX_LIST_BYTES)?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::input(path, "is not UTF-8 text"))?;
+    let entries = watch::parse_list(&text).map_err(|e| Error::input(path, e))?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    entries
+        .into_iter()
+        .map(|e| {
+            let policy = e
+                .policy
+                .as_deref()
+                .map(|p| {
+                    crate::project::load_policy(&base.join(p))
+                        .map_err(|x| Error::input(path, format!("line {}: policy: {x}", e.line)))
+                })
+                .transpose()?;
+            Ok((e, policy))
+        })
+        .collect()
+}
+
+pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
+    let checks_at = super::parse_time(a.at.as_deref(), "--at", now)?;
+    let list = read_list(&a.list)?;
+    let state_path = match &a.state {
+        Some(p) => p.clone(),
+        None => default_state_path()?,
+    };
+    let mut state = read_state(&state_path)?;
+
+    // One client (one connection pool) for every site; each site's own
+    // deadline bounds it, whatever the others do.
+    let longest = list
+        .iter()
+        .map(|(e, _)| e.timeout.unwrap_or(a.timeout))
+        .max()
+        .unwrap_or(a.timeout);
+    let client = verify_url::client(Duration::from_secs(longest))?;
+
+    let progress = progress_bar(list.len() as u64);
+    let results: Vec<Mutex<Option<Checked>>> = list.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let jobs = usize::from(a.jobs).min(list.len()).max(1);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((entry, policy)) = list.get(i) else {
+                    break;
+                };
+                let prev = state.sites.get(entry.site.key());
+                let r = check_one(&client, entry, policy.as_ref(), prev, &a, checks_at, now);
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                progress.inc(1);
+            });
+        }
+    });
+    progress.finish_and_clear();
+
+    let mut rows = Vec::with_capacity(list.len());
+    for ((entry, _), slot) in list.iter().zip(results) {
+        let (obs, site) = slot
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .expect("every entry was checked");
+        let key = entry.site.key().to_string();
+        let prev = state.sites.get(&key);
+        let changed = watch::changes(prev, &obs);
+        let rec = watch::next_record(prev, &entry.name, site, &obs, now);
+        rows.push(Row {
+            name: entry.name.clone(),
+            url: key.clone(),
+            status: obs.status,
+            status_text: obs.status_text(checks_at),
+            needs_attention: obs.status.needs_attention(),
+            detail: obs.detail.clone(),
+            sequence: obs.sequence,
+            payload_sha256: obs.payload_sha256,
+            issued_at: obs.issued_at,
+            next_due: obs.expires_at,
+            changed,
+            failing_since: rec.failing_since,
+        });
+        state.sites.insert(key, rec);
+    }
+    // Sites no longer listed keep their records (their pins and the canary
+    // seen there), so taking an entry out for a while weakens nothing.
+    write_state(&state_path, &state)?;
+
+    let exit = watch::exit(rows.iter().map(|r| r.status));
+    if a.json {
+        let j = JsonWatch {
+            exit_code: exit.code(),
+            now: checks_at,
+            list: show_path(&a.list),
+            state_file: show_path(&state_path),
+            warn_days: a.warn_days,
+            canaries: &rows,
+        };
+        let mut text = serde_json::to_string_pretty(&j).expect("rows serialise");
+        text.push('\n');
+        super::out(&text);
+    } else {
+        super::out(&table(&rows, now));
+    }
+    Ok(exit)
+}
+
+/// What one site came to, and the remote record to keep for it.
+type Checked = (Observation, Option<SiteRecord>);
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+fn progress_bar(len: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("checking {pos}/{len} canaries {wide_bar}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Fetches and verifies one site; never fails: every problem is a status.
+/// Returns what was seen and the remote record to keep (updated only when
+/// every check passed, like `canary verify URL`).
+fn check_one(
+    client: &Client,
+    entry: &Entry,
+    policy: Option<&TrustedPolicy>,
+    prev_watch: Option<&WatchRecord>,
+    a: &WatchArgs,
+    checks_at: Timestamp,
+    now: Timestamp,
+) -> Checked {
+    let prev = prev_watch.and_then(|r| r.site.as_ref());
+    let pins = Pins {
+        policy,
+        keys: &entry.keys,
+        min_threshold: entry.threshold,
+        first_use: entry.trust_on_first_use,
+        replace_pin: entry.replace_pin,
+    };
+    let deadline = Deadline::after(Duration::from_secs(entry.timeout.unwrap_or(a.timeout)));
+    match verify_url::check_site(client, deadline, &entry.site, &pins, prev, checks_at) {
+        Ok(mut out) => {
+            if let Some(b) = prev_watch.and_then(watch::rollback_baseline) {
+                verify::add_failures(&mut out.report, remote::check_seen(Some(&b), &out.seen));
+            }
+            let r = &out.report;
+            let latest = r.latest.as_ref();
+            let status = match (r.failure, latest) {
+                (Some(c), _) => Status::from_class(c),
+                (None, Some(l)) => watch::fresh_status(l.expires_at, checks_at, a.warn_days),
+                (None, None) => Status::Malformed,
+            };
+            let detail = match (r.failures.first(), latest) {
+                (Some(f), _) => sanitize::line(&f.message),
+                (None, Some(l)) => format!(
+                    "canary {} expires at {} ({})",
+                    l.sequence,
+                    l.expires_at,
+                    human_duration(checks_at.seconds_until(l.expires_at))
+                ),
+                (None, None) => String::new(),
+            };
+            let site = if r.failure.is_none() {
+                Some(remote::updated_record(
+                    prev,
+                    out.trusted.sha256,
+                    &out.seen,
+                    now,
+                ))
+            } else {
+                prev.cloned()
+            };
+            let obs = Observation {
+                status,
+                detail,
+                sequence: latest.map(|l| l.sequence),
+                payload_sha256: latest.map(|l| l.sha256),
+                issued_at: latest.map(|l| l.issued_at),
+                expires_at: latest.map(|l| l.expires_at),
+            };
+            (obs, site)
+        }
+        Err(e) => {
+            let status = match &e {
+                Error::Verification { class, .. } => Status::from_class(*class),
+                Error::Refused { .. } => Status::NotPinned,
+                Error::Fetch(FetchError::TooLarge { .. }) => Status::Malformed,
+                Error::Fetch(_) => Status::Unreachable,
+                _ => Status::Malformed,
+            };
+            let obs = Observation {
+                status,
+                detail: sanitize::line(&e.to_string()),
+                sequence: None,
+                payload_sha256: None,
+                issued_at: None,
+                expires_at: None,
+            };
+            (obs, prev.cloned())
+        }
+    }
+}
+
+fn date(t: Option<Timestamp>) -> String {
+    t.map_or("-".into(), |t| t.to_string().chars().take(10).collect())
+}
+
+/// The table a person reads, then one line of detail for each canary that
+/// needs attention, then a summary.
+fn table(rows: &[Row], now: Timestamp) -> String {
+    let head = ["NAME", "STATUS", "SEQ", "ISSUED", "NEXT DUE", "CHANGED"];
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                sanitize::line(&r.name),
+                r.status_text.clone(),
+                r.sequence.map_or("-".into(), |n| n.to_string()),
+                date(r.issued_at),
+                date(r.next_due),
+                if r.changed.is_empty() {
+                    "-".into()
+                } else {
+                    r.changed.clone()
+                },
+            ]
+        })
+        .collect();
+    let mut width = head.map(|h| h.chars().count());
+    for c in &cells {
+        for (w, cell) in width.iter_mut().zip(c) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let fmt = |cols: [&str; 6]| {
+        let mut line = String::new();
+        for (i, (c, w)) in cols.iter().zip(width).enumerate() {
+            if i + 1 == cols.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(c);
+                line.push_str(&" ".repeat(w - c.chars().count() + 2));
+            }
+        }
+        line.push('\n');
+        line
+    };
+    let mut o = fmt(head);
+    for c in &cells {
+        o.push_str(&fmt([&c[0], &c[1], &c[2], &c[3], &c[4], &c[5]]));
+    }
+    let attention: Vec<&Row> = rows.iter().filter(|r| r.needs_attention).collect();
+    if !attention.is_empty() {
+        o.push('\n');
+        for r in &attention {
+            let since = match r.failing_since {
+                Some(t) if t != now => format!(" (failing since {t})"),
+                _ => String::new(),
+            };
+            o.push_str(&format!(
+                "{}: {}{since}\n",
+                sanitize::line(&r.name),
+                r.detail
+            ));
+        }
+    }
+    let expiring = rows.iter().filter(|r| r.status == Status::Expiring).count();
+    o.push_str(&format!(
+        "\n{} canaries: {} valid, {} expiring, {} need attention\n",
+        rows.len(),
+        rows.iter().filter(|r| r.status == Status::Valid).count(),
+        expiring,
+        attention.len()
+    ));
+    o
+}

@@ -1,0 +1,694 @@
+//! `canary watch`: the pure parts (no I/O).
+//!
+//! * [`parse_list`]: the TOML list of canaries to watch, every error naming
+//!   its line;
+//! * [`Status`]: what one watched canary's verification came to;
+//! * [`WatchState`]: the watch state file (per site: the remote-verification
+//!   record of [`crate::remote`], plus the last status and since when it has
+//!   been failing);
+//! * [`changes`]: what changed since the last run;
+//! * [`exit`]: whether anything needs attention.
+//!
+//! The format of both files is in docs/FORMAT.md, "Watch list and watch
+//! state"; the rollback rule and the pins are those of `canary verify URL`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::digest::Sha256Digest;
+use crate::exit::Exit;
+use crate::json::{self, JsonError};
+use crate::remote::{self, SiteRecord, SiteUrls};
+use crate::sanitize;
+use crate::timefmt::Timestamp;
+use crate::verify::Class;
+
+/// Most entries in one list.
+pub const MAX_ENTRIES: usize = 10_000;
+/// Largest list file read (4 MiB: about 10,000 entries with three keys each).
+pub const MAX_LIST_BYTES: u64 = 4 << 20;
+/// Largest watch state file read.
+pub const MAX_STATE_BYTES: u64 = 32 << 20;
+/// Value of the watch state file's `format` field.
+pub const STATE_FORMAT: &str = "warrant-canary-watch-state/v1";
+/// Longest name of an entry, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest `detail` kept in the state file, in characters.
+pub const MAX_DETAIL_CHARS: usize = 500;
+
+/// One canary to watch, as the list file gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    /// The line of its `[[canary]]` table, for messages.
+    pub line: usize,
+    pub site: SiteUrls,
+    /// Pinned signer key fingerprints (`keys = [...]`).
+    pub keys: Vec<String>,
+    /// With `keys`: the smallest threshold accepted.
+    pub threshold: Option<usize>,
+    /// A trusted policy file, as written (relative to the list's folder).
+    pub policy: Option<String>,
+    /// Trust the site's policy on first contact and pin it.
+    pub trust_on_first_use: bool,
+    /// Replace the state file's pin with the one `keys` / `policy` accept.
+    pub replace_pin: bool,
+    /// Time limit for this canary, in seconds (else `--timeout`).
+    pub timeout: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireList {
+    #[serde(default)]
+    canary: Vec<Spanned<WireEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEntry {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    #[serde(default)]
+    keys: Vec<Spanned<String>>,
+    threshold: Option<Spanned<usize>>,
+    policy: Option<Spanned<String>>,
+    #[serde(default)]
+    trust_on_first_use: bool,
+    #[serde(default)]
+    replace_pin: Option<Spanned<bool>>,
+    timeout: Option<Spanned<u64>>,
+}
+
+/// A list file that cannot be used: the line and the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct ListError {
+    pub line: usize,
+    pub problem: String,
+}
+
+/// Byte offsets to 1-based line numbers (a binary search, so naming the
+/// line of each of thousands of entries stays linear in the file's size).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The line of byte offset `at`: one more than the newlines before it.
+    fn of(&self, at: usize) -> usize {
+        self.0.partition_point(|&nl| nl < at) + 1
+    }
+}
+
+/// Parses a list file. Every problem names the line it is on.
+pub fn parse_list(text: &str) -> Result<Vec<Entry>, ListError> {
+    let lines = Lines::new(text);
+    let err = |span: std::ops::Range<usize>, problem: String| ListError {
+        line: lines.of(span.start),
+        problem,
+    };
+    let wire: WireList = toml::from_str(text).map_err(|e| ListError {
+        line: e.span().map_or(1, |s| lines.of(s.start)),
+        // toml's message is one line; its Display adds a multi-line excerpt.
+        problem: sanitize::line(e.message().trim_end()),
+    })?;
+    if wire.canary.is_empty() {
+        return Err(ListError {
+            line: 1,
+            problem: "no canaries to watch: add a [[canary]] table with name, url and keys (or policy, or trust_on_first_use = true)".into(),
+        });
+    }
+    if wire.canary.len() > MAX_ENTRIES {
+        return Err(err(
+            wire.canary[MAX_ENTRIES].span(),
+            format!("more than {MAX_ENTRIES} canaries in one list"),
+        ));
+    }
+    let mut names = BTreeMap::new();
+    let mut sites = BTreeMap::new();
+    let mut out = Vec::with_capacity(wire.canary.len());
+    for table in wire.canary {
+        let line = lines.of(table.span().start);
+        let e = table.into_inner();
+        let name = e.name.get_ref().trim().to_string();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(err(
+                e.name.span(),
+                format!("`name` must be 1 to {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(err(
+                e.name.span(),
+                format!(
+                    "`name` `{}` contains control characters",
+                    sanitize::line(&name)
+                ),
+            ));
+        }
+        if let Some(first) = names.insert(name.clone(), line) {
+            return Err(err(
+                e.name.span(),
+                format!(
+                    "the name `{}` is already used on line {first}",
+                    sanitize::line(&name)
+                ),
+            ));
+        }
+        let site =
+            SiteUrls::resolve(e.url.get_ref()).map_err(|x| err(e.url.span(), x.to_string()))?;
+        if let Some(first) = sites.insert(site.key().to_string(), line) {
+            return Err(err(
+                e.url.span(),
+                format!(
+                    "the site {} is already watched on line {first}",
+                    sanitize::line(site.key())
+                ),
+            ));
+        }
+        let mut keys = Vec::with_capacity(e.keys.len());
+        let mut seen = BTreeSet::new();
+        for k in &e.keys {
+            remote::check_fingerprint(k.get_ref()).map_err(|p| err(k.span(), p))?;
+            if !seen.insert(k.get_ref().clone()) {
+                return Err(err(
+                    k.span(),
+                    format!("key {} is listed twice", k.get_ref()),
+                ));
+            }
+            keys.push(k.get_ref().clone());
+        }
+        let threshold = match &e.threshold {
+            None => None,
+            Some(t) if keys.is_empty() => {
+                return Err(err(t.span(), "`threshold` needs `keys`".into()))
+            }
+            Some(t) if *t.get_ref() == 0 || *t.get_ref() > keys.len() => {
+                return Err(err(
+                    t.span(),
+                    format!(
+                        "`threshold` {} must be between 1 and the number of keys ({})",
+                        t.get_ref(),
+                        keys.len()
+                    ),
+                ))
+            }
+            Some(t) => Some(*t.get_ref()),
+        };
+        let policy = match &e.policy {
+            Some(p) if p.get_ref().trim().is_empty() => {
+                return Err(err(p.span(), "`policy` is empty".into()))
+            }
+            p => p.as_ref().map(|p| p.get_ref().clone()),
+        };
+        if keys.is_empty() && policy.is_none() && !e.trust_on_first_use {
+            return Err(ListError {
+                line,
+                problem: format!(
+                    "`{}` does not say whom to trust: give `keys` (the signers' SHA256:… fingerprints), `policy` (a trusted policy file) or `trust_on_first_use = true`",
+                    sanitize::line(&name)
+                ),
+            });
+        }
+        let replace_pin = match &e.replace_pin {
+            Some(r) if *r.get_ref() && keys.is_empty() && policy.is_none() => {
+                return Err(err(
+                    r.span(),
+                    "`replace_pin` needs `keys` or `policy`: say which policy to pin".into(),
+                ))
+            }
+            r => r.as_ref().is_some_and(|r| *r.get_ref()),
+        };
+        let timeout = match &e.timeout {
+            Some(t) if !(1..=600).contains(t.get_ref()) => {
+                return Err(err(
+                    t.span(),
+                    format!("`timeout` {} must be 1 to 600 seconds", t.get_ref()),
+                ))
+            }
+            t => t.as_ref().map(|t| *t.get_ref()),
+        };
+        out.push(Entry {
+            name,
+            line,
+            site,
+            keys,
+            threshold,
+            policy,
+            trust_on_first_use: e.trust_on_first_use,
+            replace_pin,
+            timeout,
+        });
+    }
+    Ok(out)
+}
+
+/// What one watched canary came to in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Valid,
+    /// Valid, but expires within the warning window.
+    Expiring,
+    Expired,
+    NotYetValid,
+    /// A statement was removed or reworded: the canary's signal.
+    Tripped,
+    /// Forged, altered or under-signed (signature or threshold check).
+    BadSignature,
+    /// The site's policy is not the pinned / listed one.
+    Untrusted,
+    /// A canary missing, replaced or reordered.
+    HistoryBroken,
+    /// An older canary than one seen before, or two canaries with one number.
+    Rollback,
+    IncidentLog,
+    Freshness,
+    /// No complete answer: network error, HTTP error, time limit, redirects.
+    Unreachable,
+    /// A response is malformed or over the size limit.
+    Malformed,
+    /// First contact without `keys`, `policy` or `trust_on_first_use`.
+    NotPinned,
+}
+
+impl Status {
+    pub fn from_class(c: Class) -> Status {
+        match c {
+            Class::Signature | Class::Threshold => Status::BadSignature,
+            Class::Policy => Status::Untrusted,
+            Class::History => Status::HistoryBroken,
+            Class::Rollback => Status::Rollback,
+            Class::Tripped => Status::Tripped,
+            Class::Expired => Status::Expired,
+            Class::NotYetValid => Status::NotYetValid,
+            Class::Freshness => Status::Freshness,
+            Class::IncidentLog => Status::IncidentLog,
+        }
+    }
+
+    /// Valid and expiring canaries need nothing (yet); anything else does.
+    pub fn needs_attention(self) -> bool {
+        !matches!(self, Status::Valid | Status::Expiring)
+    }
+
+    /// The word shown in the table (`expiring` gets its days there).
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Expiring => "expiring",
+            Status::Expired => "expired",
+            Status::NotYetValid => "not yet valid",
+            Status::Tripped => "TRIPPED",
+            Status::BadSignature => "bad signature",
+            Status::Untrusted => "untrusted policy",
+            Status::HistoryBroken => "history broken",
+            Status::Rollback => "rollback",
+            Status::IncidentLog => "bad incident log",
+            Status::Freshness => "freshness proof",
+            Status::Unreachable => "unreachable",
+            Status::Malformed => "malformed",
+            Status::NotPinned => "not pinned",
+        }
+    }
+}
+
+/// What one run saw of one canary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Observation {
+    pub status: Status,
+    /// Why, in one line (the first failure, or the error).
+    pub detail: String,
+    /// The latest authenticated canary, when there is one.
+    pub sequence: Option<u64>,
+    pub payload_sha256: Option<Sha256Digest>,
+    pub issued_at: Option<Timestamp>,
+    /// When the canary expires: the next one is due by then.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Observation {
+    /// The table's status cell: "expiring in 5 days" for [`Status::Expiring`].
+    pub fn status_text(&self, now: Timestamp) -> String {
+        match (self.status, self.expires_at) {
+            (Status::Expiring, Some(e)) => {
+                let days = (now.seconds_until(e) + 86_399) / 86_400;
+                format!("expiring in {days} day{}", if days == 1 { "" } else { "s" })
+            }
+            (s, _) => s.label().to_string(),
+        }
+    }
+}
+
+/// Valid or expiring, given the warning window.
+pub fn fresh_status(expires_at: Timestamp, now: Timestamp, warn_days: u32) -> Status {
+    if now.seconds_until(expires_at) <= i64::from(warn_days) * 86_400 {
+        Status::Expiring
+    } else {
+        Status::Valid
+    }
+}
+
+/// What the state file keeps about one watched site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchRecord {
+    /// The list entry's name at the last run (for people reading the file).
+    pub name: String,
+    /// The remote-verification record: pinned policy and the highest canary
+    /// fully verified (`canary verify URL`'s rule; never goes backwards).
+    pub site: Option<SiteRecord>,
+    pub status: Status,
+    pub detail: String,
+    pub sequence: Option<u64>,
+    pub payload_sha256: Option<Sha256Digest>,
+    pub issued_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    /// When this run happened.
+    pub checked_at: Timestamp,
+    /// The first run of the current failing streak (null while not failing).
+    pub failing_since: Option<Timestamp>,
+    /// The newest canary authenticated here in any run, even one that failed
+    /// another check (tripped, expired): never goes backwards.
+    pub highest_seen: Option<HighestSeen>,
+}
+
+/// A canary authenticated by the trusted policy (its signatures met the
+/// threshold), whatever else its verification found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HighestSeen {
+    pub sequence: u64,
+    pub payload_sha256: Sha256Digest,
+    pub seen_at: Timestamp,
+}
+
+/// The record the rollback rule ([`remote::check_seen`]) must also be
+/// checked against, beyond the remote record: the newest canary a previous
+/// run authenticated, when it is newer than the newest fully verified one.
+/// `verify URL` only remembers canaries that passed every check; a watcher
+/// must also not let a site hide a TRIPPED (or expired) canary by going back
+/// to the older one before it.
+pub fn rollback_baseline(r: &WatchRecord) -> Option<SiteRecord> {
+    let h = r.highest_seen?;
+    let verified = r.site.as_ref().map_or(0, |s| s.sequence);
+    (h.sequence > verified).then_some(SiteRecord {
+        // Only the sequence, digest and time are compared.
+        policy_sha256: h.payload_sha256,
+        pinned_at: h.seen_at,
+        sequence: h.sequence,
+        payload_sha256: h.payload_sha256,
+        checked_at: h.seen_at,
+    })
+}
+
+/// The watch state file: site root URL → record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WatchState {
+    pub sites: BTreeMap<String, WatchRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireState {
+    format: String,
+    sites: BTreeMap<String, WatchRecord>,
+}
+
+impl WatchState {
+    pub fn parse(bytes: &[u8]) -> Result<Self, JsonError> {
+        let w: WireState = json::from_slice(bytes)?;
+        if w.format != STATE_FORMAT {
+            return Err(JsonError(format!(
+                "`format` is `{}`, expected `{STATE_FORMAT}`",
+                sanitize::line(&w.format)
+            )));
+        }
+        Ok(WatchState { sites: w.sites })
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let w = WireState {
+            format: STATE_FORMAT.into(),
+            sites: self.sites.clone(),
+        };
+        let mut out = serde_json::to_vec_pretty(&w).expect("state serialises");
+        out.push(b'\n');
+        out
+    }
+}
+
+/// The record to keep after this run. `site` is the remote record to keep
+/// (updated by the caller only when every check passed).
+pub fn next_record(
+    prev: Option<&WatchRecord>,
+    name: &str,
+    site: Option<SiteRecord>,
+    obs: &Observation,
+    now: Timestamp,
+) -> WatchRecord {
+    let failing_since = if obs.status.needs_attention() {
+        Some(
+            prev.filter(|p| p.status.needs_attention())
+                .and_then(|p| p.failing_since)
+                .unwrap_or(now),
+        )
+    } else {
+        None
+    };
+    let highest_seen = match (
+        prev.and_then(|p| p.highest_seen),
+        obs.sequence,
+        obs.payload_sha256,
+    ) {
+        (Some(h), Some(n), _) if h.sequence >= n => Some(h),
+        (_, Some(sequence), Some(payload_sha256)) => Some(HighestSeen {
+            sequence,
+            payload_sha256,
+            seen_at: now,
+        }),
+        (h, _, _) => h,
+    };
+    WatchRecord {
+        highest_seen,
+        name: name.to_string(),
+        site,
+        status: obs.status,
+        detail: obs.detail.chars().take(MAX_DETAIL_CHARS).collect(),
+        sequence: obs.sequence,
+        payload_sha256: obs.payload_sha256,
+        issued_at: obs.issued_at,
+        expires_at: obs.expires_at,
+        checked_at: now,
+        failing_since,
+    }
+}
+
+/// What changed since the last run, in a few words ("" when nothing did).
+pub fn changes(prev: Option<&WatchRecord>, obs: &Observation) -> String {
+    let Some(p) = prev else {
+        return "first check".into();
+    };
+    let mut parts = Vec::new();
+    if p.status != obs.status {
+        parts.push(format!("{} → {}", p.status.label(), obs.status.label()));
+    }
+    match (p.sequence, obs.sequence) {
+        (Some(a), Some(b)) if a != b => parts.push(format!("canary {a} → {b}")),
+        (Some(a), Some(b)) if a == b && p.payload_sha256 != obs.payload_sha256 => {
+            parts.push(format!("canary {b} replaced"))
+        }
+        (None, Some(b)) => parts.push(format!("canary {b} seen")),
+        _ => {}
+    }
+    parts.join("; ")
+}
+
+/// The exit code of a whole run: [`Exit::Attention`] when any canary needs
+/// attention, else [`Exit::DueSoon`] when any is expiring, else OK.
+pub fn exit(statuses: impl IntoIterator<Item = Status>) -> Exit {
+    let mut due = false;
+    for s in statuses {
+        if s.needs_attention() {
+            return Exit::Attention;
+        }
+        due |= s == Status::Expiring;
+    }
+    if due {
+        Exit::DueSoon
+    } else {
+        Exit::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FP1: &str = "SHA256:zyPUcGFkd0S/GRzTq0xZ7mDaY1mCmUO4f0KIeS7VSpQ";
+    const FP2: &str = "SHA256:qEEfcDmww74ai6tr+DpAfT4lGboibspNocvJZ88l67M";
+
+    fn err(text: &str) -> ListError {
+        parse_list(text).unwrap_err()
+    }
+
+    #[test]
+    fn parses_a_list() {
+        let text = format!(
+            "# watched\n[[canary]]\nname = \"A\"\nurl = \"https://a.example\"\nkeys = [\"{FP1}\", \"{FP2}\"]\nthreshold = 2\n\n[[canary]]\nname = \"B\"\nurl = \"https://b.example/org/.well-known/warrant-canary.json\"\npolicy = \"b.json\"\ntimeout = 5\n\n[[canary]]\nname = \"C\"\nurl = \"http://127.0.0.1:9/\"\ntrust_on_first_use = true\n"
+        );
+        let l = parse_list(&text).unwrap();
+        assert_eq!(l.len(), 3);
+        assert_eq!((l[0].name.as_str(), l[0].line), ("A", 2));
+        assert_eq!(l[0].keys, vec![FP1.to_string(), FP2.to_string()]);
+        assert_eq!(l[0].threshold, Some(2));
+        assert_eq!(l[1].site.key(), "https://b.example/org/");
+        assert_eq!(
+            (l[1].policy.as_deref(), l[1].timeout),
+            (Some("b.json"), Some(5))
+        );
+        assert_eq!(l[1].line, 8);
+        assert!(l[2].trust_on_first_use);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = err(
+            "[[canary]]\nname = \"A\"\nurl = \"https://a.example\"\nkeys = [\"SHA256:nope\"]\n",
+        );
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.problem.contains("fingerprint"), "{e}");
+
+        let e = err("[[canary]]\nname = \"A\"\nurl = \"https://a.example\"\nkyes = []\n");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.problem.contains("kyes"), "{e}");
+
+        let e = err("[[canary]]\nname = \"A\"\nurl = \"https://a.example\n");
+        assert_eq!(e.line, 3, "{e}");
+
+        let e = err(
+            "[[canary]]\nname = \"A\"\nurl = \"http://example.org\"\ntrust_on_first_use = true\n",
+        );
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.problem.contains("https"), "{e}");
+
+        let e = err("[[canary]]\nname = \"A\"\nurl = \"https://a.example\"\n");
+        assert_eq!(e.line, 1, "{e}");
+        assert!(e.problem.contains("whom to trust"), "{e}");
+
+        let two =
+            "[[canary]]\nname = \"A\"\nurl = \"https://a.example\"\ntrust_on_first_use = true\n";
+        let e = err(&format!("{two}{two}"));
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.problem.contains("already used on line 1"), "{e}");
+
+        let e = err(&format!(
+            "{two}[[canary]]\nname = \"B\"\nurl = \"https://a.example/\"\ntrust_on_first_use = true\n"
+        ));
+        assert_eq!(e.line, 7, "{e}");
+        assert!(e.problem.contains("already watched on line 1"), "{e}");
+
+        let e = err(&format!(
+            "[[canary]]\nname = \"A\"\nurl = \"https://a.example\"\nkeys = [\"{FP1}\"]\nthreshold = 2\n"
+        ));
+        assert_eq!(e.line, 5, "{e}");
+
+        let e = err("[[canary]]\nname = \"A\"\n");
+        assert!(e.problem.contains("url"), "{e}");
+        assert_eq!(err("").line, 1);
+        assert!(err("# nothing\n").problem.contains("no canaries"));
+    }
+
+    fn obs(status: Status, sequence: Option<u64>) -> Observation {
+        Observation {
+            status,
+            detail: "why".into(),
+            sequence,
+            payload_sha256: sequence.map(|n| Sha256Digest::of(&n.to_be_bytes())),
+            issued_at: None,
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn failing_since_is_kept_through_a_streak() {
+        let t1 = Timestamp::from_unix(1_800_000_000);
+        let t2 = Timestamp::from_unix(1_800_086_400);
+        let r1 = next_record(None, "A", None, &obs(Status::Unreachable, None), t1);
+        assert_eq!(r1.failing_since, Some(t1));
+        let r2 = next_record(Some(&r1), "A", None, &obs(Status::Expired, Some(3)), t2);
+        assert_eq!(r2.failing_since, Some(t1));
+        let r3 = next_record(Some(&r2), "A", None, &obs(Status::Valid, Some(4)), t2);
+        assert_eq!(r3.failing_since, None);
+        assert_eq!(
+            changes(Some(&r2), &obs(Status::Valid, Some(4))),
+            "expired → valid; canary 3 → 4"
+        );
+        assert_eq!(changes(Some(&r3), &obs(Status::Valid, Some(4))), "");
+        assert_eq!(changes(None, &obs(Status::Valid, Some(4))), "first check");
+    }
+
+    #[test]
+    fn the_newest_authenticated_canary_is_remembered() {
+        let t = Timestamp::from_unix(1_800_000_000);
+        let r1 = next_record(None, "A", None, &obs(Status::Tripped, Some(2)), t);
+        let b = rollback_baseline(&r1).unwrap();
+        assert_eq!(
+            (b.sequence, b.payload_sha256),
+            (2, obs(Status::Valid, Some(2)).payload_sha256.unwrap())
+        );
+        // Going back to canary 1 does not lower it.
+        let r2 = next_record(Some(&r1), "A", None, &obs(Status::Rollback, Some(1)), t);
+        assert_eq!(r2.highest_seen, r1.highest_seen);
+        // Not needed once the remote record is as new.
+        let mut r3 = r2.clone();
+        r3.site = Some(SiteRecord {
+            policy_sha256: Sha256Digest::of(b"p"),
+            pinned_at: t,
+            sequence: 2,
+            payload_sha256: b.payload_sha256,
+            checked_at: t,
+        });
+        assert!(rollback_baseline(&r3).is_none());
+    }
+
+    #[test]
+    fn exit_says_whether_anything_needs_attention() {
+        assert_eq!(exit([Status::Valid, Status::Valid]), Exit::Ok);
+        assert_eq!(exit([Status::Valid, Status::Expiring]), Exit::DueSoon);
+        assert_eq!(
+            exit([Status::Expiring, Status::Unreachable]),
+            Exit::Attention
+        );
+        assert_eq!(exit([Status::Tripped]), Exit::Attention);
+    }
+
+    #[test]
+    fn state_round_trips_strictly() {
+        let mut s = WatchState::default();
+        let r = next_record(
+            None,
+            "A",
+            None,
+            &obs(Status::Valid, Some(2)),
+            Timestamp::from_unix(1_800_000_000),
+        );
+        s.sites.insert("https://a.example/".into(), r);
+        let bytes = s.to_json();
+        assert_eq!(WatchState::parse(&bytes).unwrap(), s);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(WatchState::parse(text.replace("watch-state/v1", "x").as_bytes()).is_err());
+    }
+}
