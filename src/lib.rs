@@ -5,7 +5,7 @@
 //! * a pure core that takes bytes and a time and returns typed results
 //!   ([`json`], [`timefmt`], [`digest`], [`envelope`], [`keys`], [`policy`],
 //!   [`statement`], [`freshness`], [`incidents`], [`diff`], [`verify`], [`remote`], [`render`],
-//!   [`canarytext`], [`textsig`], [`site`],
+//!   [`canarytext`], [`textsig`], [`site`], [`check`], [`watch`],
 //!   [`sanitize`]);
 //! * edges that touch the file system, the network and the terminal
 //!   ([`store`], [`project`], [`fetch`], [`term`], [`cmd`]), driven by the
