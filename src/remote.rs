@@ -298,36 +298,58 @@ pub struct SiteRecord {
     pub checked_at: Timestamp,
 }
 
-/// The local state file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct State {
-    /// Site root URL → record.
-    pub sites: BTreeMap<String, SiteRecord>,
+/// A record kept per site in a state file; `FORMAT` names the file's
+/// format (and version) in its `format` field.
+pub trait StateRecord: Serialize + serde::de::DeserializeOwned + Clone {
+    const FORMAT: &'static str;
+}
+
+impl StateRecord for SiteRecord {
+    const FORMAT: &'static str = STATE_FORMAT;
+}
+
+/// A local state file: site root URL → record. `verify URL` keeps
+/// [`State`]; `canary watch` keeps its own records in the same shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateFile<R> {
+    pub sites: BTreeMap<String, R>,
+}
+
+/// The state file of `canary verify URL`.
+pub type State = StateFile<SiteRecord>;
+
+impl<R> Default for StateFile<R> {
+    fn default() -> Self {
+        StateFile {
+            sites: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WireState {
+#[serde(deny_unknown_fields, bound = "R: StateRecord")]
+struct WireState<R> {
     format: String,
-    sites: BTreeMap<String, SiteRecord>,
+    sites: BTreeMap<String, R>,
 }
 
-impl State {
+impl<R: StateRecord> StateFile<R> {
     pub fn parse(bytes: &[u8]) -> Result<Self, JsonError> {
-        let w: WireState = json::from_slice(bytes)?;
-        if w.format != STATE_FORMAT {
+        let w: WireState<R> = json::from_slice(bytes)?;
+        if w.format != R::FORMAT {
             return Err(JsonError(format!(
-                "`format` is `{}`, expected `{STATE_FORMAT}`",
-                crate::sanitize::line(&w.format)
+                "`format` is `{}`, expected `{}`",
+                crate::sanitize::line(&w.format),
+                R::FORMAT
             )));
         }
-        Ok(State { sites: w.sites })
+        Ok(StateFile { sites: w.sites })
     }
 
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> Vec<u8> {
         let w = WireState {
-            format: STATE_FORMAT.into(),
+            format: R::FORMAT.into(),
             sites: self.sites.clone(),
         };
         let mut out = serde_json::to_vec_pretty(&w).expect("state serialises");

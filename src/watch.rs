@@ -19,7 +19,6 @@ use toml::Spanned;
 
 use crate::digest::Sha256Digest;
 use crate::exit::Exit;
-use crate::json::{self, JsonError};
 use crate::remote::{self, SiteRecord, SiteUrls};
 use crate::sanitize;
 use crate::timefmt::Timestamp;
@@ -414,40 +413,10 @@ pub fn rollback_baseline(r: &WatchRecord) -> Option<SiteRecord> {
 }
 
 /// The watch state file: site root URL → record.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct WatchState {
-    pub sites: BTreeMap<String, WatchRecord>,
-}
+pub type WatchState = remote::StateFile<WatchRecord>;
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WireState {
-    format: String,
-    sites: BTreeMap<String, WatchRecord>,
-}
-
-impl WatchState {
-    pub fn parse(bytes: &[u8]) -> Result<Self, JsonError> {
-        let w: WireState = json::from_slice(bytes)?;
-        if w.format != STATE_FORMAT {
-            return Err(JsonError(format!(
-                "`format` is `{}`, expected `{STATE_FORMAT}`",
-                sanitize::line(&w.format)
-            )));
-        }
-        Ok(WatchState { sites: w.sites })
-    }
-
-    /// Pretty JSON with a trailing newline.
-    pub fn to_json(&self) -> Vec<u8> {
-        let w = WireState {
-            format: STATE_FORMAT.into(),
-            sites: self.sites.clone(),
-        };
-        let mut out = serde_json::to_vec_pretty(&w).expect("state serialises");
-        out.push(b'\n');
-        out
-    }
+impl remote::StateRecord for WatchRecord {
+    const FORMAT: &'static str = STATE_FORMAT;
 }
 
 /// The record to keep after this run. `site` is the remote record to keep

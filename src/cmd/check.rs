@@ -4,7 +4,6 @@
 //! finding; GitHub Actions annotations under `GITHUB_ACTIONS=true`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -14,9 +13,7 @@ use crate::digest::Sha256Digest;
 use crate::envelope::Envelope;
 use crate::error::{show_path, Error, Result};
 use crate::exit::Exit;
-use crate::fetch::Deadline;
 use crate::project::{self, Project, CONFIG_FILE};
-use crate::remote::{Pins, SiteUrls};
 use crate::sanitize;
 use crate::statement::Statement;
 use crate::timefmt::{human_duration, Timestamp};
@@ -234,31 +231,8 @@ fn check_url(
         .as_deref()
         .map(project::load_policy)
         .transpose()?;
-    let urls = SiteUrls::resolve(url)?;
-    let state_path = match &r.state {
-        Some(p) => p.clone(),
-        None => verify_url::default_state_path()?,
-    };
-    let mut state = verify_url::read_state(&state_path)?;
-    let record = state.sites.get(urls.key()).cloned();
-    let pins = Pins {
-        policy: policy_file.as_ref(),
-        keys: &r.keys,
-        min_threshold: r.threshold,
-        first_use: r.trust_on_first_use,
-        replace_pin: r.replace_pin,
-    };
-    let total = Duration::from_secs(r.timeout);
-    let client = verify_url::client(total)?;
-    let out = verify_url::check_site(
-        &client,
-        Deadline::after(total),
-        &urls,
-        &pins,
-        record.as_ref(),
-        at,
-    )?;
-    verify_url::remember(&state_path, &mut state, &urls, record.as_ref(), &out, now)?;
+    let verify_url::SiteCheck { urls, out, .. } =
+        verify_url::verify_site(url, r, policy_file.as_ref(), at, now)?;
     let repo = project
         .as_ref()
         .map(|p| repo_latest(&p.canaries_dir()))

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::VerifyArgs;
+use crate::cli::{RemoteArgs, VerifyArgs};
 use crate::digest::Sha256Digest;
 use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use crate::error::{show_path, Error, Result};
@@ -403,11 +403,26 @@ pub(crate) fn remember(
     Ok(true)
 }
 
-pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
-    let checks_at = super::parse_time(a.at.as_deref(), "--at", now)?;
-    let r = &a.remote;
-    check_remote_args(r)?;
-    let policy_file = a.policy.as_deref().map(project::load_policy).transpose()?;
+/// One verification of a site by URL under the user's pins, remembered in
+/// the state file when every check passed: what `verify URL` and
+/// `check URL` share.
+pub(crate) struct SiteCheck {
+    pub urls: SiteUrls,
+    pub state_path: PathBuf,
+    /// What the state file said about the site before this check.
+    pub record: Option<SiteRecord>,
+    pub out: Outcome,
+    /// Whether the state file was updated (every check passed).
+    pub remembered: bool,
+}
+
+pub(crate) fn verify_site(
+    raw_url: &str,
+    r: &RemoteArgs,
+    policy_file: Option<&TrustedPolicy>,
+    checks_at: Timestamp,
+    now: Timestamp,
+) -> Result<SiteCheck> {
     let urls = SiteUrls::resolve(raw_url)?;
     let state_path = match &r.state {
         Some(p) => p.clone(),
@@ -416,25 +431,42 @@ pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
     let mut state = read_state(&state_path)?;
     let record = state.sites.get(urls.key()).cloned();
     let pins = Pins {
-        policy: policy_file.as_ref(),
+        policy: policy_file,
         keys: &r.keys,
         min_threshold: r.threshold,
         first_use: r.trust_on_first_use,
         replace_pin: r.replace_pin,
     };
-
     let total = Duration::from_secs(r.timeout);
-    let client = client(total)?;
     let out = check_site(
-        &client,
+        &client(total)?,
         Deadline::after(total),
         &urls,
         &pins,
         record.as_ref(),
         checks_at,
     )?;
+    let remembered = remember(&state_path, &mut state, &urls, record.as_ref(), &out, now)?;
+    Ok(SiteCheck {
+        urls,
+        state_path,
+        record,
+        out,
+        remembered,
+    })
+}
 
-    let passed = remember(&state_path, &mut state, &urls, record.as_ref(), &out, now)?;
+pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
+    let checks_at = super::parse_time(a.at.as_deref(), "--at", now)?;
+    check_remote_args(&a.remote)?;
+    let policy_file = a.policy.as_deref().map(project::load_policy).transpose()?;
+    let SiteCheck {
+        urls,
+        state_path,
+        record,
+        out,
+        remembered: passed,
+    } = verify_site(raw_url, &a.remote, policy_file.as_ref(), checks_at, now)?;
     let pinned_now = passed && out.accepted.new_pin.is_some();
     let exit = out.report.failure.map_or(Exit::Ok, Exit::from);
     let incidents = out.incidents.as_ref().map(|b| IncidentLog {
