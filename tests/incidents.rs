@@ -35,17 +35,7 @@ mod ceremony {
                 .assert()
                 .success();
         }
-        canary(d.path())
-            .args([
-                "init",
-                "--org",
-                "Example Org",
-                "--domain",
-                "example.org",
-                "--threshold",
-                "2",
-                "--no-freshness-requirement",
-            ])
+        support::init_cmd(d.path(), "Example Org", "example.org", 2)
             .assert()
             .success();
         d

@@ -54,16 +54,7 @@ impl Org {
                     .arg(o.secret(name)),
             );
         }
-        run_ok(canary(&o.project()).args([
-            "init",
-            "--org",
-            org,
-            "--domain",
-            "example.org",
-            "--threshold",
-            "2",
-            "--no-freshness-requirement",
-        ]));
+        run_ok(&mut support::init_cmd(&o.project(), org, "example.org", 2));
         o
     }
 

@@ -43,16 +43,7 @@ fn project(dir: &Path, extra_statement: Option<&str>) {
             .args(["keygen", "--name", n, "--no-passphrase", "--secret"])
             .arg(secret(dir, n)));
     }
-    ok(canary(dir).args([
-        "init",
-        "--org",
-        "Example",
-        "--domain",
-        DOMAIN,
-        "--threshold",
-        "2",
-        "--no-freshness-requirement",
-    ]));
+    ok(&mut support::init_cmd(dir, "Example", DOMAIN, 2));
     if let Some(text) = extra_statement {
         let mut toml = std::fs::read_to_string(dir.join("canary.toml")).unwrap();
         toml.push_str(&format!(

@@ -19,10 +19,7 @@ pub fn keygen(dir: &Path, name: &str) -> PathBuf {
 /// `canary init` for "Example" (example.org) with a zero freshness
 /// requirement: the set-up every suite that is not about freshness uses.
 pub fn init(dir: &Path, threshold: usize) {
-    canary(dir)
-        .args(["init", "--org", "Example", "--domain", "example.org"])
-        .args(["--threshold", &threshold.to_string()])
-        .arg("--no-freshness-requirement")
+    super::init_cmd(dir, "Example", "example.org", threshold)
         .assert()
         .success();
 }

@@ -17,6 +17,17 @@ use canary::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
 use canary::keys::SecretKey;
 use canary::statement::Statement;
 
+/// `canary init` as every suite that is not about freshness runs it (the
+/// freshness suite has `ceremony::init_requiring_freshness`): the one place
+/// the init flags of the tests are written. `dir` holds keys/NAME.pub.
+pub fn init_cmd(dir: &Path, org: &str, domain: &str, threshold: usize) -> Command {
+    let mut cmd = canary(dir);
+    cmd.args(["init", "--org", org, "--domain", domain, "--threshold"])
+        .arg(threshold.to_string())
+        .arg("--no-freshness-requirement");
+    cmd
+}
+
 /// `canary` with a cleared environment (no NO_COLOR, HOME or CANARY_*
 /// leaking in from the developer's shell), run in `dir`.
 pub fn canary(dir: &Path) -> Command {
@@ -167,13 +178,9 @@ impl Project {
 
     /// `canary init` for another organisation name.
     pub fn init_as(&self, threshold: usize, org: &str) -> Assert {
-        self.cmd()
-            .args(["init", "--org", org, "--domain", DOMAIN, "--threshold"])
-            .arg(threshold.to_string())
+        init_cmd(self.root(), org, DOMAIN, threshold)
             .arg("--cadence-days")
             .arg(CADENCE_DAYS.to_string())
-            // Freshness proofs have their own suite (tests/freshness.rs).
-            .arg("--no-freshness-requirement")
             .assert()
     }
 
