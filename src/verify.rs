@@ -352,7 +352,7 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
                     f.name,
                     crate::sanitize::line(&st.org),
                     crate::sanitize::line(&st.domain),
-                    p.org,
+                    crate::sanitize::line(&p.org),
                     p.domain
                 ),
             );
