@@ -243,5 +243,8 @@ fn a_hostile_file_in_an_unverifiable_folder_cannot_paint_the_annotation() {
     let out = stdout(&a);
     assert!(out.starts_with("::error title=canary error::"), "{out:?}");
     assert!(out.contains("\\u{001b}[2J\\u{202e}evil"), "{out:?}");
-    assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'), "{out:?}");
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
 }
