@@ -802,3 +802,36 @@ fn a_hostile_org_in_the_policy_cannot_reorder_the_report() {
     );
     assert!(!out.contains('\u{202e}'), "{out:?}");
 }
+
+#[test]
+fn a_fifo_for_the_folders_policy_or_config_does_not_hang_verify() {
+    // The policy and canary.toml of a verified folder are the folder's
+    // files like its canaries: opening a FIFO blocks for ever.
+    let p = Project::with_history(1);
+    let at = check_time(0);
+    for name in ["keys/policy.json", "canary.toml"] {
+        let path = p.path(name);
+        let saved = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let st = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(st.success());
+        for cmd in ["verify", "check"] {
+            let a = p
+                .cmd()
+                .args([cmd, "--at", &at])
+                .timeout(std::time::Duration::from_secs(20))
+                .assert()
+                .code(3);
+            let err = stderr(&a);
+            assert!(
+                err.contains(&format!("{name}: is not a regular file")),
+                "{cmd}: {err}"
+            );
+        }
+        std::fs::remove_file(&path).unwrap();
+        p.write(&path, &saved);
+    }
+}
