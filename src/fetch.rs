@@ -82,6 +82,13 @@ pub fn check_url(raw: &str) -> Result<Url, FetchError> {
     }
 }
 
+/// The URL rule for a redirect target, and no way into this machine from
+/// outside it: a site elsewhere cannot send the verifier to a service on
+/// a loopback address (plain http allowed there is for tests).
+pub fn redirect_allowed(from: &Url, to: &Url) -> bool {
+    check_url(to.as_str()).is_ok() && (is_loopback(from) || !is_loopback(to))
+}
+
 /// A time limit shared by several requests, e.g. every file of one
 /// verification by URL.
 #[derive(Debug, Clone, Copy)]
@@ -120,7 +127,10 @@ impl Client {
     pub fn new(limits: Limits) -> Result<Self, FetchError> {
         let max = limits.max_redirects;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= max || check_url(attempt.url().as_str()).is_err() {
+            let from = attempt.previous().last();
+            if attempt.previous().len() >= max
+                || !from.is_some_and(|f| redirect_allowed(f, attempt.url()))
+            {
                 attempt.error("redirect refused")
             } else {
                 attempt.follow()
@@ -303,5 +313,21 @@ mod tests {
         assert!(check_url("file:///etc/passwd").is_err());
         assert!(check_url("https://user:pw@example.org/").is_err());
         assert!(check_url("not a url").is_err());
+    }
+
+    #[test]
+    fn redirect_rule() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let site = u("https://example.org/.well-known/warrant-canary.json");
+        assert!(redirect_allowed(&site, &u("https://cdn.example.net/x")));
+        assert!(!redirect_allowed(&site, &u("http://cdn.example.net/x")));
+        // From a site elsewhere into this machine: refused, http or https.
+        assert!(!redirect_allowed(&site, &u("http://127.0.0.1:631/")));
+        assert!(!redirect_allowed(&site, &u("https://localhost/")));
+        assert!(!redirect_allowed(&site, &u("https://[::1]/")));
+        // Within loopback (the tests' servers): allowed.
+        let local = u("http://127.0.0.1:8000/a");
+        assert!(redirect_allowed(&local, &u("http://127.0.0.1:8000/b")));
+        assert!(redirect_allowed(&local, &u("https://example.org/")));
     }
 }

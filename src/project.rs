@@ -250,7 +250,9 @@ impl Project {
                 "run `canary init --org ORG --domain DOMAIN --threshold N` first, or pass -C DIR",
             ));
         }
-        let text = store::read_text(&path)?;
+        // Regular files only: `canary verify DIR` reads a folder's config.
+        let text = String::from_utf8(store::read_regular(&path)?)
+            .map_err(|_| Error::input(&path, "is not UTF-8 text"))?;
         let config = Config::parse(&text).map_err(|e| Error::input(&path, e))?;
         Ok(Project {
             root: root.to_path_buf(),
@@ -282,6 +284,13 @@ impl Project {
 
 pub fn load_policy(path: &Path) -> Result<TrustedPolicy> {
     let bytes = store::read_capped(path)?;
+    TrustedPolicy::from_bytes(&bytes).map_err(|e| Error::input(path, e))
+}
+
+/// The policy found in a folder being verified (not one the user named,
+/// which may be a pipe): a regular file, like the folder's canaries.
+pub fn load_folder_policy(path: &Path) -> Result<TrustedPolicy> {
+    let bytes = store::read_regular(path)?;
     TrustedPolicy::from_bytes(&bytes).map_err(|e| Error::input(path, e))
 }
 

@@ -776,3 +776,62 @@ fn documents_in_a_non_canonical_shape_are_refused() {
         &["verify", "--at", &at],
     );
 }
+
+#[test]
+fn a_hostile_org_in_the_policy_cannot_reorder_the_report() {
+    // A policy's `org` may hold any non-control character, bidi overrides
+    // included; a policy from the verified folder (or a site's, trusted on
+    // first use) is the attacker's text like any other.
+    let p = Project::with_history(1);
+    let mut policy: Value =
+        serde_json::from_slice(&std::fs::read(p.policy_path()).unwrap()).unwrap();
+    policy["org"] = "Example \u{202e}grO live".into();
+    let other = p.path("other-policy.json");
+    p.write(&other, &serde_json::to_vec_pretty(&policy).unwrap());
+    let a = p
+        .cmd()
+        .args(["verify", "--policy"])
+        .arg(&other)
+        .args(["--at", &check_time(0)])
+        .assert()
+        .code(12);
+    let out = stdout(&a);
+    assert!(
+        out.contains("but the policy is for `Example \\u{202e}grO live`"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{202e}'), "{out:?}");
+}
+
+#[test]
+fn a_fifo_for_the_folders_policy_or_config_does_not_hang_verify() {
+    // The policy and canary.toml of a verified folder are the folder's
+    // files like its canaries: opening a FIFO blocks for ever.
+    let p = Project::with_history(1);
+    let at = check_time(0);
+    for name in ["keys/policy.json", "canary.toml"] {
+        let path = p.path(name);
+        let saved = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let st = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(st.success());
+        for cmd in ["verify", "check"] {
+            let a = p
+                .cmd()
+                .args([cmd, "--at", &at])
+                .timeout(std::time::Duration::from_secs(20))
+                .assert()
+                .code(3);
+            let err = stderr(&a);
+            assert!(
+                err.contains(&format!("{name}: is not a regular file")),
+                "{cmd}: {err}"
+            );
+        }
+        std::fs::remove_file(&path).unwrap();
+        p.write(&path, &saved);
+    }
+}

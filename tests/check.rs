@@ -222,3 +222,29 @@ fn untrusted_text_cannot_forge_an_annotation() {
     assert!(lines[1].contains("Evil %250A::error::forged org"), "{out}");
     assert!(!lines.iter().any(|l| l.starts_with("::error")), "{out}");
 }
+
+#[test]
+fn a_hostile_file_in_an_unverifiable_folder_cannot_paint_the_annotation() {
+    // serde names an unknown key verbatim in its error; the error path of
+    // `check` turns that error into an annotation (stdout, a terminal or the
+    // GitHub log, both of which interpret ANSI sequences).
+    let p = Project::with_history(1);
+    std::fs::write(
+        p.canary_path(2),
+        r#"{"payloadType":"x","payload":"","signatures":[],"\u001b[2J\u202eevil":1}"#,
+    )
+    .unwrap();
+    let a = p
+        .cmd()
+        .env("GITHUB_ACTIONS", "true")
+        .args(["check", "--at", &day(1)])
+        .assert()
+        .code(3);
+    let out = stdout(&a);
+    assert!(out.starts_with("::error title=canary error::"), "{out:?}");
+    assert!(out.contains("\\u{001b}[2J\\u{202e}evil"), "{out:?}");
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+}

@@ -376,6 +376,18 @@ fn pinned_key_fingerprints() {
     // A malformed fingerprint is a usage error.
     let out = with_keys(&["SHA256:nope".to_string()], &[]);
     assert_exit(&out, 2);
+
+    // So is a key given twice: it would count twice towards the bound of
+    // --threshold (3 of "3" keys, 2 distinct), a threshold no policy with
+    // exactly those keys can have.
+    let twice = vec![fps[0].clone(), fps[1].clone(), fps[1].clone()];
+    let out = with_keys(&twice, &["--threshold", "3"]);
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("--key {} is given twice", fps[1])),
+        "{err}"
+    );
 }
 
 #[test]

@@ -58,7 +58,9 @@ pub fn run(root: &Path, a: CheckArgs, now: Timestamp) -> Result<Exit> {
             let f = CheckFinding {
                 level: check::Level::Error,
                 kind: "error".into(),
-                message: e.to_string(),
+                // Like main's error line: the message can quote hostile
+                // input verbatim (serde names unknown keys as found).
+                message: sanitize::line(&e.to_string()),
             };
             if a.json {
                 super::note(&format!("{}\n", check::github_annotation(&f)));
@@ -167,8 +169,10 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
         ));
     }
     let (canaries_dir, default_policy) = super::verify::locate(path)?;
-    let policy_path = a.policy.clone().unwrap_or(default_policy);
-    let trusted = project::load_policy(&policy_path)?;
+    let trusted = match &a.policy {
+        Some(p) => project::load_policy(p)?,
+        None => project::load_folder_policy(&default_policy)?,
+    };
     let (files, latest) = crate::store::read_canaries(&canaries_dir)?;
     let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
     let report = verify::verify(verify::Input {

@@ -126,7 +126,7 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
                 "review the draft, then pass --yes",
             ));
         }
-        if !term::confirm(&format!("Sign canary {} of {}?", st.sequence, st.org))? {
+        if !term::confirm(&question(st))? {
             return Err(Error::refused("not signed: you did not confirm"));
         }
     }
@@ -159,6 +159,15 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
         if count >= t { " Ready to publish." } else { "" }
     ));
     Ok(Exit::Ok)
+}
+
+/// The confirmation prompt. The draft is untrusted until signed.
+fn question(st: &crate::statement::Statement) -> String {
+    format!(
+        "Sign canary {} of {}?",
+        st.sequence,
+        crate::sanitize::line(&st.org)
+    )
 }
 
 fn load_secret(a: &SignArgs) -> Result<SecretKey> {
@@ -202,4 +211,24 @@ fn changes_since_previous(project: &Project, st: &crate::statement::Statement) -
     } else {
         render::changes(&ch)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prompt_escapes_the_drafts_org() {
+        // The last line before the answer: an escape sequence in the
+        // (untrusted) draft's org could clear the review printed above it.
+        let mut st = crate::statement::Statement::parse(
+            br#"{"org":"x","domain":"example.org","sequence":1,"issued_at":"2026-01-01T00:00:00Z","expires_at":"2026-02-01T00:00:00Z","policy_sha256":"0000000000000000000000000000000000000000000000000000000000000000","previous_sha256":null,"statements":[{"id":"a","text":"t"}],"announcements":[]}"#,
+        )
+        .unwrap();
+        st.org = "Example\u{1b}[2J\u{1b}[H\u{202e}".into();
+        assert_eq!(
+            question(&st),
+            "Sign canary 1 of Example\\u{001b}[2J\\u{001b}[H\\u{202e}?"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use crate::error::{show_path, Error, Result};
 use crate::exit::Exit;
 use crate::freshness;
 use crate::project::FreshnessConfig;
-use crate::project::{load_policy, Project, CONFIG_FILE, POLICY_FILE};
+use crate::project::{load_folder_policy, load_policy, Project, CONFIG_FILE, POLICY_FILE};
 use crate::timefmt::Timestamp;
 use crate::verify::{self, Class, Finding, Report};
 use crate::{render, store};
@@ -40,8 +40,13 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     }
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
     let (canaries_dir, default_policy) = locate(a.path.as_deref().unwrap_or(root))?;
-    let policy_path = a.policy.clone().unwrap_or(default_policy);
-    let trusted = load_policy(&policy_path)?;
+    let (policy_path, trusted) = match &a.policy {
+        Some(p) => (p.clone(), load_policy(p)?),
+        None => {
+            let t = load_folder_policy(&default_policy)?;
+            (default_policy, t)
+        }
+    };
     let (files, latest) = store::read_canaries(&canaries_dir)?;
     let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
     let mut report = verify::verify(verify::Input {

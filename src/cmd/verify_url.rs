@@ -370,8 +370,13 @@ struct JsonReport<'a> {
 
 /// Checks the spelling of `--key` and the range of `--threshold`.
 pub(crate) fn check_remote_args(r: &crate::cli::RemoteArgs) -> Result<()> {
-    for k in &r.keys {
+    for (i, k) in r.keys.iter().enumerate() {
         remote::check_fingerprint(k).map_err(|e| Error::Usage(format!("--key: {e}")))?;
+        // As in a watch list: the keys are a set, and --threshold is
+        // bounded by their number.
+        if r.keys[..i].contains(k) {
+            return Err(Error::Usage(format!("--key {k} is given twice")));
+        }
     }
     if let Some(t) = r.threshold {
         if t == 0 || t > r.keys.len() {
