@@ -857,6 +857,37 @@ fn an_ssh_keygen_key_can_be_added_and_can_sign() {
 }
 
 #[test]
+fn a_refused_add_signer_changes_nothing_and_says_why() {
+    let p = Project::two_of_three();
+    ssh_keygen(p.root(), "dave", &["-t", "ed25519"]);
+    p.cmd()
+        .args(["policy", "add-signer", "dave", "--key", "dave.pub"])
+        .assert()
+        .success();
+    let before = p.snapshot();
+    let a = p
+        .cmd()
+        .args(["policy", "add-signer", "dave", "--key", "dave.pub"])
+        .assert()
+        .code(4);
+    let err = stderr(&a);
+    assert!(
+        err.contains("keys/policy.json: `dave` is already a signer"),
+        "{err}"
+    );
+    assert_unchanged(&before, &p.snapshot());
+    // The same key under another name: refused, and keys/eve.pub is not
+    // left behind.
+    p.cmd()
+        .args(["policy", "add-signer", "eve", "--key", "dave.pub"])
+        .assert()
+        .code(2)
+        .stderr(contains("signers `dave` and `eve` have the same key"));
+    assert!(!p.path("keys/eve.pub").exists());
+    assert_unchanged(&before, &p.snapshot());
+}
+
+#[test]
 fn non_ed25519_malformed_and_small_order_public_keys_are_refused() {
     let p = Project::two_of_three();
     let rsa = ssh_keygen(p.root(), "rsa", &["-t", "rsa", "-b", "2048"]);
