@@ -197,6 +197,41 @@ fn an_older_site_checked_without_a_project_is_just_verified() {
 }
 
 #[test]
+fn first_contact_hint_repeats_check_with_its_state_file() {
+    let p = Project::with_history(1);
+    let server = Server::start();
+    serve_site(&server, "", &site_files(p.root()));
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("ci-state.json");
+    let url = server.url("/");
+    let a = support::canary(home.path())
+        .args(["check", &url, "--state"])
+        .arg(&state)
+        .args(["--at", &day(1)])
+        .assert()
+        .code(4);
+    // Following the hint must pin in the state file this run reads, or the
+    // next run is first contact again.
+    let again = format!(
+        "canary check {url} --state {} --trust-on-first-use",
+        state.display()
+    );
+    assert!(stderr(&a).contains(&again), "{}", stderr(&a));
+    support::canary(home.path())
+        .args(["check", &url, "--state"])
+        .arg(&state)
+        .args(["--trust-on-first-use", "--at", &day(1)])
+        .assert()
+        .code(0);
+    support::canary(home.path())
+        .args(["check", &url, "--state"])
+        .arg(&state)
+        .args(["--at", &day(1)])
+        .assert()
+        .code(0);
+}
+
+#[test]
 fn untrusted_text_cannot_forge_an_annotation() {
     // The organisation name is the signers' text, shown in the due-soon
     // finding; GitHub would decode %0A into a new line, starting a command.

@@ -58,7 +58,9 @@ pub fn run(root: &Path, a: CheckArgs, now: Timestamp) -> Result<Exit> {
             let f = CheckFinding {
                 level: check::Level::Error,
                 kind: "error".into(),
-                message: e.to_string(),
+                // Like main's error line: the message can quote hostile
+                // input verbatim (serde names unknown keys as found).
+                message: sanitize::line(&e.to_string()),
             };
             if a.json {
                 super::note(&format!("{}\n", check::github_annotation(&f)));
