@@ -21,7 +21,7 @@ use crate::digest::Sha256Digest;
 use crate::exit::Exit;
 use crate::remote::{self, SiteRecord, SiteUrls};
 use crate::sanitize;
-use crate::timefmt::Timestamp;
+use crate::timefmt::{human_duration, Timestamp};
 use crate::verify::Class;
 
 /// Most entries in one list.
@@ -338,12 +338,12 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// The table's status cell: "expiring in 5 days" for [`Status::Expiring`].
+    /// The table's status cell: "expiring in 5 days" for [`Status::Expiring`],
+    /// counted like the detail line and `verify`'s report (whole days down).
     pub fn status_text(&self, now: Timestamp) -> String {
         match (self.status, self.expires_at) {
             (Status::Expiring, Some(e)) => {
-                let days = (now.seconds_until(e) + 86_399) / 86_400;
-                format!("expiring in {days} day{}", if days == 1 { "" } else { "s" })
+                format!("expiring {}", human_duration(now.seconds_until(e)))
             }
             (s, _) => s.label().to_string(),
         }
@@ -511,6 +511,26 @@ mod tests {
 
     fn err(text: &str) -> ListError {
         parse_list(text).unwrap_err()
+    }
+
+    #[test]
+    fn expiring_counts_days_like_the_detail_line() {
+        let now = Timestamp::parse_canonical("2026-11-26T17:39:32Z").unwrap();
+        let o = Observation {
+            status: Status::Expiring,
+            detail: String::new(),
+            sequence: Some(1),
+            payload_sha256: None,
+            issued_at: None,
+            expires_at: Some(Timestamp::parse_canonical("2027-02-24T17:38:44Z").unwrap()),
+        };
+        // 89 days and 23 hours: `verify` and the detail say "in 89 days".
+        assert_eq!(o.status_text(now), "expiring in 89 days");
+        let soon = Observation {
+            expires_at: Some(now.plus_days(1).unwrap()),
+            ..o
+        };
+        assert_eq!(soon.status_text(now), "expiring in 24 hours");
     }
 
     #[test]
