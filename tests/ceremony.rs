@@ -857,6 +857,28 @@ fn an_ssh_keygen_key_can_be_added_and_can_sign() {
 }
 
 #[test]
+fn the_report_prints_the_policy_hash_and_fingerprints_to_cross_check() {
+    // README: compare the policy hash and fingerprints printed in the
+    // report with ones obtained independently (`canary policy show`).
+    let p = Project::with_history(1);
+    let shown = p.cmd().args(["policy", "show"]).assert().success();
+    let shown = stdout(&shown);
+    let a = p.verify(&check_time(0)).code(0);
+    let report = stdout(&a);
+    let hash = Sha256Digest::of(&p.read(&p.policy_path())).to_string();
+    assert!(shown.contains(&hash), "{shown}");
+    assert!(report.contains(&format!("(sha256 {hash})")), "{report}");
+    let fps: Vec<&str> = shown
+        .split_whitespace()
+        .filter(|w| w.starts_with("SHA256:"))
+        .collect();
+    assert_eq!(fps.len(), 3, "{shown}");
+    for fp in fps {
+        assert!(report.contains(fp), "{fp} missing from:\n{report}");
+    }
+}
+
+#[test]
 fn a_refused_add_signer_changes_nothing_and_says_why() {
     let p = Project::two_of_three();
     ssh_keygen(p.root(), "dave", &["-t", "ed25519"]);
