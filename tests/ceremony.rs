@@ -801,7 +801,7 @@ fn keygen_writes_a_public_key_and_a_private_secret_and_never_overwrites() {
     // Never overwrites: not the public key, not the secret.
     let before = p.snapshot();
     p.keygen("alice").code(4).stderr(contains(
-        "keys/alice.pub: already exists; keygen never overwrites a key",
+        "keys/alice.pub: already exists; keygen never overwrites a key\nhint: choose another --name\n",
     ));
     p.cmd()
         .args(["keygen", "--name", "bob", "--secret"])
@@ -810,7 +810,8 @@ fn keygen_writes_a_public_key_and_a_private_secret_and_never_overwrites() {
         .arg(p.pass_file())
         .assert()
         .code(4)
-        .stderr(contains("alice.key: already exists"));
+        .stderr(contains("alice.key: already exists"))
+        .stderr(contains("hint: choose another --secret path"));
     assert_unchanged(&before, &p.snapshot());
 }
 
