@@ -232,6 +232,17 @@ fn first_contact_hint_repeats_check_with_its_state_file() {
 }
 
 #[test]
+fn a_malformed_canary_is_named_once() {
+    let p = Project::with_history(1);
+    std::fs::write(p.canary_path(1), b"{\n").unwrap();
+    let a = p.cmd().args(["check", "--at", &day(1)]).assert().code(3);
+    assert_eq!(
+        stderr(&a),
+        "canary: error: canaries/0001.json: truncated JSON: EOF while parsing an object at line 2 column 0\n"
+    );
+}
+
+#[test]
 fn untrusted_text_cannot_forge_an_annotation() {
     // The organisation name is the signers' text, shown in the due-soon
     // finding; GitHub would decode %0A into a new line, starting a command.

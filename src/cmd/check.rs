@@ -184,7 +184,8 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
         verify::VerifyError::Empty => {
             Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
         }
-        other => Error::input(&canaries_dir, other),
+        // A malformed canary names its own file already.
+        other => Error::from(other),
     })?;
     Ok((report, canaries_dir))
 }
