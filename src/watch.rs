@@ -119,8 +119,15 @@ pub fn parse_list(text: &str) -> Result<Vec<Entry>, ListError> {
     };
     let wire: WireList = toml::from_str(text).map_err(|e| ListError {
         line: e.span().map_or(1, |s| lines.of(s.start)),
-        // toml's message is one line; its Display adds a multi-line excerpt.
-        problem: sanitize::line(e.message().trim_end()),
+        // toml's Display adds a multi-line excerpt; its message may also
+        // span lines ("invalid table header\nexpected …"): keep one line.
+        problem: sanitize::line(
+            &e.message()
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
     })?;
     if wire.canary.is_empty() {
         return Err(ListError {
@@ -511,6 +518,18 @@ mod tests {
 
     fn err(text: &str) -> ListError {
         parse_list(text).unwrap_err()
+    }
+
+    #[test]
+    fn a_toml_syntax_error_is_one_line() {
+        let e = err("[[canary\n");
+        assert_eq!(e.line, 1);
+        assert!(!e.problem.contains('\\'), "{}", e.problem);
+        assert!(
+            e.problem.contains("invalid table header; expected"),
+            "{}",
+            e.problem
+        );
     }
 
     #[test]
