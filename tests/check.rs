@@ -119,7 +119,7 @@ fn a_site_that_was_not_redeployed_is_a_named_finding() {
     let out = stdout(&a);
     assert!(
         out.contains(
-            "error: site-not-redeployed: site not redeployed: site shows canary 1, repository has canary 2"
+            "error: site-not-redeployed: the site still shows canary 1, the repository has canary 2: rebuild and deploy the site"
         ),
         "{out}"
     );
