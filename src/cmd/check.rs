@@ -58,9 +58,7 @@ pub fn run(root: &Path, a: CheckArgs, now: Timestamp) -> Result<Exit> {
             let f = CheckFinding {
                 level: check::Level::Error,
                 kind: "error".into(),
-                // Like main's error line: the message can quote hostile
-                // input verbatim (serde names unknown keys as found).
-                message: sanitize::line(&e.to_string()),
+                message: e.to_string(),
             };
             if a.json {
                 super::note(&format!("{}\n", check::github_annotation(&f)));
@@ -235,7 +233,7 @@ fn check_url(
         .map(project::load_policy)
         .transpose()?;
     let verify_url::SiteCheck { urls, out, .. } =
-        verify_url::verify_site(url, r, policy_file.as_ref(), at, now)?;
+        verify_url::verify_site("check", url, r, policy_file.as_ref(), at, now)?;
     let repo = project
         .as_ref()
         .map(|p| repo_latest(&p.canaries_dir()))
