@@ -880,6 +880,37 @@ fn the_report_prints_the_policy_hash_and_fingerprints_to_cross_check() {
 }
 
 #[test]
+fn canaries_without_a_policy_beside_them_ask_for_policy() {
+    let p = Project::with_history(1);
+    let reader = Project::empty();
+    std::fs::create_dir_all(reader.path("theirs/canaries")).unwrap();
+    for e in std::fs::read_dir(p.path("canaries")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), reader.path("theirs/canaries").join(e.file_name())).unwrap();
+    }
+    for cmd in ["verify", "check"] {
+        let a = reader
+            .cmd()
+            .args([cmd, "theirs", "--at", &check_time(0)])
+            .assert()
+            .code(3);
+        let err = stderr(&a);
+        assert!(
+            err.starts_with("canary: error: theirs/keys/policy.json: no such file"),
+            "{err}"
+        );
+        assert!(err.contains("pass --policy FILE"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    reader
+        .cmd()
+        .args(["verify", "theirs", "--at", &check_time(0), "--policy"])
+        .arg(p.policy_path())
+        .assert()
+        .code(0);
+}
+
+#[test]
 fn a_refused_add_signer_changes_nothing_and_says_why() {
     let p = Project::two_of_three();
     ssh_keygen(p.root(), "dave", &["-t", "ed25519"]);

@@ -167,8 +167,10 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
         ));
     }
     let (canaries_dir, default_policy) = super::verify::locate(path)?;
-    let policy_path = a.policy.clone().unwrap_or(default_policy);
-    let trusted = project::load_policy(&policy_path)?;
+    let trusted = match &a.policy {
+        Some(p) => project::load_policy(p)?,
+        None => super::verify::load_default_policy(&default_policy)?,
+    };
     let (files, latest) = crate::store::read_canaries(&canaries_dir)?;
     let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
     let report = verify::verify(verify::Input {
