@@ -428,6 +428,16 @@ fn latest_json_pointing_to_an_older_canary_breaks_the_history() {
         out.contains("latest.json is an older canary (canaries/0001.json), not the newest canary canaries/0002.json"),
         "{out}"
     );
+    // Not a canary at all: it is not called one.
+    p.write(&p.latest_path(), b"{\n");
+    let a = p.verify(&check_time(1)).code(13);
+    assert!(
+        stdout(&a).contains(
+            "latest.json is none of the history's canaries, not the newest canary canaries/0002.json"
+        ),
+        "{}",
+        stdout(&a)
+    );
     std::fs::remove_file(p.latest_path()).unwrap();
     let a = p.verify(&check_time(1)).code(13);
     assert!(
