@@ -79,7 +79,7 @@ pub fn compare_with_repository(site: Latest<'_>, repo: Latest<'_>) -> Option<Che
         (
             "site-not-redeployed",
             format!(
-                "site not redeployed: site shows canary {}, repository has canary {}",
+                "the site still shows canary {}, the repository has canary {}: rebuild and deploy the site",
                 site.sequence, repo.sequence
             ),
         )
@@ -258,7 +258,7 @@ mod tests {
         let f = compare_with_repository(l(3, a, b"x"), l(4, b, b"y")).unwrap();
         assert_eq!(
             f.message,
-            "site not redeployed: site shows canary 3, repository has canary 4"
+            "the site still shows canary 3, the repository has canary 4: rebuild and deploy the site"
         );
         assert_eq!(
             (f.level, f.kind.as_str()),

@@ -87,6 +87,7 @@ pub enum Command {
     Incident(IncidentCommand),
     /// Print a shell completion script (e.g. `canary completions bash > /etc/bash_completion.d/canary`).
     Completions {
+        /// The shell to complete for
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -165,13 +166,17 @@ pub enum PolicyCommand {
     Show,
     /// Add a signer from keys/NAME.pub (or from --key, copied there).
     AddSigner {
+        /// The signer's name (its public key is keys/NAME.pub)
         name: String,
         /// An OpenSSH Ed25519 public key file (e.g. made by ssh-keygen).
         #[arg(long, value_name = "PUBFILE")]
         key: Option<PathBuf>,
     },
     /// Change the number of signatures required.
-    SetThreshold { threshold: usize },
+    SetThreshold {
+        /// Signatures required on each canary (1 to the number of signers)
+        threshold: usize,
+    },
     /// Change what every canary's proof of freshness must hold.
     SetFreshness {
         /// News feeds that must contribute headlines (0: none).

@@ -191,7 +191,14 @@ impl Config {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let problem = crate::sanitize::line(e.message().trim_end());
+            // The message itself may span lines too: keep one line.
+            let problem = crate::sanitize::line(
+                &e.message()
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
             match line {
                 Some(l) => format!("invalid TOML at line {l}: {problem}"),
                 None => format!("invalid TOML: {problem}"),
@@ -340,6 +347,16 @@ pub fn read_public_key(path: &Path) -> Result<crate::keys::PublicKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_toml_syntax_error_is_one_line() {
+        let e = Config::parse("[[statements\n").unwrap_err();
+        assert!(!e.contains('\\'), "{e}");
+        assert!(
+            e.starts_with("invalid TOML at line 1: invalid table header; expected"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn components_default_and_are_checked() {

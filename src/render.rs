@@ -123,13 +123,24 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
     if let Some(rs) = remote {
         let _ = writeln!(o, "  Site         {}", line(&rs.site));
     }
+    // In full, with every signer's fingerprint: a reader compares these
+    // with ones obtained independently (a short prefix could be matched).
     let _ = writeln!(
         o,
         "  Policy       {} v{} (sha256 {})",
         line(policy_source),
         r.policy.version,
-        r.policy.sha256.short()
+        r.policy.sha256
     );
+    for (i, s) in r.policy.signers.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "  {:<12} {:<12} {}",
+            if i == 0 { "Signers" } else { "" },
+            line(&s.name),
+            line(&s.fingerprint)
+        );
+    }
     if let Some(rs) = remote {
         let _ = writeln!(o, "  Trust        {}", line(&rs.trust));
         if let Some((url, digest, len)) = &rs.incidents {

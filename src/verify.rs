@@ -483,11 +483,12 @@ pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
         Some(bytes) => {
             let newest_file = files.last().expect("non-empty");
             if bytes != newest_file.bytes.as_slice() {
+                // It may not be a canary at all (garbage, another file).
                 let which = files
                     .iter()
                     .find(|f| f.bytes.as_slice() == bytes)
                     .map(|f| format!("an older canary ({})", f.name))
-                    .unwrap_or_else(|| "a canary not in the history".into());
+                    .unwrap_or_else(|| "none of the history's canaries".into());
                 out.fail(
                     Class::History,
                     None,

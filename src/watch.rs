@@ -21,7 +21,7 @@ use crate::digest::Sha256Digest;
 use crate::exit::Exit;
 use crate::remote::{self, SiteRecord, SiteUrls};
 use crate::sanitize;
-use crate::timefmt::Timestamp;
+use crate::timefmt::{human_duration, Timestamp};
 use crate::verify::Class;
 
 /// Most entries in one list.
@@ -119,8 +119,15 @@ pub fn parse_list(text: &str) -> Result<Vec<Entry>, ListError> {
     };
     let wire: WireList = toml::from_str(text).map_err(|e| ListError {
         line: e.span().map_or(1, |s| lines.of(s.start)),
-        // toml's message is one line; its Display adds a multi-line excerpt.
-        problem: sanitize::line(e.message().trim_end()),
+        // toml's Display adds a multi-line excerpt; its message may also
+        // span lines ("invalid table header\nexpected …"): keep one line.
+        problem: sanitize::line(
+            &e.message()
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
     })?;
     if wire.canary.is_empty() {
         return Err(ListError {
@@ -338,12 +345,12 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// The table's status cell: "expiring in 5 days" for [`Status::Expiring`].
+    /// The table's status cell: "expiring in 5 days" for [`Status::Expiring`],
+    /// counted like the detail line and `verify`'s report (whole days down).
     pub fn status_text(&self, now: Timestamp) -> String {
         match (self.status, self.expires_at) {
             (Status::Expiring, Some(e)) => {
-                let days = (now.seconds_until(e) + 86_399) / 86_400;
-                format!("expiring in {days} day{}", if days == 1 { "" } else { "s" })
+                format!("expiring {}", human_duration(now.seconds_until(e)))
             }
             (s, _) => s.label().to_string(),
         }
@@ -511,6 +518,38 @@ mod tests {
 
     fn err(text: &str) -> ListError {
         parse_list(text).unwrap_err()
+    }
+
+    #[test]
+    fn a_toml_syntax_error_is_one_line() {
+        let e = err("[[canary\n");
+        assert_eq!(e.line, 1);
+        assert!(!e.problem.contains('\\'), "{}", e.problem);
+        assert!(
+            e.problem.contains("invalid table header; expected"),
+            "{}",
+            e.problem
+        );
+    }
+
+    #[test]
+    fn expiring_counts_days_like_the_detail_line() {
+        let now = Timestamp::parse_canonical("2026-11-26T17:39:32Z").unwrap();
+        let o = Observation {
+            status: Status::Expiring,
+            detail: String::new(),
+            sequence: Some(1),
+            payload_sha256: None,
+            issued_at: None,
+            expires_at: Some(Timestamp::parse_canonical("2027-02-24T17:38:44Z").unwrap()),
+        };
+        // 89 days and 23 hours: `verify` and the detail say "in 89 days".
+        assert_eq!(o.status_text(now), "expiring in 89 days");
+        let soon = Observation {
+            expires_at: Some(now.plus_days(1).unwrap()),
+            ..o
+        };
+        assert_eq!(soon.status_text(now), "expiring in 24 hours");
     }
 
     #[test]

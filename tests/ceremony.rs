@@ -428,6 +428,16 @@ fn latest_json_pointing_to_an_older_canary_breaks_the_history() {
         out.contains("latest.json is an older canary (canaries/0001.json), not the newest canary canaries/0002.json"),
         "{out}"
     );
+    // Not a canary at all: it is not called one.
+    p.write(&p.latest_path(), b"{\n");
+    let a = p.verify(&check_time(1)).code(13);
+    assert!(
+        stdout(&a).contains(
+            "latest.json is none of the history's canaries, not the newest canary canaries/0002.json"
+        ),
+        "{}",
+        stdout(&a)
+    );
     std::fs::remove_file(p.latest_path()).unwrap();
     let a = p.verify(&check_time(1)).code(13);
     assert!(
@@ -801,7 +811,7 @@ fn keygen_writes_a_public_key_and_a_private_secret_and_never_overwrites() {
     // Never overwrites: not the public key, not the secret.
     let before = p.snapshot();
     p.keygen("alice").code(4).stderr(contains(
-        "keys/alice.pub: already exists; keygen never overwrites a key",
+        "keys/alice.pub: already exists; keygen never overwrites a key\nhint: choose another --name\n",
     ));
     p.cmd()
         .args(["keygen", "--name", "bob", "--secret"])
@@ -810,7 +820,8 @@ fn keygen_writes_a_public_key_and_a_private_secret_and_never_overwrites() {
         .arg(p.pass_file())
         .assert()
         .code(4)
-        .stderr(contains("alice.key: already exists"));
+        .stderr(contains("alice.key: already exists"))
+        .stderr(contains("hint: choose another --secret path"));
     assert_unchanged(&before, &p.snapshot());
 }
 
@@ -854,6 +865,90 @@ fn an_ssh_keygen_key_can_be_added_and_can_sign() {
         .map(|s| s["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(names, ["carol", "dave"]);
+}
+
+#[test]
+fn the_report_prints_the_policy_hash_and_fingerprints_to_cross_check() {
+    // README: compare the policy hash and fingerprints printed in the
+    // report with ones obtained independently (`canary policy show`).
+    let p = Project::with_history(1);
+    let shown = p.cmd().args(["policy", "show"]).assert().success();
+    let shown = stdout(&shown);
+    let a = p.verify(&check_time(0)).code(0);
+    let report = stdout(&a);
+    let hash = Sha256Digest::of(&p.read(&p.policy_path())).to_string();
+    assert!(shown.contains(&hash), "{shown}");
+    assert!(report.contains(&format!("(sha256 {hash})")), "{report}");
+    let fps: Vec<&str> = shown
+        .split_whitespace()
+        .filter(|w| w.starts_with("SHA256:"))
+        .collect();
+    assert_eq!(fps.len(), 3, "{shown}");
+    for fp in fps {
+        assert!(report.contains(fp), "{fp} missing from:\n{report}");
+    }
+}
+
+#[test]
+fn canaries_without_a_policy_beside_them_ask_for_policy() {
+    let p = Project::with_history(1);
+    let reader = Project::empty();
+    std::fs::create_dir_all(reader.path("theirs/canaries")).unwrap();
+    for e in std::fs::read_dir(p.path("canaries")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), reader.path("theirs/canaries").join(e.file_name())).unwrap();
+    }
+    for cmd in ["verify", "check"] {
+        let a = reader
+            .cmd()
+            .args([cmd, "theirs", "--at", &check_time(0)])
+            .assert()
+            .code(3);
+        let err = stderr(&a);
+        assert!(
+            err.starts_with("canary: error: theirs/keys/policy.json: no such file"),
+            "{err}"
+        );
+        assert!(err.contains("pass --policy FILE"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    reader
+        .cmd()
+        .args(["verify", "theirs", "--at", &check_time(0), "--policy"])
+        .arg(p.policy_path())
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_refused_add_signer_changes_nothing_and_says_why() {
+    let p = Project::two_of_three();
+    ssh_keygen(p.root(), "dave", &["-t", "ed25519"]);
+    p.cmd()
+        .args(["policy", "add-signer", "dave", "--key", "dave.pub"])
+        .assert()
+        .success();
+    let before = p.snapshot();
+    let a = p
+        .cmd()
+        .args(["policy", "add-signer", "dave", "--key", "dave.pub"])
+        .assert()
+        .code(4);
+    let err = stderr(&a);
+    assert!(
+        err.contains("keys/policy.json: `dave` is already a signer"),
+        "{err}"
+    );
+    assert_unchanged(&before, &p.snapshot());
+    // The same key under another name: refused, and keys/eve.pub is not
+    // left behind.
+    p.cmd()
+        .args(["policy", "add-signer", "eve", "--key", "dave.pub"])
+        .assert()
+        .code(2)
+        .stderr(contains("signers `dave` and `eve` have the same key"));
+    assert!(!p.path("keys/eve.pub").exists());
+    assert_unchanged(&before, &p.snapshot());
 }
 
 #[test]

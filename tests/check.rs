@@ -119,7 +119,7 @@ fn a_site_that_was_not_redeployed_is_a_named_finding() {
     let out = stdout(&a);
     assert!(
         out.contains(
-            "error: site-not-redeployed: site not redeployed: site shows canary 1, repository has canary 2"
+            "error: site-not-redeployed: the site still shows canary 1, the repository has canary 2: rebuild and deploy the site"
         ),
         "{out}"
     );
@@ -194,6 +194,52 @@ fn an_older_site_checked_without_a_project_is_just_verified() {
         .assert()
         .code(2);
     assert!(stderr(&a).contains("for checking a URL"), "{}", stderr(&a));
+}
+
+#[test]
+fn first_contact_hint_repeats_check_with_its_state_file() {
+    let p = Project::with_history(1);
+    let server = Server::start();
+    serve_site(&server, "", &site_files(p.root()));
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("ci-state.json");
+    let url = server.url("/");
+    let a = support::canary(home.path())
+        .args(["check", &url, "--state"])
+        .arg(&state)
+        .args(["--at", &day(1)])
+        .assert()
+        .code(4);
+    // Following the hint must pin in the state file this run reads, or the
+    // next run is first contact again.
+    let again = format!(
+        "canary check {url} --state {} --trust-on-first-use",
+        state.display()
+    );
+    assert!(stderr(&a).contains(&again), "{}", stderr(&a));
+    support::canary(home.path())
+        .args(["check", &url, "--state"])
+        .arg(&state)
+        .args(["--trust-on-first-use", "--at", &day(1)])
+        .assert()
+        .code(0);
+    support::canary(home.path())
+        .args(["check", &url, "--state"])
+        .arg(&state)
+        .args(["--at", &day(1)])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_malformed_canary_is_named_once() {
+    let p = Project::with_history(1);
+    std::fs::write(p.canary_path(1), b"{\n").unwrap();
+    let a = p.cmd().args(["check", "--at", &day(1)]).assert().code(3);
+    assert_eq!(
+        stderr(&a),
+        "canary: error: canaries/0001.json: truncated JSON: EOF while parsing an object at line 2 column 0\n"
+    );
 }
 
 #[test]

@@ -188,6 +188,36 @@ fn signed_three() -> TempDir {
 }
 
 #[test]
+fn one_entry_is_counted_in_the_singular() {
+    let d = ceremony::project();
+    let dir = d.path();
+    canary(dir)
+        .args([
+            "incident",
+            "add",
+            "--title",
+            "Main server outage",
+            "--started-at",
+            "2025-12-01T14:00:00Z",
+            "--component",
+            "App & Server",
+            "--what-happened",
+            "The main server is down.",
+            "--compromised",
+            "nothing",
+        ])
+        .assert()
+        .success();
+    canary(dir)
+        .args(["incident", "list"])
+        .assert()
+        .success()
+        .stdout(contains(
+            "(canaries/incidents.jsonl: 1 entry, none committed to by a canary yet)",
+        ));
+}
+
+#[test]
 fn add_update_list_show_round_trip() {
     let d = ceremony::project();
     let dir = d.path();

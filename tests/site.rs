@@ -411,6 +411,29 @@ fn upload_to_a_server_that_refuses_fails_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("only https://"));
 }
 
+#[test]
+fn a_bad_upload_url_is_refused_before_anything_is_published() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path(), None);
+    let draft = draft_and_sign(d.path(), 1, T1);
+    let out = canary(d.path())
+        .args(["publish", &draft, "--at", NOW, "--site", "public"])
+        .args(["--upload", "http://example.org/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--upload: http://example.org/: only https://"),
+        "{err}"
+    );
+    assert!(
+        !d.path().join("canaries/0001.json").exists(),
+        "published anyway"
+    );
+    assert!(!d.path().join("public").exists(), "site written anyway");
+}
+
 /// Runs `canary` with a 4000-byte file size limit, so writing the first
 /// larger file (index.html) fails with EFBIG even for root.
 fn with_file_size_limit(dir: &Path, args: &[&str]) -> Output {

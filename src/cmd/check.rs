@@ -171,7 +171,7 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
     let (canaries_dir, default_policy) = super::verify::locate(path)?;
     let trusted = match &a.policy {
         Some(p) => project::load_policy(p)?,
-        None => project::load_folder_policy(&default_policy)?,
+        None => super::verify::load_default_policy(&default_policy)?,
     };
     let (files, latest) = crate::store::read_canaries(&canaries_dir)?;
     let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
@@ -186,7 +186,8 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
         verify::VerifyError::Empty => {
             Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
         }
-        other => Error::input(&canaries_dir, other),
+        // A malformed canary names its own file already.
+        other => Error::from(other),
     })?;
     Ok((report, canaries_dir))
 }
@@ -236,7 +237,7 @@ fn check_url(
         .map(project::load_policy)
         .transpose()?;
     let verify_url::SiteCheck { urls, out, .. } =
-        verify_url::verify_site(url, r, policy_file.as_ref(), at, now)?;
+        verify_url::verify_site("check", url, r, policy_file.as_ref(), at, now)?;
     let repo = project
         .as_ref()
         .map(|p| repo_latest(&p.canaries_dir()))

@@ -363,15 +363,20 @@ fn local_commitment(project: &Project, records: &[Record]) -> Result<Option<(u64
 
 fn signed_note(project: &Project, records: &[Record]) -> Result<String> {
     let total = records.len() as u64;
+    let entries = if total == 1 {
+        "1 entry".to_string()
+    } else {
+        format!("{total} entries")
+    };
     Ok(match local_commitment(project, records)? {
         None if total == 0 => "no entries yet".into(),
-        None => format!("{total} entries, none committed to by a canary yet"),
+        None => format!("{entries}, none committed to by a canary yet"),
         Some((k, _, false)) => format!(
-            "{total} entries, which DO NOT match what canary {k} signed; run `canary verify`"
+            "{entries}, which DO NOT match what canary {k} signed; run `canary verify`"
         ),
-        Some((k, n, true)) if n == total => format!("{total} entries, all committed to by canary {k}"),
+        Some((k, n, true)) if n == total => format!("{entries}, all committed to by canary {k}"),
         Some((k, n, true)) => format!(
-            "{total} entries; canary {k} commits to {n}, {} not yet signed (the next `canary draft` commits to them)",
+            "{entries}; canary {k} commits to {n}, {} not yet signed (the next `canary draft` commits to them)",
             total - n
         ),
     })

@@ -21,14 +21,17 @@ pub fn run(root: &Path, a: KeygenArgs) -> Result<Exit> {
         Some(p) => p,
         None => default_secret_path(&a.name)?,
     };
-    for p in [&pub_path, &secret_path] {
+    for (p, hint) in [
+        (&pub_path, "choose another --name"),
+        (&secret_path, "choose another --secret path (or --name)"),
+    ] {
         if p.exists() {
             return Err(Error::refused_with_hint(
                 format!(
                     "{}: already exists; keygen never overwrites a key",
                     show_path(p)
                 ),
-                "choose another --name or --secret path",
+                hint,
             ));
         }
     }

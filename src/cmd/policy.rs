@@ -39,26 +39,43 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
         }
         PolicyCommand::AddSigner { name, key } => {
             check_name(&name).map_err(Error::Usage)?;
-            let pub_path = project.keys_dir().join(format!("{name}.pub"));
-            if let Some(src) = &key {
-                let k = read_public_key(src)?;
-                if pub_path.exists() {
-                    if read_public_key(&pub_path)? != k {
-                        return Err(Error::refused(format!(
-                            "{}: already holds a different key",
-                            show_path(&pub_path)
-                        )));
-                    }
-                } else {
-                    forbid_after_first_canary(&project)?;
-                    store::write_new_atomic(
-                        &pub_path,
-                        format!("{}\n", k.to_openssh(&name)).as_bytes(),
-                    )?;
-                }
+            if policy.signers.iter().any(|s| s.name == name) {
+                return Err(Error::refused(format!(
+                    "{}: `{name}` is already a signer",
+                    show_path(&project.policy_path())
+                )));
             }
-            let key = read_public_key(&pub_path)?;
+            let pub_path = project.keys_dir().join(format!("{name}.pub"));
+            let new_pub = match &key {
+                Some(src) => {
+                    let k = read_public_key(src)?;
+                    if pub_path.exists() {
+                        if read_public_key(&pub_path)? != k {
+                            return Err(Error::refused(format!(
+                                "{}: already holds a different key",
+                                show_path(&pub_path)
+                            )));
+                        }
+                        None
+                    } else {
+                        Some(k)
+                    }
+                }
+                None => None,
+            };
+            let key = match &new_pub {
+                Some(k) => k.clone(),
+                None => read_public_key(&pub_path)?,
+            };
             policy.signers.push(Signer { name, key });
+            // Check before writing keys/NAME.pub: a refused signer leaves
+            // nothing behind.
+            forbid_after_first_canary(&project)?;
+            policy.check().map_err(Error::Usage)?;
+            if let Some(k) = new_pub {
+                let name = &policy.signers.last().expect("just pushed").name;
+                store::write_new_atomic(&pub_path, format!("{}\n", k.to_openssh(name)).as_bytes())?;
+            }
         }
         PolicyCommand::SetThreshold { threshold } => policy.threshold = threshold,
         PolicyCommand::SetFreshness {

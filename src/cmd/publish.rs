@@ -20,6 +20,10 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
     let trusted = project.load_policy()?;
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
+    // A bad --upload URL is a usage error: refuse it before publishing.
+    if let Some(u) = &a.upload {
+        sitefs::upload_base(u)?;
+    }
     if a.rebuild {
         return rebuild(&project, &trusted, &a, now);
     }

@@ -296,13 +296,20 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
-/// PUTs every file under `base` in the site's order (the pointers last).
-pub(crate) fn upload(base: &str, files: &[SiteFile]) -> Result<()> {
+/// The `--upload` base URL, ending in `/`, or a usage error; `publish`
+/// checks it before anything is written.
+pub(crate) fn upload_base(base: &str) -> Result<String> {
     let mut base = base.to_string();
     if !base.ends_with('/') {
         base.push('/');
     }
     crate::fetch::check_url(&base).map_err(|e| Error::Usage(format!("--upload: {e}")))?;
+    Ok(base)
+}
+
+/// PUTs every file under `base` in the site's order (the pointers last).
+pub(crate) fn upload(base: &str, files: &[SiteFile]) -> Result<()> {
+    let base = upload_base(base)?;
     let client = Client::new(Limits::default()).map_err(|e| Error::write(&base, e))?;
     for (i, f) in files.iter().enumerate() {
         let url = format!("{base}{}", f.path);

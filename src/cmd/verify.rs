@@ -8,6 +8,7 @@ use crate::cli::VerifyArgs;
 use crate::error::{show_path, Error, Result};
 use crate::exit::Exit;
 use crate::freshness;
+use crate::policy::TrustedPolicy;
 use crate::project::FreshnessConfig;
 use crate::project::{load_folder_policy, load_policy, Project, CONFIG_FILE, POLICY_FILE};
 use crate::timefmt::Timestamp;
@@ -40,13 +41,11 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     }
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
     let (canaries_dir, default_policy) = locate(a.path.as_deref().unwrap_or(root))?;
-    let (policy_path, trusted) = match &a.policy {
-        Some(p) => (p.clone(), load_policy(p)?),
-        None => {
-            let t = load_folder_policy(&default_policy)?;
-            (default_policy, t)
-        }
+    let trusted = match &a.policy {
+        Some(p) => load_policy(p)?,
+        None => load_default_policy(&default_policy)?,
     };
+    let policy_path = a.policy.clone().unwrap_or(default_policy);
     let (files, latest) = store::read_canaries(&canaries_dir)?;
     let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
     let mut report = verify::verify(verify::Input {
@@ -81,6 +80,20 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         super::out(&render::report(&report, &show_path(&policy_path)));
     }
     Ok(exit)
+}
+
+/// The policy beside the canaries, when no --policy was given. A reader's
+/// copy of someone's canaries may come without one: say what to pass.
+pub(crate) fn load_default_policy(path: &Path) -> Result<TrustedPolicy> {
+    if !path.exists() {
+        return Err(Error::input(
+            path,
+            "no such file: no trust policy beside these canaries; pass --policy FILE (the organisation's policy, from a source you trust)",
+        ));
+    }
+    // Beside the canaries, the policy must be a regular file (a FIFO would
+    // hang the verifier); a --policy the user names is read as given.
+    load_folder_policy(path)
 }
 
 /// A project folder (with canary.toml or canaries/), or a canaries folder

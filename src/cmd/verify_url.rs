@@ -92,6 +92,13 @@ fn bad(url: &str, problem: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The command a first-contact hint tells the user to run again: the same
+/// subcommand, with the same state file (else the pin lands elsewhere).
+pub(crate) struct Again<'a> {
+    pub command: &'static str,
+    pub state: Option<&'a Path>,
+}
+
 /// Fetches and verifies one site. Nothing is written; the caller stores the
 /// state when the report has no failure.
 pub(crate) fn check_site(
@@ -101,6 +108,7 @@ pub(crate) fn check_site(
     pins: &Pins<'_>,
     record: Option<&SiteRecord>,
     now: Timestamp,
+    again: &Again<'_>,
 ) -> Result<Outcome> {
     let mut f = Fetcher {
         client,
@@ -113,7 +121,7 @@ pub(crate) fn check_site(
     let policy_bytes = f.get(&policy_url)?;
     let fetched = TrustedPolicy::from_bytes(&policy_bytes).map_err(|e| bad(&policy_url, e))?;
     let accepted = remote::accept_policy(&fetched, pins, record.map(|r| r.policy_sha256))
-        .map_err(|u| untrusted(u, urls, &policy_url, &fetched))?;
+        .map_err(|u| untrusted(u, urls, &policy_url, &fetched, again))?;
     let trusted = fetched;
 
     // 2. Authenticate the latest canary before believing its sequence number.
@@ -238,13 +246,23 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-fn untrusted(u: Untrusted, urls: &SiteUrls, policy_url: &str, fetched: &TrustedPolicy) -> Error {
+fn untrusted(
+    u: Untrusted,
+    urls: &SiteUrls,
+    policy_url: &str,
+    fetched: &TrustedPolicy,
+    again: &Again<'_>,
+) -> Error {
     let site = sanitize::line(urls.key());
     let p = &fetched.policy;
     let policy = |class, message| Error::Verification { class, message };
     match u {
         Untrusted::FirstContact => {
-            let url = shell_word(&site);
+            let mut url = shell_word(&site);
+            if let Some(state) = again.state {
+                url.push_str(&format!(" --state {}", shell_word(&show_path(state))));
+            }
+            let command = again.command;
             let mut hint = format!(
                 "the site's policy (sha256 {}) is for {} ({}), {} of {} signatures required:\n",
                 fetched.sha256,
@@ -262,7 +280,7 @@ fn untrusted(u: Untrusted, urls: &SiteUrls, policy_url: &str, fetched: &TrustedP
                 .map(|s| format!("--key {}", s.key.fingerprint()))
                 .collect();
             hint.push_str(&format!(
-                "  These come from the site itself. Confirm them with the organisation over another channel, then pin them:\n    canary verify {url} {} --threshold {}\n  or trust what the site serves now and pin it:\n    canary verify {url} --trust-on-first-use",
+                "  These come from the site itself. Confirm them with the organisation over another channel, then pin them:\n    canary {command} {url} {} --threshold {}\n  or trust what the site serves now and pin it:\n    canary {command} {url} --trust-on-first-use",
                 keys.join(" "),
                 p.threshold
             ));
@@ -422,6 +440,7 @@ pub(crate) struct SiteCheck {
 }
 
 pub(crate) fn verify_site(
+    command: &'static str,
     raw_url: &str,
     r: &RemoteArgs,
     policy_file: Option<&TrustedPolicy>,
@@ -450,6 +469,10 @@ pub(crate) fn verify_site(
         &pins,
         record.as_ref(),
         checks_at,
+        &Again {
+            command,
+            state: r.state.as_deref(),
+        },
     )?;
     let remembered = remember(&state_path, &mut state, &urls, record.as_ref(), &out, now)?;
     Ok(SiteCheck {
@@ -471,7 +494,14 @@ pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
         record,
         out,
         remembered: passed,
-    } = verify_site(raw_url, &a.remote, policy_file.as_ref(), checks_at, now)?;
+    } = verify_site(
+        "verify",
+        raw_url,
+        &a.remote,
+        policy_file.as_ref(),
+        checks_at,
+        now,
+    )?;
     let pinned_now = passed && out.accepted.new_pin.is_some();
     let exit = out.report.failure.map_or(Exit::Ok, Exit::from);
     let incidents = out.incidents.as_ref().map(|b| IncidentLog {

@@ -222,7 +222,21 @@ fn check_one(
         replace_pin: entry.replace_pin,
     };
     let deadline = Deadline::after(Duration::from_secs(entry.timeout.unwrap_or(a.timeout)));
-    match verify_url::check_site(client, deadline, &entry.site, &pins, prev, checks_at) {
+    // A valid list always says whom to trust, so there is no first-contact
+    // hint to word.
+    let again = verify_url::Again {
+        command: "verify",
+        state: None,
+    };
+    match verify_url::check_site(
+        client,
+        deadline,
+        &entry.site,
+        &pins,
+        prev,
+        checks_at,
+        &again,
+    ) {
         Ok(mut out) => {
             if let Some(b) = prev_watch.and_then(watch::rollback_baseline) {
                 verify::add_failures(&mut out.report, remote::check_seen(Some(&b), &out.seen));
