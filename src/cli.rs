@@ -271,10 +271,15 @@ pub struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also ask the block explorers (canary.toml, else mempool.space and
-    /// blockstream.info) whether the recorded Bitcoin block is on the chain.
+    /// Also ask block explorers whether the recorded Bitcoin block is on the
+    /// chain: --explorer URLs, else those of your own project's canary.toml
+    /// (-C, never the verified folder's), else mempool.space and
+    /// blockstream.info.
     #[arg(long)]
     pub online: bool,
+    /// With --online: an Esplora API base URL to ask (https); repeat for several.
+    #[arg(long = "explorer", value_name = "URL", requires = "online")]
+    pub explorers: Vec<String>,
 }
 
 /// Trust and limits for verifying by URL (docs/USAGE-remote.md).

@@ -337,6 +337,33 @@ fn a_fresh_canary_is_fetched_signed_verified_and_confirmed_online() {
     let j: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     assert_eq!(j["failure"], "freshness");
     assert_eq!(j["exit_code"], 17);
+
+    // Verified from elsewhere, the folder's canary.toml does not choose the
+    // explorers (it could name ones that confirm anything): --explorer does.
+    let reader = tempfile::tempdir().unwrap();
+    let a = canary(reader.path())
+        .args(["verify", "--at", NOW, "--online", "--explorer"])
+        .arg(p.server.url("/m/api"))
+        .arg(p.path())
+        .assert()
+        .code(0);
+    assert!(
+        stdout(&a).contains("ok   freshness proof"),
+        "{}",
+        stdout(&a)
+    );
+    canary(reader.path())
+        .args(["verify", "--at", NOW, "--online", "--explorer"])
+        .arg(p.server.url("/b/api"))
+        .arg(p.path())
+        .assert()
+        .code(17);
+    let a = canary(reader.path())
+        .args(["verify", "--online", "--explorer", "http://example.org/api"])
+        .arg(p.path())
+        .assert()
+        .code(2);
+    assert!(stderr(&a).contains("--explorer"), "{}", stderr(&a));
 }
 
 #[test]

@@ -62,8 +62,9 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         other => Error::from(other),
     })?;
     if a.online {
-        let root_for_config = a.path.as_deref().unwrap_or(root);
-        check_online(root_for_config, &mut report)?;
+        // The explorers are the verifier's choice: a folder under
+        // verification could name explorers that confirm any block.
+        check_online(root, &a.explorers, &mut report)?;
     }
     let exit = report.failure.map_or(Exit::Ok, Exit::from);
     if a.json {
@@ -114,9 +115,10 @@ pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
 }
 
 /// `--online`: asks the block explorers whether the recorded block is the
-/// one at that height, with that time. The explorers come from the project's
-/// canary.toml if there is one, else the defaults: never from the canary.
-fn check_online(root: &Path, report: &mut Report) -> Result<()> {
+/// one at that height, with that time. The explorers come from `--explorer`,
+/// else the user's own project (`-C`, the current folder by default), else
+/// the defaults: never from the canary or the folder being verified.
+fn check_online(root: &Path, explorers: &[String], report: &mut Report) -> Result<()> {
     let Some(latest) = &report.latest else {
         return Ok(());
     };
@@ -129,11 +131,16 @@ fn check_online(root: &Path, report: &mut Report) -> Result<()> {
         });
         return Ok(());
     };
-    let cfg = if root.join(CONFIG_FILE).exists() {
+    let mut cfg = if root.join(CONFIG_FILE).exists() {
         Project::load(root)?.config.freshness
     } else {
         FreshnessConfig::default()
     };
+    if !explorers.is_empty() {
+        cfg.explorers = explorers.to_vec();
+        cfg.check()
+            .map_err(|e| Error::Usage(format!("--explorer: {e}")))?;
+    }
     let client = super::freshness::client(&cfg, super::freshness::EXPLORER_MAX_BYTES)?;
     let answers: Vec<_> = cfg
         .explorers
