@@ -352,19 +352,7 @@ pub fn check_component(name: &str) -> Result<(), String> {
 
 /// The rules for an incident id: 1-64 characters of a-z, 0-9 and `-`.
 pub fn check_id(id: &str) -> Result<(), String> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "incident id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
-            sanitize::line(id)
-        ))
-    }
+    crate::statement::check_slug("incident id", id)
 }
 
 fn check_title(t: &str) -> Result<(), String> {

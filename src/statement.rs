@@ -55,6 +55,12 @@ pub const MAX_CLAIMS: usize = 100;
 pub const MAX_TEXT: usize = 4000;
 
 pub fn check_claim_id(id: &str) -> Result<(), String> {
+    check_slug("statement id", id)
+}
+
+/// Ids that stay stable for ever (statements, incidents): 1-64 characters
+/// of a-z, 0-9 and `-`, so they are safe in file names, URLs and reports.
+pub(crate) fn check_slug(what: &str, id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id
@@ -64,7 +70,7 @@ pub fn check_claim_id(id: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "statement id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
+            "{what} `{}` must be 1-64 characters of a-z, 0-9 and `-`",
             crate::sanitize::line(id)
         ))
     }
