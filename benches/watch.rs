@@ -15,11 +15,11 @@ mod http;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use canary::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
-use canary::keys::SecretKey;
-use canary::policy::TrustedPolicy;
-use canary::statement::{default_claims, Statement};
-use canary::timefmt::Timestamp;
+use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::keys::SecretKey;
+use canary_core::policy::TrustedPolicy;
+use canary_core::statement::{default_claims, Statement};
+use canary_core::timefmt::Timestamp;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)

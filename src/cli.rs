@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::term::ColorWhen;
+use canary::term::ColorWhen;
+use canary_core::incidents::Compromise;
 
 const AFTER_HELP: &str = "\
 The quarterly ceremony:
@@ -339,8 +340,8 @@ pub struct IncidentFields {
     #[arg(long, value_name = "TEXT")]
     pub what_happened: Option<String>,
     /// What was compromised or lost.
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub compromised: Option<crate::incidents::Compromise>,
+    #[arg(long, value_name = "WHAT", value_parser = compromise_values())]
+    pub compromised: Option<Compromise>,
     /// Details of what was compromised or lost (free text).
     #[arg(long, value_name = "TEXT")]
     pub compromised_details: Option<String>,
@@ -406,7 +407,7 @@ pub struct CheckArgs {
     #[arg(value_name = "SOURCE")]
     pub source: Option<PathBuf>,
     /// Warn (exit 20) when the canary expires within this many days.
-    #[arg(long, value_name = "N", default_value_t = crate::check::DEFAULT_WARN_DAYS,
+    #[arg(long, value_name = "N", default_value_t = canary_core::check::DEFAULT_WARN_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=366))]
     pub warn_days: u32,
     /// The trusted policy [default: keys/policy.json of the project]. For a
@@ -440,7 +441,7 @@ pub struct WatchArgs {
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
     /// Report a canary as expiring when it expires within this many days.
-    #[arg(long, value_name = "N", default_value_t = crate::check::DEFAULT_WARN_DAYS,
+    #[arg(long, value_name = "N", default_value_t = canary_core::check::DEFAULT_WARN_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=366))]
     pub warn_days: u32,
     /// The watch state file [default: $XDG_DATA_HOME/canary/watch-state.json].
@@ -454,8 +455,42 @@ pub struct WatchArgs {
     pub json: bool,
 }
 
+/// `--compromised`: the core's [`Compromise`] values, with their help (the
+/// core knows nothing of clap).
+fn compromise_values() -> impl clap::builder::TypedValueParser<Value = Compromise> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("nothing").help("Nothing was compromised or lost"),
+        PossibleValue::new("data-exposed")
+            .help("Data was exposed to someone who should not have it"),
+        PossibleValue::new("data-lost").help("Data was lost"),
+    ])
+    // Only the listed values reach the map, and each parses.
+    .map(|s| Compromise::parse(&s).unwrap_or(Compromise::Nothing))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_argument_of_every_command_has_help() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if a.get_help().is_none() && id != "help" && id != "version" {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "canary", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
+    }
+
+    /// clap's own consistency checks of the definition (flags, ids, groups).
     #[test]
     fn clap_definition_is_consistent() {
         use clap::CommandFactory;

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::exit::Exit;
-use crate::verify::{Class, VerifyError};
+use canary_core::exit::Exit;
+use canary_core::verify::{Class, VerifyError};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -51,6 +51,12 @@ impl From<VerifyError> for Error {
     }
 }
 
+impl From<canary_core::address::UrlError> for Error {
+    fn from(e: canary_core::address::UrlError) -> Self {
+        Error::Fetch(e.into())
+    }
+}
+
 impl Error {
     pub fn input(path: impl AsRef<Path>, problem: impl std::fmt::Display) -> Self {
         Error::Input {
@@ -90,7 +96,7 @@ impl Error {
             Error::Fetch(e) => {
                 use crate::fetch::FetchError as F;
                 match e {
-                    F::BadUrl(_) | F::NotHttps(_) => Exit::Usage,
+                    F::Url(_) => Exit::Usage,
                     // Like a local file over the size cap.
                     F::TooLarge { .. } => Exit::Input,
                     _ => Exit::Failure,
@@ -110,5 +116,5 @@ impl Error {
 /// Paths in messages are shown as given, with hostile characters escaped.
 pub fn show_path(p: &Path) -> String {
     let s = p.to_string_lossy();
-    crate::sanitize::line(s.strip_prefix("./").unwrap_or(&s))
+    canary_core::sanitize::line(s.strip_prefix("./").unwrap_or(&s))
 }

@@ -6,10 +6,9 @@
 //! of which must obey the same URL rule, and no cookies.
 
 use std::io::Read;
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use url::{Host, Url};
+use canary_core::address::{check_url, redirect_allowed, UrlError};
 
 /// Limits for one request.
 #[derive(Debug, Clone, Copy)]
@@ -39,10 +38,9 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
-    #[error("{0}: not a valid URL")]
-    BadUrl(String),
-    #[error("{0}: only https:// URLs are allowed (plain http only for loopback addresses)")]
-    NotHttps(String),
+    /// The URL breaks the rule of [`canary_core::address::check_url`].
+    #[error(transparent)]
+    Url(#[from] UrlError),
     #[error("{url}: response is larger than the {limit} byte limit")]
     TooLarge { url: String, limit: u64 },
     #[error("{url}: no complete answer within the {secs} s time limit")]
@@ -53,40 +51,6 @@ pub enum FetchError {
     Redirect { url: String },
     #[error("{url}: {message}")]
     Network { url: String, message: String },
-}
-
-/// True for 127.0.0.0/8, ::1 and `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(a)) => a.is_loopback(),
-        Some(Host::Ipv6(a)) => a.is_loopback(),
-        Some(Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost")
-                || d.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        }
-        None => false,
-    }
-}
-
-/// The URL rule: `https`, or `http` to a loopback address.
-pub fn check_url(raw: &str) -> Result<Url, FetchError> {
-    let shown = crate::sanitize::line(raw);
-    let url = Url::parse(raw).map_err(|_| FetchError::BadUrl(shown.clone()))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(FetchError::BadUrl(shown));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        _ => Err(FetchError::NotHttps(shown)),
-    }
-}
-
-/// The URL rule for a redirect target, and no way into this machine from
-/// outside it: a site elsewhere cannot send the verifier to a service on
-/// a loopback address (plain http allowed there is for tests).
-pub fn redirect_allowed(from: &Url, to: &Url) -> bool {
-    check_url(to.as_str()).is_ok() && (is_loopback(from) || !is_loopback(to))
 }
 
 /// A time limit shared by several requests, e.g. every file of one
@@ -176,7 +140,7 @@ impl Client {
         let status = resp.status();
         if !status.is_success() {
             return Err(FetchError::Status {
-                url: crate::sanitize::line(url),
+                url: canary_core::sanitize::line(url),
                 status: status.as_u16(),
             });
         }
@@ -195,7 +159,7 @@ impl Client {
             .map_err(|e| self.classify(url, e, Deadline::after(self.limits.total_timeout)))?;
         if !resp.status().is_success() {
             return Err(FetchError::Status {
-                url: crate::sanitize::line(url),
+                url: canary_core::sanitize::line(url),
                 status: resp.status().as_u16(),
             });
         }
@@ -210,7 +174,7 @@ impl Client {
     ) -> Result<Vec<u8>, FetchError> {
         let limit = self.limits.max_bytes;
         let too_large = || FetchError::TooLarge {
-            url: crate::sanitize::line(url),
+            url: canary_core::sanitize::line(url),
             limit,
         };
         if resp.content_length().is_some_and(|n| n > limit) {
@@ -230,7 +194,7 @@ impl Client {
                     timeout(url, deadline)
                 } else {
                     FetchError::Network {
-                        url: crate::sanitize::line(url),
+                        url: canary_core::sanitize::line(url),
                         message: e.to_string(),
                     }
                 }
@@ -247,7 +211,7 @@ impl Client {
     }
 
     fn classify(&self, url: &str, e: reqwest::Error, deadline: Deadline) -> FetchError {
-        let shown = crate::sanitize::line(url);
+        let shown = canary_core::sanitize::line(url);
         if e.is_timeout() || is_timeout(&e) {
             timeout(url, deadline)
         } else if e.is_redirect() {
@@ -288,46 +252,7 @@ fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
 
 fn timeout(url: &str, deadline: Deadline) -> FetchError {
     FetchError::Timeout {
-        url: crate::sanitize::line(url),
+        url: canary_core::sanitize::line(url),
         secs: deadline.total.as_secs().max(1),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_rule() {
-        assert!(check_url("https://example.org/x").is_ok());
-        assert!(check_url("http://127.0.0.1:8080/x").is_ok());
-        assert!(check_url("http://127.8.9.10/x").is_ok());
-        assert!(check_url("http://[::1]:80/").is_ok());
-        assert!(check_url("http://localhost:1/").is_ok());
-        assert_eq!(
-            check_url("http://example.org/"),
-            Err(FetchError::NotHttps("http://example.org/".into()))
-        );
-        assert!(check_url("http://10.0.0.1/").is_err());
-        assert!(check_url("ftp://127.0.0.1/").is_err());
-        assert!(check_url("file:///etc/passwd").is_err());
-        assert!(check_url("https://user:pw@example.org/").is_err());
-        assert!(check_url("not a url").is_err());
-    }
-
-    #[test]
-    fn redirect_rule() {
-        let u = |s: &str| Url::parse(s).unwrap();
-        let site = u("https://example.org/.well-known/warrant-canary.json");
-        assert!(redirect_allowed(&site, &u("https://cdn.example.net/x")));
-        assert!(!redirect_allowed(&site, &u("http://cdn.example.net/x")));
-        // From a site elsewhere into this machine: refused, http or https.
-        assert!(!redirect_allowed(&site, &u("http://127.0.0.1:631/")));
-        assert!(!redirect_allowed(&site, &u("https://localhost/")));
-        assert!(!redirect_allowed(&site, &u("https://[::1]/")));
-        // Within loopback (the tests' servers): allowed.
-        let local = u("http://127.0.0.1:8000/a");
-        assert!(redirect_allowed(&local, &u("http://127.0.0.1:8000/b")));
-        assert!(redirect_allowed(&local, &u("https://example.org/")));
     }
 }

@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::verify::CanaryFile;
+use canary_core::verify::CanaryFile;
 
 /// Largest file `canary` reads (1 MiB). Canaries, drafts, policies and keys
 /// are a few KiB; anything bigger is refused before it is parsed.
@@ -148,20 +148,6 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::write(dir, io_problem(&e)))
 }
 
-/// The number in a canary file name: `0007.json` → 7. Four digits or more,
-/// so the listing sorts and nothing else in the folder is mistaken for one.
-pub fn canary_number(file_name: &str) -> Option<u64> {
-    let digits = file_name.strip_suffix(".json")?;
-    if digits.len() < 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-pub fn canary_file_name(n: u64) -> String {
-    format!("{n:04}.json")
-}
-
 /// Every published canary in `dir` and the bytes of `latest.json`, if any.
 pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
     let entries = fs::read_dir(dir).map_err(|e| Error::input(dir, io_problem(&e)))?;
@@ -169,15 +155,15 @@ pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::input(dir, io_problem(&e)))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(number) = canary_number(&name) {
+        if let Some(number) = canary_core::layout::canary_number(&name) {
             // Each file is capped; so is their number (the same bound as a
             // remote history), so a folder cannot exhaust memory either.
-            if files.len() as u64 >= crate::remote::MAX_HISTORY {
+            if files.len() as u64 >= canary_core::remote::MAX_HISTORY {
                 return Err(Error::input(
                     dir,
                     format!(
                         "more than {} canary files; refusing to read them all",
-                        crate::remote::MAX_HISTORY
+                        canary_core::remote::MAX_HISTORY
                     ),
                 ));
             }
@@ -202,16 +188,6 @@ pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canary_file_names() {
-        assert_eq!(canary_number("0007.json"), Some(7));
-        assert_eq!(canary_number("12345.json"), Some(12345));
-        assert_eq!(canary_number("7.json"), None);
-        assert_eq!(canary_number("latest.json"), None);
-        assert_eq!(canary_number("0007.json.tmp"), None);
-        assert_eq!(canary_file_name(7), "0007.json");
-    }
 
     #[test]
     fn capped_reads_and_atomic_writes() {

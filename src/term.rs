@@ -3,7 +3,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
-use anstyle::{AnsiColor, Style};
+// The styles are the core's (its reports are styled text); this edge
+// decides whether they reach the terminal.
+pub use canary_core::style::{paint, BAD, BOLD, DIM, OK, WARN};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -12,12 +14,6 @@ use crate::store;
 
 /// Environment variable holding a passphrase for automation.
 pub const PASSPHRASE_ENV: &str = "CANARY_PASSPHRASE";
-
-pub const OK: Style = AnsiColor::Green.on_default().bold();
-pub const BAD: Style = AnsiColor::Red.on_default().bold();
-pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
-pub const DIM: Style = Style::new().dimmed();
-pub const BOLD: Style = Style::new().bold();
 
 /// `--color`: `auto` colours only a terminal, and never when `NO_COLOR` is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,11 +32,6 @@ pub fn set_color(when: ColorWhen) {
         ColorWhen::Always => anstream::ColorChoice::Always,
     };
     choice.write_global();
-}
-
-/// Wraps `text` in `style`; anstream strips the codes when colour is off.
-pub fn paint(style: Style, text: &str) -> String {
-    format!("{style}{text}{style:#}")
 }
 
 pub fn stdin_is_terminal() -> bool {

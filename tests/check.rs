@@ -9,7 +9,7 @@ use support::{serve_site, site_files, site_up_to, stderr, stdout, Project, ISSUE
 
 /// `ISSUED[0]` plus `days` days: canary 1 expires 90 days after issue.
 fn day(days: u32) -> String {
-    canary::timefmt::Timestamp::parse_canonical(ISSUED[0])
+    canary_core::timefmt::Timestamp::parse_canonical(ISSUED[0])
         .unwrap()
         .plus_days(days)
         .unwrap()

@@ -44,22 +44,3 @@ fn completions_cover_every_subcommand() {
         .assert()
         .code(2);
 }
-
-#[test]
-fn every_argument_of_every_command_has_help() {
-    use clap::CommandFactory;
-    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
-        for a in cmd.get_arguments() {
-            let id = a.get_id().as_str();
-            if a.get_help().is_none() && id != "help" && id != "version" {
-                missing.push(format!("{path} {id}"));
-            }
-        }
-        for sub in cmd.get_subcommands() {
-            walk(sub, &format!("{path} {}", sub.get_name()), missing);
-        }
-    }
-    let mut missing = Vec::new();
-    walk(&canary::cli::Cli::command(), "canary", &mut missing);
-    assert!(missing.is_empty(), "arguments without help: {missing:?}");
-}

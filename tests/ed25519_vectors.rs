@@ -1,4 +1,4 @@
-//! Public Ed25519 vectors against `canary::keys::PublicKey::{from_bytes,
+//! Public Ed25519 vectors against `canary_core::keys::PublicKey::{from_bytes,
 //! verify}`: RFC 8032 and Wycheproof (valid ones verify, invalid ones are
 //! rejected), and the edge cases of ed25519-speccheck and C2SP CCTV, where
 //! canary is deliberately stricter than the plain specification.
@@ -34,7 +34,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use canary::keys::{KeyError, PublicKey, SecretKey};
+use canary_core::keys::{KeyError, PublicKey, SecretKey};
 use serde_json::Value;
 
 /// The vectors folder, or `None` (with a message) when it is absent.

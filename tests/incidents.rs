@@ -242,7 +242,7 @@ fn add_update_list_show_round_trip() {
 
     let lines = log_lines(dir);
     assert_eq!(lines.len(), 4);
-    let records = canary::incidents::parse(&read(dir, LOG)).unwrap();
+    let records = canary_core::incidents::parse(&read(dir, LOG)).unwrap();
     assert_eq!(records.len(), 4);
     assert!(lines[3].starts_with(r#"{"type":"update","seq":4,"prev":""#));
 
@@ -317,10 +317,10 @@ fn add_update_list_show_round_trip() {
 fn a_canary_commits_to_three_incidents_and_verifies() {
     let d = signed_three();
     let dir = d.path();
-    let head = canary::digest::Sha256Digest::of(log_lines(dir)[2].as_bytes());
+    let head = canary_core::digest::Sha256Digest::of(log_lines(dir)[2].as_bytes());
     let latest = String::from_utf8(read(dir, "canaries/latest.json")).unwrap();
-    let env = canary::envelope::Envelope::parse(latest.as_bytes()).unwrap();
-    let st = canary::statement::Statement::parse(&env.payload).unwrap();
+    let env = canary_core::envelope::Envelope::parse(latest.as_bytes()).unwrap();
+    let st = canary_core::statement::Statement::parse(&env.payload).unwrap();
     let c = st.incident_log.unwrap();
     assert_eq!(c.entries, 3);
     assert_eq!(c.head_sha256, Some(head));
@@ -537,7 +537,7 @@ fn rewriting_a_log_signed_by_an_earlier_canary_is_a_prefix_violation() {
         cmd.assert().success();
     }
     assert_ne!(read(dir, LOG), original);
-    assert!(canary::incidents::parse(&read(dir, LOG)).is_ok());
+    assert!(canary_core::incidents::parse(&read(dir, LOG)).is_ok());
     verify(dir)
         .code(18)
         .stdout(contains(
@@ -769,7 +769,7 @@ fn the_documented_example_chain_recomputes() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/incidents/example.jsonl"),
     )
     .unwrap();
-    let records = canary::incidents::parse(&bytes).unwrap();
+    let records = canary_core::incidents::parse(&bytes).unwrap();
     let hex: Vec<String> = records.iter().map(|r| r.sha256.to_string()).collect();
     assert_eq!(
         hex,
@@ -781,7 +781,7 @@ fn the_documented_example_chain_recomputes() {
     );
     assert_eq!(records[1].entry.prev(), Some(records[0].sha256));
     assert_eq!(records[2].entry.prev(), Some(records[1].sha256));
-    let c = canary::incidents::commitment(&records);
+    let c = canary_core::incidents::commitment(&records);
     assert_eq!(c.entries, 3);
     assert_eq!(c.head_sha256, Some(records[2].sha256));
     let docs =

@@ -8,8 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use canary::digest::Sha256Digest;
-use canary::keys::{PublicKey, SecretKey};
+use canary_core::digest::Sha256Digest;
+use canary_core::keys::{PublicKey, SecretKey};
 use support::canary;
 use support::http::{Route, Server};
 use tempfile::TempDir;
@@ -82,7 +82,8 @@ impl Org {
             .map(|d| {
                 d.filter_map(|e| e.ok())
                     .filter(|e| {
-                        canary::store::canary_number(&e.file_name().to_string_lossy()).is_some()
+                        canary_core::layout::canary_number(&e.file_name().to_string_lossy())
+                            .is_some()
                     })
                     .count()
             })

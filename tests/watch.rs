@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use canary::keys::PublicKey;
+use canary_core::keys::PublicKey;
 use support::http::{Route, Server};
 use support::{serve_site, site_files, site_up_to, stderr, stdout, Project};
 

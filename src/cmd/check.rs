@@ -7,17 +7,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::check::{self, CheckFinding, Latest, Outcome};
 use crate::cli::CheckArgs;
-use crate::digest::Sha256Digest;
-use crate::envelope::Envelope;
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::project::{self, Project, CONFIG_FILE};
-use crate::sanitize;
-use crate::statement::Statement;
-use crate::timefmt::{human_duration, Timestamp};
-use crate::verify::{self, Report};
+use canary::error::{show_path, Error, Result};
+use canary::project::{self, Project, CONFIG_FILE};
+use canary_core::check::{self, CheckFinding, Latest, Outcome};
+use canary_core::digest::Sha256Digest;
+use canary_core::envelope::Envelope;
+use canary_core::exit::Exit;
+use canary_core::sanitize;
+use canary_core::statement::Statement;
+use canary_core::timefmt::{human_duration, Timestamp};
+use canary_core::verify::{self, Report};
 
 use super::verify_url;
 
@@ -78,7 +78,7 @@ fn check(root: &Path, a: &CheckArgs, now: Timestamp) -> Result<Exit> {
         .source
         .as_deref()
         .and_then(Path::to_str)
-        .filter(|p| crate::remote::looks_like_url(p));
+        .filter(|p| canary_core::remote::looks_like_url(p));
     let (report, source, site, repo) = match url {
         None => {
             let path = a.source.as_deref().unwrap_or(root);
@@ -173,8 +173,8 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
         Some(p) => project::load_policy(p)?,
         None => super::verify::load_default_policy(&default_policy)?,
     };
-    let (files, latest) = crate::store::read_canaries(&canaries_dir)?;
-    let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
+    let (files, latest) = canary::store::read_canaries(&canaries_dir)?;
+    let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
     let report = verify::verify(verify::Input {
         policy: &trusted,
         files: &files,

@@ -3,15 +3,16 @@
 use std::path::Path;
 
 use crate::cli::DraftArgs;
-use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::freshness::{self, Freshness, Requirement};
-use crate::project::Project;
-use crate::statement::Statement;
-use crate::timefmt::Timestamp;
-use crate::verify::{self, Class};
-use crate::{diff, render, store};
+use canary::error::{show_path, Error, Result};
+use canary::project::Project;
+use canary::store;
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use canary_core::exit::Exit;
+use canary_core::freshness::{self, Freshness, Requirement};
+use canary_core::statement::Statement;
+use canary_core::timefmt::Timestamp;
+use canary_core::verify::{self, Class};
+use canary_core::{diff, render};
 
 pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
@@ -22,12 +23,12 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let log = super::incident::read_log(&log_path)?;
     // The canary commits to the log as it stands; a broken log is fixed first.
     let records = match &log {
-        Some(bytes) => crate::incidents::parse(bytes).map_err(|p| Error::Verification {
+        Some(bytes) => canary_core::incidents::parse(bytes).map_err(|p| Error::Verification {
             class: Class::IncidentLog,
             message: format!(
                 "{}: {}; no canary can commit to a broken incident log",
                 show_path(&log_path),
-                crate::sanitize::line(&p.to_string())
+                canary_core::sanitize::line(&p.to_string())
             ),
         })?,
         None => Vec::new(),
@@ -86,7 +87,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
         previous_sha256: prev.as_ref().map(|(_, d)| *d),
         statements: project.config.statements.clone(),
         announcements: a.announcements.clone(),
-        incident_log: Some(crate::incidents::commitment(&records)),
+        incident_log: Some(canary_core::incidents::commitment(&records)),
         freshness,
     };
     statement.check().map_err(Error::Usage)?;
@@ -97,7 +98,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let path = a.out.clone().unwrap_or_else(|| {
         project
             .drafts_dir()
-            .join(store::canary_file_name(statement.sequence))
+            .join(canary_core::layout::canary_file_name(statement.sequence))
     });
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         store::ensure_dir(dir)?;

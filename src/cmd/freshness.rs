@@ -5,16 +5,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{FreshnessCommand, FreshnessFetchArgs};
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::fetch::{Client, FetchError, Limits};
-use crate::freshness::{
+use canary::error::{show_path, Error, Result};
+use canary::fetch::{Client, FetchError, Limits};
+use canary::project::{FreshnessConfig, Project};
+use canary::store;
+use canary_core::exit::Exit;
+use canary_core::freshness::{
     self, agree, is_frozen, parse_block, parse_feed, parse_hash, parse_height, Block,
     ExplorerAnswer, FailedSource, Feed, Freshness, Problem,
 };
-use crate::project::{FreshnessConfig, Project};
-use crate::timefmt::Timestamp;
-use crate::{render, store};
+use canary_core::render;
+use canary_core::timefmt::Timestamp;
 
 /// Largest feed document accepted (news feeds are tens to hundreds of KiB).
 pub const FEED_MAX_BYTES: u64 = 2 << 20;
@@ -43,7 +44,7 @@ pub(crate) fn client(cfg: &FreshnessConfig, max_bytes: u64) -> Result<Client> {
 /// The problem in a fetch error, without the URL it starts with.
 fn problem_of(url: &str, e: &FetchError) -> String {
     let text = e.to_string();
-    let prefix = format!("{}: ", crate::sanitize::line(url));
+    let prefix = format!("{}: ", canary_core::sanitize::line(url));
     text.strip_prefix(&prefix).unwrap_or(&text).to_string()
 }
 
@@ -149,7 +150,7 @@ fn fetch_block(
 }
 
 fn show_url(u: &str) -> String {
-    crate::sanitize::line(u)
+    canary_core::sanitize::line(u)
 }
 
 fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
@@ -236,7 +237,7 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
                     "{} {}: {}",
                     show_url(&s.url),
                     s.problem.as_str(),
-                    crate::sanitize::line(&s.detail)
+                    canary_core::sanitize::line(&s.detail)
                 )
             })
             .collect();

@@ -14,17 +14,17 @@ use crate::cli::{
     IncidentAddArgs, IncidentCommand, IncidentFields, IncidentListArgs, IncidentShowArgs,
     IncidentUpdateArgs,
 };
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::incidents::{
+use canary::error::{show_path, Error, Result};
+use canary::project::Project;
+use canary::store;
+use canary::term::{self, paint, BAD, BOLD, DIM, OK, WARN};
+use canary_core::exit::Exit;
+use canary_core::incidents::{
     self, ComponentStatus, Compromise, Entry, Fold, Incident, IncidentEntry, Record, UpdateEntry,
 };
-use crate::project::Project;
-use crate::sanitize::{block, line};
-use crate::store;
-use crate::term::{self, paint, BAD, BOLD, DIM, OK, WARN};
-use crate::timefmt::{human_duration, Timestamp};
-use crate::verify::Class;
+use canary_core::sanitize::{block, line};
+use canary_core::timefmt::{human_duration, Timestamp};
+use canary_core::verify::Class;
 
 pub fn run(root: &Path, c: IncidentCommand, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
@@ -387,7 +387,7 @@ fn signed_note(project: &Project, records: &[Record]) -> Result<String> {
 /// commitment is only a hash; this shows what it stands for).
 pub(crate) fn review_for_signing(
     project: &Project,
-    st: &crate::statement::Statement,
+    st: &canary_core::statement::Statement,
 ) -> Result<String> {
     let Some(c) = st.incident_log else {
         return Ok(String::new());
@@ -506,7 +506,7 @@ fn list(project: &Project, a: IncidentListArgs, now: Timestamp) -> Result<Exit> 
         );
     }
     let _ = writeln!(o, "\n{} (as of {at})", paint(BOLD, "Components"));
-    o.push_str(&crate::render::components(&status, "  "));
+    o.push_str(&canary_core::render::components(&status, "  "));
     super::out(&o);
     Ok(Exit::Ok)
 }
@@ -641,7 +641,7 @@ mod tests {
     use super::*;
 
     fn comps() -> Vec<String> {
-        crate::project::default_components()
+        canary::project::default_components()
     }
 
     fn blank() -> IncidentAddArgs {

@@ -3,13 +3,13 @@
 use std::path::Path;
 
 use crate::cli::InitArgs;
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::freshness::Requirement;
-use crate::policy::{check_domain, check_org, Policy};
-use crate::project::{read_public_keys, Config, CONFIG_FILE, POLICY_FILE};
-use crate::statement::default_claims;
-use crate::store;
+use canary::error::{show_path, Error, Result};
+use canary::project::{read_public_keys, Config, CONFIG_FILE, POLICY_FILE};
+use canary::store;
+use canary_core::exit::Exit;
+use canary_core::freshness::Requirement;
+use canary_core::policy::{check_domain, check_org, Policy};
+use canary_core::statement::default_claims;
 
 pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
     check_org(&a.org).map_err(Error::Usage)?;

@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::KeygenArgs;
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::keys::SecretKey;
-use crate::project::{Project, CONFIG_FILE};
-use crate::{policy, store, term};
+use canary::error::{show_path, Error, Result};
+use canary::project::{Project, CONFIG_FILE};
+use canary::{store, term};
+use canary_core::exit::Exit;
+use canary_core::keys::SecretKey;
+use canary_core::policy;
 
 pub fn run(root: &Path, a: KeygenArgs) -> Result<Exit> {
     policy::check_name(&a.name).map_err(Error::Usage)?;

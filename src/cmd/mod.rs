@@ -8,13 +8,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
-use crate::error::{Error, Result};
-use crate::exit::Exit;
-use crate::statement::Statement;
-use crate::store;
-use crate::term::{self, paint, BAD, DIM};
-use crate::timefmt::Timestamp;
+use canary::error::{Error, Result};
+use canary::store;
+use canary::term::{self, paint, BAD, DIM};
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use canary_core::exit::Exit;
+use canary_core::statement::Statement;
+use canary_core::timefmt::Timestamp;
 
 mod check;
 mod draft;
@@ -51,7 +51,7 @@ pub fn main() -> ExitCode {
             let mut err = anstream::stderr();
             // Messages can quote hostile input (serde names unknown keys
             // verbatim): escape it so the error stays one harmless line.
-            let message = crate::sanitize::line(&e.to_string());
+            let message = canary_core::sanitize::line(&e.to_string());
             let _ = writeln!(err, "{} {message}", paint(BAD, "canary: error:"));
             if let Some(hint) = e.hint() {
                 let _ = writeln!(err, "{} {hint}", paint(DIM, "hint:"));
@@ -122,7 +122,7 @@ pub(crate) fn read_draft(path: &Path) -> Result<Draft> {
             path,
             format!(
                 "payload type is `{}`, expected `{STATEMENT_PAYLOAD_TYPE}`",
-                crate::sanitize::line(&envelope.payload_type)
+                canary_core::sanitize::line(&envelope.payload_type)
             ),
         ));
     }
@@ -147,7 +147,7 @@ pub(crate) fn read_draft(path: &Path) -> Result<Draft> {
 /// The published history of a project folder, or nothing if none yet.
 pub(crate) fn read_history(
     dir: &Path,
-) -> Result<(Vec<crate::verify::CanaryFile>, Option<Vec<u8>>)> {
+) -> Result<(Vec<canary_core::verify::CanaryFile>, Option<Vec<u8>>)> {
     if !dir.exists() {
         return Ok((Vec::new(), None));
     }
@@ -158,8 +158,8 @@ pub(crate) fn read_history(
 /// authentication: callers either verified the history first or only use it
 /// for display after matching its digest.
 pub(crate) fn newest_statement(
-    files: &[crate::verify::CanaryFile],
-) -> Result<Option<(Statement, crate::digest::Sha256Digest)>> {
+    files: &[canary_core::verify::CanaryFile],
+) -> Result<Option<(Statement, canary_core::digest::Sha256Digest)>> {
     let Some(f) = files.last() else {
         return Ok(None);
     };

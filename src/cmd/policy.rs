@@ -7,11 +7,11 @@
 use std::path::Path;
 
 use crate::cli::PolicyCommand;
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::policy::{check_name, Policy, Signer};
-use crate::project::{read_public_key, Project};
-use crate::store;
+use canary::error::{show_path, Error, Result};
+use canary::project::{read_public_key, Project};
+use canary::store;
+use canary_core::exit::Exit;
+use canary_core::policy::{check_name, Policy, Signer};
 
 pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
     let project = Project::load(root)?;

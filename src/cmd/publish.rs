@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 
 use super::site::{self as sitefs, SiteSources};
 use crate::cli::PublishArgs;
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::project::Project;
-use crate::site::{PublishedCanary, SiteFile, TextRecord};
-use crate::textsig::{self, TextSignatures};
-use crate::timefmt::Timestamp;
-use crate::verify::{self, CanaryFile, Class, Report};
-use crate::{render, store};
+use canary::error::{show_path, Error, Result};
+use canary::project::Project;
+use canary::store;
+use canary_core::exit::Exit;
+use canary_core::render;
+use canary_core::site::{PublishedCanary, SiteFile, TextRecord};
+use canary_core::textsig::{self, TextSignatures};
+use canary_core::timefmt::Timestamp;
+use canary_core::verify::{self, CanaryFile, Class, Report};
 
 pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
@@ -33,10 +34,11 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     // Saturating: a hostile file number u64::MAX then collides with itself
     // and the verification below refuses it.
     let number = files.last().map_or(1, |f| f.number.saturating_add(1));
-    let draft_path = a
-        .draft
-        .clone()
-        .unwrap_or_else(|| project.drafts_dir().join(store::canary_file_name(number)));
+    let draft_path = a.draft.clone().unwrap_or_else(|| {
+        project
+            .drafts_dir()
+            .join(canary_core::layout::canary_file_name(number))
+    });
     if a.draft.is_none() && !draft_path.exists() && (a.site.is_some() || a.upload.is_some()) {
         return Err(Error::refused_with_hint(
             format!("{}: no draft to publish", show_path(&draft_path)),
@@ -62,7 +64,7 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
         });
     }
     let bytes = draft.envelope.published().to_json();
-    let target = dir.join(store::canary_file_name(number));
+    let target = dir.join(canary_core::layout::canary_file_name(number));
     files.push(CanaryFile {
         name: show_path(&draft_path),
         number,
@@ -224,7 +226,7 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
 /// `--rebuild`: the site from the published history only.
 fn rebuild(
     project: &Project,
-    trusted: &crate::policy::TrustedPolicy,
+    trusted: &canary_core::policy::TrustedPolicy,
     a: &PublishArgs,
     now: Timestamp,
 ) -> Result<Exit> {
@@ -272,7 +274,7 @@ fn finish_site(a: &PublishArgs, files: Option<&[SiteFile]>, report: &Report) -> 
     let Some(files) = files else {
         return Ok(Exit::Ok);
     };
-    let badge = crate::site::badge(report);
+    let badge = canary_core::site::badge(report);
     if let Some(d) = &a.site {
         super::out(&format!(
             "Site written to {} ({} files; status {} as of {}).\n",
@@ -287,7 +289,7 @@ fn finish_site(a: &PublishArgs, files: Option<&[SiteFile]>, report: &Report) -> 
         super::out(&format!(
             "Uploaded {} files to {} (the .well-known pointer last).\n",
             files.len(),
-            crate::sanitize::line(url)
+            canary_core::sanitize::line(url)
         ));
     }
     Ok(Exit::Ok)

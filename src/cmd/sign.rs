@@ -4,15 +4,16 @@
 use std::path::Path;
 
 use crate::cli::SignArgs;
-use crate::envelope::{Signature, TextSignature};
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::keys::{KeyError, SecretKey};
-use crate::project::Project;
-use crate::term::{self, paint, BAD, BOLD};
-use crate::textsig::{self, TextSignatures};
-use crate::verify::check_signatures;
-use crate::{diff, render, store};
+use canary::error::{show_path, Error, Result};
+use canary::project::Project;
+use canary::store;
+use canary::term::{self, paint, BAD, BOLD};
+use canary_core::envelope::{Signature, TextSignature};
+use canary_core::exit::Exit;
+use canary_core::keys::{KeyError, SecretKey};
+use canary_core::textsig::{self, TextSignatures};
+use canary_core::verify::check_signatures;
+use canary_core::{diff, render};
 
 pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     let project = Project::load(root)?;
@@ -84,7 +85,7 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     o.push_str(&format!(
         "  Also signed: the plain-text canary.txt ({} bytes, sha256 {}) with OpenSSH (namespace {}) and minisign signatures.\n",
         text.len(),
-        crate::digest::Sha256Digest::of(text.as_bytes()).short(),
+        canary_core::digest::Sha256Digest::of(text.as_bytes()).short(),
         textsig::namespace(domain)
     ));
     o.push_str("  Changes since the previous canary:\n");
@@ -105,7 +106,7 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
             sigs.invalid.join(", ")
         ));
     }
-    let problems = crate::freshness::check(
+    let problems = canary_core::freshness::check(
         st.freshness.as_ref(),
         &trusted.policy.freshness,
         st.issued_at,
@@ -162,11 +163,11 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
 }
 
 /// The confirmation prompt. The draft is untrusted until signed.
-fn question(st: &crate::statement::Statement) -> String {
+fn question(st: &canary_core::statement::Statement) -> String {
     format!(
         "Sign canary {} of {}?",
         st.sequence,
-        crate::sanitize::line(&st.org)
+        canary_core::sanitize::line(&st.org)
     )
 }
 
@@ -187,7 +188,10 @@ fn load_secret(a: &SignArgs) -> Result<SecretKey> {
 }
 
 /// The diff against the previous canary, if this checkout has it.
-fn changes_since_previous(project: &Project, st: &crate::statement::Statement) -> Result<String> {
+fn changes_since_previous(
+    project: &Project,
+    st: &canary_core::statement::Statement,
+) -> Result<String> {
     let Some(prev_digest) = st.previous_sha256 else {
         return Ok("    none: this is the first canary\n".into());
     };
@@ -221,7 +225,7 @@ mod tests {
     fn the_prompt_escapes_the_drafts_org() {
         // The last line before the answer: an escape sequence in the
         // (untrusted) draft's org could clear the review printed above it.
-        let mut st = crate::statement::Statement::parse(
+        let mut st = canary_core::statement::Statement::parse(
             br#"{"org":"x","domain":"example.org","sequence":1,"issued_at":"2026-01-01T00:00:00Z","expires_at":"2026-02-01T00:00:00Z","policy_sha256":"0000000000000000000000000000000000000000000000000000000000000000","previous_sha256":null,"statements":[{"id":"a","text":"t"}],"announcements":[]}"#,
         )
         .unwrap();

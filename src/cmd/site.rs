@@ -5,17 +5,17 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::canarytext::{self, TextInput};
-use crate::digest::Sha256Digest;
-use crate::envelope::Envelope;
-use crate::error::{show_path, Error, Result};
-use crate::fetch::{Client, Limits};
-use crate::policy::{Policy, TrustedPolicy};
-use crate::site::{self, PublishedCanary, SiteFile, TextRecord};
-use crate::statement::Statement;
-use crate::store;
-use crate::textsig::TextSignatures;
-use crate::verify::{CanaryFile, Report};
+use canary::error::{show_path, Error, Result};
+use canary::fetch::{Client, Limits};
+use canary::store;
+use canary_core::canarytext::{self, TextInput};
+use canary_core::digest::Sha256Digest;
+use canary_core::envelope::Envelope;
+use canary_core::policy::{Policy, TrustedPolicy};
+use canary_core::site::{self, PublishedCanary, SiteFile, TextRecord};
+use canary_core::statement::Statement;
+use canary_core::textsig::TextSignatures;
+use canary_core::verify::{CanaryFile, Report};
 
 /// The exact `canary.txt` bytes of a canary. `canary sign` and
 /// `canary publish` both call this, so what signers sign is what is
@@ -122,7 +122,7 @@ impl SiteSources {
             None
         };
         let mut base_url = match base_url {
-            Some(u) => crate::fetch::check_url(u)
+            Some(u) => canary_core::address::check_url(u)
                 .map_err(|e| Error::Usage(format!("--base-url: {e}")))?
                 .to_string(),
             None => format!("https://{}/", trusted.policy.domain),
@@ -270,25 +270,8 @@ impl Staged {
 
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes())?;
-    let cb = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: two valid NUL-terminated paths; renameat2 only reads them.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -303,7 +286,7 @@ pub(crate) fn upload_base(base: &str) -> Result<String> {
     if !base.ends_with('/') {
         base.push('/');
     }
-    crate::fetch::check_url(&base).map_err(|e| Error::Usage(format!("--upload: {e}")))?;
+    canary_core::address::check_url(&base).map_err(|e| Error::Usage(format!("--upload: {e}")))?;
     Ok(base)
 }
 

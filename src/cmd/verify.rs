@@ -5,15 +5,16 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::VerifyArgs;
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::freshness;
-use crate::policy::TrustedPolicy;
-use crate::project::FreshnessConfig;
-use crate::project::{load_folder_policy, load_policy, Project, CONFIG_FILE, POLICY_FILE};
-use crate::timefmt::Timestamp;
-use crate::verify::{self, Class, Finding, Report};
-use crate::{render, store};
+use canary::error::{show_path, Error, Result};
+use canary::project::FreshnessConfig;
+use canary::project::{load_folder_policy, load_policy, Project, CONFIG_FILE, POLICY_FILE};
+use canary::store;
+use canary_core::exit::Exit;
+use canary_core::freshness;
+use canary_core::policy::TrustedPolicy;
+use canary_core::render;
+use canary_core::timefmt::Timestamp;
+use canary_core::verify::{self, Class, Finding, Report};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -29,7 +30,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         .path
         .as_deref()
         .and_then(Path::to_str)
-        .filter(|p| crate::remote::looks_like_url(p))
+        .filter(|p| canary_core::remote::looks_like_url(p))
     {
         return super::verify_url::run(url, &a, now);
     }
@@ -47,7 +48,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     };
     let policy_path = a.policy.clone().unwrap_or(default_policy);
     let (files, latest) = store::read_canaries(&canaries_dir)?;
-    let log = super::incident::read_log(&canaries_dir.join(crate::incidents::LOG_FILE))?;
+    let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
     let mut report = verify::verify(verify::Input {
         policy: &trusted,
         files: &files,

@@ -8,18 +8,19 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cli::{RemoteArgs, VerifyArgs};
-use crate::digest::Sha256Digest;
-use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::fetch::{Client, Deadline, FetchError, Limits};
-use crate::policy::TrustedPolicy;
-use crate::remote::{self, Accepted, Pins, Seen, SiteRecord, SiteUrls, State, Untrusted};
-use crate::render::{self, RemoteSource};
-use crate::statement::Statement;
-use crate::timefmt::Timestamp;
-use crate::verify::{self, CanaryFile, Class, Report};
-use crate::{project, sanitize, store};
+use canary::error::{show_path, Error, Result};
+use canary::fetch::{Client, Deadline, FetchError, Limits};
+use canary::{project, store};
+use canary_core::digest::Sha256Digest;
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use canary_core::exit::Exit;
+use canary_core::policy::TrustedPolicy;
+use canary_core::remote::{self, Accepted, Pins, Seen, SiteRecord, SiteUrls, State, Untrusted};
+use canary_core::render::{self, RemoteSource};
+use canary_core::sanitize;
+use canary_core::statement::Statement;
+use canary_core::timefmt::Timestamp;
+use canary_core::verify::{self, CanaryFile, Class, Report};
 
 /// Largest single response (1 MiB, like a local file).
 pub const MAX_RESPONSE_BYTES: u64 = store::MAX_FILE_BYTES;

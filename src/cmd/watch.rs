@@ -13,17 +13,17 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::WatchArgs;
-use crate::digest::Sha256Digest;
-use crate::error::{show_path, Error, Result};
-use crate::exit::Exit;
-use crate::fetch::{Client, Deadline, FetchError};
-use crate::policy::TrustedPolicy;
-use crate::remote::{self, Pins, SiteRecord};
-use crate::sanitize;
-use crate::store;
-use crate::timefmt::{human_duration, Timestamp};
-use crate::verify;
-use crate::watch::{self, Entry, Observation, Status, WatchRecord, WatchState};
+use canary::error::{show_path, Error, Result};
+use canary::fetch::{Client, Deadline, FetchError};
+use canary::store;
+use canary_core::digest::Sha256Digest;
+use canary_core::exit::Exit;
+use canary_core::policy::TrustedPolicy;
+use canary_core::remote::{self, Pins, SiteRecord};
+use canary_core::sanitize;
+use canary_core::timefmt::{human_duration, Timestamp};
+use canary_core::verify;
+use canary_core::watch::{self, Entry, Observation, Status, WatchRecord, WatchState};
 
 use super::verify_url;
 
@@ -90,7 +90,7 @@ fn read_list(path: &Path) -> Result<Vec<(Entry, Option<TrustedPolicy>)>> {
                 .policy
                 .as_deref()
                 .map(|p| {
-                    crate::project::load_policy(&base.join(p))
+                    canary::project::load_policy(&base.join(p))
                         .map_err(|x| Error::input(path, format!("line {}: policy: {x}", e.line)))
                 })
                 .transpose()?;

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::assert::Assert;
 use assert_cmd::Command;
-use canary::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
-use canary::keys::SecretKey;
-use canary::statement::Statement;
+use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::keys::SecretKey;
+use canary_core::statement::Statement;
 
 /// `canary init` as every suite that is not about freshness runs it (the
 /// freshness suite has `ceremony::init_requiring_freshness`): the one place
@@ -67,7 +67,7 @@ pub fn publish_time(i: usize) -> String {
 /// `ISSUED[i]` plus one day: a time at which canary `i + 1` is the newest
 /// and valid (it expires `CADENCE_DAYS` after issue, so in 89 days).
 pub fn check_time(i: usize) -> String {
-    let t = canary::timefmt::Timestamp::parse_canonical(ISSUED[i]).unwrap();
+    let t = canary_core::timefmt::Timestamp::parse_canonical(ISSUED[i]).unwrap();
     t.plus_days(1).unwrap().to_string()
 }
 
@@ -427,7 +427,7 @@ pub fn site_up_to(files: &BTreeMap<String, Vec<u8>>, n: u64) -> BTreeMap<String,
         .filter(|(p, _)| {
             let number = p
                 .strip_prefix("/canaries/")
-                .and_then(canary::store::canary_number);
+                .and_then(canary_core::layout::canary_number);
             !matches!(number, Some(k) if k > n)
         })
         .map(|(p, b)| (p.clone(), b.clone()))

@@ -41,10 +41,10 @@ pub struct SiteUrls {
 impl SiteUrls {
     /// Resolves what the user typed: a site root (`https://example.org`,
     /// `https://example.org/sub/`) or the full `.well-known` URL. Query and
-    /// fragment are dropped; the URL rule of [`crate::fetch::check_url`]
+    /// fragment are dropped; the URL rule of [`crate::address::check_url`]
     /// applies.
-    pub fn resolve(raw: &str) -> Result<Self, crate::fetch::FetchError> {
-        let mut url = crate::fetch::check_url(raw)?;
+    pub fn resolve(raw: &str) -> Result<Self, crate::address::UrlError> {
+        let mut url = crate::address::check_url(raw)?;
         url.set_query(None);
         url.set_fragment(None);
         let path = url.path().to_string();
@@ -81,7 +81,7 @@ impl SiteUrls {
     }
     /// `canaries/NNNN.json` (four digits or more).
     pub fn canary(&self, n: u64) -> String {
-        self.join(&format!("canaries/{}", crate::store::canary_file_name(n)))
+        self.join(&format!("canaries/{}", crate::layout::canary_file_name(n)))
     }
 }
 

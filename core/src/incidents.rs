@@ -27,7 +27,7 @@ pub const MAX_COMPONENTS: usize = 32;
 const MAX_REPORTED: usize = 5;
 
 /// What an incident compromised or lost: the explicit flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Compromise {
     /// Nothing was compromised or lost.

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::diff::Change;
 use crate::freshness::Freshness;
 use crate::statement::Statement;
-use crate::term::{paint, BAD, BOLD, DIM, OK, WARN};
+use crate::style::{paint, BAD, BOLD, DIM, OK, WARN};
 use crate::timefmt::human_duration;
 use crate::verify::{Class, Report, Verdict};
 

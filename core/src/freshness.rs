@@ -735,8 +735,9 @@ mod tests {
     }
 
     fn doc_section() -> String {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md"))
-            .expect("docs/FORMAT.md");
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/FORMAT.md"))
+                .expect("docs/FORMAT.md");
         let start = doc.find("## Freshness proof").expect("section");
         let rest = &doc[start + 3..];
         let end = rest.find("\n## ").map_or(rest.len(), |e| e);
