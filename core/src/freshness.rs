@@ -377,75 +377,259 @@ fn hours(secs: i64) -> String {
     format!("{:.1} h", secs as f64 / 3600.0)
 }
 
-/// The offline checks of a canary's proof of freshness. Returns one message
+/// Why a canary's proof of freshness does not hold (offline checks). The
+/// words are in the `Display` impl below, the one place they are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProofProblem {
+    /// No proof, but the policy requires one.
+    Missing { required: Requirement },
+    /// The proof's structure is wrong (format, sizes, spelling).
+    Malformed(String),
+    /// The proof's recorded digest is not the digest of its content.
+    Digest(String),
+    FetchedAfterIssue {
+        fetched_at: Timestamp,
+        issued_at: Timestamp,
+    },
+    FetchedTooEarly {
+        fetched_at: Timestamp,
+        issued_at: Timestamp,
+        max_age_hours: u32,
+    },
+    /// Headlines are present but none carries a publication time.
+    UndatedHeadlines,
+    HeadlinesTooOld {
+        newest: Timestamp,
+        issued_at: Timestamp,
+        max_age_hours: u32,
+    },
+    BlockTooOld {
+        height: u64,
+        time: Timestamp,
+        issued_at: Timestamp,
+        max_age_hours: u32,
+    },
+    /// The block's time is later than the fetch time allows (a block from
+    /// after the proof was gathered cannot be in it).
+    BlockAheadOfFetch {
+        height: u64,
+        time: Timestamp,
+        fetched_at: Timestamp,
+    },
+    /// No block, but the policy requires one; `why` is the recorded
+    /// failure of the explorers, if any.
+    NoBlock { why: Option<String> },
+    TooFewFeeds {
+        have: usize,
+        need: u32,
+        /// Sources recorded as failed: (URL, problem).
+        missing: Vec<(String, Problem)>,
+    },
+}
+
+impl std::fmt::Display for ProofProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::sanitize::line;
+        match self {
+            ProofProblem::Missing { required } => write!(
+                f,
+                "the canary carries no proof of freshness, but the policy requires {}",
+                required.describe()
+            ),
+            ProofProblem::Malformed(e) => write!(f, "the proof of freshness is malformed: {e}"),
+            ProofProblem::Digest(e) => f.write_str(e),
+            ProofProblem::FetchedAfterIssue {
+                fetched_at,
+                issued_at,
+            } => write!(
+                f,
+                "the proof was fetched at {fetched_at}, after the canary's issue time {issued_at}"
+            ),
+            ProofProblem::FetchedTooEarly {
+                fetched_at,
+                issued_at,
+                max_age_hours,
+            } => write!(
+                f,
+                "the proof was fetched at {fetched_at}, {} before the issue time {issued_at} (at most {max_age_hours} h allowed)",
+                hours(fetched_at.seconds_until(*issued_at)),
+            ),
+            ProofProblem::UndatedHeadlines => f.write_str(
+                "no headline carries a publication time, so their age cannot be checked",
+            ),
+            ProofProblem::HeadlinesTooOld {
+                newest,
+                issued_at,
+                max_age_hours,
+            } => write!(
+                f,
+                "the newest headline was published at {newest}, {} before the issue time {issued_at} (at most {max_age_hours} h allowed)",
+                hours(newest.seconds_until(*issued_at)),
+            ),
+            ProofProblem::BlockTooOld {
+                height,
+                time,
+                issued_at,
+                max_age_hours,
+            } => write!(
+                f,
+                "Bitcoin block {height} has time {time}, {} before the issue time {issued_at} (at most {max_age_hours} h allowed)",
+                hours(time.seconds_until(*issued_at)),
+            ),
+            ProofProblem::BlockAheadOfFetch {
+                height,
+                time,
+                fetched_at,
+            } => write!(
+                f,
+                "Bitcoin block {height} has time {time}, later than the proof's fetch time {fetched_at} allows"
+            ),
+            ProofProblem::NoBlock { why } => {
+                f.write_str("the proof has no Bitcoin block, but the policy requires one")?;
+                match why {
+                    Some(w) => write!(f, " ({})", line(w)),
+                    None => Ok(()),
+                }
+            }
+            ProofProblem::TooFewFeeds {
+                have,
+                need,
+                missing,
+            } => {
+                write!(
+                    f,
+                    "the proof has headlines from {have} feed(s), but the policy requires {need}"
+                )?;
+                if !missing.is_empty() {
+                    let shown: Vec<String> = missing
+                        .iter()
+                        .map(|(url, p)| format!("{} {}", line(url), p.as_str()))
+                        .collect();
+                    write!(f, "; recorded as missing: {}", shown.join(", "))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Several problems on one line, `; `-separated (as commands report them).
+pub fn describe_all(problems: &[ProofProblem]) -> String {
+    let words: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    words.join("; ")
+}
+
+/// The offline checks of a canary's proof of freshness. Returns one problem
 /// per failed check; empty when the proof holds (or none is required and
 /// none is present).
-pub fn check(proof: Option<&Freshness>, req: &Requirement, issued_at: Timestamp) -> Vec<String> {
+pub fn check(
+    proof: Option<&Freshness>,
+    req: &Requirement,
+    issued_at: Timestamp,
+) -> Vec<ProofProblem> {
     let Some(p) = proof else {
         return if req.required() {
-            vec![format!(
-                "the canary carries no proof of freshness, but the policy requires {}",
-                req.describe()
-            )]
+            vec![ProofProblem::Missing { required: *req }]
         } else {
             Vec::new()
         };
     };
     if let Err(e) = p.check_structure() {
-        return vec![format!("the proof of freshness is malformed: {e}")];
+        return vec![ProofProblem::Malformed(e)];
     }
     if let Err(e) = p.check_digest() {
-        return vec![e];
+        return vec![ProofProblem::Digest(e)];
     }
-    let mut out = Vec::new();
     let window = i64::from(req.max_age_hours) * 3600;
     let earliest = Timestamp::from_unix(issued_at.unix().saturating_sub(window));
+    let mut out = Vec::new();
+    out.extend(check_fetch_time(p, req, issued_at, earliest));
+    out.extend(check_headline_age(p, req, issued_at, earliest));
+    out.extend(check_block(p, req, issued_at, earliest));
+    if (p.feeds.len() as u64) < u64::from(req.min_feeds) {
+        out.push(ProofProblem::TooFewFeeds {
+            have: p.feeds.len(),
+            need: req.min_feeds,
+            missing: p
+                .failed_sources
+                .iter()
+                .filter(|s| s.problem != Problem::Short)
+                .map(|s| (s.url.clone(), s.problem))
+                .collect(),
+        });
+    }
+    out
+}
+
+/// The proof was gathered inside the window before the issue time.
+fn check_fetch_time(
+    p: &Freshness,
+    req: &Requirement,
+    issued_at: Timestamp,
+    earliest: Timestamp,
+) -> Option<ProofProblem> {
     if p.fetched_at > issued_at {
-        out.push(format!(
-            "the proof was fetched at {}, after the canary's issue time {}",
-            p.fetched_at, issued_at
-        ));
-    } else if p.fetched_at < earliest {
-        out.push(format!(
-            "the proof was fetched at {}, {} before the issue time {} (at most {} h allowed)",
-            p.fetched_at,
-            hours(p.fetched_at.seconds_until(issued_at)),
+        Some(ProofProblem::FetchedAfterIssue {
+            fetched_at: p.fetched_at,
             issued_at,
-            req.max_age_hours
-        ));
+        })
+    } else if p.fetched_at < earliest {
+        Some(ProofProblem::FetchedTooEarly {
+            fetched_at: p.fetched_at,
+            issued_at,
+            max_age_hours: req.max_age_hours,
+        })
+    } else {
+        None
     }
-    if !p.feeds.is_empty() {
-        match p.newest_headline() {
-            None => out.push(
-                "no headline carries a publication time, so their age cannot be checked".into(),
-            ),
-            Some(t) if t < earliest => out.push(format!(
-                "the newest headline was published at {}, {} before the issue time {} (at most {} h allowed)",
-                t,
-                hours(t.seconds_until(issued_at)),
-                issued_at,
-                req.max_age_hours
-            )),
-            Some(_) => {}
-        }
+}
+
+/// The newest headline is recent: old news proves nothing.
+fn check_headline_age(
+    p: &Freshness,
+    req: &Requirement,
+    issued_at: Timestamp,
+    earliest: Timestamp,
+) -> Option<ProofProblem> {
+    if p.feeds.is_empty() {
+        return None;
     }
+    match p.newest_headline() {
+        None => Some(ProofProblem::UndatedHeadlines),
+        Some(t) if t < earliest => Some(ProofProblem::HeadlinesTooOld {
+            newest: t,
+            issued_at,
+            max_age_hours: req.max_age_hours,
+        }),
+        Some(_) => None,
+    }
+}
+
+/// The block is recent, not from after the fetch, and present if required.
+fn check_block(
+    p: &Freshness,
+    req: &Requirement,
+    issued_at: Timestamp,
+    earliest: Timestamp,
+) -> Vec<ProofProblem> {
+    let mut out = Vec::new();
     match &p.block {
         Some(b) => {
             if b.time < earliest {
-                out.push(format!(
-                    "Bitcoin block {} has time {}, {} before the issue time {} (at most {} h allowed)",
-                    b.height,
-                    b.time,
-                    hours(b.time.seconds_until(issued_at)),
+                out.push(ProofProblem::BlockTooOld {
+                    height: b.height,
+                    time: b.time,
                     issued_at,
-                    req.max_age_hours
-                ));
+                    max_age_hours: req.max_age_hours,
+                });
             }
             if p.fetched_at.seconds_until(b.time) > BLOCK_TIME_AHEAD_SECS {
-                out.push(format!(
-                    "Bitcoin block {} has time {}, later than the proof's fetch time {} allows",
-                    b.height, b.time, p.fetched_at
-                ));
+                out.push(ProofProblem::BlockAheadOfFetch {
+                    height: b.height,
+                    time: b.time,
+                    fetched_at: p.fetched_at,
+                });
             }
         }
         None if req.block => {
@@ -453,30 +637,10 @@ pub fn check(proof: Option<&Freshness>, req: &Requirement, issued_at: Timestamp)
                 .failed_sources
                 .iter()
                 .find(|s| p.feed(&s.url).is_none() && s.problem == Problem::Failed)
-                .map(|s| format!(" ({})", crate::sanitize::line(&s.detail)))
-                .unwrap_or_default();
-            out.push(format!(
-                "the proof has no Bitcoin block, but the policy requires one{why}"
-            ));
+                .map(|s| s.detail.clone());
+            out.push(ProofProblem::NoBlock { why });
         }
         None => {}
-    }
-    if (p.feeds.len() as u64) < u64::from(req.min_feeds) {
-        let mut msg = format!(
-            "the proof has headlines from {} feed(s), but the policy requires {}",
-            p.feeds.len(),
-            req.min_feeds
-        );
-        let missing: Vec<String> = p
-            .failed_sources
-            .iter()
-            .filter(|s| s.problem != Problem::Short)
-            .map(|s| format!("{} {}", crate::sanitize::line(&s.url), s.problem.as_str()))
-            .collect();
-        if !missing.is_empty() {
-            msg.push_str(&format!("; recorded as missing: {}", missing.join(", ")));
-        }
-        out.push(msg);
     }
     out
 }
@@ -655,42 +819,132 @@ pub fn agree(height: u64, answers: &[ExplorerAnswer]) -> Result<(String, Timesta
     }
 }
 
+/// What `--online` found when asking the explorers about the recorded
+/// block. [`OnlineProblem::is_failure`] tells a failure from a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnlineProblem {
+    /// An explorer could not be asked (a warning: others may answer).
+    Unreachable {
+        explorer: String,
+        height: u64,
+        error: String,
+    },
+    /// An explorer says another block is at that height.
+    HashDiffers {
+        explorer: String,
+        height: u64,
+        recorded: String,
+        says: String,
+    },
+    /// An explorer gives the block another time.
+    TimeDiffers {
+        explorer: String,
+        height: u64,
+        hash: String,
+        recorded: Timestamp,
+        says: Timestamp,
+    },
+    /// An explorer gave no time (a warning).
+    NoTime { explorer: String, height: u64 },
+    /// No explorer confirmed the block.
+    Unconfirmed { height: u64 },
+}
+
+impl OnlineProblem {
+    pub fn is_failure(&self) -> bool {
+        !matches!(
+            self,
+            OnlineProblem::Unreachable { .. } | OnlineProblem::NoTime { .. }
+        )
+    }
+}
+
+impl std::fmt::Display for OnlineProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::sanitize::line;
+        match self {
+            OnlineProblem::Unreachable {
+                explorer,
+                height,
+                error,
+            } => write!(
+                f,
+                "block explorer {} could not be asked about block {height}: {}",
+                line(explorer),
+                line(error)
+            ),
+            OnlineProblem::HashDiffers {
+                explorer,
+                height,
+                recorded,
+                says,
+            } => write!(
+                f,
+                "block {height}: the canary records hash {recorded}, but {} says the block at that height is {says} (reorganised chain or invented block)",
+                line(explorer)
+            ),
+            OnlineProblem::TimeDiffers {
+                explorer,
+                height,
+                hash,
+                recorded,
+                says,
+            } => write!(
+                f,
+                "block {height} {hash}: the canary records time {recorded}, but {} says {says}",
+                line(explorer)
+            ),
+            OnlineProblem::NoTime { explorer, height } => write!(
+                f,
+                "block explorer {} gave no time for block {height}",
+                line(explorer)
+            ),
+            OnlineProblem::Unconfirmed { height } => write!(
+                f,
+                "block {height} could not be confirmed online: no block explorer answered"
+            ),
+        }
+    }
+}
+
 /// `--online`: compares the recorded block with what each explorer says
-/// now. Returns (failures, warnings).
-pub fn check_online(block: &Block, answers: &[ExplorerAnswer]) -> (Vec<String>, Vec<String>) {
-    let mut failures = Vec::new();
-    let mut warnings = Vec::new();
+/// now. Failures and warnings, in the order found.
+pub fn check_online(block: &Block, answers: &[ExplorerAnswer]) -> Vec<OnlineProblem> {
+    let mut out = Vec::new();
     let mut confirmed = 0;
     for a in answers {
-        let who = crate::sanitize::line(&a.explorer);
+        let explorer = a.explorer.clone();
+        let height = block.height;
         match &a.answer {
-            Err(e) => warnings.push(format!(
-                "block explorer {who} could not be asked about block {}: {}",
-                block.height,
-                crate::sanitize::line(e)
-            )),
-            Ok((hash, _)) if *hash != block.hash => failures.push(format!(
-                "block {}: the canary records hash {}, but {who} says the block at that height is {hash} (reorganised chain or invented block)",
-                block.height, block.hash
-            )),
-            Ok((_, Some(time))) if *time != block.time => failures.push(format!(
-                "block {} {}: the canary records time {}, but {who} says {time}",
-                block.height, block.hash, block.time
-            )),
-            Ok((_, None)) => warnings.push(format!(
-                "block explorer {who} gave no time for block {}",
-                block.height
-            )),
+            Err(e) => out.push(OnlineProblem::Unreachable {
+                explorer,
+                height,
+                error: e.clone(),
+            }),
+            Ok((hash, _)) if *hash != block.hash => out.push(OnlineProblem::HashDiffers {
+                explorer,
+                height,
+                recorded: block.hash.clone(),
+                says: hash.clone(),
+            }),
+            Ok((_, Some(time))) if *time != block.time => out.push(OnlineProblem::TimeDiffers {
+                explorer,
+                height,
+                hash: block.hash.clone(),
+                recorded: block.time,
+                says: *time,
+            }),
+            Ok((_, None)) => out.push(OnlineProblem::NoTime { explorer, height }),
             Ok(_) => confirmed += 1,
         }
     }
-    if confirmed == 0 && failures.is_empty() {
-        failures.push(format!(
-            "block {} could not be confirmed online: no block explorer answered",
-            block.height
-        ));
+    if confirmed == 0 && !out.iter().any(OnlineProblem::is_failure) {
+        out.push(OnlineProblem::Unconfirmed {
+            height: block.height,
+        });
     }
-    (failures, warnings)
+    out
 }
 
 #[cfg(test)]
@@ -804,7 +1058,7 @@ mod tests {
         assert!(e.contains("does not match"), "{e}");
         let probs = check(Some(&f), &Requirement::DEFAULT, ts("2025-04-02T00:00:00Z"));
         assert_eq!(probs.len(), 1);
-        assert!(probs[0].contains("does not match"));
+        assert!(matches!(&probs[0], ProofProblem::Digest(e) if e.contains("does not match")));
     }
 
     fn req(min_feeds: u32, block: bool) -> Requirement {
@@ -824,46 +1078,61 @@ mod tests {
         let p = check(Some(&f), &req(2, true), issued);
         assert_eq!(p.len(), 1);
         assert!(
-            p[0].contains("1 feed(s)") && p[0].contains("other.example"),
+            matches!(&p[0], ProofProblem::TooFewFeeds { have: 1, need: 2, missing }
+                if missing.iter().any(|(u, _)| u.contains("other.example"))),
             "{p:?}"
         );
+        // The words name the count and the missing source.
+        let words = p[0].to_string();
+        assert!(words.contains("1 feed(s)") && words.contains("other.example"));
         // Fetched after the issue time.
         let p = check(Some(&f), &req(1, true), ts("2025-04-01T21:00:00Z"));
         assert!(
             p.iter()
-                .any(|m| m.contains("after the canary's issue time")),
+                .any(|m| matches!(m, ProofProblem::FetchedAfterIssue { .. })),
             "{p:?}"
         );
         // Too old: fetch, headline and block all outside the window.
         let p = check(Some(&f), &req(1, true), ts("2025-04-05T00:00:00Z"));
         assert_eq!(p.len(), 3, "{p:?}");
-        assert!(p[0].contains("at most 72 h"));
+        assert!(
+            matches!(p[0], ProofProblem::FetchedTooEarly { .. }),
+            "{p:?}"
+        );
+        assert!(
+            matches!(p[1], ProofProblem::HeadlinesTooOld { .. }),
+            "{p:?}"
+        );
+        assert!(matches!(p[2], ProofProblem::BlockTooOld { .. }), "{p:?}");
+        assert!(p[0].to_string().contains("at most 72 h"));
         // No proof at all.
         let p = check(None, &req(2, true), issued);
-        assert!(p[0].contains("no proof of freshness"));
+        assert!(matches!(p[0], ProofProblem::Missing { .. }), "{p:?}");
+        assert!(p[0].to_string().contains("no proof of freshness"));
         assert!(check(None, &Requirement::NONE, issued).is_empty());
         // A block required but missing.
         let mut g = example();
         g.block = None;
         g.sha256 = g.compute_digest();
         let p = check(Some(&g), &req(1, true), issued);
-        assert!(p[0].contains("no Bitcoin block"), "{p:?}");
+        assert!(matches!(p[0], ProofProblem::NoBlock { .. }), "{p:?}");
+        assert!(p[0].to_string().contains("no Bitcoin block"));
         assert!(check(Some(&g), &req(1, false), issued).is_empty());
         // A block dated far after the fetch.
         let mut g = example();
         g.block.as_mut().unwrap().time = ts("2025-04-02T01:00:00Z");
         g.sha256 = g.compute_digest();
         let p = check(Some(&g), &req(1, true), ts("2025-04-02T02:00:00Z"));
-        assert!(p[0].contains("later than the proof's fetch time"), "{p:?}");
+        assert!(
+            matches!(p[0], ProofProblem::BlockAheadOfFetch { .. }),
+            "{p:?}"
+        );
         // Undated headlines cannot show their age.
         let mut g = example();
         g.feeds[0].headlines.remove(0);
         g.sha256 = g.compute_digest();
         let p = check(Some(&g), &req(1, true), issued);
-        assert!(
-            p[0].contains("no headline carries a publication time"),
-            "{p:?}"
-        );
+        assert_eq!(p[0], ProofProblem::UndatedHeadlines, "{p:?}");
     }
 
     #[test]
@@ -995,12 +1264,22 @@ mod tests {
             explorer: "m".into(),
             answer: Ok((block.hash.clone(), Some(block.time))),
         };
-        let (f, w) = check_online(&block, &[good.clone(), failed.clone()]);
-        assert!(f.is_empty() && w.len() == 1);
-        let (f, _) = check_online(&block, &[a("m", &y)]);
-        assert!(f[0].contains("reorganised") && f[0].contains(&y));
-        let (f, _) = check_online(&block, &[failed]);
-        assert!(f[0].contains("could not be confirmed"));
+        let online = |answers: &[ExplorerAnswer]| -> (Vec<_>, Vec<_>) {
+            check_online(&block, answers)
+                .into_iter()
+                .partition(OnlineProblem::is_failure)
+        };
+        let (f, w) = online(&[good.clone(), failed.clone()]);
+        assert!(f.is_empty(), "{f:?}");
+        assert!(
+            matches!(&w[..], [OnlineProblem::Unreachable { .. }]),
+            "{w:?}"
+        );
+        let (f, _) = online(&[a("m", &y)]);
+        assert!(matches!(&f[0], OnlineProblem::HashDiffers { says, .. } if *says == y));
+        assert!(f[0].to_string().contains("reorganised") && f[0].to_string().contains(&y));
+        let (f, _) = online(&[failed]);
+        assert!(matches!(f[0], OnlineProblem::Unconfirmed { .. }), "{f:?}");
         // A different hash is shown even without a time.
         let other = ExplorerAnswer {
             explorer: "b".into(),
@@ -1008,14 +1287,15 @@ mod tests {
         };
         let e = agree(5, &[a("m", &x), other.clone()]).unwrap_err();
         assert!(e.contains(&y) && e.contains(&x), "{e}");
-        let (f, _) = check_online(&block, &[good, other]);
+        let (f, _) = online(&[good, other]);
         assert_eq!(f.len(), 1);
         // Same hash, different time.
         let late = ExplorerAnswer {
             explorer: "m".into(),
             answer: Ok((block.hash.clone(), Some(ts("2025-04-01T19:47:15Z")))),
         };
-        let (f, _) = check_online(&block, &[late]);
-        assert!(f[0].contains("records time"), "{f:?}");
+        let (f, _) = online(&[late]);
+        assert!(matches!(f[0], OnlineProblem::TimeDiffers { .. }), "{f:?}");
+        assert!(f[0].to_string().contains("records time"), "{f:?}");
     }
 }

@@ -610,107 +610,275 @@ pub struct Summary {
     pub components: Vec<ComponentStatus>,
 }
 
+/// Which canary a log problem is about, as the words name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signer {
+    pub canary: u64,
+    /// The newest of several committing canaries ("canary 3 (the latest)").
+    pub latest: bool,
+}
+
+impl std::fmt::Display for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.latest {
+            write!(f, "canary {} (the latest)", self.canary)
+        } else {
+            write!(f, "canary {}", self.canary)
+        }
+    }
+}
+
+/// Why the published log is not the one the canaries committed to (or, for
+/// [`ChainProblem::Unsigned`], a warning). Words in the `Display` impl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChainProblem {
+    /// A canary makes no commitment after an earlier one did.
+    NoCommitment {
+        canary: u64,
+        previous: u64,
+        previous_entries: u64,
+    },
+    /// A canary commits to fewer entries than an earlier one.
+    CommitmentShrank {
+        canary: u64,
+        entries: u64,
+        previous: u64,
+        previous_entries: u64,
+    },
+    /// No log is published, but a canary commits to entries.
+    LogMissing { canary: u64, entries: u64 },
+    /// The log cannot be read past an entry.
+    Unreadable(LogProblem),
+    /// A canary signed more entries than the log has.
+    Truncated {
+        by: Signer,
+        entries: u64,
+        total: u64,
+    },
+    /// A commitment with entries but no head, or the reverse.
+    CommitmentMalformed { by: Signer, entries: u64 },
+    /// The log's entry `entries` is not the one signed; the change lies in
+    /// entries `from..=entries`.
+    EntryChanged {
+        by: Signer,
+        entries: u64,
+        signed: Sha256Digest,
+        actual: Sha256Digest,
+        from: u64,
+    },
+    /// Entries `first..=last` are valid but no canary signed them yet; the
+    /// newest commitment is `signed_by` (canary, entries). A warning.
+    Unsigned {
+        first: u64,
+        last: u64,
+        signed_by: Option<(u64, u64)>,
+    },
+}
+
+impl ChainProblem {
+    /// The canary the problem is about, if one.
+    pub fn canary(&self) -> Option<u64> {
+        match self {
+            ChainProblem::NoCommitment { canary, .. }
+            | ChainProblem::CommitmentShrank { canary, .. }
+            | ChainProblem::LogMissing { canary, .. } => Some(*canary),
+            ChainProblem::Truncated { by, .. }
+            | ChainProblem::CommitmentMalformed { by, .. }
+            | ChainProblem::EntryChanged { by, .. } => Some(by.canary),
+            ChainProblem::Unreadable(_) | ChainProblem::Unsigned { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainProblem::NoCommitment { canary, previous, previous_entries } => write!(
+                f,
+                "canary {canary} makes no commitment to the incident log, but canary {previous} committed to {previous_entries} entries"
+            ),
+            ChainProblem::CommitmentShrank { canary, entries, previous, previous_entries } => write!(
+                f,
+                "canary {canary} commits to {entries} incident log entries, fewer than the {previous_entries} canary {previous} signed: signed entries were dropped"
+            ),
+            ChainProblem::LogMissing { canary, entries } => write!(
+                f,
+                "the incident log ({LOG_FILE}) is missing, but canary {canary} commits to {entries} entries: it was removed"
+            ),
+            ChainProblem::Unreadable(p) => {
+                write!(f, "{LOG_FILE} {}", sanitize::line(&p.to_string()))
+            }
+            ChainProblem::Truncated { by, entries, total } => write!(
+                f,
+                "{by} signed an incident log of {entries} entries, but {LOG_FILE} has only {total}: signed entries were removed"
+            ),
+            ChainProblem::CommitmentMalformed { by, entries } => write!(
+                f,
+                "{by}'s incident log commitment is malformed ({entries} entries)"
+            ),
+            ChainProblem::EntryChanged { by, entries: n, signed, actual, from } => {
+                let which = if from == n {
+                    format!("entry {n} was changed or replaced")
+                } else {
+                    format!("one of entries {from}-{n} was changed, removed, reordered or replaced")
+                };
+                write!(
+                    f,
+                    "{by} signed an incident log whose entry {n} hashes to {}, but {LOG_FILE}'s entry {n} hashes to {}: {which} after it was signed",
+                    signed.short(),
+                    actual.short()
+                )
+            }
+            ChainProblem::Unsigned { first, last, signed_by } => {
+                let range = if first == last {
+                    format!("entry {first}")
+                } else {
+                    format!("entries {first}-{last}")
+                };
+                match signed_by {
+                    Some((k, n)) => write!(
+                        f,
+                        "incident log {range} not yet signed: recorded after canary {k} committed to {n} entries; shown, but not vouched for by the signers"
+                    ),
+                    None => write!(
+                        f,
+                        "incident log {range} not yet signed: no canary commits to them; shown, but not vouched for by the signers"
+                    ),
+                }
+            }
+        }
+    }
+}
+
 /// Outcome of checking a log against the canaries' commitments.
 #[derive(Debug, Clone, Default)]
 pub struct LogCheck {
-    /// (canary it is about, message); messages are safe for a terminal.
-    pub failures: Vec<(Option<u64>, String)>,
-    pub warnings: Vec<(Option<u64>, String)>,
+    pub failures: Vec<ChainProblem>,
+    pub warnings: Vec<ChainProblem>,
     pub summary: Option<Summary>,
 }
 
 /// Checks the published log (None: there is none) against the commitments
 /// of the authenticated canaries, oldest first, and summarises it as of `now`.
 pub fn check(log: Option<&[u8]>, commitments: &[Commitment], now: Timestamp) -> LogCheck {
-    let mut out = LogCheck::default();
+    let mut out = LogCheck {
+        failures: commitments_only_grow(commitments),
+        ..LogCheck::default()
+    };
     let committed: Vec<(u64, LogCommitment)> = commitments
         .iter()
         .filter_map(|c| c.log.map(|l| (c.canary, l)))
         .collect();
+    let Some(bytes) = log else {
+        if let Some((k, l)) = committed.iter().rev().find(|(_, l)| l.entries > 0) {
+            out.failures.push(ChainProblem::LogMissing {
+                canary: *k,
+                entries: l.entries,
+            });
+        }
+        return out;
+    };
+    let scan = scan(bytes);
+    if let Some(p) = &scan.problem {
+        out.failures.push(ChainProblem::Unreadable(p.clone()));
+    }
+    let (problems, signed) = check_commitments(&committed, &scan);
+    out.failures.extend(problems);
+    let (signed_by, signed_n) = match signed {
+        Some((k, n)) => (Some(k), n),
+        None => (None, 0),
+    };
+    let valid = scan.valid.len() as u64;
+    if valid > signed_n {
+        out.warnings.push(ChainProblem::Unsigned {
+            first: signed_n + 1,
+            last: valid,
+            signed_by: signed,
+        });
+    }
+    let total = scan.line_hashes.len() as u64;
+    out.summary = Some(summarise(
+        &scan.valid,
+        signed_n as usize,
+        signed_by,
+        total,
+        now,
+    ));
+    out.failures.truncate(MAX_REPORTED);
+    out
+}
 
-    // Commitments only grow: a canary never signs away entries.
+/// Commitments only grow: a canary never signs away entries (a later
+/// canary that commits to fewer entries, or to none, hides signed ones).
+fn commitments_only_grow(commitments: &[Commitment]) -> Vec<ChainProblem> {
+    let mut out = Vec::new();
     let mut last: Option<(u64, LogCommitment)> = None;
     for c in commitments {
         match (last, c.log) {
-            (Some((k, prev)), None) => out.failures.push((
-                Some(c.canary),
-                format!(
-                    "canary {} makes no commitment to the incident log, but canary {k} committed to {} entries",
-                    c.canary, prev.entries
-                ),
-            )),
-            (Some((k, prev)), Some(now_c)) if now_c.entries < prev.entries => out.failures.push((
-                Some(c.canary),
-                format!(
-                    "canary {} commits to {} incident log entries, fewer than the {} canary {k} signed: signed entries were dropped",
-                    c.canary, now_c.entries, prev.entries
-                ),
-            )),
+            (Some((k, prev)), None) => out.push(ChainProblem::NoCommitment {
+                canary: c.canary,
+                previous: k,
+                previous_entries: prev.entries,
+            }),
+            (Some((k, prev)), Some(now_c)) if now_c.entries < prev.entries => {
+                out.push(ChainProblem::CommitmentShrank {
+                    canary: c.canary,
+                    entries: now_c.entries,
+                    previous: k,
+                    previous_entries: prev.entries,
+                })
+            }
             _ => {}
         }
         if let Some(l) = c.log {
             last = Some((c.canary, l));
         }
     }
+    out
+}
 
-    let Some(bytes) = log else {
-        if let Some((k, l)) = committed.iter().rev().find(|(_, l)| l.entries > 0) {
-            out.failures.push((
-                Some(*k),
-                format!(
-                    "the incident log ({LOG_FILE}) is missing, but canary {k} commits to {} entries: it was removed",
-                    l.entries
-                ),
-            ));
-        }
-        return out;
-    };
-    let scan = scan(bytes);
+/// Each commitment holds: the log's first `entries` lines end in the
+/// signed head (an entry edited, removed or reordered after signing breaks
+/// it). Returns the problems and the newest commitment that holds over
+/// valid entries, as (canary, entries).
+fn check_commitments(
+    committed: &[(u64, LogCommitment)],
+    scan: &Scan,
+) -> (Vec<ChainProblem>, Option<(u64, u64)>) {
     let total = scan.line_hashes.len() as u64;
     let valid = scan.valid.len() as u64;
-    if let Some(p) = &scan.problem {
-        out.failures.push((
-            None,
-            format!("{LOG_FILE} {}", sanitize::line(&p.to_string())),
-        ));
-    }
-
-    // Each commitment: the first `entries` lines end in the signed head.
-    let mut signed: Option<(u64, u64)> = None; // (canary, entries)
+    // The hash of entry n, if the log has it.
+    let hash_at = |n: u64| {
+        n.checked_sub(1)
+            .and_then(|i| scan.line_hashes.get(usize::try_from(i).ok()?))
+            .copied()
+    };
+    // 0 entries (no head) is the empty prefix of any log.
+    let holds = |h: Option<Sha256Digest>, n: u64| match h {
+        None => n == 0,
+        Some(h) => hash_at(n) == Some(h),
+    };
+    let mut problems = Vec::new();
+    let mut signed: Option<(u64, u64)> = None;
     let latest = committed.last().map(|(k, _)| *k);
-    for (k, l) in &committed {
-        let who = if Some(*k) == latest && committed.len() > 1 {
-            format!("canary {k} (the latest)")
-        } else {
-            format!("canary {k}")
+    for (k, l) in committed {
+        let by = Signer {
+            canary: *k,
+            latest: Some(*k) == latest && committed.len() > 1,
         };
         let n = l.entries;
         if n > total {
-            out.failures.push((
-                Some(*k),
-                format!(
-                    "{who} signed an incident log of {n} entries, but {LOG_FILE} has only {total}: signed entries were removed"
-                ),
-            ));
+            problems.push(ChainProblem::Truncated {
+                by,
+                entries: n,
+                total,
+            });
             continue;
         }
-        // The hash of entry n, if the log has it.
-        let hash_at = |n: u64| {
-            n.checked_sub(1)
-                .and_then(|i| scan.line_hashes.get(usize::try_from(i).ok()?))
-                .copied()
-        };
-        // 0 entries (no head) is the empty prefix of any log.
-        let holds = |h: Option<Sha256Digest>, n: u64| match h {
-            None => n == 0,
-            Some(h) => hash_at(n) == Some(h),
-        };
         if !holds(l.head_sha256, n) {
             let (Some(head), Some(actual)) = (l.head_sha256, hash_at(n)) else {
-                out.failures.push((
-                    Some(*k),
-                    format!("{who}'s incident log commitment is malformed ({n} entries)"),
-                ));
+                problems.push(ChainProblem::CommitmentMalformed { by, entries: n });
                 continue;
             };
             // The last commitment before this one that still holds bounds
@@ -722,60 +890,20 @@ pub fn check(log: Option<&[u8]>, commitments: &[Commitment], now: Timestamp) -> 
                 .map(|(_, e)| e.entries)
                 .max()
                 .unwrap_or(0);
-            let which = if lo + 1 == n {
-                format!("entry {n} was changed or replaced")
-            } else {
-                format!(
-                    "one of entries {}-{n} was changed, removed, reordered or replaced",
-                    lo + 1
-                )
-            };
-            out.failures.push((
-                Some(*k),
-                format!(
-                    "{who} signed an incident log whose entry {n} hashes to {}, but {LOG_FILE}'s entry {n} hashes to {}: {which} after it was signed",
-                    head.short(),
-                    actual.short()
-                ),
-            ));
+            problems.push(ChainProblem::EntryChanged {
+                by,
+                entries: n,
+                signed: head,
+                actual,
+                from: lo + 1,
+            });
             continue;
         }
         if n <= valid && signed.is_none_or(|(_, s)| n >= s) {
             signed = Some((*k, n));
         }
     }
-
-    let (signed_by, signed_n) = match signed {
-        Some((k, n)) => (Some(k), n),
-        None => (None, 0),
-    };
-    let unsigned = valid.saturating_sub(signed_n);
-    if unsigned > 0 {
-        let range = if unsigned == 1 {
-            format!("entry {}", signed_n + 1)
-        } else {
-            format!("entries {}-{}", signed_n + 1, valid)
-        };
-        let message = match signed_by {
-            Some(k) => format!(
-                "incident log {range} not yet signed: recorded after canary {k} committed to {signed_n} entries; shown, but not vouched for by the signers"
-            ),
-            None => format!(
-                "incident log {range} not yet signed: no canary commits to them; shown, but not vouched for by the signers"
-            ),
-        };
-        out.warnings.push((None, message));
-    }
-
-    out.summary = Some(summarise(
-        &scan.valid,
-        signed_n as usize,
-        signed_by,
-        total,
-        now,
-    ));
-    out.failures.truncate(MAX_REPORTED);
-    out
+    (problems, signed)
 }
 
 /// On-going incidents and component status. The signed entries decide what
@@ -1171,7 +1299,7 @@ mod tests {
         let c = check(Some(&b), &[commit(1, &two), commit(2, &two)], now);
         assert!(c.failures.is_empty());
         assert!(
-            c.warnings[0].1.contains("entry 3 not yet signed"),
+            c.warnings[0].to_string().contains("entry 3 not yet signed"),
             "{:?}",
             c.warnings
         );
@@ -1218,22 +1346,46 @@ mod tests {
         let rewritten = append(&two, &recs, e).unwrap();
         let c = check(Some(&rewritten), &cs, now);
         assert_eq!(c.failures.len(), 1, "{:?}", c.failures);
-        assert_eq!(c.failures[0].0, Some(2));
+        assert_eq!(c.failures[0].canary(), Some(2));
         assert!(
-            c.failures[0].1.contains("entry 3 was changed"),
+            matches!(
+                c.failures[0],
+                ChainProblem::EntryChanged {
+                    from: 3,
+                    entries: 3,
+                    ..
+                }
+            ),
+            "{:?}",
+            c.failures
+        );
+        assert!(
+            c.failures[0].to_string().contains("entry 3 was changed"),
             "{:?}",
             c.failures
         );
 
         // Deleted: the chain breaks, and a signed count exceeds the log.
         let c = check(Some(&join(&ls[..2])), &cs, now);
-        assert!(c.failures[0].1.contains("has only 2"), "{:?}", c.failures);
+        assert!(
+            c.failures[0].to_string().contains("has only 2"),
+            "{:?}",
+            c.failures
+        );
         let c = check(None, &cs, now);
-        assert!(c.failures[0].1.contains("missing"), "{:?}", c.failures);
+        assert!(
+            c.failures[0].to_string().contains("missing"),
+            "{:?}",
+            c.failures
+        );
 
         // Commitments that shrink or vanish.
         let c = check(Some(&b), &[commit(1, &b), commit(2, &two)], now);
-        assert!(c.failures[0].1.contains("fewer"), "{:?}", c.failures);
+        assert!(
+            c.failures[0].to_string().contains("fewer"),
+            "{:?}",
+            c.failures
+        );
         let c = check(
             Some(&b),
             &[
@@ -1246,7 +1398,7 @@ mod tests {
             now,
         );
         assert!(
-            c.failures[0].1.contains("no commitment"),
+            c.failures[0].to_string().contains("no commitment"),
             "{:?}",
             c.failures
         );
@@ -1290,8 +1442,12 @@ mod tests {
     fn hostile_text_in_problems_is_escaped() {
         let line = "{\"type\":\"update\",\"seq\":1,\"prev\":null,\"recorded_at\":\"2026-01-01T00:00:00Z\",\"incident\":\"\\u001b[31mx\",\"note\":\"n\"}\n";
         let c = check(Some(line.as_bytes()), &[], t("2026-01-01T00:00:00Z"));
-        assert!(!c.failures[0].1.contains('\x1b'), "{:?}", c.failures);
-        assert!(c.failures[0].1.contains("\\u{001b}"));
+        assert!(
+            !c.failures[0].to_string().contains('\x1b'),
+            "{:?}",
+            c.failures
+        );
+        assert!(c.failures[0].to_string().contains("\\u{001b}"));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::digest::Sha256Digest;
 use crate::json::{self, JsonError};
 use crate::policy::TrustedPolicy;
 use crate::timefmt::Timestamp;
-use crate::verify::{Class, Finding};
+use crate::verify::{Finding, Problem};
 
 /// Path of the latest signed envelope, relative to the site root.
 pub const WELL_KNOWN: &str = ".well-known/warrant-canary.json";
@@ -380,49 +380,35 @@ pub fn check_seen(prev: Option<&SiteRecord>, now: &Seen) -> Vec<Finding> {
     let Some(prev) = prev else {
         return Vec::new();
     };
-    let fail = |message: String| {
-        vec![Finding {
-            class: Class::Rollback,
-            canary: Some(now.sequence),
-            message,
-        }]
+    let seen = crate::verify::Seen {
+        sequence: prev.sequence,
+        sha256: prev.payload_sha256,
+        at: prev.checked_at,
     };
-    if now.sequence < prev.sequence {
-        return fail(format!(
-            "ROLLBACK: the site now shows canary {} (sha256 {}), but canary {} (sha256 {}) was seen there at {}: an older canary is being served in place of a newer one",
-            now.sequence,
-            now.payload_sha256.short(),
-            prev.sequence,
-            prev.payload_sha256.short(),
-            prev.checked_at
-        ));
-    }
-    if now.sequence == prev.sequence && now.payload_sha256 != prev.payload_sha256 {
-        return fail(format!(
-            "EQUIVOCATION: canary {} is now sha256 {}, but a different canary {} (sha256 {}) was seen there at {}: two different canaries carry the same number",
-            now.sequence,
-            now.payload_sha256.short(),
-            prev.sequence,
-            prev.payload_sha256.short(),
-            prev.checked_at
-        ));
-    }
-    if now.sequence > prev.sequence {
-        match now.history.get(&prev.sequence) {
-            Some(d) if *d == prev.payload_sha256 => {}
-            other => {
-                return fail(format!(
-                    "EQUIVOCATION: the history's canary {} is {}, but canary {} (sha256 {}) was seen there at {}: the history was rewritten",
-                    prev.sequence,
-                    other.map_or("missing".into(), |d| format!("sha256 {}", d.short())),
-                    prev.sequence,
-                    prev.payload_sha256.short(),
-                    prev.checked_at
-                ))
-            }
+    let (shown, shown_sha256) = (now.sequence, now.payload_sha256);
+    let problem = if now.sequence < prev.sequence {
+        Problem::Rollback {
+            shown,
+            shown_sha256,
+            seen,
         }
-    }
-    Vec::new()
+    } else if now.sequence == prev.sequence && now.payload_sha256 != prev.payload_sha256 {
+        Problem::Equivocation {
+            shown,
+            shown_sha256,
+            seen,
+        }
+    } else if now.sequence > prev.sequence
+        && now.history.get(&prev.sequence) != Some(&prev.payload_sha256)
+    {
+        Problem::HistoryRewritten {
+            found: now.history.get(&prev.sequence).copied(),
+            seen,
+        }
+    } else {
+        return Vec::new();
+    };
+    vec![Finding::new(Some(now.sequence), problem)]
 }
 
 /// The record to store after a fully successful verification. Keeps the
@@ -727,14 +713,18 @@ mod tests {
         // Lower sequence: rollback.
         let f = check_seen(Some(&prev), &seen(&[(1, 1)]));
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].class, Class::Rollback);
-        assert!(f[0].message.contains("ROLLBACK"), "{}", f[0].message);
+        assert_eq!(f[0].class, crate::verify::Class::Rollback);
+        assert!(f[0].message().contains("ROLLBACK"), "{}", f[0].message());
         // Same sequence, other bytes: equivocation.
         let f = check_seen(Some(&prev), &seen(&[(1, 1), (2, 7)]));
-        assert!(f[0].message.contains("EQUIVOCATION"), "{}", f[0].message);
+        assert!(
+            f[0].message().contains("EQUIVOCATION"),
+            "{}",
+            f[0].message()
+        );
         // Higher sequence on a rewritten history.
         let f = check_seen(Some(&prev), &seen(&[(1, 1), (2, 7), (3, 3)]));
-        assert!(f[0].message.contains("rewritten"), "{}", f[0].message);
+        assert!(f[0].message().contains("rewritten"), "{}", f[0].message());
     }
 
     #[test]

@@ -252,11 +252,11 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
             } else {
                 "FAIL"
             };
-            let _ = writeln!(o, "  {} {name}: {}", paint(BAD, tag), f.message);
+            let _ = writeln!(o, "  {} {name}: {}", paint(BAD, tag), f.message());
         }
     }
     for w in &r.warnings {
-        let _ = writeln!(o, "  {} {}", paint(WARN, "warn"), w.message);
+        let _ = writeln!(o, "  {} {}", paint(WARN, "warn"), w.message());
     }
     o
 }

@@ -207,7 +207,7 @@ pub fn check_text(
 pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
     let r = input.report;
     if let Some(f) = r.failures.iter().find(|f| !displayable(f.class)) {
-        return Err(SiteError::Unverified(f.message.clone()));
+        return Err(SiteError::Unverified(f.message()));
     }
     let Some(latest) = input.canaries.last() else {
         return Err(SiteError::Unverified("no canaries".into()));
@@ -569,8 +569,8 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
         .collect();
     let now = input.report.now;
     let check = incidents::check(input.incidents, &commitments, now);
-    if let Some((_, message)) = check.failures.first() {
-        return Err(SiteError::IncidentLog(message.clone()));
+    if let Some(problem) = check.failures.first() {
+        return Err(SiteError::IncidentLog(problem.to_string()));
     }
     let Some(summary) = check.summary else {
         if input.incidents.is_some() {
@@ -822,7 +822,7 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
             .failures
             .iter()
             .filter(|f| f.class == Class::Tripped)
-            .map(|f| f.message.clone())
+            .map(|f| f.message())
             .collect(),
         threshold: p.threshold,
         signers: p

@@ -56,7 +56,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
                 class: f.class,
                 message: format!(
                     "the published history does not verify, so no canary can follow it: {}",
-                    f.message
+                    f.message()
                 ),
             });
         }
@@ -193,7 +193,7 @@ fn read_freshness(
             format!(
                 "{}: does not meet the trust policy's freshness requirement: {}",
                 show_path(path),
-                problems.join("; ")
+                canary_core::freshness::describe_all(&problems)
             ),
             again,
         ));

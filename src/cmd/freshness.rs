@@ -275,7 +275,7 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
         o.push_str(&format!(
             "\nWarning: this proof does not meet the policy (which requires {}): {}\n",
             req.describe(),
-            problems.join("; ")
+            canary_core::freshness::describe_all(&problems)
         ));
     }
     o.push_str(&format!(

@@ -95,7 +95,7 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
         };
         return Err(Error::Verification {
             class: first.class,
-            message: format!("not published, nothing changed: {}{hint}", first.message),
+            message: format!("not published, nothing changed: {}{hint}", first.message()),
         });
     }
     let l = report

@@ -115,7 +115,7 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
         o.push_str(&format!(
             "  {} the proof of freshness does not hold, so this canary will not publish or verify: {}\n",
             paint(BAD, "WARNING:"),
-            problems.join("; ")
+            canary_core::freshness::describe_all(&problems)
         ));
     }
     super::note(&o);

@@ -14,7 +14,7 @@ use canary_core::freshness;
 use canary_core::policy::TrustedPolicy;
 use canary_core::render;
 use canary_core::timefmt::Timestamp;
-use canary_core::verify::{self, Class, Finding, Report};
+use canary_core::verify::{self, Finding, Problem, Report};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -125,11 +125,8 @@ fn check_online(root: &Path, explorers: &[String], report: &mut Report) -> Resul
     };
     let sequence = latest.sequence;
     let Some(block) = latest.freshness.as_ref().and_then(|f| f.block.clone()) else {
-        report.warnings.push(Finding {
-            class: Class::Freshness,
-            canary: Some(sequence),
-            message: format!("--online: canary {sequence} records no Bitcoin block to check"),
-        });
+        let problem = Problem::NoBlockToCheck { canary: sequence };
+        report.warnings.push(Finding::new(Some(sequence), problem));
         return Ok(());
     };
     let mut cfg = if root.join(CONFIG_FILE).exists() {
@@ -148,21 +145,21 @@ fn check_online(root: &Path, explorers: &[String], report: &mut Report) -> Resul
         .iter()
         .map(|e| super::freshness::ask(&client, e, block.height, Some(&block.hash)))
         .collect();
-    let (failures, warnings) = freshness::check_online(&block, &answers);
-    verify::add_failures(
-        report,
-        failures.into_iter().map(|message| Finding {
-            class: Class::Freshness,
-            canary: Some(sequence),
-            message: format!("canary {sequence}: {message}"),
-        }),
+    let (failures, warnings): (Vec<_>, Vec<_>) = freshness::check_online(&block, &answers)
+        .into_iter()
+        .partition(|p| p.is_failure());
+    let finding = |problem| {
+        let problem = Problem::Online {
+            canary: sequence,
+            problem,
+        };
+        Finding::new(Some(sequence), problem)
+    };
+    let (failures, warnings) = (
+        failures.into_iter().map(finding),
+        warnings.into_iter().map(finding),
     );
-    for message in warnings {
-        report.warnings.push(Finding {
-            class: Class::Freshness,
-            canary: Some(sequence),
-            message,
-        });
-    }
+    verify::add_failures(report, failures);
+    report.warnings.extend(warnings);
     Ok(())
 }

@@ -249,7 +249,7 @@ fn check_one(
                 (None, None) => Status::Malformed,
             };
             let detail = match (r.failures.first(), latest) {
-                (Some(f), _) => sanitize::line(&f.message),
+                (Some(f), _) => sanitize::line(&f.message()),
                 (None, Some(l)) => format!(
                     "canary {} expires at {} ({})",
                     l.sequence,

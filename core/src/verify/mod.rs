@@ -1,0 +1,391 @@
+//! The verification procedure: a pure function from bytes and a time to a
+//! report, as a short list of named steps (docs/FORMAT.md, "Verification").
+//!
+//! [`verify`] reads as the procedure: authenticate each canary
+//! ([`steps::authenticate_each`]), check the history
+//! ([`steps::check_history`], [`steps::check_latest_pointer`]), check the
+//! newest canary ([`steps::check_newest`]), check the incident log
+//! ([`steps::check_incident_log`]), decide the verdict ([`decide`]). Each
+//! step's doc comment quotes its row of the FORMAT.md table and names the
+//! attack it stops.
+//!
+//! A failed verification is a value (a [`Report`] whose typed [`Finding`]s
+//! say what failed), not an `Err`; `Err` is kept for input that cannot be
+//! read at all. Each canary is authenticated (payload type, strict
+//! signatures, threshold counted per distinct policy key) *before* its
+//! payload is parsed.
+
+mod finding;
+pub mod steps;
+
+use serde::Serialize;
+
+use crate::diff::Change;
+use crate::digest::Sha256Digest;
+use crate::freshness::{Freshness, Requirement};
+use crate::json::JsonError;
+use crate::policy::TrustedPolicy;
+use crate::statement::Claim;
+use crate::timefmt::Timestamp;
+
+pub use finding::{Finding, Problem, Seen};
+pub use steps::{check_signatures, SignatureCheck};
+
+/// Allowed clock skew for an issued-at time in the future (five minutes).
+pub const CLOCK_SKEW_SECS: i64 = 300;
+
+/// Failure classes, in the order that decides the exit code when several
+/// fail: authenticity first (nothing an unauthenticated canary says
+/// counts), then the integrity of what was published around it, then the
+/// trip signal, then the proof that the canary is not pre-signed, then time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    Signature,
+    Threshold,
+    Policy,
+    History,
+    /// A site served an older canary than one seen before, or a different
+    /// canary under a number already seen (docs/FORMAT.md, "Remote
+    /// verification and local state"). Checked only when verifying by URL.
+    Rollback,
+    /// The incident log is not the one the canaries committed to.
+    IncidentLog,
+    Tripped,
+    /// The proof of freshness does not hold (docs/FORMAT.md, "Freshness").
+    Freshness,
+    Expired,
+    NotYetValid,
+}
+
+impl Class {
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Signature => "signature",
+            Class::Threshold => "threshold",
+            Class::Policy => "policy",
+            Class::History => "history",
+            Class::Rollback => "rollback",
+            Class::Tripped => "TRIPPED",
+            Class::Expired => "expired",
+            Class::NotYetValid => "not yet valid",
+            Class::Freshness => "freshness",
+            Class::IncidentLog => "incident log",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Valid,
+    Tripped,
+    Invalid,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerSummary {
+    pub name: String,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySummary {
+    pub sha256: Sha256Digest,
+    pub version: u64,
+    pub org: String,
+    pub domain: String,
+    pub threshold: usize,
+    pub cadence_days: u32,
+    pub signers: Vec<SignerSummary>,
+    pub freshness: Requirement,
+}
+
+/// What the newest authenticated canary says.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestSummary {
+    pub sequence: u64,
+    pub sha256: Sha256Digest,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Seconds from "now" to expiry (negative once expired).
+    pub expires_in_seconds: i64,
+    pub signed_by: Vec<SignerSummary>,
+    pub statements: Vec<Claim>,
+    pub announcements: Vec<String>,
+    /// Changes against the canary before it (empty for the first).
+    pub changes: Vec<Change>,
+    /// The embedded proof of freshness, for the reader to judge.
+    pub freshness: Option<Freshness>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    /// The class that decides the exit code, if not valid.
+    pub failure: Option<Class>,
+    pub now: Timestamp,
+    pub policy: PolicySummary,
+    pub canaries: usize,
+    pub chain_intact: bool,
+    pub latest: Option<LatestSummary>,
+    pub failures: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+    /// The incident log, when one is published or committed to.
+    pub incidents: Option<crate::incidents::Summary>,
+}
+
+impl Report {
+    pub fn failed(&self, class: Class) -> bool {
+        self.failures.iter().any(|f| f.class == class)
+    }
+}
+
+/// A canary file as read from a directory or a server.
+#[derive(Debug, Clone)]
+pub struct CanaryFile {
+    /// Where it came from, for messages (`canaries/0003.json`).
+    pub name: String,
+    /// The number in its file name.
+    pub number: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// Input that cannot be verified at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error("no canaries to verify")]
+    Empty,
+    /// A canary file that cannot be read; `name` already says where it is.
+    #[error("{name}: {source}")]
+    Malformed { name: String, source: JsonError },
+}
+
+/// Everything a verification looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub policy: &'a TrustedPolicy,
+    /// The published canaries, in any order.
+    pub files: &'a [CanaryFile],
+    /// The content of the `latest.json` pointer, if one exists.
+    pub latest: Option<&'a [u8]>,
+    /// The single "now" every time check uses.
+    pub now: Timestamp,
+    /// The incident log (`incidents.jsonl`) published beside the canaries,
+    /// if there is one.
+    pub incident_log: Option<&'a [u8]>,
+}
+
+/// Verifies a whole history: the procedure of docs/FORMAT.md,
+/// "Verification", one named step per row group.
+pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
+    let files = steps::sorted(input.files)?;
+    let mut found = steps::Findings::default();
+    // Rows signature, threshold, policy: nothing unauthenticated is used.
+    let entries = steps::authenticate_each(&files, input.policy, &mut found)?;
+    // Rows history and TRIPPED.
+    let history_ok = steps::check_history(&entries, &mut found);
+    let pointer_ok = steps::check_latest_pointer(&files, input.latest, &mut found);
+    let chain_intact = history_ok && pointer_ok && entries.iter().all(|e| e.statement.is_some());
+    // Rows freshness, expired, not yet valid: the newest canary only.
+    let latest = steps::check_newest(&entries, input.policy, input.now, &mut found);
+    // Row incident log.
+    let incidents = steps::check_incident_log(&entries, input.incident_log, input.now, &mut found);
+    Ok(decide(
+        found,
+        Report {
+            verdict: Verdict::Valid,
+            failure: None,
+            now: input.now,
+            policy: PolicySummary::of(input.policy),
+            canaries: entries.len(),
+            chain_intact,
+            latest,
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            incidents,
+        },
+    ))
+}
+
+/// The verdict: failures sorted by the class order of the FORMAT.md table
+/// (the first decides the exit code); `tripped` whenever a statement was
+/// dropped, whatever else failed, since that is the signal a canary exists
+/// to give.
+fn decide(found: steps::Findings, mut report: Report) -> Report {
+    report.warnings = found.warnings;
+    add_failures(&mut report, found.failures);
+    report
+}
+
+/// The verdict and deciding class of a sorted list of failures.
+fn outcome(failures: &[Finding]) -> (Verdict, Option<Class>) {
+    let failure = failures.first().map(|f| f.class);
+    let verdict = match failure {
+        None => Verdict::Valid,
+        Some(Class::Tripped) => Verdict::Tripped,
+        // An authentic canary that also tripped reads as tripped, whatever
+        // else (expiry) is wrong with it.
+        Some(_) if failures.iter().any(|f| f.class == Class::Tripped) => Verdict::Tripped,
+        Some(_) => Verdict::Invalid,
+    };
+    (verdict, failure)
+}
+
+/// Adds failures found by a rule outside [`verify`] (e.g. the rollback rule
+/// of [`crate::remote::check_seen`]) and recomputes the verdict.
+pub fn add_failures(report: &mut Report, findings: impl IntoIterator<Item = Finding>) {
+    report.failures.extend(findings);
+    // Stable: findings of one class stay in the order they were found.
+    report.failures.sort_by_key(|f| f.class);
+    (report.verdict, report.failure) = outcome(&report.failures);
+}
+
+impl PolicySummary {
+    fn of(policy: &TrustedPolicy) -> Self {
+        let p = &policy.policy;
+        PolicySummary {
+            sha256: policy.sha256,
+            version: p.version,
+            org: p.org.clone(),
+            domain: p.domain.clone(),
+            threshold: p.threshold,
+            cadence_days: p.cadence_days,
+            signers: p.signers.iter().map(SignerSummary::of).collect(),
+            freshness: p.freshness,
+        }
+    }
+}
+
+impl SignerSummary {
+    fn of(s: &crate::policy::Signer) -> Self {
+        SignerSummary {
+            name: s.name.clone(),
+            fingerprint: s.key.fingerprint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Key ids are looked up, not compared with every signer's freshly
+    /// computed fingerprint (that took minutes per canary with thousands
+    /// of signers and tens of thousands of bogus key ids). What it costs is
+    /// measured by the benchmarks, not here; this pins the outcome.
+    #[test]
+    fn many_key_ids_against_many_signers() {
+        use crate::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+        use crate::keys::SecretKey;
+        use crate::policy::{Policy, Signer};
+        let signers: Vec<Signer> = (0..2_000u32)
+            .map(|i| {
+                let mut seed = [0u8; 32];
+                seed[..4].copy_from_slice(&i.to_le_bytes());
+                Signer {
+                    name: format!("s{i}"),
+                    key: SecretKey::from_seed(&seed).public(),
+                }
+            })
+            .collect();
+        let first = signers[0].key.fingerprint();
+        let trusted = TrustedPolicy {
+            policy: Policy {
+                version: 1,
+                org: "Example".into(),
+                domain: "example.org".into(),
+                threshold: 1,
+                cadence_days: 90,
+                signers,
+                freshness: crate::freshness::Requirement::NONE,
+            },
+            sha256: crate::digest::Sha256Digest::of(b"policy"),
+        };
+        let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, b"{}".to_vec());
+        env.signatures = (0..20_000)
+            .map(|i| Signature {
+                keyid: format!("SHA256:{i}"),
+                sig: Vec::new(),
+            })
+            .collect();
+        // One signature under a real key id, not verifying.
+        env.signatures.push(Signature {
+            keyid: first,
+            sig: vec![0; 64],
+        });
+        let c = check_signatures(&env, &trusted);
+        assert_eq!(c.unknown.len(), 20_000);
+        assert_eq!(c.invalid, vec!["s0".to_string()]);
+        assert!(c.valid.is_empty());
+    }
+
+    /// The documented table, in order: (class label, exit code).
+    fn documented_classes() -> Vec<(String, u8)> {
+        let doc = include_str!("../../../docs/FORMAT.md");
+        let table = doc
+            .split("\n## Verification\n")
+            .nth(1)
+            .expect("FORMAT.md has a Verification section");
+        table
+            .lines()
+            .skip_while(|l| !l.starts_with("| class |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                (
+                    cells[1].to_string(),
+                    cells[2].parse().expect("an exit code"),
+                )
+            })
+            .collect()
+    }
+
+    /// The exit-code priority is the order of the docs/FORMAT.md
+    /// "Verification" table, and each class has the exit code it documents.
+    #[test]
+    fn failure_classes_are_ordered_and_numbered_as_documented() {
+        use crate::exit::Exit;
+        let all = [
+            Class::Signature,
+            Class::Threshold,
+            Class::Policy,
+            Class::History,
+            Class::Rollback,
+            Class::IncidentLog,
+            Class::Tripped,
+            Class::Freshness,
+            Class::Expired,
+            Class::NotYetValid,
+        ];
+        let mut by_priority = all.to_vec();
+        by_priority.sort();
+        let ours: Vec<(String, u8)> = by_priority
+            .iter()
+            .map(|&c| (c.label().to_string(), Exit::from(c).code()))
+            .collect();
+        assert_eq!(ours, documented_classes());
+    }
+
+    /// Among several failures the first class decides; a trip wins the
+    /// verdict whatever else failed.
+    #[test]
+    fn the_verdict_follows_the_deciding_class() {
+        let f = |class| Finding {
+            class,
+            canary: None,
+            problem: Problem::LatestMissing,
+        };
+        assert_eq!(outcome(&[]), (Verdict::Valid, None));
+        assert_eq!(
+            outcome(&[f(Class::History), f(Class::Expired)]),
+            (Verdict::Invalid, Some(Class::History))
+        );
+        assert_eq!(
+            outcome(&[f(Class::IncidentLog), f(Class::Tripped), f(Class::Expired)]),
+            (Verdict::Tripped, Some(Class::IncidentLog))
+        );
+    }
+}

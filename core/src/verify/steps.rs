@@ -1,0 +1,522 @@
+//! The named steps of [`super::verify`], in the order it calls them. Each
+//! quotes its row of the docs/FORMAT.md "Verification" table and names the
+//! attack it stops; each adds typed [`Finding`]s and returns what the next
+//! step needs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diff::{self, Change};
+use crate::digest::Sha256Digest;
+use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use crate::freshness;
+use crate::incidents::{self, Commitment};
+use crate::json::JsonError;
+use crate::policy::{Signer, TrustedPolicy};
+use crate::statement::Statement;
+use crate::timefmt::Timestamp;
+
+use super::{
+    CanaryFile, Class, Finding, LatestSummary, Problem, SignerSummary, VerifyError, CLOCK_SKEW_SECS,
+};
+
+/// Failures and warnings as the steps find them.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub failures: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+}
+
+impl Findings {
+    fn fail(&mut self, canary: Option<u64>, problem: Problem) {
+        self.failures.push(Finding::new(canary, problem));
+    }
+
+    fn warn(&mut self, canary: Option<u64>, problem: Problem) {
+        self.warnings.push(Finding::new(canary, problem));
+    }
+
+    /// How many failures of `class` so far (to tell whether a step added
+    /// any).
+    fn count(&self, class: Class) -> usize {
+        self.failures.iter().filter(|f| f.class == class).count()
+    }
+}
+
+/// One canary after authentication: its statement only if it met the
+/// threshold (nothing an unauthenticated canary says is used).
+#[derive(Debug)]
+pub struct Entry {
+    pub number: u64,
+    pub digest: Sha256Digest,
+    pub statement: Option<Statement>,
+    /// Distinct policy signers whose signature verifies, in policy order.
+    pub signed_by: Vec<String>,
+}
+
+/// The canaries by file number; none is an error (nothing to verify).
+pub fn sorted(files: &[CanaryFile]) -> Result<Vec<&CanaryFile>, VerifyError> {
+    if files.is_empty() {
+        return Err(VerifyError::Empty);
+    }
+    let mut files: Vec<&CanaryFile> = files.iter().collect();
+    files.sort_by_key(|f| f.number);
+    Ok(files)
+}
+
+/// Rows **signature**, **threshold** and **policy**, for every canary:
+///
+/// > Payload type is the v1 type; every signature attributed to a policy
+/// > signer verifies (`verify_strict`). At least `threshold` distinct policy
+/// > keys signed each canary. `policy_sha256` equals the hash of the trusted
+/// > policy; `org`/`domain` match; validity ≤ `cadence_days`.
+///
+/// Stops forged and altered canaries, a threshold inflated by repeating
+/// one key's signature, canaries of another organisation or policy
+/// replayed here, and a canary that would stay valid for years. The
+/// payload is parsed only after the threshold is met.
+pub fn authenticate_each(
+    files: &[&CanaryFile],
+    policy: &TrustedPolicy,
+    found: &mut Findings,
+) -> Result<Vec<Entry>, VerifyError> {
+    let mut entries = Vec::with_capacity(files.len());
+    for f in files {
+        let env = parse_published(f)?;
+        let mut entry = Entry {
+            number: f.number,
+            digest: env.payload_digest(),
+            statement: None,
+            signed_by: Vec::new(),
+        };
+        if let Some(signed_by) = authenticate(f, &env, policy, found) {
+            let st = Statement::parse(&env.payload).map_err(|e| VerifyError::Malformed {
+                name: f.name.clone(),
+                source: JsonError(format!("signed payload is not a valid v1 statement: {e}")),
+            })?;
+            check_issued_under_policy(f, &st, policy, found);
+            entry.signed_by = signed_by;
+            entry.statement = Some(st);
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// A published canary's envelope: strict JSON, and none of a draft's
+/// unsigned extras (a `review` copy or text signatures a reader might
+/// mistake for the signed content).
+fn parse_published(f: &CanaryFile) -> Result<Envelope, VerifyError> {
+    let malformed = |source| VerifyError::Malformed {
+        name: f.name.clone(),
+        source,
+    };
+    let env = Envelope::parse(&f.bytes).map_err(malformed)?;
+    if env.review.is_some() || !env.text_signatures.is_empty() {
+        return Err(malformed(JsonError(
+            "a published canary must not carry a draft's `review` copy or `textSignatures`".into(),
+        )));
+    }
+    Ok(env)
+}
+
+/// Rows **signature** and **threshold** for one envelope. Returns the
+/// distinct signers when the threshold is met.
+fn authenticate(
+    f: &CanaryFile,
+    env: &Envelope,
+    policy: &TrustedPolicy,
+    found: &mut Findings,
+) -> Option<Vec<String>> {
+    let n = Some(f.number);
+    let file = || f.name.clone();
+    if env.payload_type != STATEMENT_PAYLOAD_TYPE {
+        let found_type = env.payload_type.clone();
+        found.fail(
+            n,
+            Problem::PayloadType {
+                file: file(),
+                found: found_type,
+            },
+        );
+        return None;
+    }
+    let sigs = check_signatures(env, policy);
+    for signer in sigs.invalid {
+        found.fail(
+            n,
+            Problem::BadSignature {
+                file: file(),
+                signer,
+            },
+        );
+    }
+    if !sigs.unknown.is_empty() {
+        found.warn(
+            n,
+            Problem::UnknownKeys {
+                file: file(),
+                keyids: sigs.unknown,
+            },
+        );
+    }
+    let required = policy.policy.threshold;
+    if sigs.valid.len() < required {
+        found.fail(
+            n,
+            Problem::BelowThreshold {
+                file: file(),
+                signed_by: sigs.valid,
+                required,
+                duplicates: sigs.duplicates,
+            },
+        );
+        return None;
+    }
+    Some(sigs.valid)
+}
+
+/// Row **policy** for one authenticated statement: signed under this very
+/// policy, for its organisation and domain, valid no longer than its
+/// cadence.
+fn check_issued_under_policy(
+    f: &CanaryFile,
+    st: &Statement,
+    policy: &TrustedPolicy,
+    found: &mut Findings,
+) {
+    let p = &policy.policy;
+    let n = Some(f.number);
+    let file = || f.name.clone();
+    if st.policy_sha256 != policy.sha256 {
+        found.fail(
+            n,
+            Problem::OtherPolicy {
+                file: file(),
+                signed_under: st.policy_sha256,
+                trusted: policy.sha256,
+            },
+        );
+    }
+    if st.org != p.org || st.domain != p.domain {
+        found.fail(
+            n,
+            Problem::OtherOrg {
+                file: file(),
+                org: st.org.clone(),
+                domain: st.domain.clone(),
+                policy_org: p.org.clone(),
+                policy_domain: p.domain.clone(),
+            },
+        );
+    }
+    let validity = st.issued_at.seconds_until(st.expires_at);
+    if validity > i64::from(p.cadence_days) * 86_400 {
+        found.fail(
+            n,
+            Problem::ValidityOverCadence {
+                file: file(),
+                days: validity / 86_400,
+                cadence_days: p.cadence_days,
+            },
+        );
+    }
+}
+
+/// Signature evaluation of one envelope against a policy.
+#[derive(Debug, Clone, Default)]
+pub struct SignatureCheck {
+    /// Distinct policy signers whose signature verifies, in policy order.
+    pub valid: Vec<String>,
+    /// Signers named by key id whose signature does not verify.
+    pub invalid: Vec<String>,
+    /// Key ids not in the policy, as found (unescaped).
+    pub unknown: Vec<String>,
+    /// Extra valid signatures by a key already counted.
+    pub duplicates: usize,
+}
+
+/// Checks every signature of `env` against the policy's keys. Key ids only
+/// select the key to try; a signature counts once per distinct key.
+pub fn check_signatures(env: &Envelope, policy: &TrustedPolicy) -> SignatureCheck {
+    let msg = env.signed_bytes();
+    let mut out = SignatureCheck::default();
+    let mut counted = BTreeSet::new();
+    // Each fingerprint once: the envelope may carry thousands of key ids.
+    let by_keyid: BTreeMap<String, &Signer> = policy
+        .policy
+        .signers
+        .iter()
+        .rev() // the first signer wins, as in `Policy::signer_by_keyid`
+        .map(|s| (s.key.fingerprint(), s))
+        .collect();
+    for s in &env.signatures {
+        match by_keyid.get(s.keyid.as_str()).copied() {
+            None => out.unknown.push(s.keyid.clone()),
+            Some(signer) if signer.key.verify(&msg, &s.sig) => {
+                if counted.insert(signer.key.to_bytes()) {
+                    out.valid.push(signer.name.clone());
+                } else {
+                    out.duplicates += 1;
+                }
+            }
+            Some(signer) => out.invalid.push(signer.name.clone()),
+        }
+    }
+    let order = |n: &String| policy.policy.signers.iter().position(|s| &s.name == n);
+    out.valid.sort_by_key(order);
+    out
+}
+
+/// Rows **history** (numbering and links) and **TRIPPED**:
+///
+/// > Files numbered 1…N without gaps; each file holds the canary of its
+/// > number; each `previous_sha256` equals the hash of the canary before;
+/// > `issued_at` strictly increasing.
+/// >
+/// > Every statement of each canary is present, with byte-identical text,
+/// > in the next one. A removed or reworded statement trips the canary.
+///
+/// Stops a canary deleted from the history (hiding the one that tripped),
+/// a replaced or reordered canary, a history spliced from two, and a
+/// backdated renewal. Returns whether the history rows held.
+pub fn check_history(entries: &[Entry], found: &mut Findings) -> bool {
+    let before = found.count(Class::History);
+    check_numbering(entries, found);
+    for pair in entries.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let (Some(sa), Some(sb)) = (&a.statement, &b.statement) else {
+            continue;
+        };
+        if a.number.checked_add(1) != Some(b.number) {
+            continue;
+        }
+        check_link(a, sa, b, sb, found);
+        check_statements_kept(b.number, sa, sb, found);
+    }
+    found.count(Class::History) == before
+}
+
+/// Files numbered 1, 2, 3, … with no gap or repeat, each holding the canary
+/// of its number.
+fn check_numbering(entries: &[Entry], found: &mut Findings) {
+    let mut expected = 1u64;
+    for e in entries {
+        if e.number > expected {
+            let problem = Problem::Missing {
+                first: expected,
+                last: e.number - 1,
+            };
+            found.fail(Some(e.number), problem);
+        } else if e.number < expected {
+            found.fail(Some(e.number), Problem::Duplicate { number: e.number });
+        }
+        expected = e.number.saturating_add(1);
+        if let Some(st) = &e.statement {
+            if st.sequence != e.number {
+                let problem = Problem::Renumbered {
+                    number: e.number,
+                    holds: st.sequence,
+                };
+                found.fail(Some(e.number), problem);
+            }
+        }
+    }
+}
+
+/// Canary `b` names canary `a`'s hash and is issued after it; a renewal
+/// after `a` expired is a warning (a window with no valid canary).
+fn check_link(a: &Entry, sa: &Statement, b: &Entry, sb: &Statement, found: &mut Findings) {
+    let n = Some(b.number);
+    if sb.previous_sha256 != Some(a.digest) {
+        let problem = Problem::BrokenLink {
+            canary: b.number,
+            names: sb.previous_sha256,
+            actual: a.digest,
+        };
+        found.fail(n, problem);
+    }
+    if sb.issued_at <= sa.issued_at {
+        let problem = Problem::NotAfter {
+            canary: b.number,
+            issued_at: sb.issued_at,
+            previous_issued_at: sa.issued_at,
+        };
+        found.fail(n, problem);
+    }
+    if sb.issued_at > sa.expires_at {
+        let problem = Problem::RenewedLate {
+            canary: b.number,
+            gap_seconds: sa.expires_at.seconds_until(sb.issued_at),
+        };
+        found.warn(n, problem);
+    }
+}
+
+/// Row **TRIPPED** for one pair: the signal the canary exists to give.
+fn check_statements_kept(number: u64, sa: &Statement, sb: &Statement, found: &mut Findings) {
+    for c in diff::changes(sa, sb).into_iter().filter(Change::trips) {
+        let problem = match c {
+            Change::Removed { id, text } => Problem::StatementRemoved {
+                canary: number,
+                id,
+                text,
+            },
+            Change::Reworded { id, old, new } => Problem::StatementReworded {
+                canary: number,
+                id,
+                old,
+                new,
+            },
+            // Added statements do not trip (filtered out above).
+            _ => continue,
+        };
+        found.fail(Some(number), problem);
+    }
+}
+
+/// Row **history**, its last clause:
+///
+/// > `latest.json` is byte-identical to the newest file.
+///
+/// Stops a site that keeps serving an older canary as "latest" (freezing
+/// readers on a canary from before the trip) while the newer one sits in
+/// the history. Returns whether it held.
+pub fn check_latest_pointer(
+    files: &[&CanaryFile],
+    latest: Option<&[u8]>,
+    found: &mut Findings,
+) -> bool {
+    let Some(newest) = files.last() else {
+        return true;
+    };
+    let problem = match latest {
+        None => Problem::LatestMissing,
+        Some(bytes) if bytes == newest.bytes.as_slice() => return true,
+        // It may not be a canary at all (garbage, another file).
+        Some(bytes) => Problem::LatestNotNewest {
+            older: files
+                .iter()
+                .find(|f| f.bytes.as_slice() == bytes)
+                .map(|f| f.name.clone()),
+            newest: newest.name.clone(),
+        },
+    };
+    found.fail(None, problem);
+    false
+}
+
+/// Rows **expired**, **not yet valid** and **freshness**, for the newest
+/// canary as of `now`:
+///
+/// > "now" is before the newest canary's `expires_at`. The newest canary's
+/// > `issued_at` is at most 5 minutes after "now". The newest canary's
+/// > proof of freshness meets the policy's requirement.
+///
+/// Stops a lapsed canary read as current (the silence a canary exists to
+/// make visible), a canary dated ahead to outlive its signers' freedom, and
+/// one written in advance. Only the newest canary's time and proof matter:
+/// each canary was the newest once. Returns what it says, if authentic.
+pub fn check_newest(
+    entries: &[Entry],
+    policy: &TrustedPolicy,
+    now: Timestamp,
+    found: &mut Findings,
+) -> Option<LatestSummary> {
+    let newest = entries.last()?;
+    let st = newest.statement.as_ref()?;
+    let (n, canary) = (Some(newest.number), newest.number);
+    if now >= st.expires_at {
+        let expires_at = st.expires_at;
+        found.fail(
+            n,
+            Problem::Expired {
+                canary,
+                expires_at,
+                now,
+            },
+        );
+    }
+    if now.seconds_until(st.issued_at) > CLOCK_SKEW_SECS {
+        let issued_at = st.issued_at;
+        found.fail(
+            n,
+            Problem::IssuedInFuture {
+                canary,
+                issued_at,
+                now,
+            },
+        );
+    }
+    let requirement = &policy.policy.freshness;
+    for problem in freshness::check(st.freshness.as_ref(), requirement, st.issued_at) {
+        found.fail(n, Problem::Freshness { canary, problem });
+    }
+    Some(summarise_newest(entries, newest, st, policy, now))
+}
+
+/// What the newest authentic canary says, and what changed since the one
+/// before it.
+fn summarise_newest(
+    entries: &[Entry],
+    newest: &Entry,
+    st: &Statement,
+    policy: &TrustedPolicy,
+    now: Timestamp,
+) -> LatestSummary {
+    let previous = entries.len().checked_sub(2).map(|i| &entries[i]);
+    let changes = previous
+        .and_then(|prev| prev.statement.as_ref())
+        .map(|prev| diff::changes(prev, st))
+        .unwrap_or_default();
+    let signers = &policy.policy.signers;
+    LatestSummary {
+        sequence: newest.number,
+        sha256: newest.digest,
+        issued_at: st.issued_at,
+        expires_at: st.expires_at,
+        expires_in_seconds: now.seconds_until(st.expires_at),
+        signed_by: newest
+            .signed_by
+            .iter()
+            .filter_map(|n| signers.iter().find(|s| &s.name == n))
+            .map(SignerSummary::of)
+            .collect(),
+        statements: st.statements.clone(),
+        announcements: st.announcements.clone(),
+        changes,
+        freshness: st.freshness.clone(),
+    }
+}
+
+/// Row **incident log**:
+///
+/// > The incident log's chain holds and every canary's commitment is a
+/// > prefix of it.
+///
+/// Stops an incident quietly edited, removed or reordered after a canary
+/// signed it, and a log removed altogether. Only authentic canaries'
+/// commitments count. Returns the log's summary, when there is one.
+pub fn check_incident_log(
+    entries: &[Entry],
+    log: Option<&[u8]>,
+    now: Timestamp,
+    found: &mut Findings,
+) -> Option<incidents::Summary> {
+    let commitments: Vec<Commitment> = entries
+        .iter()
+        .filter_map(|e| {
+            e.statement.as_ref().map(|st| Commitment {
+                canary: e.number,
+                log: st.incident_log,
+            })
+        })
+        .collect();
+    let checked = incidents::check(log, &commitments, now);
+    for problem in checked.failures {
+        found.fail(problem.canary(), Problem::IncidentLog(problem));
+    }
+    for problem in checked.warnings {
+        found.warn(problem.canary(), Problem::IncidentLog(problem));
+    }
+    checked.summary
+}
