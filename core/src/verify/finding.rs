@@ -272,186 +272,233 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use Problem::*;
-        match self {
-            PayloadType { file, found } => write!(
-                f,
-                "{file}: payload type is `{}`, expected `{STATEMENT_PAYLOAD_TYPE}`",
-                line(found)
-            ),
-            BadSignature { file, signer } => write!(
-                f,
-                "{file}: the signature attributed to {signer} does not verify (file altered or forged)"
-            ),
-            UnknownKeys { file, keyids } => write!(
-                f,
-                "{file}: {} signature(s) by keys not in the policy were ignored ({})",
-                keyids.len(),
-                keyids.iter().map(|k| line(k)).collect::<Vec<_>>().join(", ")
-            ),
-            BelowThreshold {
-                file,
-                signed_by,
-                required,
-                duplicates,
-            } => below_threshold(f, file, signed_by, *required, *duplicates),
-            OtherPolicy {
-                file,
-                signed_under,
-                trusted,
-            } => write!(
-                f,
-                "{file}: signed under policy {}, but the trusted policy is {}",
-                signed_under.short(),
-                trusted.short()
-            ),
-            OtherOrg {
-                file,
-                org,
-                domain,
-                policy_org,
-                policy_domain,
-            } => write!(
-                f,
-                "{file}: issued for `{}` ({}), but the policy is for `{}` ({policy_domain})",
-                line(org),
-                line(domain),
-                line(policy_org),
-            ),
-            ValidityOverCadence {
-                file,
-                days,
-                cadence_days,
-            } => write!(
-                f,
-                "{file}: valid for {days} days, longer than the policy's cadence of {cadence_days} days"
-            ),
-            Missing { first, last } if first == last => write!(f, "canary {first} is missing"),
-            Missing { first, last } => write!(f, "canaries {first} to {last} are missing"),
-            Duplicate { number } => write!(f, "canary {number} appears twice"),
-            Renumbered { number, holds } => write!(
-                f,
-                "file {number:04}.json holds canary {holds} (renamed or reordered)"
-            ),
-            BrokenLink {
-                canary,
-                names,
-                actual,
-            } => write!(
-                f,
-                "canary {canary} does not link to canary {prev}: it names {} as its predecessor, but canary {prev} is {} (replaced or altered)",
-                names.map(|d| d.short()).unwrap_or_else(|| "none".into()),
-                actual.short(),
-                prev = canary - 1,
-            ),
-            NotAfter {
-                canary,
-                issued_at,
-                previous_issued_at,
-            } => write!(
-                f,
-                "canary {canary} is issued at {issued_at}, not after canary {} ({previous_issued_at})",
-                canary - 1
-            ),
-            LatestMissing => f.write_str("latest.json is missing"),
-            LatestNotNewest { older, newest } => match older {
-                Some(name) => write!(
-                    f,
-                    "latest.json is an older canary ({name}), not the newest canary {newest}"
-                ),
-                None => write!(
-                    f,
-                    "latest.json is none of the history's canaries, not the newest canary {newest}"
-                ),
-            },
-            RenewedLate {
-                canary,
-                gap_seconds,
-            } => write!(
-                f,
-                "canary {canary} was issued {} after canary {} had expired: there was a gap with no valid canary",
-                human_duration(*gap_seconds).trim_start_matches("in "),
-                canary - 1
-            ),
-            Rollback {
-                shown,
-                shown_sha256,
-                seen,
-            } => write!(
-                f,
-                "ROLLBACK: the site now shows canary {shown} (sha256 {}), but canary {} (sha256 {}) was seen there at {}: an older canary is being served in place of a newer one",
-                shown_sha256.short(),
-                seen.sequence,
-                seen.sha256.short(),
-                seen.at
-            ),
-            Equivocation {
-                shown,
-                shown_sha256,
-                seen,
-            } => write!(
-                f,
-                "EQUIVOCATION: canary {shown} is now sha256 {}, but a different canary {} (sha256 {}) was seen there at {}: two different canaries carry the same number",
-                shown_sha256.short(),
-                seen.sequence,
-                seen.sha256.short(),
-                seen.at
-            ),
-            HistoryRewritten { found, seen } => write!(
-                f,
-                "EQUIVOCATION: the history's canary {} is {}, but canary {} (sha256 {}) was seen there at {}: the history was rewritten",
-                seen.sequence,
-                found.map_or("missing".into(), |d| format!("sha256 {}", d.short())),
-                seen.sequence,
-                seen.sha256.short(),
-                seen.at
-            ),
-            IncidentLog(p) => write!(f, "{p}"),
-            StatementRemoved { canary, id, text } => write!(
-                f,
-                "statement `{id}` was REMOVED in canary {canary}: \"{}\"",
-                line(text)
-            ),
-            StatementReworded {
-                canary,
-                id,
-                old,
-                new,
-            } => write!(
-                f,
-                "statement `{id}` was REWORDED in canary {canary}: was \"{}\", now \"{}\"",
-                line(old),
-                line(new)
-            ),
-            Freshness { canary, problem } => write!(f, "canary {canary}: {problem}"),
-            Online { canary, problem } if problem.is_failure() => {
-                write!(f, "canary {canary}: {problem}")
+        // One group of rows at a time: each words its own problems.
+        let groups = [
+            authenticity_words,
+            history_words,
+            rollback_words,
+            content_words,
+        ];
+        for words in groups {
+            if let Some(done) = words(self, f) {
+                return done;
             }
-            Online { problem, .. } => write!(f, "{problem}"),
-            NoBlockToCheck { canary } => write!(
-                f,
-                "--online: canary {canary} records no Bitcoin block to check"
-            ),
-            Expired {
-                canary,
-                expires_at,
-                now,
-            } => write!(
-                f,
-                "canary {canary} expired at {expires_at} ({})",
-                human_duration(now.seconds_until(*expires_at))
-            ),
-            IssuedInFuture {
-                canary,
-                issued_at,
-                now,
-            } => write!(
-                f,
-                "canary {canary} claims to be issued at {issued_at}, which is in the future ({})",
-                human_duration(now.seconds_until(*issued_at))
-            ),
         }
+        // Every problem is worded above; the name is a readable fallback.
+        f.write_str(self.kind())
     }
+}
+
+/// Rows signature, threshold and policy.
+fn authenticity_words(p: &Problem, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+    use Problem::*;
+    Some(match p {
+        PayloadType { file, found } => write!(
+            f,
+            "{file}: payload type is `{}`, expected `{STATEMENT_PAYLOAD_TYPE}`",
+            line(found)
+        ),
+        BadSignature { file, signer } => write!(
+            f,
+            "{file}: the signature attributed to {signer} does not verify (file altered or forged)"
+        ),
+        UnknownKeys { file, keyids } => write!(
+            f,
+            "{file}: {} signature(s) by keys not in the policy were ignored ({})",
+            keyids.len(),
+            keyids
+                .iter()
+                .map(|k| line(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        BelowThreshold {
+            file,
+            signed_by,
+            required,
+            duplicates,
+        } => below_threshold(f, file, signed_by, *required, *duplicates),
+        OtherPolicy {
+            file,
+            signed_under,
+            trusted,
+        } => write!(
+            f,
+            "{file}: signed under policy {}, but the trusted policy is {}",
+            signed_under.short(),
+            trusted.short()
+        ),
+        OtherOrg {
+            file,
+            org,
+            domain,
+            policy_org,
+            policy_domain,
+        } => write!(
+            f,
+            "{file}: issued for `{}` ({}), but the policy is for `{}` ({policy_domain})",
+            line(org),
+            line(domain),
+            line(policy_org),
+        ),
+        ValidityOverCadence {
+            file,
+            days,
+            cadence_days,
+        } => write!(
+            f,
+            "{file}: valid for {days} days, longer than the policy's cadence of {cadence_days} days"
+        ),
+        _ => return None,
+    })
+}
+
+/// Row history (and the late-renewal warning).
+fn history_words(p: &Problem, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+    use Problem::*;
+    Some(match p {
+        Missing { first, last } if first == last => write!(f, "canary {first} is missing"),
+        Missing { first, last } => write!(f, "canaries {first} to {last} are missing"),
+        Duplicate { number } => write!(f, "canary {number} appears twice"),
+        Renumbered { number, holds } => write!(
+            f,
+            "file {number:04}.json holds canary {holds} (renamed or reordered)"
+        ),
+        BrokenLink {
+            canary,
+            names,
+            actual,
+        } => write!(
+            f,
+            "canary {canary} does not link to canary {prev}: it names {} as its predecessor, but canary {prev} is {} (replaced or altered)",
+            names.map(|d| d.short()).unwrap_or_else(|| "none".into()),
+            actual.short(),
+            prev = canary - 1,
+        ),
+        NotAfter {
+            canary,
+            issued_at,
+            previous_issued_at,
+        } => write!(
+            f,
+            "canary {canary} is issued at {issued_at}, not after canary {} ({previous_issued_at})",
+            canary - 1
+        ),
+        LatestMissing => f.write_str("latest.json is missing"),
+        LatestNotNewest { older, newest } => match older {
+            Some(name) => write!(
+                f,
+                "latest.json is an older canary ({name}), not the newest canary {newest}"
+            ),
+            None => write!(
+                f,
+                "latest.json is none of the history's canaries, not the newest canary {newest}"
+            ),
+        },
+        RenewedLate {
+            canary,
+            gap_seconds,
+        } => write!(
+            f,
+            "canary {canary} was issued {} after canary {} had expired: there was a gap with no valid canary",
+            human_duration(*gap_seconds).trim_start_matches("in "),
+            canary - 1
+        ),
+        _ => return None,
+    })
+}
+
+/// Row rollback (verification by URL).
+fn rollback_words(p: &Problem, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+    use Problem::*;
+    Some(match p {
+        Rollback {
+            shown,
+            shown_sha256,
+            seen,
+        } => write!(
+            f,
+            "ROLLBACK: the site now shows canary {shown} (sha256 {}), but canary {} (sha256 {}) was seen there at {}: an older canary is being served in place of a newer one",
+            shown_sha256.short(),
+            seen.sequence,
+            seen.sha256.short(),
+            seen.at
+        ),
+        Equivocation {
+            shown,
+            shown_sha256,
+            seen,
+        } => write!(
+            f,
+            "EQUIVOCATION: canary {shown} is now sha256 {}, but a different canary {} (sha256 {}) was seen there at {}: two different canaries carry the same number",
+            shown_sha256.short(),
+            seen.sequence,
+            seen.sha256.short(),
+            seen.at
+        ),
+        HistoryRewritten { found, seen } => write!(
+            f,
+            "EQUIVOCATION: the history's canary {} is {}, but canary {} (sha256 {}) was seen there at {}: the history was rewritten",
+            seen.sequence,
+            found.map_or("missing".into(), |d| format!("sha256 {}", d.short())),
+            seen.sequence,
+            seen.sha256.short(),
+            seen.at
+        ),
+        _ => return None,
+    })
+}
+
+/// Rows incident log, TRIPPED, freshness, expired, not yet valid.
+fn content_words(p: &Problem, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+    use Problem::*;
+    Some(match p {
+        IncidentLog(p) => write!(f, "{p}"),
+        StatementRemoved { canary, id, text } => write!(
+            f,
+            "statement `{id}` was REMOVED in canary {canary}: \"{}\"",
+            line(text)
+        ),
+        StatementReworded {
+            canary,
+            id,
+            old,
+            new,
+        } => write!(
+            f,
+            "statement `{id}` was REWORDED in canary {canary}: was \"{}\", now \"{}\"",
+            line(old),
+            line(new)
+        ),
+        Freshness { canary, problem } => write!(f, "canary {canary}: {problem}"),
+        Online { canary, problem } if problem.is_failure() => {
+            write!(f, "canary {canary}: {problem}")
+        }
+        Online { problem, .. } => write!(f, "{problem}"),
+        NoBlockToCheck { canary } => write!(
+            f,
+            "--online: canary {canary} records no Bitcoin block to check"
+        ),
+        Expired {
+            canary,
+            expires_at,
+            now,
+        } => write!(
+            f,
+            "canary {canary} expired at {expires_at} ({})",
+            human_duration(now.seconds_until(*expires_at))
+        ),
+        IssuedInFuture {
+            canary,
+            issued_at,
+            now,
+        } => write!(
+            f,
+            "canary {canary} claims to be issued at {issued_at}, which is in the future ({})",
+            human_duration(now.seconds_until(*issued_at))
+        ),
+        _ => return None,
+    })
 }
 
 fn below_threshold(
@@ -476,4 +523,63 @@ fn below_threshold(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One problem of each group of rows, word for word (the messages
+    /// users and scripts have read since v1), with their class and kind.
+    #[test]
+    fn each_group_words_its_problems() {
+        let d = Sha256Digest::of(b"x");
+        let at = Timestamp::from_unix(1_767_225_600); // 2026-01-01
+        let cases = [
+            (
+                Problem::BelowThreshold {
+                    file: "canaries/0002.json".into(),
+                    signed_by: vec!["alice".into()],
+                    required: 2,
+                    duplicates: 1,
+                },
+                Class::Threshold,
+                "canaries/0002.json: 1 valid signature(s) from distinct policy keys, 2 required (signed by alice); 1 repeated signature(s) by the same key not counted",
+            ),
+            (
+                Problem::Missing { first: 2, last: 3 },
+                Class::History,
+                "canaries 2 to 3 are missing",
+            ),
+            (
+                Problem::Rollback {
+                    shown: 1,
+                    shown_sha256: d,
+                    seen: Seen {
+                        sequence: 2,
+                        sha256: d,
+                        at,
+                    },
+                },
+                Class::Rollback,
+                "ROLLBACK: the site now shows canary 1 (sha256 2d711642b726), but canary 2 (sha256 2d711642b726) was seen there at 2026-01-01T00:00:00Z: an older canary is being served in place of a newer one",
+            ),
+            (
+                Problem::StatementRemoved {
+                    canary: 3,
+                    id: "no-warrants".into(),
+                    text: "No \u{202e}warrants.".into(),
+                },
+                Class::Tripped,
+                "statement `no-warrants` was REMOVED in canary 3: \"No \\u{202e}warrants.\"",
+            ),
+        ];
+        for (problem, class, words) in cases {
+            assert_eq!(problem.class(), class);
+            assert_eq!(problem.to_string(), words);
+            let json = serde_json::to_value(Finding::new(Some(1), problem.clone())).unwrap();
+            assert_eq!(json["kind"], problem.kind());
+            assert_eq!(json["message"], words);
+        }
+    }
 }
