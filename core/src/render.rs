@@ -9,7 +9,7 @@ use crate::freshness::Freshness;
 use crate::statement::Statement;
 use crate::style::{paint, BAD, BOLD, DIM, OK, WARN};
 use crate::timefmt::human_duration;
-use crate::verify::{Class, Report, Verdict};
+use crate::verify::{Class, LatestSummary, Report, Verdict};
 
 use crate::sanitize::{block, line};
 
@@ -52,6 +52,28 @@ pub fn remote_report(r: &Report, policy_source: &str, remote: &RemoteSource) -> 
 }
 
 fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -> String {
+    let mut o = headline(r);
+    o.push('\n');
+    o.push_str(&newest_canary(r));
+    if let Some(rs) = remote {
+        let _ = writeln!(o, "  Site         {}", line(&rs.site));
+    }
+    o.push_str(&trust(r, policy_source, remote));
+    o.push_str(&history_line(r));
+    if let Some(l) = &r.latest {
+        o.push('\n');
+        o.push_str(&content(l));
+    }
+    if let Some(s) = &r.incidents {
+        o.push_str(&incidents(s));
+    }
+    o.push('\n');
+    o.push_str(&checks(r, remote));
+    o
+}
+
+/// Whose canary, and the verdict in one line.
+fn headline(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -74,55 +96,56 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
         _ => String::new(),
     };
     let _ = writeln!(o, "{verdict}: {why} (as of {})", r.now);
-    o.push('\n');
+    o
+}
 
-    if let Some(l) = &r.latest {
-        let signed: Vec<String> = l.signed_by.iter().map(|s| line(&s.name)).collect();
-        let _ = writeln!(
-            o,
-            "  Canary       {} (sha256 {})",
-            l.sequence,
-            l.sha256.short()
-        );
-        let _ = writeln!(o, "  Issued       {}", l.issued_at);
-        let expiry = if l.expires_in_seconds > 0 {
-            format!(
-                "{} ({})",
-                l.expires_at,
-                human_duration(l.expires_in_seconds)
-            )
-        } else {
-            format!(
-                "{} ({})",
-                l.expires_at,
-                paint(
-                    BAD,
-                    &format!("expired {}", human_duration(l.expires_in_seconds))
-                )
-            )
-        };
-        let _ = writeln!(o, "  Expires      {expiry}");
-        let _ = writeln!(
-            o,
-            "  Signed by    {} ({} of {} signers, {} required)",
-            if signed.is_empty() {
-                "nobody".into()
-            } else {
-                signed.join(", ")
-            },
-            l.signed_by.len(),
-            r.policy.signers.len(),
-            r.policy.threshold
-        );
-    } else {
+/// The newest canary's number, dates and signers, when it is authentic.
+fn newest_canary(r: &Report) -> String {
+    let mut o = String::new();
+    let Some(l) = &r.latest else {
         let _ = writeln!(
             o,
             "  The newest canary could not be authenticated; nothing it says is shown."
         );
-    }
-    if let Some(rs) = remote {
-        let _ = writeln!(o, "  Site         {}", line(&rs.site));
-    }
+        return o;
+    };
+    let signed: Vec<String> = l.signed_by.iter().map(|s| line(&s.name)).collect();
+    let _ = writeln!(
+        o,
+        "  Canary       {} (sha256 {})",
+        l.sequence,
+        l.sha256.short()
+    );
+    let _ = writeln!(o, "  Issued       {}", l.issued_at);
+    let expiry = if l.expires_in_seconds > 0 {
+        format!(
+            "{} ({})",
+            l.expires_at,
+            human_duration(l.expires_in_seconds)
+        )
+    } else {
+        let ago = format!("expired {}", human_duration(l.expires_in_seconds));
+        format!("{} ({})", l.expires_at, paint(BAD, &ago))
+    };
+    let _ = writeln!(o, "  Expires      {expiry}");
+    let _ = writeln!(
+        o,
+        "  Signed by    {} ({} of {} signers, {} required)",
+        if signed.is_empty() {
+            "nobody".into()
+        } else {
+            signed.join(", ")
+        },
+        l.signed_by.len(),
+        r.policy.signers.len(),
+        r.policy.threshold
+    );
+    o
+}
+
+/// The policy, every signer's fingerprint, and (by URL) why it is trusted.
+fn trust(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -> String {
+    let mut o = String::new();
     // In full, with every signer's fingerprint: a reader compares these
     // with ones obtained independently (a short prefix could be matched).
     let _ = writeln!(
@@ -153,9 +176,12 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
             );
         }
     }
-    let _ = writeln!(
-        o,
-        "  History      {} canar{}, chain {}",
+    o
+}
+
+fn history_line(r: &Report) -> String {
+    format!(
+        "  History      {} canar{}, chain {}\n",
         r.canaries,
         if r.canaries == 1 { "y" } else { "ies" },
         if r.chain_intact {
@@ -165,93 +191,62 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
         } else {
             "not verifiable (a canary could not be authenticated)"
         }
-    );
+    )
+}
 
-    if let Some(l) = &r.latest {
-        o.push('\n');
-        let _ = writeln!(o, "{}", paint(BOLD, "Statements"));
-        for c in &l.statements {
-            let _ = writeln!(
-                o,
-                "  - {} {}",
-                paint(DIM, &format!("[{}]", line(&c.id))),
-                line(&c.text)
-            );
-        }
-        let _ = writeln!(o, "{}", paint(BOLD, "Special announcements"));
-        if l.announcements.is_empty() {
+/// What the newest authentic canary says: statements, announcements,
+/// changes, proof of freshness.
+fn content(l: &LatestSummary) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", paint(BOLD, "Statements"));
+    for c in &l.statements {
+        let _ = writeln!(
+            o,
+            "  - {} {}",
+            paint(DIM, &format!("[{}]", line(&c.id))),
+            line(&c.text)
+        );
+    }
+    let _ = writeln!(o, "{}", paint(BOLD, "Special announcements"));
+    if l.announcements.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for a in &l.announcements {
+        let _ = writeln!(o, "  - {}", block(a).replace('\n', "\n    "));
+    }
+    if !l.changes.is_empty() {
+        let _ = writeln!(o, "{}", paint(BOLD, "Changes since the previous canary"));
+        o.push_str(&changes(&l.changes));
+    }
+    match &l.freshness {
+        Some(f) => o.push_str(&freshness(f, "  ")),
+        None => {
+            let _ = writeln!(o, "{}", paint(BOLD, "Proof of freshness"));
             let _ = writeln!(o, "  none");
         }
-        for a in &l.announcements {
-            let _ = writeln!(o, "  - {}", block(a).replace('\n', "\n    "));
-        }
-        if !l.changes.is_empty() {
-            let _ = writeln!(o, "{}", paint(BOLD, "Changes since the previous canary"));
-            o.push_str(&changes(&l.changes));
-        }
-        match &l.freshness {
-            Some(f) => o.push_str(&freshness(f, "  ")),
-            None => {
-                let _ = writeln!(o, "{}", paint(BOLD, "Proof of freshness"));
-                let _ = writeln!(o, "  none");
-            }
-        }
     }
-    if let Some(s) = &r.incidents {
-        o.push_str(&incidents(s));
-    }
+    o
+}
 
-    o.push('\n');
+/// The Checks section: one line per class (ok, not checked, or each
+/// failure), then the warnings.
+fn checks(r: &Report, remote: Option<&RemoteSource>) -> String {
+    let mut o = String::new();
     let _ = writeln!(o, "{}", paint(BOLD, "Checks"));
     for (class, name) in CLASSES {
         let fails: Vec<_> = r.failures.iter().filter(|f| f.class == class).collect();
-        if fails.is_empty() && class == Class::Rollback {
-            // Only a verification by URL remembers what it saw before.
-            if let Some(rs) = remote {
-                let _ = writeln!(
-                    o,
-                    "  {} {name} ({})",
-                    paint(OK, "ok  "),
-                    line(&rs.seen_before)
-                );
+        if fails.is_empty() {
+            if let Some(status) = passed_check(r, class, remote) {
+                let _ = writeln!(o, "  {status} {name}{}", status_note(r, class, remote));
             }
             continue;
         }
-        if fails.is_empty() {
-            let evaluated = match class {
-                Class::IncidentLog => r.incidents.is_some(),
-                Class::Signature | Class::Threshold | Class::History => true,
-                _ => r.latest.is_some(),
-            };
-            if class == Class::IncidentLog && !evaluated {
-                let _ = writeln!(o, "  {} {name} (none published)", paint(DIM, "--  "));
-                continue;
-            }
-            let no_proof = r.latest.as_ref().is_some_and(|l| l.freshness.is_none());
-            if class == Class::Freshness && no_proof && !r.policy.freshness.required() {
-                let _ = writeln!(
-                    o,
-                    "  {} {name} (none carried; the policy requires none)",
-                    paint(DIM, "--  ")
-                );
-                continue;
-            }
-            if evaluated {
-                let _ = writeln!(o, "  {} {name}", paint(OK, "ok  "));
-            } else {
-                let _ = writeln!(
-                    o,
-                    "  {} {name} (not checked: no authentic canary)",
-                    paint(DIM, "--  ")
-                );
-            }
-        }
+        let tag = if class == Class::Tripped {
+            "TRIP"
+        } else {
+            "FAIL"
+        };
         for f in fails {
-            let tag = if class == Class::Tripped {
-                "TRIP"
-            } else {
-                "FAIL"
-            };
             let _ = writeln!(o, "  {} {name}: {}", paint(BAD, tag), f.message());
         }
     }
@@ -259,6 +254,38 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
         let _ = writeln!(o, "  {} {}", paint(WARN, "warn"), w.message());
     }
     o
+}
+
+/// How a check with no failure is shown: `ok`, `--` (not evaluated or
+/// nothing to check), or not at all (rollback, except by URL).
+fn passed_check(r: &Report, class: Class, remote: Option<&RemoteSource>) -> Option<String> {
+    if class == Class::Rollback {
+        // Only a verification by URL remembers what it saw before.
+        return remote.map(|_| paint(OK, "ok  "));
+    }
+    if status_note(r, class, remote).is_empty() {
+        Some(paint(OK, "ok  "))
+    } else {
+        Some(paint(DIM, "--  "))
+    }
+}
+
+/// Why a check without failure is not simply `ok` (empty when it is), or
+/// what the rollback check compared with.
+fn status_note(r: &Report, class: Class, remote: Option<&RemoteSource>) -> String {
+    let no_proof = r.latest.as_ref().is_some_and(|l| l.freshness.is_none());
+    match class {
+        Class::Rollback => {
+            remote.map_or(String::new(), |rs| format!(" ({})", line(&rs.seen_before)))
+        }
+        Class::IncidentLog if r.incidents.is_none() => " (none published)".into(),
+        Class::IncidentLog | Class::Signature | Class::Threshold | Class::History => String::new(),
+        _ if r.latest.is_none() => " (not checked: no authentic canary)".into(),
+        Class::Freshness if no_proof && !r.policy.freshness.required() => {
+            " (none carried; the policy requires none)".into()
+        }
+        _ => String::new(),
+    }
 }
 
 /// The incident log: what is signed, on-going incidents, component status.
