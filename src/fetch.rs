@@ -9,10 +9,12 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use canary_core::address::{check_url, redirect_allowed, UrlError};
+use canary_core::limits::Limits;
+use canary_core::remote::Transport;
 
-/// Limits for one request.
+/// Limits for one request (from [`canary_core::limits::Limits`]).
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub struct RequestLimits {
     /// Largest response body accepted.
     pub max_bytes: u64,
     /// Time to establish a connection.
@@ -23,14 +25,15 @@ pub struct Limits {
     pub max_redirects: usize,
 }
 
-impl Default for Limits {
+impl Default for RequestLimits {
     /// 1 MiB, 5 s to connect, 20 s in all, 5 redirects.
     fn default() -> Self {
-        Limits {
-            max_bytes: 1 << 20,
-            connect_timeout: Duration::from_secs(5),
+        let l = Limits::DEFAULT;
+        RequestLimits {
+            max_bytes: l.max_file_bytes,
+            connect_timeout: l.connect_timeout,
             total_timeout: Duration::from_secs(20),
-            max_redirects: 5,
+            max_redirects: l.max_redirects,
         }
     }
 }
@@ -80,15 +83,40 @@ impl Deadline {
     }
 }
 
-/// A blocking HTTP client that applies [`Limits`] to every request.
+/// The network as the core's [`Transport`]: every GET through `client`,
+/// within one `deadline` shared by all the files of one verification.
+pub struct SiteTransport<'a> {
+    pub client: &'a Client,
+    pub deadline: Deadline,
+}
+
+impl Transport for SiteTransport<'_> {
+    type Error = FetchError;
+
+    fn get(&mut self, url: &str) -> Result<Vec<u8>, FetchError> {
+        self.client.get_within(url, self.deadline)
+    }
+
+    fn is_not_found(e: &FetchError) -> bool {
+        matches!(
+            e,
+            FetchError::Status {
+                status: 404 | 410,
+                ..
+            }
+        )
+    }
+}
+
+/// A blocking HTTP client that applies [`RequestLimits`] to every request.
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: reqwest::blocking::Client,
-    limits: Limits,
+    limits: RequestLimits,
 }
 
 impl Client {
-    pub fn new(limits: Limits) -> Result<Self, FetchError> {
+    pub fn new(limits: RequestLimits) -> Result<Self, FetchError> {
         let max = limits.max_redirects;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             let from = attempt.previous().last();
@@ -113,7 +141,7 @@ impl Client {
         Ok(Client { inner, limits })
     }
 
-    pub fn limits(&self) -> Limits {
+    pub fn limits(&self) -> RequestLimits {
         self.limits
     }
 

@@ -5,11 +5,13 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use canary_core::limits::Limits;
 use canary_core::verify::CanaryFile;
 
-/// Largest file `canary` reads (1 MiB). Canaries, drafts, policies and keys
-/// are a few KiB; anything bigger is refused before it is parsed.
-pub const MAX_FILE_BYTES: u64 = 1 << 20;
+/// Largest file `canary` reads ([`Limits::max_file_bytes`], 1 MiB).
+/// Canaries, drafts, policies and keys are a few KiB; anything bigger is
+/// refused before it is parsed.
+pub const MAX_FILE_BYTES: u64 = Limits::DEFAULT.max_file_bytes;
 
 /// Reads a whole file, refusing more than [`MAX_FILE_BYTES`].
 pub fn read_capped(path: &Path) -> Result<Vec<u8>> {
@@ -158,12 +160,12 @@ pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
         if let Some(number) = canary_core::layout::canary_number(&name) {
             // Each file is capped; so is their number (the same bound as a
             // remote history), so a folder cannot exhaust memory either.
-            if files.len() as u64 >= canary_core::remote::MAX_HISTORY {
+            if files.len() as u64 >= Limits::DEFAULT.max_history {
                 return Err(Error::input(
                     dir,
                     format!(
                         "more than {} canary files; refusing to read them all",
-                        canary_core::remote::MAX_HISTORY
+                        Limits::DEFAULT.max_history
                     ),
                 ));
             }

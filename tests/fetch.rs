@@ -5,11 +5,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use canary::fetch::{Client, FetchError, Limits};
+use canary::fetch::{Client, FetchError, RequestLimits};
 use support::http::{Route, Server};
 
 fn client(total_secs: u64) -> Client {
-    Client::new(Limits {
+    Client::new(RequestLimits {
         max_bytes: 1 << 20,
         connect_timeout: Duration::from_secs(2),
         total_timeout: Duration::from_secs(total_secs),

@@ -34,6 +34,7 @@ pub mod incidents;
 pub mod json;
 pub mod keys;
 pub mod layout;
+pub mod limits;
 pub mod policy;
 pub mod remote;
 pub mod render;

@@ -24,12 +24,8 @@ use crate::sanitize;
 use crate::timefmt::{human_duration, Timestamp};
 use crate::verify::Class;
 
-/// Most entries in one list.
-pub const MAX_ENTRIES: usize = 10_000;
-/// Largest list file read (4 MiB: about 10,000 entries with three keys each).
-pub const MAX_LIST_BYTES: u64 = 4 << 20;
-/// Largest watch state file read.
-pub const MAX_STATE_BYTES: u64 = 32 << 20;
+/// Most entries in one list ([`crate::limits::Limits::max_watch_entries`]).
+const MAX_ENTRIES: usize = crate::limits::Limits::DEFAULT.max_watch_entries;
 /// Value of the watch state file's `format` field.
 pub const STATE_FORMAT: &str = "warrant-canary-watch-state/v1";
 /// Longest name of an entry, in characters.

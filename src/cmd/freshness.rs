@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::{FreshnessCommand, FreshnessFetchArgs};
 use canary::error::{show_path, Error, Result};
-use canary::fetch::{Client, FetchError, Limits};
+use canary::fetch::{Client, FetchError, RequestLimits};
 use canary::project::{FreshnessConfig, Project};
 use canary::store;
 use canary_core::exit::Exit;
@@ -14,13 +14,10 @@ use canary_core::freshness::{
     self, agree, is_frozen, parse_block, parse_feed, parse_hash, parse_height, Block,
     ExplorerAnswer, FailedSource, Feed, Freshness, Problem,
 };
+use canary_core::limits::Limits;
 use canary_core::render;
 use canary_core::timefmt::Timestamp;
 
-/// Largest feed document accepted (news feeds are tens to hundreds of KiB).
-pub const FEED_MAX_BYTES: u64 = 2 << 20;
-/// Largest block-explorer answer accepted (a block object is under 1 KiB).
-pub const EXPLORER_MAX_BYTES: u64 = 64 << 10;
 /// Default name of the freshness file.
 pub const DEFAULT_OUT: &str = "freshness.json";
 
@@ -32,11 +29,11 @@ pub fn run(root: &Path, c: FreshnessCommand, now: Timestamp) -> Result<Exit> {
 
 pub(crate) fn client(cfg: &FreshnessConfig, max_bytes: u64) -> Result<Client> {
     let total = Duration::from_secs(cfg.timeout_seconds);
-    Client::new(Limits {
+    Client::new(RequestLimits {
         max_bytes,
-        connect_timeout: total.min(Duration::from_secs(10)),
+        connect_timeout: total.min(Limits::DEFAULT.feed_connect_timeout),
         total_timeout: total,
-        max_redirects: 5,
+        max_redirects: Limits::DEFAULT.max_redirects,
     })
     .map_err(|e| Error::refused(format!("cannot set up the HTTP client: {e}")))
 }
@@ -175,7 +172,7 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
     let previous = super::newest_statement(&files)?.and_then(|(st, _)| st.freshness);
 
     let n = cfg.headlines_per_feed;
-    let feed_client = client(&cfg, FEED_MAX_BYTES)?;
+    let feed_client = client(&cfg, Limits::DEFAULT.max_feed_bytes)?;
     let mut feeds = Vec::new();
     let mut failed = Vec::new();
     for url in &cfg.feeds {
@@ -226,7 +223,11 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
     let block = if cfg.explorers.is_empty() {
         None
     } else {
-        fetch_block(&client(&cfg, EXPLORER_MAX_BYTES)?, &cfg, &mut failed)
+        fetch_block(
+            &client(&cfg, Limits::DEFAULT.max_explorer_bytes)?,
+            &cfg,
+            &mut failed,
+        )
     };
 
     if !failed.is_empty() && !a.allow_partial {

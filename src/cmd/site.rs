@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use canary::error::{show_path, Error, Result};
-use canary::fetch::{Client, Limits};
+use canary::fetch::{Client, RequestLimits};
 use canary::store;
 use canary_core::canarytext::{self, TextInput};
 use canary_core::digest::Sha256Digest;
@@ -293,7 +293,7 @@ pub(crate) fn upload_base(base: &str) -> Result<String> {
 /// PUTs every file under `base` in the site's order (the pointers last).
 pub(crate) fn upload(base: &str, files: &[SiteFile]) -> Result<()> {
     let base = upload_base(base)?;
-    let client = Client::new(Limits::default()).map_err(|e| Error::write(&base, e))?;
+    let client = Client::new(RequestLimits::default()).map_err(|e| Error::write(&base, e))?;
     for (i, f) in files.iter().enumerate() {
         let url = format!("{base}{}", f.path);
         client

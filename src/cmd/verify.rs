@@ -139,7 +139,10 @@ fn check_online(root: &Path, explorers: &[String], report: &mut Report) -> Resul
         cfg.check()
             .map_err(|e| Error::Usage(format!("--explorer: {e}")))?;
     }
-    let client = super::freshness::client(&cfg, super::freshness::EXPLORER_MAX_BYTES)?;
+    let client = super::freshness::client(
+        &cfg,
+        canary_core::limits::Limits::DEFAULT.max_explorer_bytes,
+    )?;
     let answers: Vec<_> = cfg
         .explorers
         .iter()

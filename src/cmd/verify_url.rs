@@ -9,88 +9,29 @@ use serde::Serialize;
 
 use crate::cli::{RemoteArgs, VerifyArgs};
 use canary::error::{show_path, Error, Result};
-use canary::fetch::{Client, Deadline, FetchError, Limits};
+use canary::fetch::{Client, Deadline, FetchError, RequestLimits, SiteTransport};
 use canary::{project, store};
 use canary_core::digest::Sha256Digest;
-use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use canary_core::exit::Exit;
+use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
-use canary_core::remote::{self, Accepted, Pins, Seen, SiteRecord, SiteUrls, State, Untrusted};
+use canary_core::remote::{
+    self, Outcome, Pins, RemoteError, SiteRecord, SiteUrls, State, Untrusted,
+};
 use canary_core::render::{self, RemoteSource};
 use canary_core::sanitize;
-use canary_core::statement::Statement;
 use canary_core::timefmt::Timestamp;
-use canary_core::verify::{self, CanaryFile, Class, Report};
-
-/// Largest single response (1 MiB, like a local file).
-pub const MAX_RESPONSE_BYTES: u64 = store::MAX_FILE_BYTES;
-/// Most bytes fetched for one verification, all responses together.
-pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
-/// Time to establish each connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Redirects followed per request.
-pub const MAX_REDIRECTS: usize = 5;
-
-/// Everything one verification by URL found.
-pub(crate) struct Outcome {
-    pub report: Report,
-    pub trusted: TrustedPolicy,
-    pub accepted: Accepted,
-    pub seen: Seen,
-    /// The exact bytes of the site's `.well-known` latest canary.
-    pub latest: Vec<u8>,
-    /// The bytes of `canaries/incidents.jsonl`, when the site has one (for
-    /// the incident-log verification).
-    pub incidents: Option<Vec<u8>>,
-}
+use canary_core::verify::{Class, Report};
 
 /// The client every verification by URL uses.
 pub(crate) fn client(total: Duration) -> Result<Client> {
-    Ok(Client::new(Limits {
-        max_bytes: MAX_RESPONSE_BYTES,
-        connect_timeout: CONNECT_TIMEOUT.min(total),
+    let l = Limits::DEFAULT;
+    Ok(Client::new(RequestLimits {
+        max_bytes: l.max_file_bytes,
+        connect_timeout: l.connect_timeout.min(total),
         total_timeout: total,
-        max_redirects: MAX_REDIRECTS,
+        max_redirects: l.max_redirects,
     })?)
-}
-
-/// Counts bytes against [`MAX_TOTAL_BYTES`] and the shared deadline.
-struct Fetcher<'a> {
-    client: &'a Client,
-    deadline: Deadline,
-    total: u64,
-}
-
-impl Fetcher<'_> {
-    fn get(&mut self, url: &str) -> Result<Vec<u8>, FetchError> {
-        let body = self.client.get_within(url, self.deadline)?;
-        self.total += body.len() as u64;
-        if self.total > MAX_TOTAL_BYTES {
-            return Err(FetchError::TooLarge {
-                url: sanitize::line(url),
-                limit: MAX_TOTAL_BYTES,
-            });
-        }
-        Ok(body)
-    }
-
-    /// A file the site may lack: 404 and 410 mean "not there".
-    fn get_optional(&mut self, url: &str) -> Result<Option<Vec<u8>>, FetchError> {
-        match self.get(url) {
-            Ok(b) => Ok(Some(b)),
-            Err(FetchError::Status {
-                status: 404 | 410, ..
-            }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-}
-
-fn bad(url: &str, problem: impl std::fmt::Display) -> Error {
-    Error::Input {
-        path: sanitize::line(url),
-        problem: problem.to_string(),
-    }
 }
 
 /// The command a first-contact hint tells the user to run again: the same
@@ -100,8 +41,9 @@ pub(crate) struct Again<'a> {
     pub state: Option<&'a Path>,
 }
 
-/// Fetches and verifies one site. Nothing is written; the caller stores the
-/// state when the report has no failure.
+/// Fetches and verifies one site with the core's procedure
+/// ([`remote::verify_site`]) over the network. Nothing is written; the
+/// caller stores the state when the report has no failure.
 pub(crate) fn check_site(
     client: &Client,
     deadline: Deadline,
@@ -111,128 +53,47 @@ pub(crate) fn check_site(
     now: Timestamp,
     again: &Again<'_>,
 ) -> Result<Outcome> {
-    let mut f = Fetcher {
-        client,
-        deadline,
-        total: 0,
-    };
-
-    // 1. The policy, and whether to trust it.
-    let policy_url = urls.policy();
-    let policy_bytes = f.get(&policy_url)?;
-    let fetched = TrustedPolicy::from_bytes(&policy_bytes).map_err(|e| bad(&policy_url, e))?;
-    let accepted = remote::accept_policy(&fetched, pins, record.map(|r| r.policy_sha256))
-        .map_err(|u| untrusted(u, urls, &policy_url, &fetched, again))?;
-    let trusted = fetched;
-
-    // 2. Authenticate the latest canary before believing its sequence number.
-    let latest_url = urls.well_known();
-    let latest = f.get(&latest_url)?;
-    let (n, latest_digest) = authenticate_latest(&latest_url, &latest, &trusted)?;
-
-    // 3. The history, 1..=n. A canary the site lacks is left out, so the
-    //    report names it as missing (a broken history).
-    let mut files = Vec::new();
-    for i in 1..=n {
-        let url = urls.canary(i);
-        if let Some(bytes) = f.get_optional(&url)? {
-            files.push(CanaryFile {
-                name: sanitize::line(&url),
-                number: i,
-                bytes,
-            });
-        }
-    }
-    let incidents = f.get_optional(&urls.incidents())?;
-
-    // 4. The same verification as a local folder, plus what was seen before.
-    let mut report = verify::verify(verify::Input {
-        policy: &trusted,
-        files: &files,
-        latest: Some(&latest),
-        incident_log: incidents.as_deref(),
+    let mut transport = SiteTransport { client, deadline };
+    let request = remote::Request {
+        urls,
+        pins,
+        record,
         now,
-    })
-    .map_err(|e| match e {
-        verify::VerifyError::Empty => bad(urls.key(), "the site has no canaries"),
-        other => Error::from(other),
-    })?;
-    let seen = Seen {
-        sequence: n,
-        payload_sha256: latest_digest,
-        history: files
-            .iter()
-            .filter_map(|f| Some((f.number, Envelope::parse(&f.bytes).ok()?.payload_digest())))
-            .collect(),
+        limits: &Limits::DEFAULT,
     };
-    verify::add_failures(&mut report, remote::check_seen(record, &seen));
-    Ok(Outcome {
-        report,
-        trusted,
-        accepted,
-        seen,
-        latest,
-        incidents,
-    })
+    remote::verify_site(&mut transport, &request).map_err(|e| remote_error(e, urls, again))
 }
 
-/// Checks the latest envelope's signatures against the trusted policy and
-/// returns its sequence number and payload digest; only then is the history
-/// fetched.
-fn authenticate_latest(
-    url: &str,
-    bytes: &[u8],
-    trusted: &TrustedPolicy,
-) -> Result<(u64, Sha256Digest)> {
-    let env = Envelope::parse(bytes).map_err(|e| bad(url, e))?;
-    if env.payload_type != STATEMENT_PAYLOAD_TYPE {
-        return Err(Error::Verification {
-            class: Class::Signature,
-            message: format!(
-                "{}: payload type is `{}`, expected `{STATEMENT_PAYLOAD_TYPE}`",
-                sanitize::line(url),
-                sanitize::line(&env.payload_type)
-            ),
-        });
+/// A site that could not be verified, as the user's error: the class of
+/// an unauthentic latest canary, the input that is malformed, the network
+/// failure, or the trust decision the user must make.
+fn remote_error(e: RemoteError<FetchError>, urls: &SiteUrls, again: &Again<'_>) -> Error {
+    let class = e.class();
+    match e {
+        RemoteError::Transport(f) => Error::Fetch(f),
+        RemoteError::TooMuch { url, limit } => Error::Fetch(FetchError::TooLarge { url, limit }),
+        RemoteError::Malformed { url, problem } => Error::Input { path: url, problem },
+        RemoteError::NoCanaries { site } => Error::Input {
+            path: site,
+            problem: "the site has no canaries".into(),
+        },
+        RemoteError::Untrusted {
+            policy_url,
+            reason,
+            fetched,
+        } => untrusted(reason, urls, &policy_url, &fetched, again),
+        RemoteError::Verify(v) => Error::from(v),
+        other => match class {
+            Some(class) => Error::Verification {
+                class,
+                message: other.to_string(),
+            },
+            None => Error::Input {
+                path: sanitize::line(urls.key()),
+                problem: other.to_string(),
+            },
+        },
     }
-    let sigs = verify::check_signatures(&env, trusted);
-    let need = trusted.policy.threshold;
-    if sigs.valid.len() < need {
-        let class = if sigs.invalid.is_empty() {
-            Class::Threshold
-        } else {
-            Class::Signature
-        };
-        let mut message = format!(
-            "{}: the latest canary is not authentic: {} valid signature(s) from distinct policy keys, {need} required",
-            sanitize::line(url),
-            sigs.valid.len()
-        );
-        if !sigs.invalid.is_empty() {
-            message.push_str(&format!(
-                "; the signature(s) attributed to {} do not verify",
-                sigs.invalid.join(", ")
-            ));
-        }
-        return Err(Error::Verification { class, message });
-    }
-    let st = Statement::parse(&env.payload).map_err(|e| {
-        bad(
-            url,
-            format!("signed payload is not a valid v1 statement: {e}"),
-        )
-    })?;
-    if st.sequence > remote::MAX_HISTORY {
-        return Err(bad(
-            url,
-            format!(
-                "canary number {} is beyond the {} canaries canary fetches",
-                st.sequence,
-                remote::MAX_HISTORY
-            ),
-        ));
-    }
-    Ok((st.sequence, env.payload_digest()))
 }
 
 /// Single-quotes a shell word when it needs it.
@@ -295,15 +156,13 @@ fn untrusted(
         Untrusted::PinChanged { pinned, fetched } => policy(
             Class::Policy,
             format!(
-                "{}: the site's policy CHANGED: pinned sha256 {pinned}, the site now serves sha256 {fetched}. If the organisation really changed its signers, confirm the new fingerprints elsewhere and run again with --replace-pin --key FINGERPRINT…",
-                sanitize::line(policy_url)
+                "{policy_url}: the site's policy CHANGED: pinned sha256 {pinned}, the site now serves sha256 {fetched}. If the organisation really changed its signers, confirm the new fingerprints elsewhere and run again with --replace-pin --key FINGERPRINT…"
             ),
         ),
         Untrusted::FileDiffers { file, fetched } => policy(
             Class::Policy,
             format!(
-                "{}: the site's policy (sha256 {fetched}) is not the trusted --policy file (sha256 {file})",
-                sanitize::line(policy_url)
+                "{policy_url}: the site's policy (sha256 {fetched}) is not the trusted --policy file (sha256 {file})"
             ),
         ),
         Untrusted::KeysDiffer { missing, extra } => {
@@ -317,8 +176,7 @@ fn untrusted(
             policy(
                 Class::Policy,
                 format!(
-                    "{}: the site's policy (sha256 {}) does not have exactly the --key signers: it {}",
-                    sanitize::line(policy_url),
+                    "{policy_url}: the site's policy (sha256 {}) does not have exactly the --key signers: it {}",
                     fetched.sha256,
                     parts.join(" and ")
                 ),
@@ -327,8 +185,7 @@ fn untrusted(
         Untrusted::ThresholdTooLow { threshold, minimum } => policy(
             Class::Policy,
             format!(
-                "{}: the site's policy (sha256 {}) requires only {threshold} signature(s); at least {minimum} are required (--threshold)",
-                sanitize::line(policy_url),
+                "{policy_url}: the site's policy (sha256 {}) requires only {threshold} signature(s); at least {minimum} are required (--threshold)",
                 fetched.sha256
             ),
         ),

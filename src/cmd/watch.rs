@@ -18,6 +18,7 @@ use canary::fetch::{Client, Deadline, FetchError};
 use canary::store;
 use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
+use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
 use canary_core::remote::{self, Pins, SiteRecord};
 use canary_core::sanitize;
@@ -66,7 +67,7 @@ fn read_state(path: &Path) -> Result<WatchState> {
     if !path.exists() {
         return Ok(WatchState::default());
     }
-    let bytes = store::read_capped_to(path, watch::MAX_STATE_BYTES)?;
+    let bytes = store::read_capped_to(path, Limits::DEFAULT.max_watch_state_bytes)?;
     WatchState::parse(&bytes).map_err(|e| Error::input(path, e))
 }
 
@@ -79,7 +80,7 @@ fn write_state(path: &Path, state: &WatchState) -> Result<()> {
 
 /// Reads the list and the policy files it names (relative to its folder).
 fn read_list(path: &Path) -> Result<Vec<(Entry, Option<TrustedPolicy>)>> {
-    let bytes = store::read_capped_to(path, watch::MAX_LIST_BYTES)?;
+    let bytes = store::read_capped_to(path, Limits::DEFAULT.max_watch_list_bytes)?;
     let text = String::from_utf8(bytes).map_err(|_| Error::input(path, "is not UTF-8 text"))?;
     let entries = watch::parse_list(&text).map_err(|e| Error::input(path, e))?;
     let base = path.parent().unwrap_or(Path::new(""));

@@ -1,5 +1,7 @@
-//! Verification by URL: the pure rules (no I/O).
+//! Verification by URL: the rules and the procedure (no I/O).
 //!
+//! * [`verify_site`]: the procedure, over a [`Transport`] (the binary's
+//!   network client, or [`MemoryTransport`]).
 //! * [`SiteUrls`]: where a published site keeps each file.
 //! * [`accept_policy`]: when a policy fetched from a site is trusted, given
 //!   the user's pins (`--policy`, `--key`, the state file, first use).
@@ -20,14 +22,18 @@ use crate::policy::TrustedPolicy;
 use crate::timefmt::Timestamp;
 use crate::verify::{Finding, Problem};
 
+mod procedure;
+pub mod transport;
+
+pub use procedure::{verify_site, Outcome, RemoteError, Request};
+pub use transport::{MemoryTransport, Transport};
+
 /// Path of the latest signed envelope, relative to the site root.
 pub const WELL_KNOWN: &str = ".well-known/warrant-canary.json";
 /// The trust policy, exact bytes.
 pub const POLICY_PATH: &str = "keys/policy.json";
 /// The incident log (optional).
 pub const INCIDENTS_PATH: &str = "canaries/incidents.jsonl";
-/// Most canaries fetched for one history (25 centuries of quarterly canaries).
-pub const MAX_HISTORY: u64 = 10_000;
 /// Value of the state file's `format` field.
 pub const STATE_FORMAT: &str = "warrant-canary-state/v1";
 

@@ -1,0 +1,518 @@
+//! Verification by URL as a procedure over a [`Transport`]: the order of
+//! fetching, the pinning rule and the rollback rule of docs/FORMAT.md,
+//! "Remote verification and local state". Nothing is written here: the
+//! caller stores the state when the report has no failure.
+
+use crate::digest::Sha256Digest;
+use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
+use crate::limits::Limits;
+use crate::policy::TrustedPolicy;
+use crate::sanitize;
+use crate::statement::Statement;
+use crate::timefmt::Timestamp;
+use crate::verify::{self, CanaryFile, Class, Report, VerifyError};
+
+use super::transport::Transport;
+use super::{accept_policy, check_seen, Accepted, Pins, Seen, SiteRecord, SiteUrls, Untrusted};
+
+/// One verification of one site.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub urls: &'a SiteUrls,
+    /// What the user told us to trust.
+    pub pins: &'a Pins<'a>,
+    /// What the state file remembers of this site.
+    pub record: Option<&'a SiteRecord>,
+    /// The "now" of every time check.
+    pub now: Timestamp,
+    pub limits: &'a Limits,
+}
+
+/// Everything one verification by URL found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub report: Report,
+    pub trusted: TrustedPolicy,
+    pub accepted: Accepted,
+    pub seen: Seen,
+    /// The exact bytes of the site's `.well-known` latest canary.
+    pub latest: Vec<u8>,
+    /// The bytes of `canaries/incidents.jsonl`, when the site has one.
+    pub incidents: Option<Vec<u8>>,
+}
+
+/// Why a site could not be verified at all (a verification that ran and
+/// failed is an [`Outcome`] whose report says so). URLs are escaped.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RemoteError<E> {
+    /// The transport could not get a file.
+    #[error("{0}")]
+    Transport(E),
+    /// All responses together passed [`Limits::max_total_bytes`].
+    #[error("{url}: response is larger than the {limit} byte limit")]
+    TooMuch { url: String, limit: u64 },
+    /// A file that cannot be read as what it should be.
+    #[error("{url}: {problem}")]
+    Malformed { url: String, problem: String },
+    /// The pinning rule does not accept the site's policy.
+    #[error("{policy_url}: the site's policy is not trusted")]
+    Untrusted {
+        policy_url: String,
+        reason: Untrusted,
+        fetched: Box<TrustedPolicy>,
+    },
+    /// The latest canary's payload type is not the v1 statement type.
+    #[error("{url}: payload type is `{}`, expected `{STATEMENT_PAYLOAD_TYPE}`", sanitize::line(.found))]
+    LatestPayloadType { url: String, found: String },
+    /// The latest canary is not signed by a threshold of the policy.
+    #[error("{url}: the latest canary is not authentic: {valid} valid signature(s) from distinct policy keys, {required} required{}", not_verifying(.invalid))]
+    LatestNotAuthentic {
+        url: String,
+        valid: usize,
+        required: usize,
+        /// Signers whose signature does not verify.
+        invalid: Vec<String>,
+    },
+    /// The site serves no canary history.
+    #[error("{site}: the site has no canaries")]
+    NoCanaries { site: String },
+    /// A canary of the history cannot be read at all.
+    #[error("{0}")]
+    Verify(VerifyError),
+}
+
+fn not_verifying(invalid: &[String]) -> String {
+    if invalid.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; the signature(s) attributed to {} do not verify",
+            invalid.join(", ")
+        )
+    }
+}
+
+impl<E> RemoteError<E> {
+    /// The failure class of an unauthentic latest canary, if it is one.
+    pub fn class(&self) -> Option<Class> {
+        match self {
+            RemoteError::LatestPayloadType { .. } => Some(Class::Signature),
+            RemoteError::LatestNotAuthentic { invalid, .. } if invalid.is_empty() => {
+                Some(Class::Threshold)
+            }
+            RemoteError::LatestNotAuthentic { .. } => Some(Class::Signature),
+            _ => None,
+        }
+    }
+}
+
+/// Fetches and verifies one site, in the order of docs/FORMAT.md, "Order
+/// of fetching": the policy and the pinning rule; the latest canary,
+/// authenticated before its number is believed; the history; the incident
+/// log; then the local verification and the rollback rule.
+pub fn verify_site<T: Transport>(
+    transport: &mut T,
+    req: &Request<'_>,
+) -> Result<Outcome, RemoteError<T::Error>> {
+    let mut f = Fetcher {
+        transport,
+        total: 0,
+        limit: req.limits.max_total_bytes,
+    };
+    let (trusted, accepted) = fetch_trusted_policy(&mut f, req)?;
+    let (latest, n, latest_digest) = fetch_latest(&mut f, req, &trusted)?;
+    let files = fetch_history(&mut f, req.urls, n)?;
+    let incidents = f.get_optional(&req.urls.incidents())?;
+    let mut report = verify::verify(verify::Input {
+        policy: &trusted,
+        files: &files,
+        latest: Some(&latest),
+        incident_log: incidents.as_deref(),
+        now: req.now,
+    })
+    .map_err(|e| match e {
+        VerifyError::Empty => RemoteError::NoCanaries {
+            site: sanitize::line(req.urls.key()),
+        },
+        other => RemoteError::Verify(other),
+    })?;
+    let seen = Seen {
+        sequence: n,
+        payload_sha256: latest_digest,
+        history: files
+            .iter()
+            .filter_map(|f| Some((f.number, Envelope::parse(&f.bytes).ok()?.payload_digest())))
+            .collect(),
+    };
+    verify::add_failures(&mut report, check_seen(req.record, &seen));
+    Ok(Outcome {
+        report,
+        trusted,
+        accepted,
+        seen,
+        latest,
+        incidents,
+    })
+}
+
+/// Counts bytes against the cap on all responses together.
+struct Fetcher<'a, T> {
+    transport: &'a mut T,
+    total: u64,
+    limit: u64,
+}
+
+impl<T: Transport> Fetcher<'_, T> {
+    fn get(&mut self, url: &str) -> Result<Vec<u8>, RemoteError<T::Error>> {
+        let body = self.transport.get(url).map_err(RemoteError::Transport)?;
+        self.total += body.len() as u64;
+        if self.total > self.limit {
+            return Err(RemoteError::TooMuch {
+                url: sanitize::line(url),
+                limit: self.limit,
+            });
+        }
+        Ok(body)
+    }
+
+    /// A file the site may lack: "not found" means it is not there.
+    fn get_optional(&mut self, url: &str) -> Result<Option<Vec<u8>>, RemoteError<T::Error>> {
+        match self.get(url) {
+            Ok(b) => Ok(Some(b)),
+            Err(RemoteError::Transport(e)) if T::is_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Step 1: `keys/policy.json`, parsed like a local policy, and the pinning
+/// rule ([`accept_policy`]). Nothing else is fetched from a site whose
+/// policy is not trusted: a site cannot make an untrusted policy's
+/// canaries look checked.
+fn fetch_trusted_policy<T: Transport>(
+    f: &mut Fetcher<'_, T>,
+    req: &Request<'_>,
+) -> Result<(TrustedPolicy, Accepted), RemoteError<T::Error>> {
+    let policy_url = req.urls.policy();
+    let bytes = f.get(&policy_url)?;
+    let fetched = TrustedPolicy::from_bytes(&bytes).map_err(|e| RemoteError::Malformed {
+        url: sanitize::line(&policy_url),
+        problem: e.to_string(),
+    })?;
+    match accept_policy(&fetched, req.pins, req.record.map(|r| r.policy_sha256)) {
+        Ok(accepted) => Ok((fetched, accepted)),
+        Err(reason) => Err(RemoteError::Untrusted {
+            policy_url: sanitize::line(&policy_url),
+            reason,
+            fetched: Box::new(fetched),
+        }),
+    }
+}
+
+/// Step 2: `.well-known/warrant-canary.json`, authenticated against the
+/// trusted policy before its payload is read; its sequence number N says
+/// how many canaries to fetch (a forged N could otherwise send the
+/// verifier after ten thousand files). Returns the bytes, N and the
+/// canary's digest.
+fn fetch_latest<T: Transport>(
+    f: &mut Fetcher<'_, T>,
+    req: &Request<'_>,
+    trusted: &TrustedPolicy,
+) -> Result<(Vec<u8>, u64, Sha256Digest), RemoteError<T::Error>> {
+    let url = req.urls.well_known();
+    let bytes = f.get(&url)?;
+    let shown = sanitize::line(&url);
+    let malformed = |problem: String| RemoteError::Malformed {
+        url: shown.clone(),
+        problem,
+    };
+    let env = Envelope::parse(&bytes).map_err(|e| malformed(e.to_string()))?;
+    if env.payload_type != STATEMENT_PAYLOAD_TYPE {
+        return Err(RemoteError::LatestPayloadType {
+            url: shown,
+            found: env.payload_type,
+        });
+    }
+    let sigs = verify::check_signatures(&env, trusted);
+    let required = trusted.policy.threshold;
+    if sigs.valid.len() < required {
+        return Err(RemoteError::LatestNotAuthentic {
+            url: shown,
+            valid: sigs.valid.len(),
+            required,
+            invalid: sigs.invalid,
+        });
+    }
+    let st = Statement::parse(&env.payload)
+        .map_err(|e| malformed(format!("signed payload is not a valid v1 statement: {e}")))?;
+    let max = req.limits.max_history;
+    if st.sequence > max {
+        return Err(malformed(format!(
+            "canary number {} is beyond the {max} canaries canary fetches",
+            st.sequence
+        )));
+    }
+    let digest = env.payload_digest();
+    Ok((bytes, st.sequence, digest))
+}
+
+/// Step 3: `canaries/0001.json` … `NNNN.json`. A canary the site does not
+/// have is left out, so the verification reports it missing (a history
+/// with a canary deleted is broken, never shorter).
+fn fetch_history<T: Transport>(
+    f: &mut Fetcher<'_, T>,
+    urls: &SiteUrls,
+    n: u64,
+) -> Result<Vec<CanaryFile>, RemoteError<T::Error>> {
+    let mut files = Vec::new();
+    for i in 1..=n {
+        let url = urls.canary(i);
+        if let Some(bytes) = f.get_optional(&url)? {
+            files.push(CanaryFile {
+                name: sanitize::line(&url),
+                number: i,
+                bytes,
+            });
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::Signature;
+    use crate::keys::SecretKey;
+    use crate::policy::{Policy, Signer};
+    use crate::remote::transport::MemoryTransport;
+    use crate::remote::{SiteRecord, TrustSource};
+    use crate::statement::{default_claims, Statement};
+
+    const SITE: &str = "https://canary.example.org/";
+
+    fn keys() -> [SecretKey; 2] {
+        [
+            SecretKey::from_seed(&[1; 32]),
+            SecretKey::from_seed(&[2; 32]),
+        ]
+    }
+
+    fn policy() -> TrustedPolicy {
+        TrustedPolicy::from_bytes(&policy_bytes()).unwrap()
+    }
+
+    fn policy_bytes() -> Vec<u8> {
+        let p = Policy {
+            version: 1,
+            org: "Example".into(),
+            domain: "example.org".into(),
+            threshold: 2,
+            cadence_days: 90,
+            freshness: crate::freshness::Requirement::NONE,
+            signers: keys()
+                .iter()
+                .zip(["alice", "bob"])
+                .map(|(k, name)| Signer {
+                    name: name.into(),
+                    key: k.public(),
+                })
+                .collect(),
+        };
+        p.to_json()
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse_canonical(s).unwrap()
+    }
+
+    /// Canaries 1..=n, each linked to the one before, signed by `signers`.
+    fn history(n: u64, signers: &[&SecretKey]) -> Vec<Vec<u8>> {
+        let p = policy();
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut previous = None;
+        for i in 1..=n {
+            let issued = 1_767_225_600 + (i as i64 - 1) * 60 * 86_400;
+            let st = Statement {
+                org: "Example".into(),
+                domain: "example.org".into(),
+                sequence: i,
+                issued_at: Timestamp::from_unix(issued),
+                expires_at: Timestamp::from_unix(issued + 90 * 86_400),
+                policy_sha256: p.sha256,
+                previous_sha256: previous,
+                statements: default_claims("Example"),
+                announcements: vec![],
+                freshness: None,
+                incident_log: None,
+            };
+            let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
+            let msg = env.signed_bytes();
+            env.signatures = signers
+                .iter()
+                .map(|k| Signature {
+                    keyid: k.public().fingerprint(),
+                    sig: k.sign(&msg).to_vec(),
+                })
+                .collect();
+            previous = Some(env.payload_digest());
+            out.push(env.to_json());
+        }
+        out
+    }
+
+    fn site(canaries: &[Vec<u8>]) -> MemoryTransport {
+        let urls = SiteUrls::resolve(SITE).unwrap();
+        let mut t = MemoryTransport::default();
+        t.files.insert(urls.policy(), policy_bytes());
+        for (i, c) in canaries.iter().enumerate() {
+            t.files.insert(urls.canary(i as u64 + 1), c.clone());
+        }
+        if let Some(last) = canaries.last() {
+            t.files.insert(urls.well_known(), last.clone());
+        }
+        t
+    }
+
+    fn tofu() -> Pins<'static> {
+        Pins {
+            policy: None,
+            keys: &[],
+            min_threshold: None,
+            first_use: true,
+            replace_pin: false,
+        }
+    }
+
+    fn run(
+        t: &mut MemoryTransport,
+        pins: &Pins<'_>,
+        record: Option<&SiteRecord>,
+        limits: &Limits,
+    ) -> Result<Outcome, RemoteError<crate::remote::transport::NotHeld>> {
+        let urls = SiteUrls::resolve(SITE).unwrap();
+        let req = Request {
+            urls: &urls,
+            pins,
+            record,
+            now: ts("2026-03-15T00:00:00Z"),
+            limits,
+        };
+        verify_site(t, &req)
+    }
+
+    fn paths(t: &MemoryTransport) -> Vec<&str> {
+        t.requests.iter().map(|u| &u[SITE.len()..]).collect()
+    }
+
+    #[test]
+    fn fetches_in_the_documented_order_and_verifies() {
+        let [a, b] = keys();
+        let mut t = site(&history(2, &[&a, &b]));
+        let out = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, None, "{:?}", out.report.failures);
+        assert_eq!(out.accepted.sources, vec![TrustSource::FirstUse]);
+        assert_eq!(out.seen.sequence, 2);
+        assert_eq!(
+            paths(&t),
+            [
+                "keys/policy.json",
+                ".well-known/warrant-canary.json",
+                "canaries/0001.json",
+                "canaries/0002.json",
+                "canaries/incidents.jsonl",
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_past_the_policy_on_first_contact() {
+        let [a, b] = keys();
+        let mut t = site(&history(1, &[&a, &b]));
+        let none = Pins {
+            first_use: false,
+            ..tofu()
+        };
+        let e = run(&mut t, &none, None, &Limits::DEFAULT).unwrap_err();
+        assert!(matches!(
+            e,
+            RemoteError::Untrusted {
+                reason: Untrusted::FirstContact,
+                ..
+            }
+        ));
+        assert_eq!(paths(&t), ["keys/policy.json"]);
+    }
+
+    #[test]
+    fn an_unauthentic_latest_ends_it_before_the_history() {
+        let [a, _] = keys();
+        let mut t = site(&history(3, &[&a]));
+        let e = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap_err();
+        assert!(matches!(
+            e,
+            RemoteError::LatestNotAuthentic {
+                valid: 1,
+                required: 2,
+                ..
+            }
+        ));
+        assert_eq!(e.class(), Some(Class::Threshold));
+        assert_eq!(
+            paths(&t),
+            ["keys/policy.json", ".well-known/warrant-canary.json"]
+        );
+    }
+
+    #[test]
+    fn a_canary_the_site_lacks_breaks_the_history() {
+        let [a, b] = keys();
+        let mut t = site(&history(3, &[&a, &b]));
+        let urls = SiteUrls::resolve(SITE).unwrap();
+        t.files.remove(&urls.canary(2));
+        let out = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, Some(Class::History));
+        assert!(out
+            .report
+            .failures
+            .iter()
+            .any(|f| f.problem == verify::Problem::Missing { first: 2, last: 2 }));
+    }
+
+    #[test]
+    fn an_older_canary_than_one_seen_is_a_rollback() {
+        let [a, b] = keys();
+        let canaries = history(2, &[&a, &b]);
+        let mut t = site(&canaries);
+        let seen = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap();
+        let record = crate::remote::updated_record(
+            None,
+            seen.trusted.sha256,
+            &seen.seen,
+            ts("2026-03-15T00:00:00Z"),
+        );
+        // The site now serves canary 1 as its latest, and only canary 1.
+        let mut old = site(&canaries[..1]);
+        let out = run(&mut old, &tofu(), Some(&record), &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, Some(Class::Rollback));
+        assert!(matches!(
+            out.report.failures[0].problem,
+            verify::Problem::Rollback { shown: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn all_responses_together_are_capped() {
+        let [a, b] = keys();
+        let mut t = site(&history(3, &[&a, &b]));
+        let small = Limits {
+            max_total_bytes: 4_000,
+            ..Limits::DEFAULT
+        };
+        let e = run(&mut t, &tofu(), None, &small).unwrap_err();
+        assert!(
+            matches!(e, RemoteError::TooMuch { limit: 4_000, .. }),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,51 @@
+//! How the remote procedure reaches a site: a [`Transport`] returns the
+//! bytes at a URL, or says the server has no such file. The network client
+//! of the binary is one implementation; [`MemoryTransport`] serves a map
+//! of URLs from memory, for tests and for anyone verifying a mirror they
+//! already hold.
+
+use std::collections::BTreeMap;
+
+/// GETs of a site's files. Implementations apply their own size cap per
+/// response and their own deadline; the procedure adds the cap on all
+/// responses together ([`crate::limits::Limits::max_total_bytes`]).
+pub trait Transport {
+    /// Why a file could not be had: its words name the URL.
+    type Error: std::error::Error;
+
+    /// The exact bytes at `url`.
+    fn get(&mut self, url: &str) -> Result<Vec<u8>, Self::Error>;
+
+    /// Whether `error` means the server has no such file (HTTP 404 or
+    /// 410), which is not a failure for the files a site may lack.
+    fn is_not_found(error: &Self::Error) -> bool;
+}
+
+/// A site held in memory: URL → bytes. A URL it does not hold is not found.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryTransport {
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Every URL asked for, in order (to check what was fetched).
+    pub requests: Vec<String>,
+}
+
+/// [`MemoryTransport`]'s error: the URL is not held.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}: server answered HTTP 404")]
+pub struct NotHeld(pub String);
+
+impl Transport for MemoryTransport {
+    type Error = NotHeld;
+
+    fn get(&mut self, url: &str) -> Result<Vec<u8>, NotHeld> {
+        self.requests.push(url.to_string());
+        self.files
+            .get(url)
+            .cloned()
+            .ok_or_else(|| NotHeld(url.to_string()))
+    }
+
+    fn is_not_found(_: &NotHeld) -> bool {
+        true
+    }
+}
