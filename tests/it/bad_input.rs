@@ -2,12 +2,10 @@
 //! single line on stderr that names the file and the problem, exit code 3,
 //! no panic or backtrace, and no file written.
 
-mod support;
-
 use std::ffi::OsString;
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 /// Over the 1 MiB cap (documented in store::MAX_FILE_BYTES).
 const HUGE: usize = (1 << 20) + 1;

@@ -1,6 +1,6 @@
 //! The command line itself: help, version, completions.
 
-mod support;
+use crate::support;
 
 use predicates::str::contains;
 

@@ -2,16 +2,16 @@
 //! ceremony (canaries 1 and 2) is served from 127.0.0.1 as five sites in
 //! five states, plus a server that never answers.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::http::{Route, Server};
+use crate::support::{serve_site, site_files, site_up_to, stderr, stdout, Project};
 use canary::keys::PublicKey;
-use support::http::{Route, Server};
-use support::{serve_site, site_files, site_up_to, stderr, stdout, Project};
 
 /// Canary 1 (issued 2026-01-01) expires on 2026-04-01, ten days later;
 /// canary 2 (2026-03-01) on 2026-05-30.

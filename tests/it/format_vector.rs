@@ -2,7 +2,7 @@
 //! a fixed seed, a fixed statement payload and the resulting DSSE envelope,
 //! checked byte for byte and verified through the real binary.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

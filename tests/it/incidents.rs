@@ -2,7 +2,7 @@
 //! incidents, committing to them in a canary, and every way of tampering
 //! with the log after it was signed.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,7 @@ use predicates::prelude::*;
 use predicates::str::contains;
 use tempfile::TempDir;
 
-use support::canary;
+use crate::support::canary;
 
 const LOG: &str = "canaries/incidents.jsonl";
 /// Every verification happens at this time (canaries are issued just before).

@@ -3,17 +3,15 @@
 //! answers, `draft --freshness`, `verify` and `verify --online`.
 //! No test touches the internet.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::canary;
+use crate::support::ceremony;
+use crate::support::http::{Route, Server};
 use base64::Engine as _;
 use serde_json::Value;
-use support::canary;
-use support::ceremony;
-use support::http::{Route, Server};
 
 const FETCH_AT: &str = "2025-04-01T22:00:00Z";
 const ISSUED_AT: &str = "2025-04-01T23:00:00Z";

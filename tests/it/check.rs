@@ -2,10 +2,10 @@
 //! project checked at chosen times (`--at`), and a site served from
 //! 127.0.0.1 compared with the repository.
 
-mod support;
+use crate::support;
 
-use support::http::Server;
-use support::{serve_site, site_files, site_up_to, stderr, stdout, Project, ISSUED};
+use crate::support::http::Server;
+use crate::support::{serve_site, site_files, site_up_to, stderr, stdout, Project, ISSUED};
 
 /// `ISSUED[0]` plus `days` days: canary 1 expires 90 days after issue.
 fn day(days: u32) -> String {

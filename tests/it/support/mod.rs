@@ -3,8 +3,6 @@
 //! to `init` or `sign` flags is made here once), tamper helpers that craft
 //! hostile canaries, and a loopback HTTP server ([`http`]).
 
-#![allow(dead_code)]
-
 pub mod ceremony;
 pub mod http;
 

@@ -2,17 +2,15 @@
 //! ceremony that verifies, then one test per failure class with its exact
 //! exit code and a message that names the cause.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command as Std;
 
+use crate::support::*;
 use canary::digest::Sha256Digest;
 use canary::envelope::{Signature, STATEMENT_PAYLOAD_TYPE};
 use canary::project::Config;
 use canary::statement::Claim;
 use predicates::str::contains;
-use support::*;
 
 /// The text of a default statement of the test organisation.
 fn claim_text(id: &str) -> String {

@@ -2,16 +2,16 @@
 //! served from 127.0.0.1, verified through the binary with pinned trust and
 //! the state file; and hostile servers, each failure bounded in time.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::canary;
+use crate::support::http::{Route, Server};
 use canary::digest::Sha256Digest;
 use canary::keys::{PublicKey, SecretKey};
-use support::canary;
-use support::http::{Route, Server};
 use tempfile::TempDir;
 
 const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];

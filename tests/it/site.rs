@@ -2,14 +2,14 @@
 //! the page escapes hostile text, the feed parses, uploads land with the
 //! pointer last, and a failed publish leaves the previous site untouched.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::canary;
-use support::http::Server;
+use crate::support::canary;
+use crate::support::http::Server;
 
 const DOMAIN: &str = "example.org";
 const NS: &str = "warrant-canary@example.org";
@@ -920,7 +920,7 @@ const TIP: u64 = 890448;
 const BLOCK_890442: &str = "000000000000000000014845978a876b3d8bf5d489b9d87e88873952b06ddfce";
 
 /// Real mainnet block objects from ../shared/vectors (AGPL, read at run
-/// time, as in tests/freshness.rs). None (skip) when the folder is absent
+/// time, as in freshness.rs). None (skip) when the folder is absent
 /// outside CI.
 fn real_blocks() -> Option<Vec<serde_json::Value>> {
     let base = Path::new(env!("CARGO_MANIFEST_DIR"))
