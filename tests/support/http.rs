@@ -1,0 +1,1 @@
+../it/support/http.rs
