@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::support::canary;
 use crate::support::ceremony;
 use crate::support::http::{Route, Server};
+use crate::support::needs;
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -32,17 +33,7 @@ fn fixture(name: &str) -> Vec<u8> {
 /// ../shared/vectors (AGPL, read at run time). None (skip) when the folder
 /// is absent outside CI.
 fn real_blocks() -> Option<Vec<Value>> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf");
-    if !base.is_dir() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{} is missing under CI",
-            base.display()
-        );
-        eprintln!("skipped: {} is absent", base.display());
-        return None;
-    }
+    let base = needs::shared_dir("vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf")?;
     let read =
         |f: &str| -> Value { serde_json::from_slice(&fs::read(base.join(f)).unwrap()).unwrap() };
     let mut blocks: Vec<Value> = read("tx01_ws_blocks_01.json")["blocks"]

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 use crate::support::canary;
 use crate::support::http::Server;
+use crate::support::needs;
 
 const DOMAIN: &str = "example.org";
 const NS: &str = "warrant-canary@example.org";
@@ -103,19 +104,6 @@ fn minisign_key(site: &Path, signer: &str) -> String {
     f.lines().nth(1).unwrap().to_string()
 }
 
-/// Whether an external tool is installed; in CI its absence is a failure.
-fn have(tool: &str, arg: &str) -> bool {
-    let found = Command::new(tool).arg(arg).output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is required in CI"
-        );
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
-}
-
 fn ssh_verify(site: &Path, signer: &str, sig: &str) -> Output {
     let text = std::fs::File::open(site.join("canary.txt")).unwrap();
     Command::new("ssh-keygen")
@@ -150,7 +138,10 @@ fn minisign_verify(site: &Path, key: &str, sig: Option<&str>) -> Output {
 fn ssh_keygen_and_minisign_verify_the_text_and_fail_after_one_byte_changes() {
     let d = tempfile::tempdir().unwrap();
     let site = published_site(d.path());
-    let (ssh, mini) = (have("ssh-keygen", "-?"), have("minisign", "-v"));
+    let (ssh, mini) = (
+        needs::tool("ssh-keygen", "-?"),
+        needs::tool("minisign", "-v"),
+    );
     if !(ssh && mini) {
         return;
     }
@@ -923,17 +914,7 @@ const BLOCK_890442: &str = "000000000000000000014845978a876b3d8bf5d489b9d87e8887
 /// time, as in freshness.rs). None (skip) when the folder is absent
 /// outside CI.
 fn real_blocks() -> Option<Vec<serde_json::Value>> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf");
-    if !base.is_dir() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{} is missing under CI",
-            base.display()
-        );
-        eprintln!("skipped: {} is absent", base.display());
-        return None;
-    }
+    let base = needs::shared_dir("vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf")?;
     let read = |f: &str| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(base.join(f)).unwrap()).unwrap()
     };
@@ -1108,7 +1089,10 @@ fn canary_txt_carries_headlines_block_and_log_commitment_and_still_verifies() {
     assert!(page_text(&html).contains("Mail delivery delayed resolved"));
 
     // Standard tools still verify the longer text.
-    let (ssh, mini) = (have("ssh-keygen", "-?"), have("minisign", "-v"));
+    let (ssh, mini) = (
+        needs::tool("ssh-keygen", "-?"),
+        needs::tool("minisign", "-v"),
+    );
     if !(ssh && mini) {
         return;
     }

@@ -5,6 +5,7 @@
 
 pub mod ceremony;
 pub mod http;
+pub mod needs;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,11 @@ use assert_cmd::Command;
 use canary::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
 use canary::keys::SecretKey;
 use canary::statement::Statement;
+
+/// `rel` from the crate root (the checkout), wherever the tests run from.
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
 
 /// `canary init` as every suite that is not about freshness runs it (the
 /// freshness suite has `ceremony::init_requiring_freshness`): the one place
