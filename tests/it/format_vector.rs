@@ -28,11 +28,11 @@ const SIGNATURE_B64: &str =
     "AvARF3NLUrwnWflVKO0Q95uMpvSYDRVTVUEYAOIobsEn4gmERlGQrQ+09WYWhvuRn7IM4xGbd7FY0NBuP2I4Aw==";
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format")
+    support::fixture("format")
 }
 
 fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    support::read_fixture(&format!("format/{rel}"))
 }
 
 fn key() -> SecretKey {

@@ -765,10 +765,7 @@ fn components_come_from_canary_toml() {
 /// The worked example in docs/FORMAT.md, byte for byte.
 #[test]
 fn the_documented_example_chain_recomputes() {
-    let bytes = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/incidents/example.jsonl"),
-    )
-    .unwrap();
+    let bytes = support::read_fixture("incidents/example.jsonl");
     let records = canary::incidents::parse(&bytes).unwrap();
     let hex: Vec<String> = records.iter().map(|r| r.sha256.to_string()).collect();
     assert_eq!(
@@ -784,9 +781,7 @@ fn the_documented_example_chain_recomputes() {
     let c = canary::incidents::commitment(&records);
     assert_eq!(c.entries, 3);
     assert_eq!(c.head_sha256, Some(records[2].sha256));
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/FORMAT.md"))
-            .unwrap();
+    let docs = std::fs::read_to_string(support::repo_path("docs/FORMAT.md")).unwrap();
     for h in &hex {
         assert!(docs.contains(h.as_str()), "docs/FORMAT.md lacks {h}");
     }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support::canary;
+use crate::support::freshness::{self as fresh, BLOCK_890442};
 use crate::support::http::Server;
 use crate::support::needs;
 
@@ -903,93 +904,39 @@ fn a_site_is_never_built_over_a_log_the_canaries_do_not_commit_to() {
 
 // ---- the proof of freshness on the site (fetched from the loopback server) ----
 
-const FETCH_AT: &str = "2025-04-01T22:00:00Z";
-const ISSUED_AT: &str = "2025-04-01T23:00:00Z";
-const FRESH_NOW: &str = "2025-04-02T00:00:00Z";
-/// Block 890448 is the tip served; 6 confirmations below it is 890442.
-const TIP: u64 = 890448;
-const BLOCK_890442: &str = "000000000000000000014845978a876b3d8bf5d489b9d87e88873952b06ddfce";
-
-/// Real mainnet block objects from ../shared/vectors (AGPL, read at run
-/// time, as in freshness.rs). None (skip) when the folder is absent
-/// outside CI.
-fn real_blocks() -> Option<Vec<serde_json::Value>> {
-    let base = needs::shared_dir("vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf")?;
-    let read = |f: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(base.join(f)).unwrap()).unwrap()
-    };
-    let mut blocks = read("tx01_ws_blocks_01.json")["blocks"]
-        .as_array()
-        .unwrap()
-        .clone();
-    blocks.push(read("tx02_ws_block.json")["block"].clone());
-    Some(blocks)
-}
-
 /// An RSS feed for 2025-04-01 whose first headline is hostile: markup in
 /// the title and a `javascript:` link.
-fn news_rss(tag: &str) -> Vec<u8> {
-    let items: String = (0..5)
-        .map(|i| {
-            let (title, link) = if i == 0 {
-                (
-                    format!("{tag} &lt;script&gt;alert(1)&lt;/script&gt; story"),
-                    "javascript:alert(1)".to_string(),
-                )
-            } else {
-                (
-                    format!("{tag} story {i}: talks resume &amp; markets react"),
-                    format!("https://{tag}.example/{i}"),
-                )
-            };
-            format!(
-                "<item><title>{title}</title><link>{link}</link>\
-                 <pubDate>Tue, 01 Apr 2025 21:{:02}:00 +0000</pubDate></item>",
-                50 - i
-            )
-        })
-        .collect();
-    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{tag}</title>{items}</channel></rss>")
-        .into_bytes()
+fn hostile_news_rss(tag: &str) -> Vec<u8> {
+    let title = format!("{tag} &lt;script&gt;alert(1)&lt;/script&gt; story");
+    fresh::news_rss(tag, Some((&title, "javascript:alert(1)")))
 }
 
 /// A project whose canary 1 embeds a proof fetched from `server` (two
 /// feeds, two explorers agreeing on real blocks) and commits to a one-entry
 /// incident log; published with its site in `dir/public`.
 fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
-    let blocks = real_blocks()?;
+    let blocks = fresh::real_blocks()?;
     project(dir, None);
-    server.body("/news/uk.xml", news_rss("uk"));
-    server.body("/news/de.xml", news_rss("de"));
+    server.body("/news/uk.xml", hostile_news_rss("uk"));
+    server.body("/news/de.xml", hostile_news_rss("de"));
     for prefix in ["/m/api", "/b/api"] {
-        server.body(&format!("{prefix}/blocks/tip/height"), TIP.to_string());
-        for b in &blocks {
-            let id = b["id"].as_str().unwrap();
-            server.body(&format!("{prefix}/block-height/{}", b["height"]), id);
-            server.body(
-                &format!("{prefix}/block/{id}"),
-                serde_json::to_vec(b).unwrap(),
-            );
-        }
+        fresh::serve_explorer(server, prefix, &blocks);
     }
-    let toml_path = dir.join("canary.toml");
-    let toml = std::fs::read_to_string(&toml_path).unwrap();
-    let head = &toml[..toml.find("[freshness]").expect("init writes [freshness]")];
-    let section = format!(
-        "[freshness]\nfeeds = [\"{}\", \"{}\"]\nheadlines_per_feed = 5\nexplorers = [\"{}\", \"{}\"]\nconfirmations = 6\nwindow_hours = 72\ntimeout_seconds = 5\n",
-        server.url("/news/uk.xml"),
-        server.url("/news/de.xml"),
-        server.url("/m/api"),
-        server.url("/b/api"),
+    fresh::configure(
+        dir,
+        server,
+        &["/news/uk.xml", "/news/de.xml"],
+        &["/m/api", "/b/api"],
+        5,
+        5,
     );
-    std::fs::write(&toml_path, format!("{head}{section}")).unwrap();
     ok(canary(dir).args([
         "freshness",
         "fetch",
         "--out",
         "fresh.json",
         "--at",
-        FETCH_AT,
+        fresh::FETCH_AT,
     ]));
     add_incident(
         dir,
@@ -1003,7 +950,7 @@ fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
     ok(canary(dir).args([
         "draft",
         "--issued-at",
-        ISSUED_AT,
+        fresh::ISSUED_AT,
         "--freshness",
         "fresh.json",
     ]));
@@ -1016,7 +963,7 @@ fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
         "publish",
         "drafts/0001.json",
         "--at",
-        FRESH_NOW,
+        fresh::NOW,
         "--site",
         "public",
     ]));

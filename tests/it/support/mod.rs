@@ -4,6 +4,7 @@
 //! hostile canaries, and a loopback HTTP server ([`http`]).
 
 pub mod ceremony;
+pub mod freshness;
 pub mod http;
 pub mod needs;
 
@@ -19,6 +20,17 @@ use canary::statement::Statement;
 /// `rel` from the crate root (the checkout), wherever the tests run from.
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// `tests/fixtures/REL`.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_path("tests/fixtures").join(rel)
+}
+
+/// The bytes of `tests/fixtures/REL`.
+pub fn read_fixture(rel: &str) -> Vec<u8> {
+    let p = fixture(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// `canary init` as every suite that is not about freshness runs it (the
