@@ -103,7 +103,7 @@ impl Project {
 
     fn sign_all(&self) {
         for k in &self.keys {
-            ceremony::sign(self.path(), &self.draft_path(), k);
+            ceremony::sign(self.path(), self.draft_path(), k);
         }
     }
 
@@ -204,19 +204,11 @@ fn a_fresh_canary_is_fetched_signed_verified_and_confirmed_online() {
 
     p.draft(Some("fresh.json"), ISSUED_AT).success();
     // Signers see the headlines and the block they sign.
-    let a = p
-        .cmd()
-        .arg("sign")
-        .arg(p.draft_path())
-        .arg("--key")
-        .arg(&p.keys[0])
-        .arg("--yes")
-        .assert()
-        .success();
+    let a = ceremony::sign(p.path(), p.draft_path(), &p.keys[0]);
     assert!(stderr(&a).contains("de headline 0"), "{}", stderr(&a));
     assert!(stderr(&a).contains(BLOCK_890442));
-    ceremony::sign(p.path(), &p.draft_path(), &p.keys[1]);
-    ceremony::publish(p.path(), &p.draft_path(), NOW);
+    ceremony::sign(p.path(), p.draft_path(), &p.keys[1]);
+    ceremony::publish(p.path(), p.draft_path(), NOW);
 
     // The embedded proof is the fetched file, verbatim.
     let env: Value =
@@ -294,7 +286,7 @@ fn a_frozen_feed_is_reported_then_recorded_with_allow_partial() {
     let Some(p) = fetched() else { return };
     p.draft(Some("fresh.json"), ISSUED_AT).success();
     p.sign_all();
-    ceremony::publish(p.path(), &p.draft_path(), NOW);
+    ceremony::publish(p.path(), p.draft_path(), NOW);
 
     // A day later the German feed has moved on; the UK one has not.
     p.server.body("/news/de.atom", news_atom("de-next"));
@@ -368,21 +360,13 @@ fn a_digest_that_does_not_match_is_refused_and_fails_verification() {
         st["freshness"]["block"]["hash"] = Value::String(BLOCK_890443.into());
     });
     // The signers are warned before they sign it.
-    let a = p
-        .cmd()
-        .arg("sign")
-        .arg(p.draft_path())
-        .arg("--key")
-        .arg(&p.keys[0])
-        .arg("--yes")
-        .assert()
-        .success();
+    let a = ceremony::sign(p.path(), p.draft_path(), &p.keys[0]);
     assert!(
         stderr(&a).contains("WARNING: the proof of freshness does not hold"),
         "{}",
         stderr(&a)
     );
-    ceremony::sign(p.path(), &p.draft_path(), &p.keys[1]);
+    ceremony::sign(p.path(), p.draft_path(), &p.keys[1]);
     let a = p
         .cmd()
         .arg("publish")

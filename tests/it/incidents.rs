@@ -2,70 +2,33 @@
 //! incidents, committing to them in a canary, and every way of tampering
 //! with the log after it was signed.
 
-use crate::support;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use predicates::prelude::*;
 use predicates::str::contains;
 use tempfile::TempDir;
 
-use crate::support::canary;
+use crate::support::{self, canary, ceremony};
 
 const LOG: &str = "canaries/incidents.jsonl";
 /// Every verification happens at this time (canaries are issued just before).
 const AT: &str = "2026-01-10T00:00:00Z";
 
-/// Ceremony set-up in one place, so a change to the ceremony commands is
-/// made here only.
-mod ceremony {
-    use super::*;
+/// The signers of every test project (2 of 2).
+const SIGNERS: [&str; 2] = ["alice", "bob"];
 
-    pub fn secret(dir: &Path, name: &str) -> PathBuf {
-        dir.join("secrets").join(format!("{name}.key"))
-    }
+/// keygen for alice and bob, then `init` with a 2-of-2 policy.
+fn project() -> TempDir {
+    let d = tempfile::tempdir().unwrap();
+    ceremony::project(d.path(), "Example Org", &SIGNERS, 2);
+    d
+}
 
-    /// keygen for alice and bob, then `init` with a 2-of-2 policy.
-    pub fn project() -> TempDir {
-        let d = tempfile::tempdir().unwrap();
-        for name in ["alice", "bob"] {
-            canary(d.path())
-                .args(["keygen", "--name", name, "--no-passphrase", "--secret"])
-                .arg(secret(d.path(), name))
-                .assert()
-                .success();
-        }
-        support::init_cmd(d.path(), "Example Org", "example.org", 2)
-            .assert()
-            .success();
-        d
-    }
-
-    /// draft, sign by both, publish: canary `n` issued at `issued_at`.
-    pub fn publish(dir: &Path, n: u64, issued_at: &str) {
-        let draft = draft_and_sign(dir, n, issued_at);
-        canary(dir)
-            .args(["publish", &draft, "--at", issued_at])
-            .assert()
-            .success();
-    }
-
-    /// draft and sign by both; returns the draft's path.
-    pub fn draft_and_sign(dir: &Path, n: u64, issued_at: &str) -> String {
-        let draft = format!("drafts/{n:04}.json");
-        canary(dir)
-            .args(["draft", "--issued-at", issued_at])
-            .assert()
-            .success();
-        for name in ["alice", "bob"] {
-            canary(dir)
-                .args(["sign", &draft, "--yes", "--key"])
-                .arg(secret(dir, name))
-                .assert()
-                .success();
-        }
-        draft
-    }
+/// draft, sign by both, publish: canary `n` issued (and published) at
+/// `issued_at`.
+fn publish(dir: &Path, n: u64, issued_at: &str) {
+    let draft = ceremony::draft_and_sign(dir, n, issued_at, &SIGNERS);
+    ceremony::publish(dir, &draft, issued_at);
 }
 
 /// The two incidents from the issue, and one more.
@@ -181,15 +144,15 @@ fn verify_json(dir: &Path) -> serde_json::Value {
 
 /// A project whose canary 1 commits to the three incidents.
 fn signed_three() -> TempDir {
-    let d = ceremony::project();
+    let d = project();
     add_three(d.path());
-    ceremony::publish(d.path(), 1, "2026-01-05T00:00:00Z");
+    publish(d.path(), 1, "2026-01-05T00:00:00Z");
     d
 }
 
 #[test]
 fn one_entry_is_counted_in_the_singular() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     canary(dir)
         .args([
@@ -219,7 +182,7 @@ fn one_entry_is_counted_in_the_singular() {
 
 #[test]
 fn add_update_list_show_round_trip() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     add_three(dir);
     canary(dir)
@@ -386,14 +349,14 @@ fn an_entry_edited_after_signing_fails_naming_the_entry() {
 
     // The last signed entry edited: named through the commitment of
     // canary 2, which covers it while canary 1 did not.
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     add_three(dir);
     let mut three = log_lines(dir);
     write_lines(dir, &three[..2]);
-    ceremony::publish(dir, 1, "2026-01-04T00:00:00Z");
+    publish(dir, 1, "2026-01-04T00:00:00Z");
     write_lines(dir, &three);
-    ceremony::publish(dir, 2, "2026-01-05T00:00:00Z");
+    publish(dir, 2, "2026-01-05T00:00:00Z");
     verify(dir).code(0);
     three[2] = three[2].replace("data-exposed", "nothing");
     write_lines(dir, &three);
@@ -498,7 +461,7 @@ fn an_unsigned_tail_is_reported_as_such_until_the_next_canary() {
         .stdout(contains("canary 1 commits to 3, 2 not yet signed"));
 
     // The next canary signs them; canary 1's log is a prefix of it.
-    ceremony::publish(dir, 2, "2026-01-08T00:00:00Z");
+    publish(dir, 2, "2026-01-08T00:00:00Z");
     verify(dir)
         .code(0)
         .stdout(contains("5 entries: 5 signed (canary 2)"))
@@ -556,7 +519,7 @@ fn rewriting_a_log_signed_by_an_earlier_canary_is_a_prefix_violation() {
 
 #[test]
 fn malformed_input_is_refused_and_nothing_is_written() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     let base = [
         "incident",
@@ -688,7 +651,7 @@ fn malformed_input_is_refused_and_nothing_is_written() {
 
 #[test]
 fn hostile_log_text_is_escaped_on_the_terminal() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     canary(dir)
         .args([
@@ -715,7 +678,7 @@ fn hostile_log_text_is_escaped_on_the_terminal() {
         &["verify", "--at", AT][..],
     ] {
         if args[0] == "verify" {
-            ceremony::publish(dir, 1, "2026-01-05T00:00:00Z");
+            publish(dir, 1, "2026-01-05T00:00:00Z");
         }
         let out = canary(dir).args(args).output().unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
@@ -729,7 +692,7 @@ fn hostile_log_text_is_escaped_on_the_terminal() {
 
 #[test]
 fn components_come_from_canary_toml() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     let toml = std::fs::read_to_string(dir.join("canary.toml")).unwrap();
     assert!(toml.contains("components = ["), "{toml}");
@@ -789,10 +752,10 @@ fn the_documented_example_chain_recomputes() {
 
 #[test]
 fn publish_refuses_a_draft_whose_log_was_rewritten_since() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     add_three(dir);
-    let draft = ceremony::draft_and_sign(dir, 1, "2026-01-05T00:00:00Z");
+    let draft = ceremony::draft_and_sign(dir, 1, "2026-01-05T00:00:00Z", &SIGNERS);
     let mut lines = log_lines(dir);
     lines[2] = lines[2].replace("Mounts are now checked in CI.", "None.");
     write_lines(dir, &lines);
@@ -808,7 +771,7 @@ fn publish_refuses_a_draft_whose_log_was_rewritten_since() {
 
 #[test]
 fn signers_see_the_entries_they_commit_to() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     add_three(dir);
     canary(dir)

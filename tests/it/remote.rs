@@ -2,17 +2,16 @@
 //! served from 127.0.0.1, verified through the binary with pinned trust and
 //! the state file; and hostile servers, each failure bounded in time.
 
-use crate::support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::support::canary;
-use crate::support::http::{Route, Server};
 use canary::digest::Sha256Digest;
 use canary::keys::{PublicKey, SecretKey};
 use tempfile::TempDir;
+
+use crate::support::http::{Route, Server};
+use crate::support::{canary, ceremony, ok};
 
 const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];
 
@@ -20,17 +19,6 @@ const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];
 /// and `secrets/` (unencrypted test keys).
 struct Org {
     dir: TempDir,
-}
-
-fn run_ok(cmd: &mut assert_cmd::Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{:?} failed:\n{}{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// `days` days before now, as RFC 3339 UTC (negative: in the future).
@@ -47,14 +35,9 @@ impl Org {
         let o = Org { dir };
         fs::create_dir_all(o.project()).unwrap();
         for name in SIGNERS {
-            run_ok(
-                canary(&o.project())
-                    .args(["keygen", "--name", name, "--no-passphrase"])
-                    .arg("--secret")
-                    .arg(o.secret(name)),
-            );
+            ceremony::keygen_at(&o.project(), name, &o.secret(name));
         }
-        run_ok(&mut support::init_cmd(&o.project(), org, "example.org", 2));
+        ceremony::init_for(&o.project(), org, 2);
         o
     }
 
@@ -89,16 +72,12 @@ impl Org {
             .unwrap_or(0)
             + 1;
         let draft = format!("drafts/{n:04}.json");
-        run_ok(canary(&p).args(["draft", "--issued-at", issued_at, "--announce", announce]));
+        ceremony::draft(&p, issued_at, &["--announce", announce]);
         for name in &SIGNERS[..2] {
-            run_ok(
-                canary(&p)
-                    .args(["sign", &draft, "--yes", "--key"])
-                    .arg(self.secret(name)),
-            );
+            ceremony::sign(&p, &draft, &self.secret(name));
         }
         // Published when issued (so an old canary can still be published).
-        run_ok(canary(&p).args(["publish", &draft, "--at", issued_at]));
+        ceremony::publish(&p, &draft, issued_at);
     }
 
     /// The published site layout, as the site publisher writes it.
@@ -265,7 +244,7 @@ fn verifies_a_served_site_by_url_and_pins_it() {
 fn the_served_incident_log_is_verified_against_the_canaries() {
     let org = Org::new("Example Org");
     org.issue(&days_ago(20), "First.");
-    run_ok(canary(&org.project()).args([
+    ok(canary(&org.project()).args([
         "incident",
         "add",
         "--id",

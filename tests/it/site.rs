@@ -2,50 +2,28 @@
 //! the page escapes hostile text, the feed parses, uploads land with the
 //! pointer last, and a failed publish leaves the previous site untouched.
 
-use crate::support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::canary;
 use crate::support::freshness::{self as fresh, BLOCK_890442};
 use crate::support::http::Server;
-use crate::support::needs;
+use crate::support::{canary, ceremony, needs, ok, stdout};
 
-const DOMAIN: &str = "example.org";
 const NS: &str = "warrant-canary@example.org";
 const T1: &str = "2026-01-01T00:00:00Z";
 const T2: &str = "2026-03-01T00:00:00Z";
 /// "Now" for every publish: after both canaries, before either expires.
 const NOW: &str = "2026-03-02T00:00:00Z";
 
-// ---- ceremony helpers (one place to change if `init` flags change) ----
+// ---- ceremony helpers (the steps themselves are in support::ceremony) ----
 
-fn ok(cmd: &mut assert_cmd::Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn secret(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{name}.key"))
-}
+/// The signers who sign every canary (carol is the third key, 2 required).
+const SIGNING: [&str; 2] = ["alice", "bob"];
 
 /// Three signers, threshold 2, and optionally an extra statement.
 fn project(dir: &Path, extra_statement: Option<&str>) {
-    for n in ["alice", "bob", "carol"] {
-        ok(canary(dir)
-            .args(["keygen", "--name", n, "--no-passphrase", "--secret"])
-            .arg(secret(dir, n)));
-    }
-    ok(&mut support::init_cmd(dir, "Example", DOMAIN, 2));
+    ceremony::project(dir, "Example", &["alice", "bob", "carol"], 2);
     if let Some(text) = extra_statement {
         let mut toml = std::fs::read_to_string(dir.join("canary.toml")).unwrap();
         toml.push_str(&format!(
@@ -58,20 +36,12 @@ fn project(dir: &Path, extra_statement: Option<&str>) {
 
 /// Drafts canary `n` issued at `at` and has alice and bob sign it.
 fn draft_and_sign(dir: &Path, n: u64, at: &str) -> String {
-    ok(canary(dir).args(["draft", "--issued-at", at]));
-    let draft = format!("drafts/{n:04}.json");
-    for s in ["alice", "bob"] {
-        ok(canary(dir)
-            .args(["sign", &draft, "--yes", "--key"])
-            .arg(secret(dir, s)));
-    }
-    draft
+    ceremony::draft_and_sign(dir, n, at, &SIGNING)
 }
 
+/// Publishes `draft` at [`NOW`]; returns the output.
 fn publish(dir: &Path, draft: &str, extra: &[&str]) -> String {
-    ok(canary(dir)
-        .args(["publish", draft, "--at", NOW])
-        .args(extra))
+    stdout(&ceremony::publish_with(dir, draft, NOW, extra))
 }
 
 /// A project with canary 1 published and the site in `dir/public`.
@@ -576,9 +546,7 @@ fn publish_refuses_a_draft_whose_text_is_not_signed() {
     );
     assert!(!d.path().join("canaries/0001.json").exists());
     // Signing again adds the missing text signature only.
-    ok(canary(d.path())
-        .args(["sign", &draft, "--yes", "--key"])
-        .arg(secret(d.path(), "bob")));
+    ceremony::sign_by(d.path(), &draft, &["bob"]);
     publish(d.path(), &draft, &[]);
     assert!(d.path().join("canaries/0001.txt.bob.minisig").exists());
 }
@@ -947,26 +915,9 @@ fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
         "Outgoing mail queued for two hours.",
         "2025-03-02T00:00:00Z",
     );
-    ok(canary(dir).args([
-        "draft",
-        "--issued-at",
-        fresh::ISSUED_AT,
-        "--freshness",
-        "fresh.json",
-    ]));
-    for s in ["alice", "bob"] {
-        ok(canary(dir)
-            .args(["sign", "drafts/0001.json", "--yes", "--key"])
-            .arg(secret(dir, s)));
-    }
-    ok(canary(dir).args([
-        "publish",
-        "drafts/0001.json",
-        "--at",
-        fresh::NOW,
-        "--site",
-        "public",
-    ]));
+    ceremony::draft(dir, fresh::ISSUED_AT, &["--freshness", "fresh.json"]);
+    ceremony::sign_by(dir, "drafts/0001.json", &SIGNING);
+    ceremony::publish_with(dir, "drafts/0001.json", fresh::NOW, &["--site", "public"]);
     Some(dir.join("public"))
 }
 

@@ -347,6 +347,20 @@ pub fn assert_unchanged(
     assert!(differ.is_empty(), "files changed: {differ:?}");
 }
 
+/// Runs `cmd` and asserts that it succeeds, showing its output when it
+/// does not; returns its stdout.
+pub fn ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed:\n{}{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Stdout and stderr of an assertion, for message checks.
 pub fn stdout(a: &Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stdout).into_owned()
