@@ -17,7 +17,7 @@ use crate::support::freshness::{
     ISSUED_AT, NOW,
 };
 use crate::support::http::{Route, Server};
-use crate::support::read_fixture;
+use crate::support::{read_fixture, stderr, stdout};
 
 fn news_atom(tag: &str) -> Vec<u8> {
     let entries: String = (0..5)
@@ -176,14 +176,6 @@ fn publish_by_hand(p: &Project) {
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("0001.json"), &bytes).unwrap();
     fs::write(dir.join("latest.json"), &bytes).unwrap();
-}
-
-fn stdout(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
-}
-
-fn stderr(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
 }
 
 #[test]

@@ -3,15 +3,15 @@
 //! the state file; and hostile servers, each failure bounded in time.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use canary::digest::Sha256Digest;
-use canary::keys::{PublicKey, SecretKey};
+use canary::keys::SecretKey;
 use tempfile::TempDir;
 
 use crate::support::http::{Route, Server};
-use crate::support::{canary, ceremony, ok};
+use crate::support::{self, canary, ceremony, copy_dir, ok, text};
 
 const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];
 
@@ -100,27 +100,7 @@ impl Org {
     }
 
     fn fingerprints(&self) -> Vec<String> {
-        SIGNERS
-            .iter()
-            .map(|n| {
-                let line =
-                    fs::read_to_string(self.project().join(format!("keys/{n}.pub"))).unwrap();
-                PublicKey::from_openssh(&line).unwrap().fingerprint()
-            })
-            .collect()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), &target).unwrap();
-        }
+        support::fingerprints(&self.project(), &SIGNERS)
     }
 }
 
@@ -151,10 +131,6 @@ impl Reader {
     fn state(&self) -> Option<Vec<u8>> {
         fs::read(self.state_path()).ok()
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn assert_exit(out: &std::process::Output, code: i32) {

@@ -83,8 +83,13 @@ pub fn publish_time(i: usize) -> String {
 /// `ISSUED[i]` plus one day: a time at which canary `i + 1` is the newest
 /// and valid (it expires `CADENCE_DAYS` after issue, so in 89 days).
 pub fn check_time(i: usize) -> String {
+    after_issue(i, 1)
+}
+
+/// `ISSUED[i]` plus `days` days.
+pub fn after_issue(i: usize, days: u32) -> String {
     let t = canary::timefmt::Timestamp::parse_canonical(ISSUED[i]).unwrap();
-    t.plus_days(1).unwrap().to_string()
+    t.plus_days(days).unwrap().to_string()
 }
 
 /// A temporary canary project. Secret keys live in `secrets/` and the
@@ -115,7 +120,7 @@ impl Project {
             p
         });
         let p = Project::empty();
-        copy_tree(template.root(), p.root());
+        copy_dir(template.root(), p.root());
         p
     }
 
@@ -295,19 +300,34 @@ impl Project {
     }
 }
 
-/// Copies the files under `from` into `to`, keeping permission bits.
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies the files under `from` into `to` (made if need be), keeping
+/// permission bits.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
         let dest = to.join(e.file_name());
         if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
+            copy_dir(&e.path(), &dest);
             std::fs::set_permissions(&dest, e.metadata().unwrap().permissions()).unwrap();
-            copy_tree(&e.path(), &dest);
         } else {
             std::fs::copy(e.path(), &dest).unwrap();
         }
     }
+}
+
+/// The key fingerprints (`SHA256:…`) of `signers`, read from the project's
+/// `keys/NAME.pub`.
+pub fn fingerprints(project: &Path, signers: &[&str]) -> Vec<String> {
+    signers
+        .iter()
+        .map(|n| {
+            let line = std::fs::read_to_string(project.join(format!("keys/{n}.pub"))).unwrap();
+            canary::keys::PublicKey::from_openssh(&line)
+                .unwrap()
+                .fingerprint()
+        })
+        .collect()
 }
 
 /// Every file under `root` (recursively) with its bytes and mode.
@@ -363,11 +383,16 @@ pub fn ok(cmd: &mut Command) -> String {
 
 /// Stdout and stderr of an assertion, for message checks.
 pub fn stdout(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+    text(&a.get_output().stdout)
 }
 
 pub fn stderr(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+    text(&a.get_output().stderr)
+}
+
+/// Output bytes as text (lossy), for message checks.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 // ---- tamper helpers: pure functions over envelope bytes ----
@@ -465,6 +490,24 @@ pub fn site_up_to(files: &BTreeMap<String, Vec<u8>>, n: u64) -> BTreeMap<String,
     let last = out[&format!("/canaries/{n:04}.json")].clone();
     out.insert("/canaries/latest.json".into(), last.clone());
     out.insert("/.well-known/warrant-canary.json".into(), last);
+    out
+}
+
+/// `files` with canary `n`, the newest, replaced by `bytes` (and so
+/// `latest.json` and the `.well-known` pointer too).
+pub fn site_with_newest(
+    files: &BTreeMap<String, Vec<u8>>,
+    n: u64,
+    bytes: &[u8],
+) -> BTreeMap<String, Vec<u8>> {
+    let mut out = files.clone();
+    for path in [
+        format!("/canaries/{n:04}.json"),
+        "/canaries/latest.json".into(),
+        "/.well-known/warrant-canary.json".into(),
+    ] {
+        out.insert(path, bytes.to_vec());
+    }
     out
 }
 
