@@ -4,8 +4,9 @@
 
 use std::ffi::OsString;
 
-use crate::support::*;
 use serde_json::Value;
+
+use crate::support::*;
 
 /// Over the 1 MiB cap (documented in store::MAX_FILE_BYTES).
 const HUGE: usize = (1 << 20) + 1;

@@ -2,10 +2,8 @@
 //! project checked at chosen times (`--at`), and a site served from
 //! 127.0.0.1 compared with the repository.
 
-use crate::support;
-
 use crate::support::http::Server;
-use crate::support::{serve_site, site_files, site_up_to, stderr, stdout, Project};
+use crate::support::{self, serve_site, site_files, site_up_to, stderr, stdout, Project};
 
 /// `ISSUED[0]` plus `days` days: canary 1 expires 90 days after issue.
 fn day(days: u32) -> String {

@@ -1,8 +1,8 @@
 //! The command line itself: help, version, completions.
 
-use crate::support;
-
 use predicates::str::contains;
+
+use crate::support;
 
 #[test]
 fn help_documents_the_exit_codes_and_the_ceremony() {

@@ -33,9 +33,9 @@
 
 use std::path::PathBuf;
 
-use canary::keys::{KeyError, PublicKey, SecretKey};
 use serde_json::Value;
 
+use crate::support::keys::{KeyError, PublicKey, SecretKey};
 use crate::support::needs;
 
 /// The vectors folder, or `None` (skip) when it is absent outside CI.

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::fetch::{Client, FetchError, Limits};
 use crate::support::http::{Route, Server};
-use canary::fetch::{Client, FetchError, Limits};
 
 fn client(total_secs: u64) -> Client {
     Client::new(Limits {

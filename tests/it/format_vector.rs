@@ -2,17 +2,17 @@
 //! a fixed seed, a fixed statement payload and the resulting DSSE envelope,
 //! checked byte for byte and verified through the real binary.
 
-use crate::support;
-
 use std::path::PathBuf;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use canary::digest::Sha256Digest;
-use canary::envelope::{pae, Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
-use canary::keys::{PublicKey, SecretKey};
-use canary::policy::Policy;
-use canary::statement::Statement;
+
+use crate::support;
+use crate::support::digest::Sha256Digest;
+use crate::support::envelope::{pae, Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use crate::support::keys::{PublicKey, SecretKey};
+use crate::support::policy::Policy;
+use crate::support::statement::Statement;
 
 const SEED_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const PUBLIC_HEX: &str = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";

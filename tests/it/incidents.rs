@@ -8,7 +8,10 @@ use predicates::prelude::*;
 use predicates::str::contains;
 use tempfile::TempDir;
 
-use crate::support::{self, canary, ceremony};
+use crate::support::digest::Sha256Digest;
+use crate::support::envelope::Envelope;
+use crate::support::statement::Statement;
+use crate::support::{self, canary, ceremony, incidents};
 
 const LOG: &str = "canaries/incidents.jsonl";
 /// Every verification happens at this time (canaries are issued just before).
@@ -205,7 +208,7 @@ fn add_update_list_show_round_trip() {
 
     let lines = log_lines(dir);
     assert_eq!(lines.len(), 4);
-    let records = canary::incidents::parse(&read(dir, LOG)).unwrap();
+    let records = incidents::parse(&read(dir, LOG)).unwrap();
     assert_eq!(records.len(), 4);
     assert!(lines[3].starts_with(r#"{"type":"update","seq":4,"prev":""#));
 
@@ -280,10 +283,10 @@ fn add_update_list_show_round_trip() {
 fn a_canary_commits_to_three_incidents_and_verifies() {
     let d = signed_three();
     let dir = d.path();
-    let head = canary::digest::Sha256Digest::of(log_lines(dir)[2].as_bytes());
+    let head = Sha256Digest::of(log_lines(dir)[2].as_bytes());
     let latest = String::from_utf8(read(dir, "canaries/latest.json")).unwrap();
-    let env = canary::envelope::Envelope::parse(latest.as_bytes()).unwrap();
-    let st = canary::statement::Statement::parse(&env.payload).unwrap();
+    let env = Envelope::parse(latest.as_bytes()).unwrap();
+    let st = Statement::parse(&env.payload).unwrap();
     let c = st.incident_log.unwrap();
     assert_eq!(c.entries, 3);
     assert_eq!(c.head_sha256, Some(head));
@@ -500,7 +503,7 @@ fn rewriting_a_log_signed_by_an_earlier_canary_is_a_prefix_violation() {
         cmd.assert().success();
     }
     assert_ne!(read(dir, LOG), original);
-    assert!(canary::incidents::parse(&read(dir, LOG)).is_ok());
+    assert!(incidents::parse(&read(dir, LOG)).is_ok());
     verify(dir)
         .code(18)
         .stdout(contains(
@@ -729,7 +732,7 @@ fn components_come_from_canary_toml() {
 #[test]
 fn the_documented_example_chain_recomputes() {
     let bytes = support::read_fixture("incidents/example.jsonl");
-    let records = canary::incidents::parse(&bytes).unwrap();
+    let records = incidents::parse(&bytes).unwrap();
     let hex: Vec<String> = records.iter().map(|r| r.sha256.to_string()).collect();
     assert_eq!(
         hex,
@@ -741,7 +744,7 @@ fn the_documented_example_chain_recomputes() {
     );
     assert_eq!(records[1].entry.prev(), Some(records[0].sha256));
     assert_eq!(records[2].entry.prev(), Some(records[1].sha256));
-    let c = canary::incidents::commitment(&records);
+    let c = incidents::commitment(&records);
     assert_eq!(c.entries, 3);
     assert_eq!(c.head_sha256, Some(records[2].sha256));
     let docs = std::fs::read_to_string(support::repo_path("docs/FORMAT.md")).unwrap();

@@ -6,12 +6,12 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use canary::digest::Sha256Digest;
-use canary::keys::SecretKey;
 use tempfile::TempDir;
 
+use crate::support::digest::Sha256Digest;
 use crate::support::http::{Route, Server};
-use crate::support::{self, canary, ceremony, copy_dir, ok, text};
+use crate::support::keys::SecretKey;
+use crate::support::{self, canary, ceremony, copy_dir, ok, store, text};
 
 const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];
 
@@ -64,9 +64,7 @@ impl Org {
         let n = fs::read_dir(p.join("canaries"))
             .map(|d| {
                 d.filter_map(|e| e.ok())
-                    .filter(|e| {
-                        canary::store::canary_number(&e.file_name().to_string_lossy()).is_some()
-                    })
+                    .filter(|e| store::canary_number(&e.file_name().to_string_lossy()).is_some())
                     .count()
             })
             .unwrap_or(0)

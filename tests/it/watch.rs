@@ -2,8 +2,6 @@
 //! ceremony (canaries 1 and 2) is served from 127.0.0.1 as five sites in
 //! five states, plus a server that never answers.
 
-use crate::support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::http::{Route, Server};
 use crate::support::{
-    serve_site, site_files, site_up_to, site_with_newest, stderr, stdout, text, Project,
+    self, serve_site, site_files, site_up_to, site_with_newest, stderr, stdout, text, Project,
 };
 
 /// Canary 1 (issued 2026-01-01) expires on 2026-04-01, ten days later;

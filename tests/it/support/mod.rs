@@ -3,6 +3,13 @@
 //! to `init` or `sign` flags is made here once), tamper helpers that craft
 //! hostile canaries, and a loopback HTTP server ([`http`]).
 
+// The library under test, for the suites to import from here
+// (`crate::support::keys::SecretKey`): its crate name is written on this
+// line only (and in cli.rs's `every_argument_of_every_command_has_help`).
+pub use canary::{
+    digest, envelope, fetch, incidents, keys, policy, project, statement, store, timefmt,
+};
+
 pub mod ceremony;
 pub mod freshness;
 pub mod http;
@@ -13,9 +20,11 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::assert::Assert;
 use assert_cmd::Command;
-use canary::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
-use canary::keys::SecretKey;
-use canary::statement::Statement;
+
+use self::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use self::keys::{PublicKey, SecretKey};
+use self::statement::Statement;
+use self::timefmt::Timestamp;
 
 /// `rel` from the crate root (the checkout), wherever the tests run from.
 pub fn repo_path(rel: &str) -> PathBuf {
@@ -88,7 +97,7 @@ pub fn check_time(i: usize) -> String {
 
 /// `ISSUED[i]` plus `days` days.
 pub fn after_issue(i: usize, days: u32) -> String {
-    let t = canary::timefmt::Timestamp::parse_canonical(ISSUED[i]).unwrap();
+    let t = Timestamp::parse_canonical(ISSUED[i]).unwrap();
     t.plus_days(days).unwrap().to_string()
 }
 
@@ -323,9 +332,7 @@ pub fn fingerprints(project: &Path, signers: &[&str]) -> Vec<String> {
         .iter()
         .map(|n| {
             let line = std::fs::read_to_string(project.join(format!("keys/{n}.pub"))).unwrap();
-            canary::keys::PublicKey::from_openssh(&line)
-                .unwrap()
-                .fingerprint()
+            PublicKey::from_openssh(&line).unwrap().fingerprint()
         })
         .collect()
 }
@@ -480,9 +487,7 @@ pub fn site_up_to(files: &BTreeMap<String, Vec<u8>>, n: u64) -> BTreeMap<String,
     let mut out: BTreeMap<String, Vec<u8>> = files
         .iter()
         .filter(|(p, _)| {
-            let number = p
-                .strip_prefix("/canaries/")
-                .and_then(canary::store::canary_number);
+            let number = p.strip_prefix("/canaries/").and_then(store::canary_number);
             !matches!(number, Some(k) if k > n)
         })
         .map(|(p, b)| (p.clone(), b.clone()))
