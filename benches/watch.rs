@@ -3,13 +3,13 @@
 //! Builds N sites in memory (default 1,000; `CANARY_BENCH_SITES`), each its
 //! own organisation with three signer keys (2 required), a policy and one
 //! signed canary, serves them from the test HTTP server on 127.0.0.1
-//! (tests/support/http.rs), writes a watch list pinning every site's keys,
+//! (tests/it/support/http.rs), writes a watch list pinning every site's keys,
 //! and times the real binary: `canary watch LIST --json` with the default
 //! 16 jobs (`CANARY_BENCH_JOBS` to change), a cold run (no state) and warm
 //! runs. Run with `cargo bench --bench watch`; the figures and the machine
 //! are in docs/PERFORMANCE.md. Not a test: nothing here asserts a time.
 
-#[path = "../tests/support/http.rs"]
+#[path = "../tests/it/support/http.rs"]
 mod http;
 
 use std::process::Command;

@@ -2,70 +2,36 @@
 //! incidents, committing to them in a canary, and every way of tampering
 //! with the log after it was signed.
 
-mod support;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use predicates::prelude::*;
 use predicates::str::contains;
 use tempfile::TempDir;
 
-use support::canary;
+use crate::support::digest::Sha256Digest;
+use crate::support::envelope::Envelope;
+use crate::support::statement::Statement;
+use crate::support::{self, canary, ceremony, incidents};
 
 const LOG: &str = "canaries/incidents.jsonl";
 /// Every verification happens at this time (canaries are issued just before).
 const AT: &str = "2026-01-10T00:00:00Z";
 
-/// Ceremony set-up in one place, so a change to the ceremony commands is
-/// made here only.
-mod ceremony {
-    use super::*;
+/// The signers of every test project (2 of 2).
+const SIGNERS: [&str; 2] = ["alice", "bob"];
 
-    pub fn secret(dir: &Path, name: &str) -> PathBuf {
-        dir.join("secrets").join(format!("{name}.key"))
-    }
+/// keygen for alice and bob, then `init` with a 2-of-2 policy.
+fn project() -> TempDir {
+    let d = tempfile::tempdir().unwrap();
+    ceremony::project(d.path(), "Example Org", &SIGNERS, 2);
+    d
+}
 
-    /// keygen for alice and bob, then `init` with a 2-of-2 policy.
-    pub fn project() -> TempDir {
-        let d = tempfile::tempdir().unwrap();
-        for name in ["alice", "bob"] {
-            canary(d.path())
-                .args(["keygen", "--name", name, "--no-passphrase", "--secret"])
-                .arg(secret(d.path(), name))
-                .assert()
-                .success();
-        }
-        support::init_cmd(d.path(), "Example Org", "example.org", 2)
-            .assert()
-            .success();
-        d
-    }
-
-    /// draft, sign by both, publish: canary `n` issued at `issued_at`.
-    pub fn publish(dir: &Path, n: u64, issued_at: &str) {
-        let draft = draft_and_sign(dir, n, issued_at);
-        canary(dir)
-            .args(["publish", &draft, "--at", issued_at])
-            .assert()
-            .success();
-    }
-
-    /// draft and sign by both; returns the draft's path.
-    pub fn draft_and_sign(dir: &Path, n: u64, issued_at: &str) -> String {
-        let draft = format!("drafts/{n:04}.json");
-        canary(dir)
-            .args(["draft", "--issued-at", issued_at])
-            .assert()
-            .success();
-        for name in ["alice", "bob"] {
-            canary(dir)
-                .args(["sign", &draft, "--yes", "--key"])
-                .arg(secret(dir, name))
-                .assert()
-                .success();
-        }
-        draft
-    }
+/// draft, sign by both, publish: canary `n` issued (and published) at
+/// `issued_at`.
+fn publish(dir: &Path, n: u64, issued_at: &str) {
+    let draft = ceremony::draft_and_sign(dir, n, issued_at, &SIGNERS);
+    ceremony::publish(dir, &draft, issued_at);
 }
 
 /// The two incidents from the issue, and one more.
@@ -181,15 +147,15 @@ fn verify_json(dir: &Path) -> serde_json::Value {
 
 /// A project whose canary 1 commits to the three incidents.
 fn signed_three() -> TempDir {
-    let d = ceremony::project();
+    let d = project();
     add_three(d.path());
-    ceremony::publish(d.path(), 1, "2026-01-05T00:00:00Z");
+    publish(d.path(), 1, "2026-01-05T00:00:00Z");
     d
 }
 
 #[test]
 fn one_entry_is_counted_in_the_singular() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     canary(dir)
         .args([
@@ -219,7 +185,7 @@ fn one_entry_is_counted_in_the_singular() {
 
 #[test]
 fn add_update_list_show_round_trip() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     add_three(dir);
     canary(dir)
@@ -242,7 +208,7 @@ fn add_update_list_show_round_trip() {
 
     let lines = log_lines(dir);
     assert_eq!(lines.len(), 4);
-    let records = canary_core::incidents::parse(&read(dir, LOG)).unwrap();
+    let records = incidents::parse(&read(dir, LOG)).unwrap();
     assert_eq!(records.len(), 4);
     assert!(lines[3].starts_with(r#"{"type":"update","seq":4,"prev":""#));
 
@@ -317,10 +283,10 @@ fn add_update_list_show_round_trip() {
 fn a_canary_commits_to_three_incidents_and_verifies() {
     let d = signed_three();
     let dir = d.path();
-    let head = canary_core::digest::Sha256Digest::of(log_lines(dir)[2].as_bytes());
+    let head = Sha256Digest::of(log_lines(dir)[2].as_bytes());
     let latest = String::from_utf8(read(dir, "canaries/latest.json")).unwrap();
-    let env = canary_core::envelope::Envelope::parse(latest.as_bytes()).unwrap();
-    let st = canary_core::statement::Statement::parse(&env.payload).unwrap();
+    let env = Envelope::parse(latest.as_bytes()).unwrap();
+    let st = Statement::parse(&env.payload).unwrap();
     let c = st.incident_log.unwrap();
     assert_eq!(c.entries, 3);
     assert_eq!(c.head_sha256, Some(head));
@@ -386,14 +352,14 @@ fn an_entry_edited_after_signing_fails_naming_the_entry() {
 
     // The last signed entry edited: named through the commitment of
     // canary 2, which covers it while canary 1 did not.
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     add_three(dir);
     let mut three = log_lines(dir);
     write_lines(dir, &three[..2]);
-    ceremony::publish(dir, 1, "2026-01-04T00:00:00Z");
+    publish(dir, 1, "2026-01-04T00:00:00Z");
     write_lines(dir, &three);
-    ceremony::publish(dir, 2, "2026-01-05T00:00:00Z");
+    publish(dir, 2, "2026-01-05T00:00:00Z");
     verify(dir).code(0);
     three[2] = three[2].replace("data-exposed", "nothing");
     write_lines(dir, &three);
@@ -498,7 +464,7 @@ fn an_unsigned_tail_is_reported_as_such_until_the_next_canary() {
         .stdout(contains("canary 1 commits to 3, 2 not yet signed"));
 
     // The next canary signs them; canary 1's log is a prefix of it.
-    ceremony::publish(dir, 2, "2026-01-08T00:00:00Z");
+    publish(dir, 2, "2026-01-08T00:00:00Z");
     verify(dir)
         .code(0)
         .stdout(contains("5 entries: 5 signed (canary 2)"))
@@ -537,7 +503,7 @@ fn rewriting_a_log_signed_by_an_earlier_canary_is_a_prefix_violation() {
         cmd.assert().success();
     }
     assert_ne!(read(dir, LOG), original);
-    assert!(canary_core::incidents::parse(&read(dir, LOG)).is_ok());
+    assert!(incidents::parse(&read(dir, LOG)).is_ok());
     verify(dir)
         .code(18)
         .stdout(contains(
@@ -556,7 +522,7 @@ fn rewriting_a_log_signed_by_an_earlier_canary_is_a_prefix_violation() {
 
 #[test]
 fn malformed_input_is_refused_and_nothing_is_written() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     let base = [
         "incident",
@@ -688,7 +654,7 @@ fn malformed_input_is_refused_and_nothing_is_written() {
 
 #[test]
 fn hostile_log_text_is_escaped_on_the_terminal() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     canary(dir)
         .args([
@@ -715,7 +681,7 @@ fn hostile_log_text_is_escaped_on_the_terminal() {
         &["verify", "--at", AT][..],
     ] {
         if args[0] == "verify" {
-            ceremony::publish(dir, 1, "2026-01-05T00:00:00Z");
+            publish(dir, 1, "2026-01-05T00:00:00Z");
         }
         let out = canary(dir).args(args).output().unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
@@ -729,7 +695,7 @@ fn hostile_log_text_is_escaped_on_the_terminal() {
 
 #[test]
 fn components_come_from_canary_toml() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     let toml = std::fs::read_to_string(dir.join("canary.toml")).unwrap();
     assert!(toml.contains("components = ["), "{toml}");
@@ -765,11 +731,8 @@ fn components_come_from_canary_toml() {
 /// The worked example in docs/FORMAT.md, byte for byte.
 #[test]
 fn the_documented_example_chain_recomputes() {
-    let bytes = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/incidents/example.jsonl"),
-    )
-    .unwrap();
-    let records = canary_core::incidents::parse(&bytes).unwrap();
+    let bytes = support::read_fixture("incidents/example.jsonl");
+    let records = incidents::parse(&bytes).unwrap();
     let hex: Vec<String> = records.iter().map(|r| r.sha256.to_string()).collect();
     assert_eq!(
         hex,
@@ -781,12 +744,10 @@ fn the_documented_example_chain_recomputes() {
     );
     assert_eq!(records[1].entry.prev(), Some(records[0].sha256));
     assert_eq!(records[2].entry.prev(), Some(records[1].sha256));
-    let c = canary_core::incidents::commitment(&records);
+    let c = incidents::commitment(&records);
     assert_eq!(c.entries, 3);
     assert_eq!(c.head_sha256, Some(records[2].sha256));
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/FORMAT.md"))
-            .unwrap();
+    let docs = std::fs::read_to_string(support::repo_path("docs/FORMAT.md")).unwrap();
     for h in &hex {
         assert!(docs.contains(h.as_str()), "docs/FORMAT.md lacks {h}");
     }
@@ -794,10 +755,10 @@ fn the_documented_example_chain_recomputes() {
 
 #[test]
 fn publish_refuses_a_draft_whose_log_was_rewritten_since() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     add_three(dir);
-    let draft = ceremony::draft_and_sign(dir, 1, "2026-01-05T00:00:00Z");
+    let draft = ceremony::draft_and_sign(dir, 1, "2026-01-05T00:00:00Z", &SIGNERS);
     let mut lines = log_lines(dir);
     lines[2] = lines[2].replace("Mounts are now checked in CI.", "None.");
     write_lines(dir, &lines);
@@ -813,7 +774,7 @@ fn publish_refuses_a_draft_whose_log_was_rewritten_since() {
 
 #[test]
 fn signers_see_the_entries_they_commit_to() {
-    let d = ceremony::project();
+    let d = project();
     let dir = d.path();
     add_three(dir);
     canary(dir)

@@ -1,12 +1,10 @@
 //! The network edge against a hostile loopback server: every request ends,
 //! and each failure says what happened.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use canary::fetch::{Client, FetchError, RequestLimits};
-use support::http::{Route, Server};
+use crate::support::fetch::{Client, FetchError, RequestLimits};
+use crate::support::http::{Route, Server};
 
 fn client(total_secs: u64) -> Client {
     Client::new(RequestLimits {

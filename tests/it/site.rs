@@ -2,48 +2,28 @@
 //! the page escapes hostile text, the feed parses, uploads land with the
 //! pointer last, and a failed publish leaves the previous site untouched.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::canary;
-use support::http::Server;
+use crate::support::freshness::{self as fresh, BLOCK_890442};
+use crate::support::http::Server;
+use crate::support::{canary, ceremony, needs, ok, stdout};
 
-const DOMAIN: &str = "example.org";
 const NS: &str = "warrant-canary@example.org";
 const T1: &str = "2026-01-01T00:00:00Z";
 const T2: &str = "2026-03-01T00:00:00Z";
 /// "Now" for every publish: after both canaries, before either expires.
 const NOW: &str = "2026-03-02T00:00:00Z";
 
-// ---- ceremony helpers (one place to change if `init` flags change) ----
+// ---- ceremony helpers (the steps themselves are in support::ceremony) ----
 
-fn ok(cmd: &mut assert_cmd::Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn secret(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{name}.key"))
-}
+/// The signers who sign every canary (carol is the third key, 2 required).
+const SIGNING: [&str; 2] = ["alice", "bob"];
 
 /// Three signers, threshold 2, and optionally an extra statement.
 fn project(dir: &Path, extra_statement: Option<&str>) {
-    for n in ["alice", "bob", "carol"] {
-        ok(canary(dir)
-            .args(["keygen", "--name", n, "--no-passphrase", "--secret"])
-            .arg(secret(dir, n)));
-    }
-    ok(&mut support::init_cmd(dir, "Example", DOMAIN, 2));
+    ceremony::project(dir, "Example", &["alice", "bob", "carol"], 2);
     if let Some(text) = extra_statement {
         let mut toml = std::fs::read_to_string(dir.join("canary.toml")).unwrap();
         toml.push_str(&format!(
@@ -56,20 +36,12 @@ fn project(dir: &Path, extra_statement: Option<&str>) {
 
 /// Drafts canary `n` issued at `at` and has alice and bob sign it.
 fn draft_and_sign(dir: &Path, n: u64, at: &str) -> String {
-    ok(canary(dir).args(["draft", "--issued-at", at]));
-    let draft = format!("drafts/{n:04}.json");
-    for s in ["alice", "bob"] {
-        ok(canary(dir)
-            .args(["sign", &draft, "--yes", "--key"])
-            .arg(secret(dir, s)));
-    }
-    draft
+    ceremony::draft_and_sign(dir, n, at, &SIGNING)
 }
 
+/// Publishes `draft` at [`NOW`]; returns the output.
 fn publish(dir: &Path, draft: &str, extra: &[&str]) -> String {
-    ok(canary(dir)
-        .args(["publish", draft, "--at", NOW])
-        .args(extra))
+    stdout(&ceremony::publish_with(dir, draft, NOW, extra))
 }
 
 /// A project with canary 1 published and the site in `dir/public`.
@@ -101,19 +73,6 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
 fn minisign_key(site: &Path, signer: &str) -> String {
     let f = std::fs::read_to_string(site.join(format!("keys/{signer}.minisign.pub"))).unwrap();
     f.lines().nth(1).unwrap().to_string()
-}
-
-/// Whether an external tool is installed; in CI its absence is a failure.
-fn have(tool: &str, arg: &str) -> bool {
-    let found = Command::new(tool).arg(arg).output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is required in CI"
-        );
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
 }
 
 fn ssh_verify(site: &Path, signer: &str, sig: &str) -> Output {
@@ -150,7 +109,10 @@ fn minisign_verify(site: &Path, key: &str, sig: Option<&str>) -> Output {
 fn ssh_keygen_and_minisign_verify_the_text_and_fail_after_one_byte_changes() {
     let d = tempfile::tempdir().unwrap();
     let site = published_site(d.path());
-    let (ssh, mini) = (have("ssh-keygen", "-?"), have("minisign", "-v"));
+    let (ssh, mini) = (
+        needs::tool("ssh-keygen", "-?"),
+        needs::tool("minisign", "-v"),
+    );
     if !(ssh && mini) {
         return;
     }
@@ -584,9 +546,7 @@ fn publish_refuses_a_draft_whose_text_is_not_signed() {
     );
     assert!(!d.path().join("canaries/0001.json").exists());
     // Signing again adds the missing text signature only.
-    ok(canary(d.path())
-        .args(["sign", &draft, "--yes", "--key"])
-        .arg(secret(d.path(), "bob")));
+    ceremony::sign_by(d.path(), &draft, &["bob"]);
     publish(d.path(), &draft, &[]);
     assert!(d.path().join("canaries/0001.txt.bob.minisig").exists());
 }
@@ -912,103 +872,39 @@ fn a_site_is_never_built_over_a_log_the_canaries_do_not_commit_to() {
 
 // ---- the proof of freshness on the site (fetched from the loopback server) ----
 
-const FETCH_AT: &str = "2025-04-01T22:00:00Z";
-const ISSUED_AT: &str = "2025-04-01T23:00:00Z";
-const FRESH_NOW: &str = "2025-04-02T00:00:00Z";
-/// Block 890448 is the tip served; 6 confirmations below it is 890442.
-const TIP: u64 = 890448;
-const BLOCK_890442: &str = "000000000000000000014845978a876b3d8bf5d489b9d87e88873952b06ddfce";
-
-/// Real mainnet block objects from ../shared/vectors (AGPL, read at run
-/// time, as in tests/freshness.rs). None (skip) when the folder is absent
-/// outside CI.
-fn real_blocks() -> Option<Vec<serde_json::Value>> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf");
-    if !base.is_dir() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{} is missing under CI",
-            base.display()
-        );
-        eprintln!("skipped: {} is absent", base.display());
-        return None;
-    }
-    let read = |f: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(base.join(f)).unwrap()).unwrap()
-    };
-    let mut blocks = read("tx01_ws_blocks_01.json")["blocks"]
-        .as_array()
-        .unwrap()
-        .clone();
-    blocks.push(read("tx02_ws_block.json")["block"].clone());
-    Some(blocks)
-}
-
 /// An RSS feed for 2025-04-01 whose first headline is hostile: markup in
 /// the title and a `javascript:` link.
-fn news_rss(tag: &str) -> Vec<u8> {
-    let items: String = (0..5)
-        .map(|i| {
-            let (title, link) = if i == 0 {
-                (
-                    format!("{tag} &lt;script&gt;alert(1)&lt;/script&gt; story"),
-                    "javascript:alert(1)".to_string(),
-                )
-            } else {
-                (
-                    format!("{tag} story {i}: talks resume &amp; markets react"),
-                    format!("https://{tag}.example/{i}"),
-                )
-            };
-            format!(
-                "<item><title>{title}</title><link>{link}</link>\
-                 <pubDate>Tue, 01 Apr 2025 21:{:02}:00 +0000</pubDate></item>",
-                50 - i
-            )
-        })
-        .collect();
-    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{tag}</title>{items}</channel></rss>")
-        .into_bytes()
+fn hostile_news_rss(tag: &str) -> Vec<u8> {
+    let title = format!("{tag} &lt;script&gt;alert(1)&lt;/script&gt; story");
+    fresh::news_rss(tag, Some((&title, "javascript:alert(1)")))
 }
 
 /// A project whose canary 1 embeds a proof fetched from `server` (two
 /// feeds, two explorers agreeing on real blocks) and commits to a one-entry
 /// incident log; published with its site in `dir/public`.
 fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
-    let blocks = real_blocks()?;
+    let blocks = fresh::real_blocks()?;
     project(dir, None);
-    server.body("/news/uk.xml", news_rss("uk"));
-    server.body("/news/de.xml", news_rss("de"));
+    server.body("/news/uk.xml", hostile_news_rss("uk"));
+    server.body("/news/de.xml", hostile_news_rss("de"));
     for prefix in ["/m/api", "/b/api"] {
-        server.body(&format!("{prefix}/blocks/tip/height"), TIP.to_string());
-        for b in &blocks {
-            let id = b["id"].as_str().unwrap();
-            server.body(&format!("{prefix}/block-height/{}", b["height"]), id);
-            server.body(
-                &format!("{prefix}/block/{id}"),
-                serde_json::to_vec(b).unwrap(),
-            );
-        }
+        fresh::serve_explorer(server, prefix, &blocks);
     }
-    let toml_path = dir.join("canary.toml");
-    let toml = std::fs::read_to_string(&toml_path).unwrap();
-    let head = &toml[..toml.find("[freshness]").expect("init writes [freshness]")];
-    let section = format!(
-        "[freshness]\nfeeds = [\"{}\", \"{}\"]\nheadlines_per_feed = 5\nexplorers = [\"{}\", \"{}\"]\nconfirmations = 6\nwindow_hours = 72\ntimeout_seconds = 5\n",
-        server.url("/news/uk.xml"),
-        server.url("/news/de.xml"),
-        server.url("/m/api"),
-        server.url("/b/api"),
+    fresh::configure(
+        dir,
+        server,
+        &["/news/uk.xml", "/news/de.xml"],
+        &["/m/api", "/b/api"],
+        5,
+        5,
     );
-    std::fs::write(&toml_path, format!("{head}{section}")).unwrap();
     ok(canary(dir).args([
         "freshness",
         "fetch",
         "--out",
         "fresh.json",
         "--at",
-        FETCH_AT,
+        fresh::FETCH_AT,
     ]));
     add_incident(
         dir,
@@ -1019,26 +915,9 @@ fn site_with_freshness(dir: &Path, server: &Server) -> Option<PathBuf> {
         "Outgoing mail queued for two hours.",
         "2025-03-02T00:00:00Z",
     );
-    ok(canary(dir).args([
-        "draft",
-        "--issued-at",
-        ISSUED_AT,
-        "--freshness",
-        "fresh.json",
-    ]));
-    for s in ["alice", "bob"] {
-        ok(canary(dir)
-            .args(["sign", "drafts/0001.json", "--yes", "--key"])
-            .arg(secret(dir, s)));
-    }
-    ok(canary(dir).args([
-        "publish",
-        "drafts/0001.json",
-        "--at",
-        FRESH_NOW,
-        "--site",
-        "public",
-    ]));
+    ceremony::draft(dir, fresh::ISSUED_AT, &["--freshness", "fresh.json"]);
+    ceremony::sign_by(dir, "drafts/0001.json", &SIGNING);
+    ceremony::publish_with(dir, "drafts/0001.json", fresh::NOW, &["--site", "public"]);
     Some(dir.join("public"))
 }
 
@@ -1108,7 +987,10 @@ fn canary_txt_carries_headlines_block_and_log_commitment_and_still_verifies() {
     assert!(page_text(&html).contains("Mail delivery delayed resolved"));
 
     // Standard tools still verify the longer text.
-    let (ssh, mini) = (have("ssh-keygen", "-?"), have("minisign", "-v"));
+    let (ssh, mini) = (
+        needs::tool("ssh-keygen", "-?"),
+        needs::tool("minisign", "-v"),
+    );
     if !(ssh && mini) {
         return;
     }

@@ -3,19 +3,45 @@
 //! to `init` or `sign` flags is made here once), tamper helpers that craft
 //! hostile canaries, and a loopback HTTP server ([`http`]).
 
-#![allow(dead_code)]
+// The libraries under test, for the suites to import from here
+// (`crate::support::keys::SecretKey`): the core's modules and the edges'
+// (`fetch`), their crate names written here only.
+pub use canary::fetch;
+pub use canary_core::{
+    config, digest, envelope, incidents, keys, layout, policy, statement, timefmt,
+};
 
 pub mod ceremony;
+pub mod freshness;
 pub mod http;
+pub mod needs;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::assert::Assert;
 use assert_cmd::Command;
-use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
-use canary_core::keys::SecretKey;
-use canary_core::statement::Statement;
+
+use self::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use self::keys::{PublicKey, SecretKey};
+use self::statement::Statement;
+use self::timefmt::Timestamp;
+
+/// `rel` from the crate root (the checkout), wherever the tests run from.
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// `tests/fixtures/REL`.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_path("tests/fixtures").join(rel)
+}
+
+/// The bytes of `tests/fixtures/REL`.
+pub fn read_fixture(rel: &str) -> Vec<u8> {
+    let p = fixture(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
 
 /// `canary init` as every suite that is not about freshness runs it (the
 /// freshness suite has `ceremony::init_requiring_freshness`): the one place
@@ -67,8 +93,13 @@ pub fn publish_time(i: usize) -> String {
 /// `ISSUED[i]` plus one day: a time at which canary `i + 1` is the newest
 /// and valid (it expires `CADENCE_DAYS` after issue, so in 89 days).
 pub fn check_time(i: usize) -> String {
-    let t = canary_core::timefmt::Timestamp::parse_canonical(ISSUED[i]).unwrap();
-    t.plus_days(1).unwrap().to_string()
+    after_issue(i, 1)
+}
+
+/// `ISSUED[i]` plus `days` days.
+pub fn after_issue(i: usize, days: u32) -> String {
+    let t = Timestamp::parse_canonical(ISSUED[i]).unwrap();
+    t.plus_days(days).unwrap().to_string()
 }
 
 /// A temporary canary project. Secret keys live in `secrets/` and the
@@ -99,7 +130,7 @@ impl Project {
             p
         });
         let p = Project::empty();
-        copy_tree(template.root(), p.root());
+        copy_dir(template.root(), p.root());
         p
     }
 
@@ -279,19 +310,32 @@ impl Project {
     }
 }
 
-/// Copies the files under `from` into `to`, keeping permission bits.
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies the files under `from` into `to` (made if need be), keeping
+/// permission bits.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
         let dest = to.join(e.file_name());
         if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
+            copy_dir(&e.path(), &dest);
             std::fs::set_permissions(&dest, e.metadata().unwrap().permissions()).unwrap();
-            copy_tree(&e.path(), &dest);
         } else {
             std::fs::copy(e.path(), &dest).unwrap();
         }
     }
+}
+
+/// The key fingerprints (`SHA256:…`) of `signers`, read from the project's
+/// `keys/NAME.pub`.
+pub fn fingerprints(project: &Path, signers: &[&str]) -> Vec<String> {
+    signers
+        .iter()
+        .map(|n| {
+            let line = std::fs::read_to_string(project.join(format!("keys/{n}.pub"))).unwrap();
+            PublicKey::from_openssh(&line).unwrap().fingerprint()
+        })
+        .collect()
 }
 
 /// Every file under `root` (recursively) with its bytes and mode.
@@ -331,13 +375,32 @@ pub fn assert_unchanged(
     assert!(differ.is_empty(), "files changed: {differ:?}");
 }
 
+/// Runs `cmd` and asserts that it succeeds, showing its output when it
+/// does not; returns its stdout.
+pub fn ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed:\n{}{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Stdout and stderr of an assertion, for message checks.
 pub fn stdout(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+    text(&a.get_output().stdout)
 }
 
 pub fn stderr(a: &Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+    text(&a.get_output().stderr)
+}
+
+/// Output bytes as text (lossy), for message checks.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 // ---- tamper helpers: pure functions over envelope bytes ----
@@ -425,9 +488,7 @@ pub fn site_up_to(files: &BTreeMap<String, Vec<u8>>, n: u64) -> BTreeMap<String,
     let mut out: BTreeMap<String, Vec<u8>> = files
         .iter()
         .filter(|(p, _)| {
-            let number = p
-                .strip_prefix("/canaries/")
-                .and_then(canary_core::layout::canary_number);
+            let number = p.strip_prefix("/canaries/").and_then(layout::canary_number);
             !matches!(number, Some(k) if k > n)
         })
         .map(|(p, b)| (p.clone(), b.clone()))
@@ -435,6 +496,24 @@ pub fn site_up_to(files: &BTreeMap<String, Vec<u8>>, n: u64) -> BTreeMap<String,
     let last = out[&format!("/canaries/{n:04}.json")].clone();
     out.insert("/canaries/latest.json".into(), last.clone());
     out.insert("/.well-known/warrant-canary.json".into(), last);
+    out
+}
+
+/// `files` with canary `n`, the newest, replaced by `bytes` (and so
+/// `latest.json` and the `.well-known` pointer too).
+pub fn site_with_newest(
+    files: &BTreeMap<String, Vec<u8>>,
+    n: u64,
+    bytes: &[u8],
+) -> BTreeMap<String, Vec<u8>> {
+    let mut out = files.clone();
+    for path in [
+        format!("/canaries/{n:04}.json"),
+        "/canaries/latest.json".into(),
+        "/.well-known/warrant-canary.json".into(),
+    ] {
+        out.insert(path, bytes.to_vec());
+    }
     out
 }
 

@@ -2,17 +2,16 @@
 //! served from 127.0.0.1, verified through the binary with pinned trust and
 //! the state file; and hostile servers, each failure bounded in time.
 
-mod support;
-
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use canary_core::digest::Sha256Digest;
-use canary_core::keys::{PublicKey, SecretKey};
-use support::canary;
-use support::http::{Route, Server};
 use tempfile::TempDir;
+
+use crate::support::digest::Sha256Digest;
+use crate::support::http::{Route, Server};
+use crate::support::keys::SecretKey;
+use crate::support::{self, canary, ceremony, copy_dir, layout, ok, text};
 
 const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];
 
@@ -20,17 +19,6 @@ const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];
 /// and `secrets/` (unencrypted test keys).
 struct Org {
     dir: TempDir,
-}
-
-fn run_ok(cmd: &mut assert_cmd::Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{:?} failed:\n{}{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// `days` days before now, as RFC 3339 UTC (negative: in the future).
@@ -47,14 +35,9 @@ impl Org {
         let o = Org { dir };
         fs::create_dir_all(o.project()).unwrap();
         for name in SIGNERS {
-            run_ok(
-                canary(&o.project())
-                    .args(["keygen", "--name", name, "--no-passphrase"])
-                    .arg("--secret")
-                    .arg(o.secret(name)),
-            );
+            ceremony::keygen_at(&o.project(), name, &o.secret(name));
         }
-        run_ok(&mut support::init_cmd(&o.project(), org, "example.org", 2));
+        ceremony::init_for(&o.project(), org, 2);
         o
     }
 
@@ -81,25 +64,18 @@ impl Org {
         let n = fs::read_dir(p.join("canaries"))
             .map(|d| {
                 d.filter_map(|e| e.ok())
-                    .filter(|e| {
-                        canary_core::layout::canary_number(&e.file_name().to_string_lossy())
-                            .is_some()
-                    })
+                    .filter(|e| layout::canary_number(&e.file_name().to_string_lossy()).is_some())
                     .count()
             })
             .unwrap_or(0)
             + 1;
         let draft = format!("drafts/{n:04}.json");
-        run_ok(canary(&p).args(["draft", "--issued-at", issued_at, "--announce", announce]));
+        ceremony::draft(&p, issued_at, &["--announce", announce]);
         for name in &SIGNERS[..2] {
-            run_ok(
-                canary(&p)
-                    .args(["sign", &draft, "--yes", "--key"])
-                    .arg(self.secret(name)),
-            );
+            ceremony::sign(&p, &draft, &self.secret(name));
         }
         // Published when issued (so an old canary can still be published).
-        run_ok(canary(&p).args(["publish", &draft, "--at", issued_at]));
+        ceremony::publish(&p, &draft, issued_at);
     }
 
     /// The published site layout, as the site publisher writes it.
@@ -122,27 +98,7 @@ impl Org {
     }
 
     fn fingerprints(&self) -> Vec<String> {
-        SIGNERS
-            .iter()
-            .map(|n| {
-                let line =
-                    fs::read_to_string(self.project().join(format!("keys/{n}.pub"))).unwrap();
-                PublicKey::from_openssh(&line).unwrap().fingerprint()
-            })
-            .collect()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), &target).unwrap();
-        }
+        support::fingerprints(&self.project(), &SIGNERS)
     }
 }
 
@@ -173,10 +129,6 @@ impl Reader {
     fn state(&self) -> Option<Vec<u8>> {
         fs::read(self.state_path()).ok()
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn assert_exit(out: &std::process::Output, code: i32) {
@@ -266,7 +218,7 @@ fn verifies_a_served_site_by_url_and_pins_it() {
 fn the_served_incident_log_is_verified_against_the_canaries() {
     let org = Org::new("Example Org");
     org.issue(&days_ago(20), "First.");
-    run_ok(canary(&org.project()).args([
+    ok(canary(&org.project()).args([
         "incident",
         "add",
         "--id",

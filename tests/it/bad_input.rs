@@ -2,14 +2,13 @@
 //! single line on stderr that names the file and the problem, exit code 3,
 //! no panic or backtrace, and no file written.
 
-mod support;
-
 use std::ffi::OsString;
 
 use serde_json::Value;
-use support::*;
 
-/// Over the 1 MiB cap (documented in store::MAX_FILE_BYTES).
+use crate::support::*;
+
+/// Over the 1 MiB cap (canary_core::limits::Limits::max_file_bytes).
 const HUGE: usize = (1 << 20) + 1;
 
 /// A bad version of one input file and the problem the message must name.

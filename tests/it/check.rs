@@ -2,18 +2,12 @@
 //! project checked at chosen times (`--at`), and a site served from
 //! 127.0.0.1 compared with the repository.
 
-mod support;
-
-use support::http::Server;
-use support::{serve_site, site_files, site_up_to, stderr, stdout, Project, ISSUED};
+use crate::support::http::Server;
+use crate::support::{self, serve_site, site_files, site_up_to, stderr, stdout, Project};
 
 /// `ISSUED[0]` plus `days` days: canary 1 expires 90 days after issue.
 fn day(days: u32) -> String {
-    canary_core::timefmt::Timestamp::parse_canonical(ISSUED[0])
-        .unwrap()
-        .plus_days(days)
-        .unwrap()
-        .to_string()
+    support::after_issue(0, days)
 }
 
 #[test]
@@ -142,18 +136,11 @@ fn a_site_that_was_not_redeployed_is_a_named_finding() {
     // A site showing a different canary 2 than the repository's.
     let alice = p.secret_key("alice");
     let bob = p.secret_key("bob");
-    let mut other = site_files(p.root());
-    let forged = support::resign(&other["/canaries/0002.json"], &[&alice, &bob], |st| {
+    let files = site_files(p.root());
+    let forged = support::resign(&files["/canaries/0002.json"], &[&alice, &bob], |st| {
         st.announcements.push("Another text.".into())
     });
-    for path in [
-        "/canaries/0002.json",
-        "/canaries/latest.json",
-        "/.well-known/warrant-canary.json",
-    ] {
-        other.insert(path.into(), forged.clone());
-    }
-    serve_site(&server, "", &other);
+    serve_site(&server, "", &support::site_with_newest(&files, 2, &forged));
     let out = p
         .cmd()
         .args(["check", &url, "--json", "--at", &support::check_time(1)])

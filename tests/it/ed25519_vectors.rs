@@ -31,30 +31,21 @@
 //! accepts, as RFC 8032 does: an R with a small-order component when both
 //! equations hold (CCTV `low_order_component_R` without a residue).
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
-use canary_core::keys::{KeyError, PublicKey, SecretKey};
 use serde_json::Value;
 
-/// The vectors folder, or `None` (with a message) when it is absent.
+use crate::support::keys::{KeyError, PublicKey, SecretKey};
+use crate::support::needs;
+
+/// The vectors folder, or `None` (skip) when it is absent outside CI.
 fn vectors() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/ed25519");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{}: Ed25519 vectors missing under CI=true",
-        dir.display()
-    );
-    say(&format!("SKIPPED: {} not found", dir.display()));
-    None
+    needs::shared_dir("vectors/ed25519")
 }
 
 /// Written to the real stderr, past the test harness's capture.
 fn say(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "ed25519 vectors: {msg}");
+    needs::note(&format!("ed25519 vectors: {msg}"));
 }
 
 fn json(dir: &std::path::Path, rel: &str) -> Value {

@@ -3,91 +3,21 @@
 //! answers, `draft --freshness`, `verify` and `verify --online`.
 //! No test touches the internet.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::Value;
-use support::canary;
-use support::ceremony;
-use support::http::{Route, Server};
 
-const FETCH_AT: &str = "2025-04-01T22:00:00Z";
-const ISSUED_AT: &str = "2025-04-01T23:00:00Z";
-const NOW: &str = "2025-04-02T00:00:00Z";
-/// Block 890448 is the tip served; 6 confirmations below it is 890442.
-const TIP: u64 = 890448;
-const BLOCK_890442: &str = "000000000000000000014845978a876b3d8bf5d489b9d87e88873952b06ddfce";
-const BLOCK_890443: &str = "000000000000000000026e08b270834273511b353bed30d54706211adc96f5f6";
-
-fn fixture(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/freshness")
-        .join(name);
-    fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// Real mainnet block objects (Esplora `/block/:hash` fields) from
-/// ../shared/vectors (AGPL, read at run time). None (skip) when the folder
-/// is absent outside CI.
-fn real_blocks() -> Option<Vec<Value>> {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/vectors/bitcoin/mempool/frontend/cypress/fixtures/details_rbf");
-    if !base.is_dir() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{} is missing under CI",
-            base.display()
-        );
-        eprintln!("skipped: {} is absent", base.display());
-        return None;
-    }
-    let read =
-        |f: &str| -> Value { serde_json::from_slice(&fs::read(base.join(f)).unwrap()).unwrap() };
-    let mut blocks: Vec<Value> = read("tx01_ws_blocks_01.json")["blocks"]
-        .as_array()
-        .unwrap()
-        .clone();
-    blocks.push(read("tx02_ws_block.json")["block"].clone());
-    eprintln!(
-        "serving {} real mainnet blocks from ../shared/vectors/bitcoin",
-        blocks.len()
-    );
-    Some(blocks)
-}
-
-/// Serves an Esplora API under `prefix` (e.g. `/m/api`) with these blocks.
-fn serve_explorer(server: &Server, prefix: &str, blocks: &[Value]) {
-    server.body(&format!("{prefix}/blocks/tip/height"), TIP.to_string());
-    for b in blocks {
-        let id = b["id"].as_str().unwrap();
-        server.body(&format!("{prefix}/block-height/{}", b["height"]), id);
-        server.body(
-            &format!("{prefix}/block/{id}"),
-            serde_json::to_vec(b).unwrap(),
-        );
-    }
-}
-
-/// A news feed for the day of block 890442 (2025-04-01), written by the test
-/// so that headline times, block time and issue time tell one story.
-fn news_rss(tag: &str) -> Vec<u8> {
-    let items: String = (0..5)
-        .map(|i| {
-            format!(
-                "<item><title>{tag} story {i}: talks resume &amp; markets react</title>\
-                 <link>https://{tag}.example/{i}</link>\
-                 <pubDate>Tue, 01 Apr 2025 21:{:02}:00 +0000</pubDate></item>",
-                50 - i
-            )
-        })
-        .collect();
-    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{tag}</title>{items}</channel></rss>")
-        .into_bytes()
-}
+use crate::support::canary;
+use crate::support::ceremony;
+use crate::support::freshness::{
+    configure, news_rss, real_blocks, serve_explorer, BLOCK_890442, BLOCK_890443, FETCH_AT,
+    ISSUED_AT, NOW,
+};
+use crate::support::http::{Route, Server};
+use crate::support::{read_fixture, stderr, stdout};
 
 fn news_atom(tag: &str) -> Vec<u8> {
     let entries: String = (0..5)
@@ -124,21 +54,14 @@ impl Project {
 
     /// Points canary.toml's `[freshness]` at the loopback server.
     fn configure(&self, feeds: &[&str], explorers: &[&str], headlines: usize, timeout: u64) {
-        let path = self.path().join("canary.toml");
-        let text = fs::read_to_string(&path).unwrap();
-        let head = &text[..text.find("[freshness]").expect("init writes [freshness]")];
-        let list = |xs: &[&str]| {
-            xs.iter()
-                .map(|x| format!("\"{}\"", self.server.url(x)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let section = format!(
-            "[freshness]\nfeeds = [{}]\nheadlines_per_feed = {headlines}\nexplorers = [{}]\nconfirmations = 6\nwindow_hours = 72\ntimeout_seconds = {timeout}\n",
-            list(feeds),
-            list(explorers)
+        configure(
+            self.path(),
+            &self.server,
+            feeds,
+            explorers,
+            headlines,
+            timeout,
         );
-        fs::write(&path, format!("{head}{section}")).unwrap();
     }
 
     fn fetch(&self, out: &str, at: &str) -> assert_cmd::assert::Assert {
@@ -180,7 +103,7 @@ impl Project {
 
     fn sign_all(&self) {
         for k in &self.keys {
-            ceremony::sign(self.path(), &self.draft_path(), k);
+            ceremony::sign(self.path(), self.draft_path(), k);
         }
     }
 
@@ -212,7 +135,7 @@ fn project(require: bool) -> Project {
 fn fetched() -> Option<Project> {
     let blocks = real_blocks()?;
     let p = project(true);
-    p.server.body("/news/uk.xml", news_rss("uk"));
+    p.server.body("/news/uk.xml", news_rss("uk", None));
     p.server.body("/news/de.atom", news_atom("de"));
     serve_explorer(&p.server, "/m/api", &blocks);
     serve_explorer(&p.server, "/b/api", &blocks);
@@ -255,14 +178,6 @@ fn publish_by_hand(p: &Project) {
     fs::write(dir.join("latest.json"), &bytes).unwrap();
 }
 
-fn stdout(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
-}
-
-fn stderr(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
-}
-
 #[test]
 fn a_fresh_canary_is_fetched_signed_verified_and_confirmed_online() {
     let Some(p) = fetched() else { return };
@@ -281,19 +196,11 @@ fn a_fresh_canary_is_fetched_signed_verified_and_confirmed_online() {
 
     p.draft(Some("fresh.json"), ISSUED_AT).success();
     // Signers see the headlines and the block they sign.
-    let a = p
-        .cmd()
-        .arg("sign")
-        .arg(p.draft_path())
-        .arg("--key")
-        .arg(&p.keys[0])
-        .arg("--yes")
-        .assert()
-        .success();
+    let a = ceremony::sign(p.path(), p.draft_path(), &p.keys[0]);
     assert!(stderr(&a).contains("de headline 0"), "{}", stderr(&a));
     assert!(stderr(&a).contains(BLOCK_890442));
-    ceremony::sign(p.path(), &p.draft_path(), &p.keys[1]);
-    ceremony::publish(p.path(), &p.draft_path(), NOW);
+    ceremony::sign(p.path(), p.draft_path(), &p.keys[1]);
+    ceremony::publish(p.path(), p.draft_path(), NOW);
 
     // The embedded proof is the fetched file, verbatim.
     let env: Value =
@@ -371,7 +278,7 @@ fn a_frozen_feed_is_reported_then_recorded_with_allow_partial() {
     let Some(p) = fetched() else { return };
     p.draft(Some("fresh.json"), ISSUED_AT).success();
     p.sign_all();
-    ceremony::publish(p.path(), &p.draft_path(), NOW);
+    ceremony::publish(p.path(), p.draft_path(), NOW);
 
     // A day later the German feed has moved on; the UK one has not.
     p.server.body("/news/de.atom", news_atom("de-next"));
@@ -445,21 +352,13 @@ fn a_digest_that_does_not_match_is_refused_and_fails_verification() {
         st["freshness"]["block"]["hash"] = Value::String(BLOCK_890443.into());
     });
     // The signers are warned before they sign it.
-    let a = p
-        .cmd()
-        .arg("sign")
-        .arg(p.draft_path())
-        .arg("--key")
-        .arg(&p.keys[0])
-        .arg("--yes")
-        .assert()
-        .success();
+    let a = ceremony::sign(p.path(), p.draft_path(), &p.keys[0]);
     assert!(
         stderr(&a).contains("WARNING: the proof of freshness does not hold"),
         "{}",
         stderr(&a)
     );
-    ceremony::sign(p.path(), &p.draft_path(), &p.keys[1]);
+    ceremony::sign(p.path(), p.draft_path(), &p.keys[1]);
     let a = p
         .cmd()
         .arg("publish")
@@ -500,7 +399,7 @@ fn a_canary_without_the_required_proof_fails_verification() {
 fn two_explorers_that_disagree_are_both_shown() {
     let Some(blocks) = real_blocks() else { return };
     let p = project(true);
-    p.server.body("/news/uk.xml", news_rss("uk"));
+    p.server.body("/news/uk.xml", news_rss("uk", None));
     p.server.body("/news/de.atom", news_atom("de"));
     serve_explorer(&p.server, "/m/api", &blocks);
     serve_explorer(&p.server, "/b/api", &blocks);
@@ -540,7 +439,7 @@ fn feeds_only(feeds: &[(&str, Route)], headlines: usize, timeout: u64) -> Projec
 }
 
 fn body(name: &str) -> Route {
-    Route::Body(fixture(name))
+    Route::Body(read_fixture(&format!("freshness/{name}")))
 }
 
 #[test]

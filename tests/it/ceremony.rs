@@ -2,21 +2,23 @@
 //! ceremony that verifies, then one test per failure class with its exact
 //! exit code and a message that names the cause.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command as Std;
 
-use canary_core::config::Config;
-use canary_core::digest::Sha256Digest;
-use canary_core::envelope::{Signature, STATEMENT_PAYLOAD_TYPE};
-use canary_core::statement::Claim;
 use predicates::str::contains;
-use support::*;
+
+use crate::support::config::Config;
+use crate::support::digest::Sha256Digest;
+use crate::support::envelope::{Signature, STATEMENT_PAYLOAD_TYPE};
+use crate::support::keys::SecretKey;
+use crate::support::policy::Policy;
+use crate::support::statement::{default_claims, Claim, Statement};
+use crate::support::timefmt::Timestamp;
+use crate::support::*;
 
 /// The text of a default statement of the test organisation.
 fn claim_text(id: &str) -> String {
-    canary_core::statement::default_claims(ORG)
+    default_claims(ORG)
         .into_iter()
         .find(|c| c.id == id)
         .unwrap()
@@ -120,9 +122,7 @@ fn a_three_canary_history_verifies() {
     // Each canary links to the exact payload of the one before.
     for n in 2..=3u64 {
         let prev = payload_sha256(&p.read(&p.canary_path(n - 1)));
-        let st =
-            canary_core::statement::Statement::parse(&decode(&p.read(&p.canary_path(n))).payload)
-                .unwrap();
+        let st = Statement::parse(&decode(&p.read(&p.canary_path(n))).payload).unwrap();
         assert_eq!(st.previous_sha256.unwrap().to_string(), prev);
         assert_eq!(st.sequence, n);
     }
@@ -453,7 +453,7 @@ fn a_newer_canary_issued_before_its_predecessor_breaks_the_history() {
     let p = Project::with_history(2);
     let keys = [p.secret_key("alice"), p.secret_key("bob")];
     let forged = resign(&p.read(&p.canary_path(2)), &[&keys[0], &keys[1]], |st| {
-        st.issued_at = canary_core::timefmt::Timestamp::parse_canonical(ISSUED[0]).unwrap();
+        st.issued_at = Timestamp::parse_canonical(ISSUED[0]).unwrap();
         st.expires_at = st.issued_at.plus_days(CADENCE_DAYS).unwrap();
     });
     p.replace_canary(2, &forged);
@@ -580,7 +580,7 @@ fn adding_a_statement_or_announcement_does_not_trip() {
 fn a_swapped_policy_fails_the_policy_check() {
     let p = Project::with_history(1);
     let original = p.read(&p.policy_path());
-    let mut policy = canary_core::policy::Policy::parse(&original).unwrap();
+    let mut policy = Policy::parse(&original).unwrap();
     policy.version = 2;
     let swapped = policy.to_json();
     // The same signers and threshold, but not the policy canary 1 committed to.
@@ -791,7 +791,7 @@ fn keygen_writes_a_public_key_and_a_private_secret_and_never_overwrites() {
     let text = String::from_utf8(p.read(&secret)).unwrap();
     assert!(text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
     // Encrypted: unreadable without the passphrase.
-    assert!(canary_core::keys::SecretKey::from_openssh(text.as_bytes(), None).is_err());
+    assert!(SecretKey::from_openssh(text.as_bytes(), None).is_err());
 
     // ssh-keygen reads the encrypted secret and derives the same public key.
     let out = Std::new("ssh-keygen")
@@ -1248,10 +1248,8 @@ fn genuine_canaries_copied_to_huge_file_numbers_break_the_history_without_a_pani
 fn signatures_by_keys_outside_the_policy_never_count() {
     let p = Project::with_history(1);
     let alice = p.secret_key("alice");
-    let mallory = canary_core::keys::SecretKey::from_seed(&[42; 32]);
-    let strangers: Vec<_> = (1..=3u8)
-        .map(|i| canary_core::keys::SecretKey::from_seed(&[i; 32]))
-        .collect();
+    let mallory = SecretKey::from_seed(&[42; 32]);
+    let strangers: Vec<_> = (1..=3u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
     let mut keys = vec![&alice, &mallory];
     keys.extend(strangers.iter());
     let env = sign_payload(
@@ -1293,10 +1291,8 @@ fn keygen_needs_a_passphrase_source_or_an_explicit_no_passphrase() {
         .success()
         .stdout(contains("(encrypted, mode 0600)"));
     let text = p.read(&p.path("secrets/alice.key"));
-    assert!(
-        canary_core::keys::SecretKey::from_openssh(&text, Some(b"from the environment")).is_ok()
-    );
-    assert!(canary_core::keys::SecretKey::from_openssh(&text, Some(PASS.as_bytes())).is_err());
+    assert!(SecretKey::from_openssh(&text, Some(b"from the environment")).is_ok());
+    assert!(SecretKey::from_openssh(&text, Some(PASS.as_bytes())).is_err());
 }
 
 #[test]
@@ -1313,7 +1309,7 @@ fn a_draft_holds_everything_the_signers_review() {
     // The readable copy is the payload itself.
     let payload: serde_json::Value = serde_json::from_slice(&env.payload).unwrap();
     assert_eq!(env.review.as_ref(), Some(&payload));
-    let st = canary_core::statement::Statement::parse(&env.payload).unwrap();
+    let st = Statement::parse(&env.payload).unwrap();
     assert_eq!(st.sequence, 2);
     assert_eq!(st.org, ORG);
     assert_eq!(st.domain, DOMAIN);

@@ -2,17 +2,17 @@
 //! a fixed seed, a fixed statement payload and the resulting DSSE envelope,
 //! checked byte for byte and verified through the real binary.
 
-mod support;
-
 use std::path::PathBuf;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use canary_core::digest::Sha256Digest;
-use canary_core::envelope::{pae, Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
-use canary_core::keys::{PublicKey, SecretKey};
-use canary_core::policy::Policy;
-use canary_core::statement::Statement;
+
+use crate::support;
+use crate::support::digest::Sha256Digest;
+use crate::support::envelope::{pae, Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use crate::support::keys::{PublicKey, SecretKey};
+use crate::support::policy::Policy;
+use crate::support::statement::Statement;
 
 const SEED_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const PUBLIC_HEX: &str = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";
@@ -28,11 +28,11 @@ const SIGNATURE_B64: &str =
     "AvARF3NLUrwnWflVKO0Q95uMpvSYDRVTVUEYAOIobsEn4gmERlGQrQ+09WYWhvuRn7IM4xGbd7FY0NBuP2I4Aw==";
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format")
+    support::fixture("format")
 }
 
 fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    support::read_fixture(&format!("format/{rel}"))
 }
 
 fn key() -> SecretKey {

@@ -3,6 +3,8 @@
 //! huge bodies, redirect loops). Every connection thread stops by itself
 //! within [`MAX_HANG`], and the listener stops when the server is dropped.
 
+// benches/watch.rs includes this file by path
+// and uses only part of it.
 #![allow(dead_code)]
 
 use std::collections::HashMap;

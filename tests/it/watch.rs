@@ -2,29 +2,22 @@
 //! ceremony (canaries 1 and 2) is served from 127.0.0.1 as five sites in
 //! five states, plus a server that never answers.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use canary_core::keys::PublicKey;
-use support::http::{Route, Server};
-use support::{serve_site, site_files, site_up_to, stderr, stdout, Project};
+use crate::support::http::{Route, Server};
+use crate::support::{
+    self, serve_site, site_files, site_up_to, site_with_newest, stderr, stdout, text, Project,
+};
 
 /// Canary 1 (issued 2026-01-01) expires on 2026-04-01, ten days later;
 /// canary 2 (2026-03-01) on 2026-05-30.
 const AT: &str = "2026-03-22T00:00:00Z";
 
 fn fingerprints(p: &Project) -> Vec<String> {
-    support::SIGNERS
-        .iter()
-        .map(|n| {
-            let line = fs::read_to_string(p.path(&format!("keys/{n}.pub"))).unwrap();
-            PublicKey::from_openssh(&line).unwrap().fingerprint()
-        })
-        .collect()
+    support::fingerprints(p.root(), &support::SIGNERS)
 }
 
 /// A list file entry pinned to the project's three keys, 2 required.
@@ -80,10 +73,6 @@ impl Watcher {
     }
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// The five sites: `/valid`, `/expiring` (only canary 1), `/tripped`
 /// (canary 2 drops a statement, validly signed), `/rollback` (like
 /// `/valid` until [`roll_back`]), and a server that never answers.
@@ -106,15 +95,7 @@ impl Sites {
         let tripped = support::resign(&files["/canaries/0002.json"], &[&alice, &bob], |st| {
             st.statements.pop();
         });
-        let mut t = files.clone();
-        for p in [
-            "/canaries/0002.json",
-            "/canaries/latest.json",
-            "/.well-known/warrant-canary.json",
-        ] {
-            t.insert(p.into(), tripped.clone());
-        }
-        serve_site(&server, "/tripped", &t);
+        serve_site(&server, "/tripped", &site_with_newest(&files, 2, &tripped));
         let hang = Server::start();
         hang.set("/keys/policy.json", Route::Hang);
         Sites {
