@@ -1,0 +1,1254 @@
+//! Writes the scenario vectors of `tests/vectors/` (see the README there):
+//!
+//! ```text
+//! cargo run --example make-vectors -- tests/vectors
+//! ```
+//!
+//! Every scenario starts from canaries built honestly through the library
+//! types (fixed Ed25519 seeds, fixed times; Ed25519 signing is
+//! deterministic, so a re-run writes identical bytes) and then applies one
+//! named mutation. `tests/vectors.rs` checks the committed folders against a
+//! fresh run of this generator, so the files and this source cannot drift.
+//!
+//! The seeds below are public test seeds: anyone can sign with them. They
+//! appear only here; no secret key file is written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use canary_core::digest::Sha256Digest;
+use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::freshness::{Block, Feed, Freshness, Headline, Requirement};
+use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, UpdateEntry};
+use canary_core::keys::SecretKey;
+use canary_core::policy::{Policy, Signer};
+use canary_core::statement::{Claim, LogCommitment, Statement};
+use canary_core::timefmt::Timestamp;
+use canary_core::verify::Class;
+
+// ---- the fixed world -------------------------------------------------------
+
+const ORG: &str = "Example Org";
+const DOMAIN: &str = "example.org";
+const CADENCE_DAYS: u32 = 90;
+
+/// Signer names and their public test seeds (`[seed; 32]`). `mallory` is in
+/// no policy.
+const KEYS: [(&str, u8); 6] = [
+    ("alice", 1),
+    ("bob", 2),
+    ("carol", 3),
+    ("dave", 4),
+    ("erin", 5),
+    ("mallory", 9),
+];
+
+/// Issue times of canaries 1, 2, 3 (each expires `CADENCE_DAYS` later:
+/// 2026-04-01, 2026-05-30, 2026-07-30).
+const ISSUED: [&str; 3] = [
+    "2026-01-01T00:00:00Z",
+    "2026-03-01T00:00:00Z",
+    "2026-05-01T00:00:00Z",
+];
+
+/// Times at which the newest of 1, 2 or 3 canaries is valid. Each is also
+/// before every earlier canary's expiry that matters for reordering
+/// scenarios (NOW3 is before canary 2 expires).
+const NOW1: &str = "2026-02-01T00:00:00Z";
+const NOW2: &str = "2026-03-15T00:00:00Z";
+const NOW3: &str = "2026-05-15T00:00:00Z";
+
+const LOG_PATH: &str = "canaries/incidents.jsonl";
+const LATEST_PATH: &str = "canaries/latest.json";
+const POLICY_PATH: &str = "keys/policy.json";
+
+fn key(name: &str) -> SecretKey {
+    let seed = KEYS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no test key `{name}`"))
+        .1;
+    SecretKey::from_seed(&[seed; 32])
+}
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse_canonical(s).expect("canonical time")
+}
+
+fn canary_path(n: u64) -> String {
+    format!("canaries/{}", canary_core::layout::canary_file_name(n))
+}
+
+/// A policy of the named signers, `threshold` of whom must sign; no
+/// freshness requirement (so the field is left out of the file).
+fn policy(names: &[&str], threshold: usize) -> Policy {
+    Policy {
+        version: 1,
+        org: ORG.into(),
+        domain: DOMAIN.into(),
+        threshold,
+        cadence_days: CADENCE_DAYS,
+        signers: names
+            .iter()
+            .map(|n| Signer {
+                name: (*n).into(),
+                key: key(n).public(),
+            })
+            .collect(),
+        freshness: Requirement::NONE,
+    }
+}
+
+/// The default trust policy: alice, bob and carol, 2 of whom must sign.
+fn two_of_three() -> Policy {
+    policy(&["alice", "bob", "carol"], 2)
+}
+
+fn claim(id: &str, text: &str) -> Claim {
+    Claim {
+        id: id.into(),
+        text: text.into(),
+    }
+}
+
+fn claims() -> Vec<Claim> {
+    vec![
+        claim(
+            "no-keys-surrendered",
+            "Example Org has never turned over any encryption or signing keys to a third party.",
+        ),
+        claim(
+            "no-surveillance-software",
+            "Example Org has never installed law-enforcement software on its systems.",
+        ),
+        claim(
+            "no-content-feed",
+            "Example Org has never given a third party bulk access to its users' data.",
+        ),
+    ]
+}
+
+/// An envelope over `payload`, signed by each named key as `canary sign`
+/// would (key id = the key's fingerprint).
+fn sign(payload_type: &str, payload: Vec<u8>, names: &[&str]) -> Envelope {
+    let mut env = Envelope::new(payload_type, payload);
+    let msg = env.signed_bytes();
+    for n in names {
+        let k = key(n);
+        env.signatures.push(Signature {
+            keyid: k.public().fingerprint(),
+            sig: k.sign(&msg).to_vec(),
+        });
+    }
+    env
+}
+
+// ---- honest histories ------------------------------------------------------
+
+/// What honest signers produce: statements (linked when sealed), who signs
+/// each, the policy and the incident log. Scenarios that model something
+/// the signers themselves signed edit a `Plan`; scenarios that model a
+/// change after publication edit the sealed [`Folder`].
+struct Plan {
+    policy: Policy,
+    statements: Vec<Statement>,
+    signed_by: Vec<Vec<&'static str>>,
+    log: Option<Vec<u8>>,
+}
+
+impl Plan {
+    /// `n` canaries under the 2-of-3 policy, issued at `ISSUED`, signed by
+    /// alice and bob.
+    fn new(n: usize) -> Plan {
+        Plan::with_policy(two_of_three(), n)
+    }
+
+    fn with_policy(policy: Policy, n: usize) -> Plan {
+        let policy_sha256 = Sha256Digest::of(&policy.to_json());
+        let statements = (0..n)
+            .map(|i| {
+                let issued = t(ISSUED[i]);
+                Statement {
+                    org: ORG.into(),
+                    domain: DOMAIN.into(),
+                    sequence: i as u64 + 1,
+                    issued_at: issued,
+                    expires_at: issued.plus_days(CADENCE_DAYS).unwrap(),
+                    policy_sha256,
+                    previous_sha256: None, // set by `seal`
+                    statements: claims(),
+                    announcements: Vec::new(),
+                    freshness: None,
+                    // `canary draft` always commits, to an empty log too.
+                    incident_log: Some(LogCommitment {
+                        entries: 0,
+                        head_sha256: None,
+                    }),
+                }
+            })
+            .collect();
+        Plan {
+            policy,
+            statements,
+            signed_by: vec![vec!["alice", "bob"]; n],
+            log: None,
+        }
+    }
+
+    /// Canary `n` (1-based), to edit before it is signed.
+    fn canary(&mut self, n: usize) -> &mut Statement {
+        &mut self.statements[n - 1]
+    }
+
+    /// Re-times canary `n`: issued at `issued`, valid for the cadence.
+    fn issue_at(&mut self, n: usize, issued: &str) {
+        let st = self.canary(n);
+        st.issued_at = t(issued);
+        st.expires_at = st.issued_at.plus_days(CADENCE_DAYS).unwrap();
+    }
+
+    /// Signs and links every canary, as `canary publish` lays them out.
+    fn seal(&self) -> Folder {
+        let mut f = Folder::default();
+        f.put(POLICY_PATH, self.policy.to_json());
+        let mut previous = None;
+        for (i, st) in self.statements.iter().enumerate() {
+            let mut st = st.clone();
+            st.previous_sha256 = previous;
+            let payload = st.to_payload();
+            previous = Some(Sha256Digest::of(&payload));
+            let env = sign(STATEMENT_PAYLOAD_TYPE, payload, &self.signed_by[i]);
+            f.put(&canary_path(i as u64 + 1), env.to_json());
+        }
+        let newest = f.get(&canary_path(self.statements.len() as u64)).to_vec();
+        f.put(LATEST_PATH, newest);
+        if let Some(log) = &self.log {
+            f.put(LOG_PATH, log.clone());
+        }
+        f
+    }
+}
+
+/// A scenario folder: relative path → bytes.
+#[derive(Default)]
+pub struct Folder(BTreeMap<String, Vec<u8>>);
+
+impl Folder {
+    fn get(&self, path: &str) -> &[u8] {
+        self.0
+            .get(path)
+            .unwrap_or_else(|| panic!("no {path} in this folder"))
+    }
+
+    fn put(&mut self, path: &str, bytes: Vec<u8>) {
+        self.0.insert(path.into(), bytes);
+    }
+
+    fn remove(&mut self, path: &str) {
+        self.0
+            .remove(path)
+            .unwrap_or_else(|| panic!("no {path} to remove"));
+    }
+
+    fn envelope(&self, n: u64) -> Envelope {
+        Envelope::parse(self.get(&canary_path(n))).expect("a sealed envelope")
+    }
+
+    /// Replaces canary `n`'s file, and `latest.json` too when it was a copy
+    /// of it, so only the intended check fails.
+    fn replace_canary(&mut self, n: u64, bytes: Vec<u8>) {
+        let path = canary_path(n);
+        if self.0.get(LATEST_PATH).map(Vec::as_slice) == Some(self.get(&path)) {
+            self.put(LATEST_PATH, bytes.clone());
+        }
+        self.put(&path, bytes);
+    }
+
+    fn edit_envelope(&mut self, n: u64, edit: impl FnOnce(&mut Envelope)) {
+        let mut env = self.envelope(n);
+        edit(&mut env);
+        self.replace_canary(n, env.to_json());
+    }
+
+    /// Canary `n`'s JSON text, edited as text (for what the model cannot
+    /// express: duplicate or unknown keys).
+    fn edit_text(&mut self, n: u64, edit: impl FnOnce(&str) -> String) {
+        let old = String::from_utf8(self.get(&canary_path(n)).to_vec()).unwrap();
+        let new = edit(&old);
+        assert_ne!(new, old, "the edit must change the file");
+        self.replace_canary(n, new.into_bytes());
+    }
+}
+
+// ---- incident logs ---------------------------------------------------------
+
+/// The log made by appending `entries` in order (chained by the library).
+fn log_of(entries: Vec<Entry>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for e in entries {
+        let records = incidents::parse(&bytes).expect("a valid log so far");
+        bytes = incidents::append(&bytes, &records, e).expect("a valid entry");
+    }
+    bytes
+}
+
+/// What a canary drafted when the log had its first `n` entries commits to.
+fn commitment(log: &[u8], n: usize) -> LogCommitment {
+    let records = incidents::parse(log).expect("a valid log");
+    incidents::commitment(&records[..n])
+}
+
+/// Entry 1: an outage, recorded before canary 1.
+fn outage() -> Entry {
+    Entry::Incident(IncidentEntry {
+        seq: 0,
+        prev: None,
+        recorded_at: t("2025-12-15T10:00:00Z"),
+        id: "main-server".into(),
+        title: "Main server outage".into(),
+        started_at: t("2025-12-15T09:00:00Z"),
+        ended_at: None,
+        components: vec!["api".into()],
+        what_happened: "The main server was unreachable.".into(),
+        compromised: Compromise::Nothing,
+        compromised_details: String::new(),
+        measures: String::new(),
+    })
+}
+
+/// Entry 2: the outage resolved, recorded between canaries 1 and 2.
+fn resolution() -> Entry {
+    let mut u = UpdateEntry::new("main-server", t("2026-02-10T12:00:00Z"));
+    u.resolved_at = Some(t("2025-12-16T08:00:00Z"));
+    u.note = Some("The failed disk was replaced.".into());
+    Entry::Update(u)
+}
+
+/// Entry 3: a second incident, recorded after canary 2.
+fn mail_delay() -> Entry {
+    Entry::Incident(IncidentEntry {
+        seq: 0,
+        prev: None,
+        recorded_at: t("2026-03-10T09:00:00Z"),
+        id: "mail-delay".into(),
+        title: "Outgoing mail delayed".into(),
+        started_at: t("2026-03-10T08:00:00Z"),
+        ended_at: Some(t("2026-03-10T08:30:00Z")),
+        components: vec!["mail".into()],
+        what_happened: "A full queue delayed outgoing mail by 30 minutes.".into(),
+        compromised: Compromise::Nothing,
+        compromised_details: String::new(),
+        measures: "Queue size is monitored.".into(),
+    })
+}
+
+/// Two canaries over a two-entry log: canary 1 commits to entry 1, canary 2
+/// to entries 1-2.
+fn plan_with_log() -> Plan {
+    let mut p = Plan::new(2);
+    let log = log_of(vec![outage(), resolution()]);
+    p.canary(1).incident_log = Some(commitment(&log, 1));
+    p.canary(2).incident_log = Some(commitment(&log, 2));
+    p.log = Some(log);
+    p
+}
+
+// ---- freshness -------------------------------------------------------------
+
+/// A policy that requires one news feed and a Bitcoin block, gathered at
+/// most 72 hours before the issue time.
+fn policy_requiring_freshness() -> Policy {
+    let mut p = two_of_three();
+    p.freshness = Requirement {
+        min_feeds: 1,
+        block: true,
+        max_age_hours: 72,
+    };
+    p
+}
+
+/// A proof gathered one hour before `issued`, meeting that requirement.
+/// The block is invented (an offline check cannot tell; `--online` would).
+fn proof_before(issued: &str) -> Freshness {
+    let issued = t(issued);
+    let at = |secs_before: i64| Timestamp::from_unix(issued.unix() - secs_before);
+    Freshness::new(
+        at(3600),
+        vec![Feed {
+            url: "https://news.example/rss.xml".into(),
+            headlines: vec![Headline {
+                title: "Markets close higher".into(),
+                link: Some("https://news.example/a".into()),
+                published: Some(at(4 * 3600)),
+            }],
+        }],
+        Some(Block {
+            height: 930_000,
+            hash: Sha256Digest::of(b"an invented block").to_string(),
+            time: at(2 * 3600),
+            explorers: vec!["https://mempool.space/api".into()],
+        }),
+        Vec::new(),
+    )
+}
+
+// ---- scenarios -------------------------------------------------------------
+
+/// What verifying a scenario must give.
+#[derive(Clone, Copy)]
+pub enum Expect {
+    Valid,
+    /// Verdict tripped; the class deciding the exit code.
+    Tripped(Class),
+    /// Verdict invalid; the class deciding the exit code.
+    Invalid(Class),
+    /// The input cannot be verified at all (`VerifyError`, exit 3).
+    Error,
+}
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub expect: Expect,
+    /// A failure of the deciding class is about this canary (`Some(None)`:
+    /// about no canary, e.g. latest.json); `None`: not checked.
+    pub canary: Option<Option<u64>>,
+    pub now: &'static str,
+    pub comment: &'static str,
+    pub build: fn() -> Folder,
+}
+
+impl Scenario {
+    fn on(mut self, n: u64) -> Self {
+        self.canary = Some(Some(n));
+        self
+    }
+
+    fn on_no_canary(mut self) -> Self {
+        self.canary = Some(None);
+        self
+    }
+
+    /// The header file, `expect.txt`.
+    pub fn header(&self) -> String {
+        let (verdict, class) = match self.expect {
+            Expect::Valid => ("valid", None),
+            Expect::Tripped(c) => ("tripped", Some(c)),
+            Expect::Invalid(c) => ("invalid", Some(c)),
+            Expect::Error => ("error", None),
+        };
+        let mut out = format!("expect: {verdict}\n");
+        if let Some(c) = class {
+            out.push_str(&format!("class: {}\n", class_name(c)));
+        }
+        match self.canary {
+            Some(Some(n)) => out.push_str(&format!("canary: {n}\n")),
+            Some(None) => out.push_str("canary: none\n"),
+            None => {}
+        }
+        let exit = match self.expect {
+            Expect::Valid => 0,
+            Expect::Error => 3,
+            Expect::Tripped(c) | Expect::Invalid(c) => exit_code(c),
+        };
+        out.push_str(&format!("exit: {exit}\n"));
+        out.push_str(&format!("now: {}\n", self.now));
+        out.push_str(&format!("comment: {}\n", self.comment));
+        out
+    }
+
+    /// Every file of the scenario folder, by relative path.
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut files = (self.build)().0;
+        files.insert("expect.txt".into(), self.header().into_bytes());
+        files
+    }
+}
+
+/// The class's name on the wire (`incident-log`, `not-yet-valid`).
+pub fn class_name(c: Class) -> String {
+    serde_json::to_value(c)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .expect("a class serialises as a string")
+}
+
+/// README.md "Exit codes", written out here rather than taken from the
+/// library, so the binary's codes are checked against the documentation.
+fn exit_code(c: Class) -> u8 {
+    match c {
+        Class::Signature => 10,
+        Class::Threshold => 11,
+        Class::Policy => 12,
+        Class::History => 13,
+        Class::Tripped => 14,
+        Class::Expired => 15,
+        Class::NotYetValid => 16,
+        Class::Freshness => 17,
+        Class::IncidentLog => 18,
+        Class::Rollback => 19,
+    }
+}
+
+fn s(
+    name: &'static str,
+    expect: Expect,
+    now: &'static str,
+    comment: &'static str,
+    build: fn() -> Folder,
+) -> Scenario {
+    Scenario {
+        name,
+        expect,
+        canary: None,
+        now,
+        comment,
+        build,
+    }
+}
+
+/// Every scenario, in the order of the README: name, expected outcome,
+/// "now", what it models, how it is built.
+#[rustfmt::skip]
+pub fn scenarios() -> Vec<Scenario> {
+    use Class::{Expired, Freshness, History, IncidentLog, NotYetValid, Policy, Signature, Threshold};
+    use Expect::{Error, Invalid, Tripped, Valid};
+    vec![
+        // -- valid --
+        s("valid-single", Valid, NOW1,
+          "one canary, signed by 2 of 3, valid for exactly the cadence (90 days)",
+          valid_single),
+        s("valid-history", Valid, NOW3,
+          "three linked canaries; the older ones have expired, only the newest counts",
+          valid_history),
+        s("valid-statement-added", Valid, NOW2,
+          "canary 2 adds a statement: added statements do not trip",
+          valid_statement_added),
+        s("valid-announcement-changed", Valid, NOW2,
+          "canary 2 replaces the special announcements: they are not part of the trip rule",
+          valid_announcement_changed),
+        s("valid-threshold-3-of-5", Valid, NOW2,
+          "a 3-of-5 policy; canary 1 signed by alice, bob, carol, canary 2 by carol, dave, erin",
+          valid_threshold_3_of_5),
+        s("valid-unknown-extra-signature", Valid, NOW1,
+          "an extra signature by a key not in the policy is ignored (a warning) when the threshold is met",
+          valid_unknown_extra_signature),
+        s("valid-signature-set-replaced", Valid, NOW2,
+          "canary 1 re-signed by alice and carol instead of alice and bob: same payload, same canary, canary 2 still links to it",
+          valid_signature_set_replaced),
+        s("valid-renewed-late", Valid, "2026-05-01T00:00:00Z",
+          "canary 2 was issued after canary 1 had expired: a warning (a gap with no valid canary), not a failure",
+          valid_renewed_late),
+        s("valid-within-clock-skew", Valid, "2025-12-31T23:55:00Z",
+          "now is exactly 5 minutes before the issue time: within the allowed clock skew",
+          valid_single),
+        s("valid-one-second-before-expiry", Valid, "2026-03-31T23:59:59Z",
+          "now is one second before expires_at",
+          valid_single),
+        s("valid-incident-log", Valid, NOW2,
+          "a two-entry incident log; canary 1 commits to entry 1, canary 2 to entries 1-2",
+          valid_incident_log),
+        s("valid-incident-log-unsigned-entry", Valid, NOW2,
+          "an entry appended after canary 2 committed: reported as not yet signed (a warning), not a failure",
+          valid_incident_log_unsigned_entry),
+        s("valid-without-log-commitment", Valid, NOW2,
+          "canaries from before the incident log existed (no incident_log field) and no log",
+          valid_without_log_commitment),
+        s("valid-freshness", Valid, NOW2,
+          "the policy requires a feed and a block; canary 2 carries a proof that meets it (canary 1 has none: only the newest is checked)",
+          valid_freshness),
+        // -- signature --
+        s("signature-flipped-byte", Invalid(Signature), NOW1,
+          "one bit of bob's signature flipped (so the threshold fails too; signature decides)",
+          signature_flipped_byte).on(1),
+        s("signature-flipped-byte-threshold-met", Invalid(Signature), NOW1,
+          "signed by all three; carol's signature is corrupted: a failure even though alice and bob meet the threshold",
+          signature_flipped_byte_threshold_met).on(1),
+        s("signature-payload-altered", Invalid(Signature), NOW2,
+          "canary 2's payload reworded after signing: an unauthenticated change is a signature failure, not a trip",
+          signature_payload_altered).on(2),
+        s("signature-wrong-payload-type", Invalid(Signature), NOW1,
+          "a valid DSSE signature, but over another payload type (application/vnd.in-toto+json)",
+          signature_wrong_payload_type).on(1),
+        s("signature-keyids-swapped", Invalid(Signature), NOW1,
+          "alice's and bob's key ids swapped: each signature is tried against the wrong key",
+          signature_keyids_swapped).on(1),
+        // -- threshold --
+        s("threshold-one-of-two", Invalid(Threshold), NOW1,
+          "only alice signed; the policy requires 2",
+          threshold_one_of_two).on(1),
+        s("threshold-same-key-twice", Invalid(Threshold), NOW1,
+          "alice's signature twice: one distinct key, counted once",
+          threshold_same_key_twice).on(1),
+        s("threshold-outsider-key", Invalid(Threshold), NOW1,
+          "signed by alice and mallory, whose key is not in the policy",
+          threshold_outsider_key).on(1),
+        s("threshold-no-signatures", Invalid(Threshold), NOW1,
+          "an envelope with no signatures at all",
+          threshold_no_signatures).on(1),
+        s("threshold-before-parse", Invalid(Threshold), NOW2,
+          "canary 2's payload is not JSON and signed only by mallory: it is never parsed, so this is a threshold failure, not an input error",
+          threshold_before_parse).on(2),
+        // -- policy --
+        s("policy-other-policy-hash", Invalid(Policy), NOW1,
+          "signed by the policy's signers, but under the hash of another policy (same keys, cadence 30 days)",
+          policy_other_policy_hash).on(1),
+        s("policy-other-org", Invalid(Policy), NOW1,
+          "the statement is issued for `Other Org`",
+          policy_other_org).on(1),
+        s("policy-other-domain", Invalid(Policy), NOW1,
+          "the statement is issued for example.net",
+          policy_other_domain).on(1),
+        s("policy-validity-over-cadence", Invalid(Policy), NOW1,
+          "valid for 91 days under a 90-day cadence",
+          policy_validity_over_cadence).on(1),
+        // -- history --
+        s("history-gap", Invalid(History), NOW3,
+          "0002.json removed: canary 2 is missing",
+          history_gap).on(3),
+        s("history-first-missing", Invalid(History), NOW3,
+          "0001.json removed: the history does not start at 1",
+          history_first_missing).on(2),
+        s("history-files-swapped", Invalid(History), NOW3,
+          "0002.json and 0003.json swapped: each file holds another number's canary",
+          history_files_swapped).on(2),
+        s("history-gap-hides-trip", Invalid(History), NOW3,
+          "canary 2, which dropped a statement, removed: canaries 1 and 3 are not compared, so the verdict is invalid, not tripped",
+          history_gap_hides_trip).on(3),
+        s("history-duplicate-number", Invalid(History), NOW3,
+          "0002.json and 00002.json: two different validly signed canaries claim number 2",
+          history_duplicate_number).on(2),
+        s("history-broken-link", Invalid(History), NOW2,
+          "canary 1 replaced by another validly signed canary 1: canary 2 names a predecessor hash that is not canary 1's",
+          history_broken_link).on(2),
+        s("history-issued-not-increasing", Invalid(History), NOW1,
+          "canary 2 is issued at the same time as canary 1 (issued_at must strictly increase)",
+          history_issued_not_increasing).on(2),
+        s("history-latest-older", Invalid(History), NOW2,
+          "latest.json is canary 1, not the newest canary 2",
+          history_latest_older).on_no_canary(),
+        s("history-latest-missing", Invalid(History), NOW2,
+          "latest.json is missing",
+          history_latest_missing).on_no_canary(),
+        s("history-latest-not-a-canary", Invalid(History), NOW1,
+          "latest.json is not JSON: a history failure (it is compared, never parsed), not an input error",
+          history_latest_not_a_canary).on_no_canary(),
+        s("history-latest-resigned", Invalid(History), NOW1,
+          "latest.json is the newest canary with another valid signature set: the same canary, but not byte-identical",
+          history_latest_resigned).on_no_canary(),
+        // -- incident log --
+        s("incident-log-entry-altered", Invalid(IncidentLog), NOW2,
+          "entry 1's title edited in place after canaries committed to it (the chain breaks at entry 2)",
+          incident_log_entry_altered),
+        s("incident-log-rechained", Invalid(IncidentLog), NOW2,
+          "entry 1 edited and entry 2 re-chained so the chain holds: only the signed commitments catch it",
+          incident_log_rechained).on(1),
+        s("incident-log-truncated", Invalid(IncidentLog), NOW2,
+          "the log cut to 1 entry below canary 2's commitment to 2",
+          incident_log_truncated).on(2),
+        s("incident-log-missing", Invalid(IncidentLog), NOW2,
+          "the log removed while canary 2 commits to 2 entries",
+          incident_log_missing).on(2),
+        s("incident-log-commitment-shrinks", Invalid(IncidentLog), NOW2,
+          "canary 1 commits to 2 entries, canary 2 to only 1 (signed entries dropped)",
+          incident_log_commitment_shrinks).on(2),
+        s("incident-log-commitment-dropped", Invalid(IncidentLog), NOW2,
+          "canary 2 makes no commitment after canary 1 made one",
+          incident_log_commitment_dropped).on(2),
+        s("incident-log-crlf", Invalid(IncidentLog), NOW2,
+          "the log converted to CRLF line endings, which changes every hash",
+          incident_log_crlf),
+        // -- tripped --
+        s("tripped-statement-removed", Tripped(Class::Tripped), NOW2,
+          "canary 2 drops the statement no-content-feed",
+          tripped_statement_removed).on(2),
+        s("tripped-statement-reworded", Tripped(Class::Tripped), NOW2,
+          "canary 2 rewords the statement no-keys-surrendered",
+          tripped_statement_reworded).on(2),
+        s("tripped-trailing-space", Tripped(Class::Tripped), NOW2,
+          "canary 2 adds one trailing space to a statement: texts must be byte-identical",
+          tripped_trailing_space).on(2),
+        s("tripped-id-renamed", Tripped(Class::Tripped), NOW2,
+          "canary 2 keeps a statement's text under a new id: the old id was removed",
+          tripped_id_renamed).on(2),
+        s("tripped-then-restored", Tripped(Class::Tripped), NOW3,
+          "canary 2 drops a statement, canary 3 restores it: the trip stays",
+          tripped_then_restored).on(2),
+        s("tripped-and-expired", Tripped(Class::Tripped), "2026-06-01T00:00:00Z",
+          "canary 2 drops a statement and has expired: tripped decides",
+          tripped_statement_removed).on(2),
+        s("tripped-latest-hidden", Tripped(History), NOW2,
+          "canary 2 drops a statement, latest.json still shows canary 1: the verdict is tripped, the exit code history's",
+          tripped_latest_hidden).on_no_canary(),
+        // -- freshness --
+        s("freshness-missing", Invalid(Freshness), NOW1,
+          "the policy requires a proof of freshness; the canary carries none",
+          freshness_missing).on(1),
+        s("freshness-digest-mismatch", Invalid(Freshness), NOW1,
+          "the signed proof's headline differs from what its sha256 seals",
+          freshness_digest_mismatch).on(1),
+        s("freshness-too-old", Invalid(Freshness), NOW1,
+          "the proof was gathered 4 days and 1 hour before the issue time; the policy allows 72 hours",
+          freshness_too_old).on(1),
+        // -- time --
+        s("expired", Invalid(Expired), "2026-04-02T00:00:00Z",
+          "now is one day after the newest canary's expires_at",
+          valid_single).on(1),
+        s("expired-at-exact-expiry", Invalid(Expired), "2026-04-01T00:00:00Z",
+          "now equals expires_at: valid only before it",
+          valid_single).on(1),
+        s("not-yet-valid", Invalid(NotYetValid), "2025-12-31T23:54:59Z",
+          "issued 5 minutes and 1 second after now",
+          valid_single).on(1),
+        // -- input errors --
+        s("error-not-json", Error, NOW2,
+          "canary 2's file is not JSON",
+          error_not_json),
+        s("error-no-numbered-canaries", Error, NOW1,
+          "canaries/ holds only latest.json: no canaries to verify",
+          error_no_numbered_canaries),
+        s("error-duplicate-key", Error, NOW1,
+          "the envelope has `payloadType` twice (strict JSON refuses duplicate keys)",
+          error_duplicate_key),
+        s("error-unknown-envelope-field", Error, NOW1,
+          "the envelope has a field unknown to the format",
+          error_unknown_envelope_field),
+        s("error-draft-published", Error, NOW1,
+          "a published canary still carries a draft's `review` copy",
+          error_draft_published),
+        s("error-signed-payload-not-a-statement", Error, NOW1,
+          "a validly signed payload with a field unknown to v1 statements: authentic, but not a v1 canary",
+          error_signed_payload_not_a_statement),
+        s("error-null-instead-of-absent", Error, NOW1,
+          "a validly signed statement with `\"freshness\": null`: an absent optional field must be left out",
+          error_null_instead_of_absent),
+        s("error-non-canonical-base64", Error, NOW1,
+          "a signature's base64 has non-zero padding bits: readers refuse non-canonical encodings",
+          error_non_canonical_base64),
+    ]
+}
+
+// ---- valid -----------------------------------------------------------------
+
+fn valid_single() -> Folder {
+    Plan::new(1).seal()
+}
+
+fn valid_history() -> Folder {
+    Plan::new(3).seal()
+}
+
+fn valid_statement_added() -> Folder {
+    let mut p = Plan::new(2);
+    p.canary(2).statements.push(claim(
+        "no-gag-order",
+        "Example Org has never received a gag order.",
+    ));
+    p.seal()
+}
+
+fn valid_announcement_changed() -> Folder {
+    let mut p = Plan::new(2);
+    p.canary(1).announcements = vec!["We moved to a new data centre.".into()];
+    p.canary(2).announcements = vec!["Our office address changed.".into()];
+    p.seal()
+}
+
+fn valid_threshold_3_of_5() -> Folder {
+    let mut p = Plan::with_policy(policy(&["alice", "bob", "carol", "dave", "erin"], 3), 2);
+    p.signed_by = vec![vec!["alice", "bob", "carol"], vec!["carol", "dave", "erin"]];
+    p.seal()
+}
+
+fn valid_unknown_extra_signature() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.edit_envelope(1, |env| {
+        let extra = sign(&env.payload_type, env.payload.clone(), &["mallory"]);
+        env.signatures.extend(extra.signatures);
+    });
+    f
+}
+
+fn valid_signature_set_replaced() -> Folder {
+    let mut f = Plan::new(2).seal();
+    f.edit_envelope(1, |env| {
+        *env = sign(&env.payload_type, env.payload.clone(), &["alice", "carol"]);
+    });
+    f
+}
+
+fn valid_renewed_late() -> Folder {
+    let mut p = Plan::new(2);
+    p.issue_at(2, "2026-04-15T00:00:00Z");
+    p.seal()
+}
+
+fn valid_incident_log() -> Folder {
+    plan_with_log().seal()
+}
+
+fn valid_incident_log_unsigned_entry() -> Folder {
+    let mut p = plan_with_log();
+    p.log = Some(log_of(vec![outage(), resolution(), mail_delay()]));
+    p.seal()
+}
+
+fn valid_without_log_commitment() -> Folder {
+    let mut p = Plan::new(2);
+    for st in &mut p.statements {
+        st.incident_log = None;
+    }
+    p.seal()
+}
+
+fn valid_freshness() -> Folder {
+    let mut p = Plan::with_policy(policy_requiring_freshness(), 2);
+    p.canary(2).freshness = Some(proof_before(ISSUED[1]));
+    p.seal()
+}
+
+// ---- signature -------------------------------------------------------------
+
+fn signature_flipped_byte() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.edit_envelope(1, |env| env.signatures[1].sig[10] ^= 0x01);
+    f
+}
+
+fn signature_flipped_byte_threshold_met() -> Folder {
+    let mut p = Plan::new(1);
+    p.signed_by = vec![vec!["alice", "bob", "carol"]];
+    let mut f = p.seal();
+    f.edit_envelope(1, |env| env.signatures[2].sig[10] ^= 0x01);
+    f
+}
+
+fn signature_payload_altered() -> Folder {
+    let mut f = Plan::new(2).seal();
+    f.edit_envelope(2, |env| {
+        let text = String::from_utf8(env.payload.clone()).unwrap();
+        let new = text.replace("never turned over", "recently turned over");
+        assert_ne!(new, text);
+        env.payload = new.into_bytes();
+    });
+    f
+}
+
+fn signature_wrong_payload_type() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.edit_envelope(1, |env| {
+        *env = sign(
+            "application/vnd.in-toto+json",
+            env.payload.clone(),
+            &["alice", "bob"],
+        );
+    });
+    f
+}
+
+fn signature_keyids_swapped() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.edit_envelope(1, |env| {
+        let (a, b) = (
+            env.signatures[0].keyid.clone(),
+            env.signatures[1].keyid.clone(),
+        );
+        env.signatures[0].keyid = b;
+        env.signatures[1].keyid = a;
+    });
+    f
+}
+
+// ---- threshold -------------------------------------------------------------
+
+fn threshold_one_of_two() -> Folder {
+    let mut p = Plan::new(1);
+    p.signed_by = vec![vec!["alice"]];
+    p.seal()
+}
+
+fn threshold_same_key_twice() -> Folder {
+    let mut p = Plan::new(1);
+    p.signed_by = vec![vec!["alice", "alice"]];
+    p.seal()
+}
+
+fn threshold_outsider_key() -> Folder {
+    let mut p = Plan::new(1);
+    p.signed_by = vec![vec!["alice", "mallory"]];
+    p.seal()
+}
+
+fn threshold_no_signatures() -> Folder {
+    let mut p = Plan::new(1);
+    p.signed_by = vec![vec![]];
+    p.seal()
+}
+
+fn threshold_before_parse() -> Folder {
+    let mut f = Plan::new(2).seal();
+    let env = sign(
+        STATEMENT_PAYLOAD_TYPE,
+        b"not a statement\n".to_vec(),
+        &["mallory"],
+    );
+    f.replace_canary(2, env.to_json());
+    f
+}
+
+// ---- policy ----------------------------------------------------------------
+
+fn policy_other_policy_hash() -> Folder {
+    let mut other = two_of_three();
+    other.cadence_days = 30;
+    let mut p = Plan::new(1);
+    p.canary(1).policy_sha256 = Sha256Digest::of(&other.to_json());
+    p.seal()
+}
+
+fn policy_other_org() -> Folder {
+    let mut p = Plan::new(1);
+    p.canary(1).org = "Other Org".into();
+    p.seal()
+}
+
+fn policy_other_domain() -> Folder {
+    let mut p = Plan::new(1);
+    p.canary(1).domain = "example.net".into();
+    p.seal()
+}
+
+fn policy_validity_over_cadence() -> Folder {
+    let mut p = Plan::new(1);
+    let st = p.canary(1);
+    st.expires_at = st.issued_at.plus_days(CADENCE_DAYS + 1).unwrap();
+    p.seal()
+}
+
+// ---- history ---------------------------------------------------------------
+
+fn history_gap() -> Folder {
+    let mut f = Plan::new(3).seal();
+    f.remove(&canary_path(2));
+    f
+}
+
+fn history_first_missing() -> Folder {
+    let mut f = Plan::new(3).seal();
+    f.remove(&canary_path(1));
+    f
+}
+
+fn history_files_swapped() -> Folder {
+    let mut f = Plan::new(3).seal();
+    let (two, three) = (
+        f.get(&canary_path(2)).to_vec(),
+        f.get(&canary_path(3)).to_vec(),
+    );
+    f.put(&canary_path(2), three);
+    f.put(&canary_path(3), two);
+    f
+}
+
+fn history_gap_hides_trip() -> Folder {
+    let mut p = Plan::new(3);
+    for n in [2, 3] {
+        p.canary(n).statements.retain(|c| c.id != "no-content-feed");
+    }
+    let mut f = p.seal();
+    f.remove(&canary_path(2));
+    f
+}
+
+fn history_duplicate_number() -> Folder {
+    let mut f = Plan::new(3).seal();
+    let mut other = Plan::new(3);
+    other.canary(2).announcements = vec!["Another canary 2.".into()];
+    f.put(
+        "canaries/00002.json",
+        other.seal().get(&canary_path(2)).to_vec(),
+    );
+    f
+}
+
+fn history_broken_link() -> Folder {
+    let mut f = Plan::new(2).seal();
+    let mut other = Plan::new(1);
+    other.canary(1).announcements = vec!["A replacement canary 1.".into()];
+    f.replace_canary(1, other.seal().get(&canary_path(1)).to_vec());
+    f
+}
+
+fn history_issued_not_increasing() -> Folder {
+    let mut p = Plan::new(2);
+    p.issue_at(2, ISSUED[0]);
+    p.seal()
+}
+
+fn history_latest_older() -> Folder {
+    let mut f = Plan::new(2).seal();
+    f.put(LATEST_PATH, f.get(&canary_path(1)).to_vec());
+    f
+}
+
+fn history_latest_missing() -> Folder {
+    let mut f = Plan::new(2).seal();
+    f.remove(LATEST_PATH);
+    f
+}
+
+fn history_latest_not_a_canary() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.put(LATEST_PATH, b"not a canary\n".to_vec());
+    f
+}
+
+fn history_latest_resigned() -> Folder {
+    let mut f = Plan::new(1).seal();
+    let env = f.envelope(1);
+    let resigned = sign(&env.payload_type, env.payload, &["bob", "carol"]);
+    f.put(LATEST_PATH, resigned.to_json());
+    f
+}
+
+// ---- incident log ----------------------------------------------------------
+
+fn incident_log_entry_altered() -> Folder {
+    let mut f = plan_with_log().seal();
+    let log = String::from_utf8(f.get(LOG_PATH).to_vec()).unwrap();
+    let altered = log.replacen("Main server outage", "Planned maintenance", 1);
+    assert_ne!(altered, log);
+    f.put(LOG_PATH, altered.into_bytes());
+    f
+}
+
+fn incident_log_rechained() -> Folder {
+    let mut f = plan_with_log().seal();
+    let mut entries: Vec<Entry> = incidents::parse(f.get(LOG_PATH))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry)
+        .collect();
+    let Entry::Incident(first) = &mut entries[0] else {
+        unreachable!("entry 1 is the outage")
+    };
+    first.title = "Planned maintenance".into();
+    f.put(LOG_PATH, log_of(entries));
+    f
+}
+
+fn incident_log_truncated() -> Folder {
+    let mut f = plan_with_log().seal();
+    f.put(LOG_PATH, log_of(vec![outage()]));
+    f
+}
+
+fn incident_log_missing() -> Folder {
+    let mut f = plan_with_log().seal();
+    f.remove(LOG_PATH);
+    f
+}
+
+fn incident_log_commitment_shrinks() -> Folder {
+    let mut p = plan_with_log();
+    let log = p.log.clone().unwrap();
+    // The resolution is recorded before canary 1 here, so canary 1 can
+    // commit to both entries.
+    p.canary(1).incident_log = Some(commitment(&log, 2));
+    p.canary(2).incident_log = Some(commitment(&log, 1));
+    p.issue_at(1, "2026-02-11T00:00:00Z");
+    p.seal()
+}
+
+fn incident_log_commitment_dropped() -> Folder {
+    let mut p = plan_with_log();
+    p.canary(2).incident_log = None;
+    p.seal()
+}
+
+fn incident_log_crlf() -> Folder {
+    let mut f = plan_with_log().seal();
+    let log = String::from_utf8(f.get(LOG_PATH).to_vec()).unwrap();
+    f.put(LOG_PATH, log.replace('\n', "\r\n").into_bytes());
+    f
+}
+
+// ---- tripped ---------------------------------------------------------------
+
+fn tripped_statement_removed() -> Folder {
+    let mut p = Plan::new(2);
+    p.canary(2).statements.retain(|c| c.id != "no-content-feed");
+    p.seal()
+}
+
+fn tripped_statement_reworded() -> Folder {
+    let mut p = Plan::new(2);
+    p.canary(2).statements[0].text =
+        "Example Org has never voluntarily turned over any encryption or signing keys to a third party."
+            .into();
+    p.seal()
+}
+
+fn tripped_trailing_space() -> Folder {
+    let mut p = Plan::new(2);
+    p.canary(2).statements[1].text.push(' ');
+    p.seal()
+}
+
+fn tripped_id_renamed() -> Folder {
+    let mut p = Plan::new(2);
+    p.canary(2).statements[2].id = "no-bulk-access".into();
+    p.seal()
+}
+
+fn tripped_then_restored() -> Folder {
+    let mut p = Plan::new(3);
+    p.canary(2).statements.retain(|c| c.id != "no-content-feed");
+    p.seal()
+}
+
+fn tripped_latest_hidden() -> Folder {
+    let mut f = tripped_statement_removed();
+    f.put(LATEST_PATH, f.get(&canary_path(1)).to_vec());
+    f
+}
+
+// ---- freshness -------------------------------------------------------------
+
+fn freshness_missing() -> Folder {
+    Plan::with_policy(policy_requiring_freshness(), 1).seal()
+}
+
+fn freshness_digest_mismatch() -> Folder {
+    let mut p = Plan::with_policy(policy_requiring_freshness(), 1);
+    let mut proof = proof_before(ISSUED[0]);
+    proof.feeds[0].headlines[0].title = "Markets close lower".into();
+    p.canary(1).freshness = Some(proof);
+    p.seal()
+}
+
+fn freshness_too_old() -> Folder {
+    let mut p = Plan::with_policy(policy_requiring_freshness(), 1);
+    p.canary(1).freshness = Some(proof_before("2025-12-28T00:00:00Z"));
+    p.seal()
+}
+
+// ---- input errors ----------------------------------------------------------
+
+fn error_not_json() -> Folder {
+    let mut f = Plan::new(2).seal();
+    f.replace_canary(2, b"this is not JSON\n".to_vec());
+    f
+}
+
+fn error_no_numbered_canaries() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.remove(&canary_path(1));
+    f
+}
+
+fn error_duplicate_key() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.edit_text(1, |text| {
+        text.replacen(
+            "{\n",
+            &format!("{{\n  \"payloadType\": \"{STATEMENT_PAYLOAD_TYPE}\",\n"),
+            1,
+        )
+    });
+    f
+}
+
+fn error_unknown_envelope_field() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.edit_text(1, |text| {
+        text.replacen("{\n", "{\n  \"comment\": \"published by hand\",\n", 1)
+    });
+    f
+}
+
+fn error_draft_published() -> Folder {
+    let mut f = Plan::new(1).seal();
+    f.edit_envelope(1, |env| {
+        env.review = Some(serde_json::from_slice(&env.payload).unwrap());
+    });
+    f
+}
+
+/// A signed payload edited as text, then signed honestly by alice and bob.
+fn signed_text_edit(edit: impl FnOnce(&str) -> String) -> Folder {
+    let mut f = Plan::new(1).seal();
+    let text = String::from_utf8(f.envelope(1).payload).unwrap();
+    let payload = edit(&text);
+    assert_ne!(payload, text, "the edit must change the payload");
+    let env = sign(
+        STATEMENT_PAYLOAD_TYPE,
+        payload.into_bytes(),
+        &["alice", "bob"],
+    );
+    f.replace_canary(1, env.to_json());
+    f
+}
+
+fn error_signed_payload_not_a_statement() -> Folder {
+    signed_text_edit(|text| text.replacen("{\n", "{\n  \"gag_order\": false,\n", 1))
+}
+
+fn error_null_instead_of_absent() -> Folder {
+    signed_text_edit(|text| text.replacen("{\n", "{\n  \"freshness\": null,\n", 1))
+}
+
+fn error_non_canonical_base64() -> Folder {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut f = Plan::new(1).seal();
+    f.edit_text(1, |text| {
+        // 64 bytes are 86 base64 digits and `==`; the last digit carries 2
+        // bits and 4 zero bits. Setting one of those makes it non-canonical.
+        let sig = text.find("\"sig\": \"").expect("a signature");
+        let end = sig + text[sig..].find("==\"").expect("padded base64");
+        let digit = B64
+            .iter()
+            .position(|&c| c == text.as_bytes()[end - 1])
+            .unwrap();
+        let mut out = text.to_string();
+        out.replace_range(end - 1..end, &char::from(B64[digit | 1]).to_string());
+        out
+    });
+    f
+}
+
+// ---- writing ---------------------------------------------------------------
+
+/// Writes every scenario folder under `dir`, replacing each scenario's own
+/// folder (nothing else in `dir` is touched). Returns how many.
+pub fn write_all(dir: &Path) -> std::io::Result<usize> {
+    let all = scenarios();
+    for s in &all {
+        let root = dir.join(s.name);
+        if root.exists() {
+            std::fs::remove_dir_all(&root)?;
+        }
+        for (rel, bytes) in s.files() {
+            let path = root.join(&rel);
+            std::fs::create_dir_all(path.parent().expect("a file in a folder"))?;
+            std::fs::write(&path, bytes)?;
+        }
+    }
+    Ok(all.len())
+}
+
+fn main() {
+    let dir: PathBuf = match std::env::args_os().nth(1) {
+        Some(d) => d.into(),
+        None => {
+            eprintln!("usage: cargo run --example make-vectors -- tests/vectors");
+            std::process::exit(2);
+        }
+    };
+    match write_all(&dir) {
+        Ok(n) => eprintln!("wrote {n} scenarios to {}", dir.display()),
+        Err(e) => {
+            eprintln!("{}: {e}", dir.display());
+            std::process::exit(1);
+        }
+    }
+}
