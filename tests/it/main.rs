@@ -16,4 +16,5 @@ mod freshness;
 mod incidents;
 mod remote;
 mod site;
+mod vectors;
 mod watch;

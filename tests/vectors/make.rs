@@ -7,7 +7,7 @@
 //! Every scenario starts from canaries built honestly through the library
 //! types (fixed Ed25519 seeds, fixed times; Ed25519 signing is
 //! deterministic, so a re-run writes identical bytes) and then applies one
-//! named mutation. `tests/vectors.rs` checks the committed folders against a
+//! named mutation. `tests/it/vectors.rs` checks the committed folders against a
 //! fresh run of this generator, so the files and this source cannot drift.
 //!
 //! The seeds below are public test seeds: anyone can sign with them. They

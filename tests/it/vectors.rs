@@ -4,9 +4,10 @@
 //! (`canary verify DIR --at NOW`), and checked against a fresh run of their
 //! generator (`tests/vectors/make.rs`) so the files cannot drift from it.
 //!
-//! Self-contained on purpose: no `mod support`.
+//! Self-contained: it uses none of `support`, so the vectors stay
+//! readable on their own.
 
-#[path = "vectors/make.rs"]
+#[path = "../vectors/make.rs"]
 #[allow(dead_code)]
 mod make;
 
