@@ -8,9 +8,13 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use canary_core::address::{check_url, redirect_allowed, UrlError};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+
+use canary_core::address::{check_url, redirect_allowed, resolved_allowed, Reach, UrlError};
 use canary_core::limits::Limits;
 use canary_core::remote::Transport;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Limits for one request (from [`canary_core::limits::Limits`]).
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +112,47 @@ impl Transport for SiteTransport<'_> {
     }
 }
 
+/// Looks a host name up: its addresses (any port).
+type Lookup = fn(&str) -> std::io::Result<Vec<SocketAddr>>;
+
+fn system_lookup(host: &str) -> std::io::Result<Vec<SocketAddr>> {
+    Ok((host, 0).to_socket_addrs()?.collect())
+}
+
+/// DNS resolution that keeps only the addresses a name may reach
+/// ([`canary_core::address::resolved_allowed`]): a public name that
+/// resolves into this machine or the local network (DNS rebinding, or a
+/// hostile site's name for 127.0.0.1) is not connected to.
+struct GuardedResolver {
+    lookup: Lookup,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_string();
+        let lookup = self.lookup;
+        Box::pin(async move {
+            let query = host.clone();
+            let addrs = tokio::task::spawn_blocking(move || lookup(&query)).await??;
+            let claimed = Reach::of_name(&host);
+            let allowed: Vec<SocketAddr> = addrs
+                .iter()
+                .copied()
+                .filter(|a| resolved_allowed(claimed, a.ip()))
+                .collect();
+            if allowed.is_empty() && !addrs.is_empty() {
+                let refused = format!(
+                    "{} resolves only to addresses on this machine or a local network ({}); canary does not connect there",
+                    canary_core::sanitize::line(&host),
+                    addrs.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>().join(", ")
+                );
+                return Err(refused.into());
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
 /// A blocking HTTP client that applies [`RequestLimits`] to every request.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -117,10 +162,18 @@ pub struct Client {
 
 impl Client {
     pub fn new(limits: RequestLimits) -> Result<Self, FetchError> {
+        Self::with_lookup(limits, system_lookup)
+    }
+
+    /// A client whose host names are looked up by `lookup` (tests give a
+    /// fake resolver; [`Client::new`] the system's).
+    fn with_lookup(limits: RequestLimits, lookup: Lookup) -> Result<Self, FetchError> {
         let max = limits.max_redirects;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             let from = attempt.previous().last();
-            if attempt.previous().len() >= max
+            // `previous` holds the first URL and every redirect so far:
+            // `max` redirects are followed, the one after is refused.
+            if attempt.previous().len() > max
                 || !from.is_some_and(|f| redirect_allowed(f, attempt.url()))
             {
                 attempt.error("redirect refused")
@@ -133,6 +186,7 @@ impl Client {
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.total_timeout)
             .redirect(policy)
+            .dns_resolver(Arc::new(GuardedResolver { lookup }))
             .build()
             .map_err(|e| FetchError::Network {
                 url: String::new(),
@@ -282,5 +336,56 @@ fn timeout(url: &str, deadline: Deadline) -> FetchError {
     FetchError::Timeout {
         url: canary_core::sanitize::line(url),
         secs: deadline.total.as_secs().max(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A server on 127.0.0.1 answering `ok` to one request.
+    fn answer_once() -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut c, _)) = l.accept() {
+                let mut buf = [0u8; 1024];
+                let _ = c.read(&mut buf);
+                let _ = c.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                );
+            }
+        });
+        port
+    }
+
+    fn to_loopback(_: &str) -> std::io::Result<Vec<SocketAddr>> {
+        Ok(vec!["127.0.0.1:0".parse().unwrap()])
+    }
+
+    fn limits() -> RequestLimits {
+        RequestLimits {
+            total_timeout: Duration::from_secs(5),
+            ..RequestLimits::default()
+        }
+    }
+
+    /// A public name that resolves to 127.0.0.1 (a hostile DNS record, or
+    /// rebinding) is not connected to; `localhost` is.
+    #[test]
+    fn names_resolving_into_this_machine_are_refused() {
+        let port = answer_once();
+        let c = Client::with_lookup(limits(), to_loopback).unwrap();
+        let e = c
+            .get(&format!("https://canary.example.test:{port}/x"))
+            .unwrap_err();
+        assert!(
+            matches!(&e, FetchError::Network { message, .. } if message.contains("resolves only to addresses on this machine")),
+            "{e}"
+        );
+        assert_eq!(c.get(&format!("http://localhost:{port}/x")).unwrap(), b"ok");
     }
 }

@@ -73,6 +73,35 @@ fn redirect_loops_and_errors_are_named() {
     );
 }
 
+/// At most `max_redirects` redirects are followed (FORMAT.md: "at most 5
+/// redirects per request"): a chain of exactly that many ends in the body,
+/// one more is refused.
+#[test]
+fn exactly_max_redirects_are_followed() {
+    let s = Server::start();
+    for i in 0..4 {
+        s.set(&format!("/r{i}"), Route::Redirect(format!("/r{}", i + 1)));
+    }
+    s.body("/r4", "end");
+    let five = |total| {
+        Client::new(RequestLimits {
+            max_redirects: 5,
+            ..RequestLimits::default()
+        })
+        .unwrap()
+        .get(&s.url(total))
+    };
+    // /r0 -> /r1 -> /r2 -> /r3 -> /r4: four redirects.
+    assert_eq!(five("/r0").unwrap(), b"end");
+    s.set("/start", Route::Redirect("/r0".into()));
+    // Five redirects: followed.
+    assert_eq!(five("/start").unwrap(), b"end");
+    s.set("/six", Route::Redirect("/start".into()));
+    // Six: refused.
+    let e = five("/six").unwrap_err();
+    assert!(matches!(e, FetchError::Redirect { .. }), "{e}");
+}
+
 #[test]
 fn redirect_to_plain_http_off_loopback_is_refused() {
     let s = Server::start();
