@@ -21,13 +21,7 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>> {
 /// Reads a whole file, refusing more than `max` bytes (for the few files
 /// that grow with their user's list, like `canary watch`'s).
 pub fn read_capped_to(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let f = File::open(path).map_err(|e| Error::input(path, io_problem(&e)))?;
-    let meta = f
-        .metadata()
-        .map_err(|e| Error::input(path, io_problem(&e)))?;
-    if meta.is_dir() {
-        return Err(Error::input(path, "is a directory, not a file"));
-    }
+    let f = open_regular(path)?;
     let mut buf = Vec::new();
     f.take(max + 1)
         .read_to_end(&mut buf)
@@ -41,14 +35,40 @@ pub fn read_capped_to(path: &Path, max: u64) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Like [`read_capped`], for files an attacker may have planted (the
-/// published folder): only a regular file is opened, since opening a FIFO
-/// blocks for ever and a device never ends.
-pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
-    let meta = fs::metadata(path).map_err(|e| Error::input(path, io_problem(&e)))?;
+/// Opens `path` for reading without ever blocking, and only if it is a
+/// regular file: every file canary reads (project files, drafts,
+/// `--policy`, `--state`, watch lists, passphrase and freshness files,
+/// keys) comes through here. Opening a FIFO for reading blocks until a
+/// writer appears, so it is opened non-blocking and then refused by its
+/// type; a device would never end.
+fn open_regular(path: &Path) -> Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Only the open is non-blocking; reads of a regular file never are.
+        o.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let f = o
+        .open(path)
+        .map_err(|e| Error::input(path, io_problem(&e)))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::input(path, io_problem(&e)))?;
+    if meta.is_dir() {
+        return Err(Error::input(path, "is a directory, not a file"));
+    }
     if !meta.is_file() {
         return Err(Error::input(path, "is not a regular file"));
     }
+    Ok(f)
+}
+
+/// [`read_capped`], named where the file may have been planted by an
+/// attacker (the published folder); every read refuses anything but a
+/// regular file.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
     read_capped(path)
 }
 

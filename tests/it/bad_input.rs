@@ -834,3 +834,96 @@ fn a_fifo_for_the_folders_policy_or_config_does_not_hang_verify() {
         p.write(&path, &saved);
     }
 }
+
+/// A FIFO at `path` (replacing any file there).
+fn mkfifo(path: &std::path::Path) {
+    let _ = std::fs::remove_file(path);
+    let st = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(st.success());
+}
+
+/// Every file any command reads is opened without blocking and refused
+/// unless it is a regular file: a FIFO named as `--policy`, `--state`, a
+/// watch list, a draft, a key, `--passphrase-file`, a freshness file, or
+/// in place of the project's policy or incident log never hangs a command
+/// (each run is bounded here; a hang fails the test by its timeout).
+#[test]
+fn a_fifo_for_any_file_a_command_reads_is_refused_at_once() {
+    let p = Project::with_history(1);
+    let at = check_time(0);
+    let fifo = p.path("fifo");
+    mkfifo(&fifo);
+    let f = fifo.to_str().unwrap();
+    let key = p.secret_path("alice");
+    let key = key.to_str().unwrap();
+    p.draft(&after_issue(0, 60)).success();
+    let draft = p.draft_path(2);
+    let draft = draft.to_str().unwrap();
+    let later = after_issue(0, 61);
+    let pass = p.pass_file();
+    let pass = pass.to_str().unwrap();
+    let refused = |args: &[&str], name: &str| {
+        let a = p
+            .cmd()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(3);
+        let err = stderr(&a);
+        assert!(
+            err.contains(&format!("{name}: is not a regular file")),
+            "{args:?}: {err}"
+        );
+    };
+    let site = "http://127.0.0.1:9/";
+    refused(&["verify", "--policy", f, "--at", &at], f);
+    refused(&["verify", site, "--state", f, "--trust-on-first-use"], f);
+    refused(&["watch", f], f);
+    refused(
+        &["sign", "--key", key, "--passphrase-file", pass, "--yes", f],
+        f,
+    );
+    refused(
+        &[
+            "sign",
+            "--key",
+            f,
+            "--passphrase-file",
+            pass,
+            "--yes",
+            draft,
+        ],
+        f,
+    );
+    refused(
+        &["sign", "--key", key, "--passphrase-file", f, "--yes", draft],
+        f,
+    );
+    refused(
+        &["draft", "--issued-at", &later, "--force", "--freshness", f],
+        f,
+    );
+    refused(&["keygen", "--name", "dave", "--passphrase-file", f], f);
+    // The project's own files, replaced by FIFOs.
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "keys/policy.json",
+            &["draft", "--issued-at", &later, "--force"],
+        ),
+        ("canaries/incidents.jsonl", &["incident", "list"]),
+        ("canary.toml", &["draft", "--issued-at", &later, "--force"]),
+    ];
+    for (name, args) in cases {
+        let path = p.path(name);
+        let saved = std::fs::read(&path).ok();
+        mkfifo(&path);
+        refused(args, name);
+        std::fs::remove_file(&path).unwrap();
+        if let Some(b) = saved {
+            p.write(&path, &b);
+        }
+    }
+}
