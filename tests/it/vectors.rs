@@ -3,13 +3,17 @@
 //! the library (`canary_core::verify::verify`) and through the binary
 //! (`canary verify DIR --at NOW`), and checked against a fresh run of their
 //! generator (`tests/vectors/make.rs`) so the files cannot drift from it.
+//! The remote scenarios of `tests/vectors/remote/` (verification by URL,
+//! against a state file) are run by [`remote`].
 //!
-//! Self-contained: it uses none of `support`, so the vectors stay
-//! readable on their own.
+//! Self-contained: it uses none of `support` but the loopback HTTP server
+//! the remote scenarios are served from, so the vectors stay readable on
+//! their own.
 
 #[path = "../vectors/make.rs"]
 #[allow(dead_code)]
 mod make;
+mod remote;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -51,9 +55,18 @@ fn sub_dirs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Every scenario folder: each sub-folder of tests/vectors/.
+/// The local scenario folders of `root`: each sub-folder but `remote/`.
+fn local_dirs(root: &Path) -> Vec<PathBuf> {
+    sub_dirs(root)
+        .into_iter()
+        .filter(|d| name_of(d) != make::REMOTE_DIR)
+        .collect()
+}
+
+/// Every local scenario folder: each sub-folder of tests/vectors/ but
+/// `remote/`.
 fn scenario_dirs() -> Vec<PathBuf> {
-    let dirs = sub_dirs(&vectors_dir());
+    let dirs = local_dirs(&vectors_dir());
     assert!(
         dirs.len() >= MIN_SCENARIOS,
         "only {} scenario folders in {} (at least {MIN_SCENARIOS} expected)",
@@ -388,14 +401,34 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// The scenarios under `root`, by path relative to it: `valid-single`,
+/// `remote/rollback-equivocation`.
+fn scenario_ids(root: &Path) -> BTreeSet<String> {
+    let remote = root.join(make::REMOTE_DIR);
+    let remote = if remote.is_dir() {
+        sub_dirs(&remote)
+    } else {
+        Vec::new()
+    };
+    local_dirs(root)
+        .iter()
+        .map(|d| name_of(d))
+        .chain(
+            remote
+                .iter()
+                .map(|d| format!("{}/{}", make::REMOTE_DIR, name_of(d))),
+        )
+        .collect()
+}
+
 #[test]
 fn the_committed_vectors_are_what_the_generator_writes() {
     let fresh = tempfile::tempdir().unwrap();
     make::write_all(fresh.path()).unwrap();
-    let names =
-        |dirs: Vec<PathBuf>| -> BTreeSet<String> { dirs.iter().map(|d| name_of(d)).collect() };
-    let committed = names(scenario_dirs());
-    let generated = names(sub_dirs(fresh.path()));
+    // At least the minimum of each set is committed.
+    let _ = (scenario_dirs(), remote::scenario_dirs());
+    let committed = scenario_ids(&vectors_dir());
+    let generated = scenario_ids(fresh.path());
     let mut problems = Vec::new();
     for n in committed.difference(&generated) {
         problems.push(format!(
@@ -427,9 +460,8 @@ fn the_committed_vectors_are_what_the_generator_writes() {
 #[test]
 fn the_readme_lists_every_scenario() {
     let readme = std::fs::read_to_string(vectors_dir().join("README.md")).unwrap();
-    let missing: Vec<String> = scenario_dirs()
-        .iter()
-        .map(|d| name_of(d))
+    let missing: Vec<String> = scenario_ids(&vectors_dir())
+        .into_iter()
         .filter(|n| !readme.contains(&format!("`{n}`")))
         .collect();
     assert!(

@@ -22,6 +22,7 @@ use canary_core::freshness::{Block, Feed, Freshness, Headline, Requirement};
 use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, UpdateEntry};
 use canary_core::keys::SecretKey;
 use canary_core::policy::{Policy, Signer};
+use canary_core::remote::{SiteRecord, State};
 use canary_core::statement::{Claim, LogCommitment, Statement};
 use canary_core::timefmt::Timestamp;
 use canary_core::verify::Class;
@@ -1216,24 +1217,450 @@ fn error_non_canonical_base64() -> Folder {
     f
 }
 
-// ---- writing ---------------------------------------------------------------
+// ---- remote scenarios (verification by URL) --------------------------------
 
-/// Writes every scenario folder under `dir`, replacing each scenario's own
-/// folder (nothing else in `dir` is touched). Returns how many.
-pub fn write_all(dir: &Path) -> std::io::Result<usize> {
-    let all = scenarios();
-    for s in &all {
-        let root = dir.join(s.name);
-        if root.exists() {
-            std::fs::remove_dir_all(&root)?;
-        }
-        for (rel, bytes) in s.files() {
-            let path = root.join(&rel);
-            std::fs::create_dir_all(path.parent().expect("a file in a folder"))?;
-            std::fs::write(&path, bytes)?;
+/// The site every remote scenario is served from in the library run, and
+/// its key in `state.json`. The binary run serves `site/` from 127.0.0.1
+/// and re-keys the state file to that URL (README.md, "A remote scenario").
+pub const SITE_URL: &str = "https://canary.example.org/";
+/// Remote scenarios live in this sub-folder of `tests/vectors/`.
+pub const REMOTE_DIR: &str = "remote";
+const WELL_KNOWN_PATH: &str = ".well-known/warrant-canary.json";
+/// When the reader of every state file first pinned the site.
+const PINNED_AT: &str = "2026-01-02T00:00:00Z";
+
+/// What a site serves, and what the reader's state file says before the run.
+pub struct Remote {
+    site: Folder,
+    state: Option<SiteRecord>,
+}
+
+/// The trust flags of the run, besides the state file.
+#[derive(Clone, Copy)]
+pub enum PinArgs {
+    /// No flag (a later run, or first contact refused).
+    None,
+    /// `--trust-on-first-use`.
+    FirstUse,
+    /// `--key FINGERPRINT` for each of these signers, in this order.
+    Keys(&'static [&'static str]),
+}
+
+/// Why the site is not verified at all (a `RemoteError`).
+#[derive(Clone, Copy)]
+pub enum Refusal {
+    /// No pin and no explicit trust (exit 4).
+    FirstContact,
+    /// The site's policy is not the one the state file pins (exit 12).
+    PinChanged,
+    /// The site's policy signers are not exactly the `--key` set (exit 12).
+    KeysDiffer,
+    /// The latest canary is not signed by a threshold of the policy; its
+    /// class is signature (a signature does not verify) or threshold.
+    LatestNotAuthentic(Class),
+    /// The latest canary's payload type is not the v1 type (signature).
+    LatestPayloadType,
+}
+
+impl Refusal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Refusal::FirstContact => "first-contact",
+            Refusal::PinChanged => "pin-changed",
+            Refusal::KeysDiffer => "keys-differ",
+            Refusal::LatestNotAuthentic(_) => "latest-not-authentic",
+            Refusal::LatestPayloadType => "latest-payload-type",
         }
     }
-    Ok(all.len())
+
+    /// The class deciding the exit code (docs/FORMAT.md: a changed pin or
+    /// other keys are policy failures), or none for first contact (exit 4).
+    pub fn class(self) -> Option<Class> {
+        match self {
+            Refusal::FirstContact => None,
+            Refusal::PinChanged | Refusal::KeysDiffer => Some(Class::Policy),
+            Refusal::LatestNotAuthentic(c) => Some(c),
+            Refusal::LatestPayloadType => Some(Class::Signature),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum RemoteExpect {
+    Valid,
+    Tripped(Class),
+    Invalid(Class),
+    Refused(Refusal),
+}
+
+/// How far the documented order of fetching goes.
+#[derive(Clone, Copy)]
+pub enum Fetched {
+    /// `keys/policy.json` only (the policy is not trusted).
+    Policy,
+    /// The policy and `.well-known` (the latest canary is not authentic).
+    Latest,
+    /// Everything: policy, `.well-known`, canaries 1…N, the incident log.
+    All,
+}
+
+pub struct RemoteScenario {
+    pub name: &'static str,
+    pub expect: RemoteExpect,
+    /// The problem kind of a failure of the deciding class.
+    pub kind: Option<&'static str>,
+    pub canary: Option<u64>,
+    pub pins: PinArgs,
+    pub fetched: Fetched,
+    pub now: &'static str,
+    pub comment: &'static str,
+    pub build: fn() -> Remote,
+}
+
+impl RemoteScenario {
+    fn on(mut self, n: u64) -> Self {
+        self.canary = Some(n);
+        self
+    }
+
+    fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// The site paths the verifier must request, in order
+    /// (docs/FORMAT.md, "Order of fetching").
+    fn fetches(&self, site: &Folder) -> Vec<String> {
+        let mut out = vec![POLICY_PATH.to_string()];
+        if matches!(self.fetched, Fetched::Latest | Fetched::All) {
+            out.push(WELL_KNOWN_PATH.into());
+        }
+        if matches!(self.fetched, Fetched::All) {
+            let latest = Envelope::parse(site.get(WELL_KNOWN_PATH)).expect("an envelope");
+            let n = Statement::parse(&latest.payload)
+                .expect("a statement")
+                .sequence;
+            out.extend((1..=n).map(canary_path));
+            out.push(LOG_PATH.into());
+        }
+        out
+    }
+
+    /// The header file, `expect.txt`.
+    pub fn header(&self, site: &Folder) -> String {
+        let (verdict, class, refusal) = match self.expect {
+            RemoteExpect::Valid => ("valid", None, None),
+            RemoteExpect::Tripped(c) => ("tripped", Some(c), None),
+            RemoteExpect::Invalid(c) => ("invalid", Some(c), None),
+            RemoteExpect::Refused(r) => ("refused", r.class(), Some(r)),
+        };
+        let mut out = format!("expect: {verdict}\n");
+        if let Some(r) = refusal {
+            out.push_str(&format!("refusal: {}\n", r.name()));
+        }
+        if let Some(c) = class {
+            out.push_str(&format!("class: {}\n", class_name(c)));
+        }
+        if let Some(k) = self.kind {
+            out.push_str(&format!("kind: {k}\n"));
+        }
+        if let Some(n) = self.canary {
+            out.push_str(&format!("canary: {n}\n"));
+        }
+        match self.pins {
+            PinArgs::None => out.push_str("pins: none\n"),
+            PinArgs::FirstUse => out.push_str("pins: tofu\n"),
+            PinArgs::Keys(names) => {
+                let fps: Vec<String> = names
+                    .iter()
+                    .map(|n| key(n).public().fingerprint())
+                    .collect();
+                out.push_str(&format!("pins: keys\nkeys: {}\n", fps.join(" ")));
+            }
+        }
+        out.push_str(&format!("fetches: {}\n", self.fetches(site).join(" ")));
+        let exit = match (self.expect, class) {
+            (RemoteExpect::Valid, _) => 0,
+            (_, Some(c)) => exit_code(c),
+            (_, None) => 4,
+        };
+        out.push_str(&format!("exit: {exit}\n"));
+        out.push_str(&format!("now: {}\n", self.now));
+        out.push_str(&format!("comment: {}\n", self.comment));
+        out
+    }
+
+    /// Every file of the scenario folder, by relative path: `site/…`,
+    /// `state.json` when the reader has one, `expect.txt`.
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        let remote = (self.build)();
+        let mut files: BTreeMap<String, Vec<u8>> = remote
+            .site
+            .0
+            .iter()
+            .map(|(p, b)| (format!("site/{p}"), b.clone()))
+            .collect();
+        if let Some(rec) = remote.state {
+            let mut state = State::default();
+            state.sites.insert(SITE_URL.into(), rec);
+            files.insert("state.json".into(), state.to_json());
+        }
+        files.insert("expect.txt".into(), self.header(&remote.site).into_bytes());
+        files
+    }
+}
+
+fn r(
+    name: &'static str,
+    expect: RemoteExpect,
+    pins: PinArgs,
+    fetched: Fetched,
+    now: &'static str,
+    comment: &'static str,
+    build: fn() -> Remote,
+) -> RemoteScenario {
+    RemoteScenario {
+        name,
+        expect,
+        kind: None,
+        canary: None,
+        pins,
+        fetched,
+        now,
+        comment,
+        build,
+    }
+}
+
+/// Every remote scenario, in the order of the README.
+#[rustfmt::skip]
+pub fn remote_scenarios() -> Vec<RemoteScenario> {
+    use Class::{History, IncidentLog, Rollback, Signature, Threshold};
+    use Fetched::{All, Latest};
+    use PinArgs::{FirstUse, Keys};
+    use RemoteExpect::{Invalid, Refused, Tripped, Valid};
+    vec![
+        // -- valid --
+        r("valid-first-contact-tofu", Valid, FirstUse, All, NOW2,
+          "first contact with --trust-on-first-use: two canaries, nothing seen before; the site's policy becomes the pin",
+          valid_first_contact),
+        r("valid-first-contact-keys", Valid, Keys(&["carol", "alice", "bob"]), All, NOW2,
+          "first contact with --key for carol, alice and bob (a set: the order does not matter), 2 of 3 meeting the strict majority",
+          valid_first_contact),
+        r("valid-pinned-later-run", Valid, PinArgs::None, All, NOW3,
+          "the state file pins the policy and remembers canary 1; the site now serves canaries 1-3 continuing it",
+          valid_pinned_later_run),
+        r("valid-pinned-latest-resigned", Valid, PinArgs::None, All, NOW2,
+          "the state remembers canary 2; the site serves canary 2 re-signed by alice and carol: same payload, same canary, no equivocation",
+          valid_pinned_latest_resigned),
+        r("valid-incident-log", Valid, FirstUse, All, NOW2,
+          "a two-entry incident log served with the canaries that commit to it",
+          valid_remote_incident_log),
+        // -- refused before the history --
+        r("refused-first-contact", Refused(Refusal::FirstContact), PinArgs::None, Fetched::Policy, NOW2,
+          "first contact without --trust-on-first-use, --key or --policy: refused (exit 4), nothing fetched beyond the policy",
+          valid_first_contact),
+        r("policy-pin-changed", Refused(Refusal::PinChanged), FirstUse, Fetched::Policy, NOW2,
+          "the state pins the alice-bob-carol policy; the site now serves one with mallory in carol's place; --trust-on-first-use never overrides a pin, and nothing past the policy is fetched",
+          policy_pin_changed),
+        r("policy-keys-differ", Refused(Refusal::KeysDiffer), Keys(&["alice", "bob", "mallory"]), Fetched::Policy, NOW2,
+          "first contact with --key for alice, bob and mallory; the site's policy has carol, not mallory",
+          valid_first_contact),
+        r("signature-latest-flipped-byte", Refused(Refusal::LatestNotAuthentic(Signature)), FirstUse, Latest, NOW2,
+          "one bit of bob's signature on the latest canary flipped: not authentic, so the history is never fetched",
+          signature_latest_flipped_byte),
+        r("signature-latest-wrong-payload-type", Refused(Refusal::LatestPayloadType), FirstUse, Latest, NOW2,
+          "the latest canary is validly signed over another payload type (application/vnd.in-toto+json): refused before its payload is read",
+          signature_latest_wrong_payload_type),
+        r("threshold-latest-one-signer", Refused(Refusal::LatestNotAuthentic(Threshold)), FirstUse, Latest, NOW2,
+          "the latest canary is signed by alice alone; the policy requires 2: the history is never fetched",
+          threshold_latest_one_signer),
+        // -- verified, and failing --
+        r("history-canary-missing", Invalid(History), FirstUse, All, NOW3,
+          "the site answers 404 for canaries/0002.json: it is left out, so the history is broken",
+          history_canary_missing).kind("missing").on(3),
+        r("incident-log-missing", Invalid(IncidentLog), FirstUse, All, NOW2,
+          "the site has no incident log (404) while canary 2 commits to 2 entries",
+          incident_log_missing_remote).on(2),
+        r("rollback-older-canary", Invalid(Rollback), PinArgs::None, All, "2026-06-15T00:00:00Z",
+          "the state remembers canary 3; the site serves only canaries 1-2, and canary 2, which has expired, as its latest: rollback decides (it comes before expired)",
+          rollback_older_canary).kind("rollback").on(2),
+        r("rollback-older-canary-still-valid", Invalid(Rollback), PinArgs::None, All, NOW3,
+          "the state remembers canary 3; the site serves canaries 1-2, and canary 2 is validly signed and unexpired: only the state file tells",
+          rollback_older_canary).kind("rollback").on(2),
+        r("rollback-equivocation", Invalid(Rollback), PinArgs::None, All, NOW2,
+          "the state remembers canary 2; the site serves another validly signed canary 2 (other announcements) on the same canary 1",
+          rollback_equivocation).kind("equivocation").on(2),
+        r("rollback-history-rewritten", Invalid(Rollback), PinArgs::None, All, NOW2,
+          "the state remembers canary 1; the site serves a newer canary 2 on another validly signed canary 1 (a forked history)",
+          rollback_history_rewritten).kind("history-rewritten").on(2),
+        r("tripped-after-pinned", Tripped(Class::Tripped), PinArgs::None, All, NOW2,
+          "the state remembers canary 1; canary 2 drops the statement no-content-feed: tripped, whatever the state says",
+          tripped_after_pinned).kind("statement-removed").on(2),
+    ]
+}
+
+/// A sealed folder as a site serves it: the latest canary at `.well-known`
+/// instead of `canaries/latest.json` (which the verifier never fetches).
+fn site_of(mut f: Folder) -> Folder {
+    let latest = f.get(LATEST_PATH).to_vec();
+    f.remove(LATEST_PATH);
+    f.put(WELL_KNOWN_PATH, latest);
+    f
+}
+
+/// What a reader's state file keeps after fully verifying canary `n` of
+/// `seen` (sealed): its policy pinned at `PINNED_AT`, canary `n`'s payload
+/// digest, checked a day after canary `n` was issued.
+fn seen(seen: &Folder, n: u64) -> SiteRecord {
+    let env = seen.envelope(n);
+    let st = Statement::parse(&env.payload).expect("a statement");
+    SiteRecord {
+        policy_sha256: Sha256Digest::of(seen.get(POLICY_PATH)),
+        pinned_at: t(PINNED_AT),
+        sequence: n,
+        payload_sha256: env.payload_digest(),
+        checked_at: st.issued_at.plus_days(1).unwrap(),
+    }
+}
+
+fn first_contact(site: Folder) -> Remote {
+    Remote {
+        site: site_of(site),
+        state: None,
+    }
+}
+
+fn valid_first_contact() -> Remote {
+    first_contact(Plan::new(2).seal())
+}
+
+fn valid_pinned_later_run() -> Remote {
+    Remote {
+        site: site_of(Plan::new(3).seal()),
+        state: Some(seen(&Plan::new(1).seal(), 1)),
+    }
+}
+
+fn valid_pinned_latest_resigned() -> Remote {
+    let honest = Plan::new(2).seal();
+    let state = Some(seen(&honest, 2));
+    let mut f = honest;
+    f.edit_envelope(2, |env| {
+        *env = sign(&env.payload_type, env.payload.clone(), &["alice", "carol"]);
+    });
+    Remote {
+        site: site_of(f),
+        state,
+    }
+}
+
+fn valid_remote_incident_log() -> Remote {
+    first_contact(valid_incident_log())
+}
+
+fn policy_pin_changed() -> Remote {
+    let mut p = Plan::with_policy(policy(&["alice", "bob", "mallory"], 2), 2);
+    p.signed_by = vec![vec!["alice", "mallory"]; 2];
+    Remote {
+        site: site_of(p.seal()),
+        state: Some(seen(&Plan::new(1).seal(), 1)),
+    }
+}
+
+fn signature_latest_flipped_byte() -> Remote {
+    let mut f = Plan::new(2).seal();
+    f.edit_envelope(2, |env| env.signatures[1].sig[10] ^= 0x01);
+    first_contact(f)
+}
+
+fn signature_latest_wrong_payload_type() -> Remote {
+    let mut f = Plan::new(2).seal();
+    f.edit_envelope(2, |env| {
+        *env = sign(
+            "application/vnd.in-toto+json",
+            env.payload.clone(),
+            &["alice", "bob"],
+        );
+    });
+    first_contact(f)
+}
+
+fn threshold_latest_one_signer() -> Remote {
+    let mut p = Plan::new(2);
+    p.signed_by[1] = vec!["alice"];
+    first_contact(p.seal())
+}
+
+fn history_canary_missing() -> Remote {
+    let mut f = Plan::new(3).seal();
+    f.remove(&canary_path(2));
+    first_contact(f)
+}
+
+fn incident_log_missing_remote() -> Remote {
+    first_contact(incident_log_missing())
+}
+
+fn rollback_older_canary() -> Remote {
+    Remote {
+        site: site_of(Plan::new(2).seal()),
+        state: Some(seen(&Plan::new(3).seal(), 3)),
+    }
+}
+
+fn rollback_equivocation() -> Remote {
+    let mut other = Plan::new(2);
+    other.canary(2).announcements = vec!["Another canary 2.".into()];
+    Remote {
+        site: site_of(other.seal()),
+        state: Some(seen(&Plan::new(2).seal(), 2)),
+    }
+}
+
+fn rollback_history_rewritten() -> Remote {
+    let mut fork = Plan::new(2);
+    fork.canary(1).announcements = vec!["A replacement canary 1.".into()];
+    Remote {
+        site: site_of(fork.seal()),
+        state: Some(seen(&Plan::new(1).seal(), 1)),
+    }
+}
+
+fn tripped_after_pinned() -> Remote {
+    Remote {
+        site: site_of(tripped_statement_removed()),
+        state: Some(seen(&Plan::new(1).seal(), 1)),
+    }
+}
+
+// ---- writing ---------------------------------------------------------------
+
+/// Replaces the folder `root` by exactly `files`.
+fn write_folder(root: &Path, files: BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
+    if root.exists() {
+        std::fs::remove_dir_all(root)?;
+    }
+    for (rel, bytes) in files {
+        let path = root.join(&rel);
+        std::fs::create_dir_all(path.parent().expect("a file in a folder"))?;
+        std::fs::write(&path, bytes)?;
+    }
+    Ok(())
+}
+
+/// Writes every scenario folder under `dir`, the remote ones under
+/// `dir/remote/`, replacing each scenario's own folder (nothing else in
+/// `dir` is touched). Returns how many.
+pub fn write_all(dir: &Path) -> std::io::Result<usize> {
+    let (local, remote) = (scenarios(), remote_scenarios());
+    for s in &local {
+        write_folder(&dir.join(s.name), s.files())?;
+    }
+    for s in &remote {
+        write_folder(&dir.join(REMOTE_DIR).join(s.name), s.files())?;
+    }
+    Ok(local.len() + remote.len())
 }
 
 fn main() {
