@@ -124,14 +124,14 @@ pub fn verify_site<T: Transport>(
     let (latest, n, latest_digest) = fetch_latest(&mut f, req, &trusted)?;
     let files = fetch_history(&mut f, req.urls, n)?;
     let incidents = f.get_optional(&req.urls.incidents())?;
-    let mut report = verify::verify(verify::Input {
+    let input = verify::Input {
         policy: &trusted,
         files: &files,
         latest: Some(&latest),
         incident_log: incidents.as_deref(),
         now: req.now,
-    })
-    .map_err(|e| match e {
+    };
+    let mut report = verify::verify_fetched(input, n).map_err(|e| match e {
         VerifyError::Empty => RemoteError::NoCanaries {
             site: sanitize::line(req.urls.key()),
         },
@@ -477,6 +477,34 @@ mod tests {
             .failures
             .iter()
             .any(|f| f.problem == verify::Problem::Missing { first: 2, last: 2 }));
+    }
+
+    /// FORMAT.md: a canary the site answers 404 for is reported missing,
+    /// also when it serves none of the history its latest canary claims.
+    #[test]
+    fn a_site_serving_only_its_latest_canary_has_a_broken_history() {
+        let [a, b] = keys();
+        let mut t = site(&history(3, &[&a, &b]));
+        let urls = SiteUrls::resolve(SITE).unwrap();
+        for i in 1..=3 {
+            t.files.remove(&urls.canary(i));
+        }
+        let out = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, Some(Class::History));
+        assert_eq!(
+            out.report.failures[0].problem,
+            verify::Problem::Missing { first: 1, last: 3 }
+        );
+        assert!(!out.report.chain_intact);
+        // Canaries 1 and 2 served, 3 (the latest's own number) not.
+        let mut t = site(&history(3, &[&a, &b]));
+        t.files.remove(&urls.canary(3));
+        let out = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap();
+        assert!(out
+            .report
+            .failures
+            .iter()
+            .any(|f| f.problem == verify::Problem::Missing { first: 3, last: 3 }));
     }
 
     #[test]

@@ -178,14 +178,27 @@ pub struct Input<'a> {
 }
 
 /// Verifies a whole history: the procedure of docs/FORMAT.md,
-/// "Verification", one named step per row group.
+/// "Verification", one named step per row group. No canaries at all is an
+/// error (nothing to verify).
 pub fn verify(input: Input<'_>) -> Result<Report, VerifyError> {
-    let files = steps::sorted(input.files)?;
+    run(input, None)
+}
+
+/// [`verify`] for a history fetched from a site whose authenticated latest
+/// canary claims to be number `claimed`: canaries up to it that the site
+/// does not serve are reported missing (history), even when it serves
+/// none at all (docs/FORMAT.md, "Order of fetching", step 3).
+pub fn verify_fetched(input: Input<'_>, claimed: u64) -> Result<Report, VerifyError> {
+    run(input, Some(claimed))
+}
+
+fn run(input: Input<'_>, claimed: Option<u64>) -> Result<Report, VerifyError> {
+    let files = steps::sorted(input.files, claimed)?;
     let mut found = steps::Findings::default();
     // Rows signature, threshold, policy: nothing unauthenticated is used.
     let entries = steps::authenticate_each(&files, input.policy, &mut found)?;
     // Rows history and TRIPPED.
-    let history_ok = steps::check_history(&entries, &mut found);
+    let history_ok = steps::check_history(&entries, claimed, &mut found);
     let pointer_ok = steps::check_latest_pointer(&files, input.latest, &mut found);
     let chain_intact = history_ok && pointer_ok && entries.iter().all(|e| e.statement.is_some());
     // Rows freshness, expired, not yet valid: the newest canary only.

@@ -53,9 +53,11 @@ pub struct Entry {
     pub signed_by: Vec<String>,
 }
 
-/// The canaries by file number; none is an error (nothing to verify).
-pub fn sorted(files: &[CanaryFile]) -> Result<Vec<&CanaryFile>, VerifyError> {
-    if files.is_empty() {
+/// The canaries by file number; none is an error (nothing to verify),
+/// unless an authenticated latest canary `claimed` a number (then they are
+/// all missing).
+pub fn sorted(files: &[CanaryFile], claimed: Option<u64>) -> Result<Vec<&CanaryFile>, VerifyError> {
+    if files.is_empty() && claimed.is_none() {
         return Err(VerifyError::Empty);
     }
     let mut files: Vec<&CanaryFile> = files.iter().collect();
@@ -279,9 +281,9 @@ pub fn check_signatures(env: &Envelope, policy: &TrustedPolicy) -> SignatureChec
 /// Stops a canary deleted from the history (hiding the one that tripped),
 /// a replaced or reordered canary, a history spliced from two, and a
 /// backdated renewal. Returns whether the history rows held.
-pub fn check_history(entries: &[Entry], found: &mut Findings) -> bool {
+pub fn check_history(entries: &[Entry], claimed: Option<u64>, found: &mut Findings) -> bool {
     let before = found.count(Class::History);
-    check_numbering(entries, found);
+    check_numbering(entries, claimed, found);
     for pair in entries.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let (Some(sa), Some(sb)) = (&a.statement, &b.statement) else {
@@ -297,8 +299,9 @@ pub fn check_history(entries: &[Entry], found: &mut Findings) -> bool {
 }
 
 /// Files numbered 1, 2, 3, … with no gap or repeat, each holding the canary
-/// of its number.
-fn check_numbering(entries: &[Entry], found: &mut Findings) {
+/// of its number, up to the `claimed` newest when a site's latest canary
+/// says how many there are.
+fn check_numbering(entries: &[Entry], claimed: Option<u64>, found: &mut Findings) {
     let mut expected = 1u64;
     for e in entries {
         if e.number > expected {
@@ -320,6 +323,13 @@ fn check_numbering(entries: &[Entry], found: &mut Findings) {
                 found.fail(Some(e.number), problem);
             }
         }
+    }
+    if let Some(n) = claimed.filter(|&n| n >= expected) {
+        let problem = Problem::Missing {
+            first: expected,
+            last: n,
+        };
+        found.fail(Some(n), problem);
     }
 }
 
