@@ -205,6 +205,54 @@ pub fn check_text(
 
 /// Builds every file of the site.
 pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
+    let latest_text = check_buildable(input)?;
+    let log = incident_history(input)?;
+    let mut files = Files::default();
+    add_history(&mut files, input);
+    add_keys(&mut files, input);
+    add_latest_text(&mut files, latest_text);
+    files.add("index.html", render_index(input, &log)?.into_bytes(), HTML);
+    files.add("feed.xml", render_feed(input, &log)?.into_bytes(), ATOM);
+    // Pointers last.
+    files.add("canaries/latest.json", input.latest_json.to_vec(), JSON);
+    files.add(WELL_KNOWN, input.latest_json.to_vec(), JSON);
+    Ok(files.0)
+}
+
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain; charset=utf-8";
+const HTML: &str = "text/html; charset=utf-8";
+const ATOM: &str = "application/atom+xml";
+const JSONL: &str = "application/jsonl";
+
+/// The site's files in upload order, as they are added.
+#[derive(Default)]
+struct Files(Vec<SiteFile>);
+
+impl Files {
+    fn add(&mut self, path: impl Into<String>, bytes: Vec<u8>, content_type: &'static str) {
+        self.0.push(SiteFile {
+            path: path.into(),
+            bytes,
+            content_type,
+        });
+    }
+
+    /// A canary.txt's SSHSIG and minisign signatures under `stem`.
+    fn add_signatures(&mut self, stem: &str, s: &TextSignatures) {
+        self.add(format!("{stem}.sig"), s.sshsig.clone().into_bytes(), TEXT);
+        self.add(
+            format!("{stem}.minisig"),
+            s.minisig.clone().into_bytes(),
+            TEXT,
+        );
+    }
+}
+
+/// Refuses a history the site must not be built from (a failure other
+/// than the news it shows, no canary, a latest canary without plain text,
+/// a text signature that does not hold); returns the latest canary's text.
+fn check_buildable<'a>(input: &SiteInput<'a>) -> Result<&'a TextRecord, SiteError> {
     let r = input.report;
     if let Some(f) = r.failures.iter().find(|f| !displayable(f.class)) {
         return Err(SiteError::Unverified(f.message.clone()));
@@ -212,67 +260,48 @@ pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
     let Some(latest) = input.canaries.last() else {
         return Err(SiteError::Unverified("no canaries".into()));
     };
-    let domain = &input.policy.policy.domain;
     let Some(latest_text) = &latest.text else {
         return Err(SiteError::NoText(latest.number));
     };
     for c in input.canaries {
         if let Some(t) = &c.text {
-            check_text(input.policy, c.number, domain, t)?;
+            check_text(input.policy, c.number, &input.policy.policy.domain, t)?;
         }
     }
-    let log = incident_history(input)?;
+    Ok(latest_text)
+}
 
-    let mut files = Vec::new();
-    let mut add = |path: String, bytes: Vec<u8>, content_type: &'static str| {
-        files.push(SiteFile {
-            path,
-            bytes,
-            content_type,
-        })
-    };
-    const JSON: &str = "application/json";
-    const TEXT: &str = "text/plain; charset=utf-8";
-
-    // History, each canary with its text and signatures.
+/// The history: each canary with its text and signatures, then the
+/// incident log as published.
+fn add_history(files: &mut Files, input: &SiteInput<'_>) {
     for c in input.canaries {
         let stem = format!("canaries/{:04}", c.number);
-        add(format!("{stem}.json"), c.json.clone(), JSON);
+        files.add(format!("{stem}.json"), c.json.clone(), JSON);
         if let Some(t) = &c.text {
-            add(format!("{stem}.txt"), t.text.clone(), TEXT);
+            files.add(format!("{stem}.txt"), t.text.clone(), TEXT);
             for (name, s) in &t.signatures {
-                add(
-                    format!("{stem}.txt.{name}.sig"),
-                    s.sshsig.clone().into_bytes(),
-                    TEXT,
-                );
-                add(
-                    format!("{stem}.txt.{name}.minisig"),
-                    s.minisig.clone().into_bytes(),
-                    TEXT,
-                );
+                files.add_signatures(&format!("{stem}.txt.{name}"), s);
             }
         }
     }
     if let Some(inc) = input.incidents {
-        add(
-            "canaries/incidents.jsonl".into(),
-            inc.to_vec(),
-            "application/jsonl",
-        );
+        files.add("canaries/incidents.jsonl", inc.to_vec(), JSONL);
     }
+}
 
-    // Trust: the policy's exact bytes and each signer's keys.
-    add("keys/policy.json".into(), input.policy_bytes.to_vec(), JSON);
-    let ns = textsig::namespace(domain);
+/// Trust: the policy's exact bytes, each signer's OpenSSH and minisign
+/// public keys, and the allowed_signers file `ssh-keygen -Y verify` reads.
+fn add_keys(files: &mut Files, input: &SiteInput<'_>) {
+    files.add("keys/policy.json", input.policy_bytes.to_vec(), JSON);
+    let ns = textsig::namespace(&input.policy.policy.domain);
     let mut allowed = String::new();
     for s in &input.policy.policy.signers {
-        add(
+        files.add(
             format!("keys/{}.pub", s.name),
             format!("{}\n", s.key.to_openssh(&s.name)).into_bytes(),
             TEXT,
         );
-        add(
+        files.add(
             format!("keys/{}.minisign.pub", s.name),
             textsig::minisign_public_key_file(&s.key, &s.name).into_bytes(),
             TEXT,
@@ -284,54 +313,18 @@ pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
             s.key.to_openssh(&s.name)
         );
     }
-    add("allowed_signers".into(), allowed.into_bytes(), TEXT);
+    files.add("allowed_signers", allowed.into_bytes(), TEXT);
+}
 
-    // The latest canary as text, with every signer's signatures; the
-    // unsuffixed names are the first signer's (policy order).
-    add("canary.txt".into(), latest_text.text.clone(), TEXT);
+/// The latest canary as text, with every signer's signatures; the
+/// unsuffixed names are the first signer's (policy order).
+fn add_latest_text(files: &mut Files, latest_text: &TextRecord) {
+    files.add("canary.txt", latest_text.text.clone(), TEXT);
     for (name, s) in &latest_text.signatures {
-        add(
-            format!("canary.txt.{name}.sig"),
-            s.sshsig.clone().into_bytes(),
-            TEXT,
-        );
-        add(
-            format!("canary.txt.{name}.minisig"),
-            s.minisig.clone().into_bytes(),
-            TEXT,
-        );
+        files.add_signatures(&format!("canary.txt.{name}"), s);
     }
     let (_, first) = &latest_text.signatures[0];
-    add(
-        "canary.txt.sig".into(),
-        first.sshsig.clone().into_bytes(),
-        TEXT,
-    );
-    add(
-        "canary.txt.minisig".into(),
-        first.minisig.clone().into_bytes(),
-        TEXT,
-    );
-
-    add(
-        "index.html".into(),
-        render_index(input, &log)?.into_bytes(),
-        "text/html; charset=utf-8",
-    );
-    add(
-        "feed.xml".into(),
-        render_feed(input, &log)?.into_bytes(),
-        "application/atom+xml",
-    );
-
-    // Pointers last.
-    add(
-        "canaries/latest.json".into(),
-        input.latest_json.to_vec(),
-        JSON,
-    );
-    add(WELL_KNOWN.into(), input.latest_json.to_vec(), JSON);
-    Ok(files)
+    files.add_signatures("canary.txt", first);
 }
 
 #[derive(Serialize)]
