@@ -572,27 +572,47 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
         if commitments.iter().all(|c| c.log.is_none()) {
             return Ok(None);
         }
-        // Committed to an empty log that is not published: nothing to show
-        // but the configured components, all operational.
-        return Ok(Some(LogView {
-            entries: 0,
-            signed_entries: 0,
-            signed_by_canary: None,
-            unsigned_entries: 0,
-            components: input
-                .components
-                .iter()
-                .map(|c| ComponentView {
-                    name: sanitize::line(c),
-                    operational: true,
-                    affected_by: Vec::new(),
-                })
-                .collect(),
-            ongoing: Vec::new(),
-            history: Vec::new(),
-        }));
+        return Ok(Some(empty_log_view(input.components)));
     };
-    let scan = incidents::scan(input.incidents.unwrap_or_default());
+    let history = incident_views(input.incidents.unwrap_or_default(), &summary, now);
+    let ongoing = ongoing_views(&summary);
+    let components = component_views(input.components, &summary, &ongoing);
+    Ok(Some(LogView {
+        entries: summary.entries,
+        signed_entries: summary.signed_entries,
+        signed_by_canary: summary.signed_by_canary,
+        unsigned_entries: summary.unsigned_entries,
+        components,
+        ongoing,
+        history,
+    }))
+}
+
+/// Committed to an empty log that is not published: nothing to show but
+/// the configured components, all operational.
+fn empty_log_view(components: &[String]) -> LogView {
+    LogView {
+        entries: 0,
+        signed_entries: 0,
+        signed_by_canary: None,
+        unsigned_entries: 0,
+        components: components
+            .iter()
+            .map(|c| ComponentView {
+                name: sanitize::line(c),
+                operational: true,
+                affected_by: Vec::new(),
+            })
+            .collect(),
+        ongoing: Vec::new(),
+        history: Vec::new(),
+    }
+}
+
+/// Every incident of the log, newest first: as its signed entries say
+/// when a canary vouches for them, else as the unsigned ones do (marked).
+fn incident_views(log: &[u8], summary: &incidents::Summary, now: Timestamp) -> Vec<IncidentView> {
+    let scan = incidents::scan(log);
     let signed_n = summary.signed_entries;
     let cut = usize::try_from(signed_n)
         .unwrap_or(usize::MAX)
@@ -609,8 +629,12 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
         .collect();
     // Newest first; ties keep the log's order.
     history.sort_by_key(|i| std::cmp::Reverse(i.started));
+    history
+}
 
-    let ongoing: Vec<OngoingView> = summary
+/// The on-going incidents, as the page and the component list show them.
+fn ongoing_views(summary: &incidents::Summary) -> Vec<OngoingView> {
+    summary
         .ongoing
         .iter()
         .map(|o| OngoingView {
@@ -621,14 +645,23 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
             signed: o.signed,
             unsigned_updates: o.unsigned_updates,
         })
-        .collect();
-    let mut names: Vec<String> = input.components.to_vec();
+        .collect()
+}
+
+/// Each component's status: the configured ones first, then any other the
+/// log names, each with the on-going incidents affecting it.
+fn component_views(
+    configured: &[String],
+    summary: &incidents::Summary,
+    ongoing: &[OngoingView],
+) -> Vec<ComponentView> {
+    let mut names: Vec<String> = configured.to_vec();
     for c in &summary.components {
         if !names.contains(&c.name) {
             names.push(c.name.clone());
         }
     }
-    let components = names
+    names
         .into_iter()
         .map(|name| {
             let status = summary.components.iter().find(|c| c.name == name);
@@ -646,16 +679,7 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
                 affected_by,
             }
         })
-        .collect();
-    Ok(Some(LogView {
-        entries: summary.entries,
-        signed_entries: summary.signed_entries,
-        signed_by_canary: summary.signed_by_canary,
-        unsigned_entries: summary.unsigned_entries,
-        components,
-        ongoing,
-        history,
-    }))
+        .collect()
 }
 
 #[derive(Serialize)]
