@@ -765,6 +765,8 @@ fn tripped_in(prev: Option<&Statement>, st: &Statement) -> bool {
     prev.is_some_and(|p| diff::changes(p, st).iter().any(Change::trips))
 }
 
+/// The status page: the latest canary's statements, badge, signers and
+/// how to check them, the history, the proof of freshness and the log.
 fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, SiteError> {
     let r = input.report;
     let latest = input.canaries.last().expect("checked non-empty");
@@ -772,38 +774,8 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
     let text = latest.text.as_ref().expect("checked");
     let b = badge(r);
     let expires_in = r.now.seconds_until(st.expires_at);
-    let explanation = match b {
-        Badge::Valid => "Every check holds: signatures, threshold, policy, history and statements.".to_string(),
-        Badge::ExpiringSoon => format!(
-            "Every check holds, but this canary expires {}; a new one is due.",
-            human_duration(expires_in)
-        ),
-        Badge::Expired => format!(
-            "This canary expired {}, and no newer canary has been published. Treat it as void.",
-            human_duration(expires_in)
-        ),
-        Badge::Tripped => "A statement made by an earlier canary was removed or reworded. Read this as the signal the canary exists to give.".to_string(),
-    };
     let signed: Vec<&str> = text.signatures.iter().map(|(n, _)| n.as_str()).collect();
     let p = &input.policy.policy;
-    let mut history = Vec::new();
-    let mut prev: Option<&Statement> = None;
-    for c in input.canaries {
-        history.push(HistoryView {
-            number: c.number,
-            file: format!("canaries/{:04}.json", c.number),
-            text_file: c
-                .text
-                .as_ref()
-                .map(|_| format!("canaries/{:04}.txt", c.number)),
-            issued_at: c.statement.issued_at.to_string(),
-            expires_at: c.statement.expires_at.to_string(),
-            sha256: c.payload_sha256.to_string(),
-            tripped: tripped_in(prev, &c.statement),
-        });
-        prev = Some(&c.statement);
-    }
-    history.reverse();
     let first = &text.signatures[0].0;
     let first_key = p
         .signers
@@ -816,7 +788,7 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
         domain: sanitize::line(&st.domain),
         badge: b,
         badge_label: b.label(),
-        badge_explanation: explanation,
+        badge_explanation: badge_explanation(b, expires_in),
         as_of: r.now.to_string(),
         sequence: st.sequence,
         issued_at: st.issued_at.to_string(),
@@ -842,17 +814,7 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
             .map(|f| f.message.clone())
             .collect(),
         threshold: p.threshold,
-        signers: p
-            .signers
-            .iter()
-            .map(|s| SignerView {
-                name: s.name.clone(),
-                fingerprint: s.key.fingerprint(),
-                minisign_key: textsig::minisign_public_key(&s.key),
-                minisign_key_id: textsig::minisign_key_id_hex(&s.key),
-                signed: signed.contains(&s.name.as_str()),
-            })
-            .collect(),
+        signers: signer_views(input.policy, &signed),
         signed_by: signed.iter().map(|s| s.to_string()).collect(),
         namespace: textsig::namespace(&p.domain),
         first_signer: first.clone(),
@@ -860,16 +822,78 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
         base_url: input.base_url.to_string(),
         payload_sha256: latest.payload_sha256.to_string(),
         policy_sha256: input.policy.sha256.to_string(),
-        history,
+        history: history_views(input.canaries),
         freshness: st.freshness.as_ref().map(freshness_view),
         incidents: log.clone(),
     };
+    render_template(&view)
+}
+
+/// What the badge means, in a sentence for the page.
+fn badge_explanation(b: Badge, expires_in: i64) -> String {
+    match b {
+        Badge::Valid => "Every check holds: signatures, threshold, policy, history and statements.".to_string(),
+        Badge::ExpiringSoon => format!(
+            "Every check holds, but this canary expires {}; a new one is due.",
+            human_duration(expires_in)
+        ),
+        Badge::Expired => format!(
+            "This canary expired {}, and no newer canary has been published. Treat it as void.",
+            human_duration(expires_in)
+        ),
+        Badge::Tripped => "A statement made by an earlier canary was removed or reworded. Read this as the signal the canary exists to give.".to_string(),
+    }
+}
+
+/// Every signer of the policy with their keys, and whether they signed
+/// the latest canary's text.
+fn signer_views(policy: &TrustedPolicy, signed: &[&str]) -> Vec<SignerView> {
+    policy
+        .policy
+        .signers
+        .iter()
+        .map(|s| SignerView {
+            name: s.name.clone(),
+            fingerprint: s.key.fingerprint(),
+            minisign_key: textsig::minisign_public_key(&s.key),
+            minisign_key_id: textsig::minisign_key_id_hex(&s.key),
+            signed: signed.contains(&s.name.as_str()),
+        })
+        .collect()
+}
+
+/// The history table, newest first, each canary marked when it tripped.
+fn history_views(canaries: &[PublishedCanary]) -> Vec<HistoryView> {
+    let mut history = Vec::new();
+    let mut prev: Option<&Statement> = None;
+    for c in canaries {
+        history.push(HistoryView {
+            number: c.number,
+            file: format!("canaries/{:04}.json", c.number),
+            text_file: c
+                .text
+                .as_ref()
+                .map(|_| format!("canaries/{:04}.txt", c.number)),
+            issued_at: c.statement.issued_at.to_string(),
+            expires_at: c.statement.expires_at.to_string(),
+            sha256: c.payload_sha256.to_string(),
+            tripped: tripped_in(prev, &c.statement),
+        });
+        prev = Some(&c.statement);
+    }
+    history.reverse();
+    history
+}
+
+/// Renders index.html from its template, strict about undefined names so a
+/// template typo fails the build instead of leaving a blank.
+fn render_template(view: &IndexView) -> Result<String, SiteError> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("index.html", INDEX_TEMPLATE)
         .map_err(|e| SiteError::Render("index.html", e.to_string()))?;
     env.get_template("index.html")
-        .and_then(|t| t.render(&view))
+        .and_then(|t| t.render(view))
         .map_err(|e| SiteError::Render("index.html", e.to_string()))
 }
 
