@@ -937,121 +937,9 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
     let latest = input.canaries.last().expect("checked non-empty");
     let tag = format!("tag:{},{}:warrant-canary", p.domain, day(first.issued_at));
     let org = xml_safe(&p.org);
-    let link = |href: String, rel: &str, mime: &str| Link {
-        href,
-        rel: rel.into(),
-        mime_type: Some(mime.into()),
-        ..Default::default()
-    };
-    let mut entries = Vec::new();
-    let mut prev: Option<&Statement> = None;
-    for c in input.canaries {
-        let st = &c.statement;
-        let changes = prev.map(|p| diff::changes(p, st)).unwrap_or_default();
-        let tripped = changes.iter().any(Change::trips);
-        let mut body = String::new();
-        if tripped {
-            body.push_str("TRIPPED: a statement of the previous canary was removed or reworded.\n");
-            for ch in changes.iter().filter(|c| c.trips()) {
-                let _ = match ch {
-                    Change::Removed { id, text } => {
-                        writeln!(body, "Removed [{}]: {}", xml_safe(id), xml_safe(text))
-                    }
-                    Change::Reworded { id, old, new } => writeln!(
-                        body,
-                        "Reworded [{}]: was \"{}\", now \"{}\"",
-                        xml_safe(id),
-                        xml_safe(old),
-                        xml_safe(new)
-                    ),
-                    _ => Ok(()),
-                };
-            }
-            body.push('\n');
-        }
-        let _ = writeln!(
-            body,
-            "As of {}, {org} states (next update due by {}):",
-            st.issued_at, st.expires_at
-        );
-        for claim in &st.statements {
-            let _ = writeln!(body, "- {}", xml_safe(&claim.text));
-        }
-        if !st.announcements.is_empty() {
-            body.push_str("Special announcements:\n");
-            for a in &st.announcements {
-                let _ = writeln!(body, "- {}", xml_safe(a));
-            }
-        }
-        let _ = write!(body, "Payload sha256: {}", c.payload_sha256);
-        let mut links = vec![link(
-            format!("{}canaries/{:04}.json", input.base_url, c.number),
-            "alternate",
-            "application/json",
-        )];
-        if c.text.is_some() {
-            links.push(link(
-                format!("{}canaries/{:04}.txt", input.base_url, c.number),
-                "alternate",
-                "text/plain",
-            ));
-        }
-        let title = format!(
-            "{}Canary {} of {org}, issued {}",
-            if tripped { "TRIPPED: " } else { "" },
-            c.number,
-            day(st.issued_at)
-        );
-        let mut entry = Entry::default();
-        entry.set_title(Text::plain(title));
-        entry.set_id(format!("{tag}:{}", c.number));
-        entry.set_updated(atom_time(st.issued_at));
-        entry.set_published(Some(atom_time(st.issued_at)));
-        entry.set_links(links);
-        entry.set_content(Some(Content {
-            value: Some(body),
-            content_type: Some("text".into()),
-            ..Default::default()
-        }));
-        entries.push((st.issued_at, entry));
-        prev = Some(st);
-    }
-    entries.reverse();
+    let mut entries = canary_entries(input, &tag, &org);
     for inc in log.iter().flat_map(|l| &l.history) {
-        let mut entry = Entry::default();
-        let mark = if !inc.signed {
-            " [not yet signed]"
-        } else if inc.unsigned_updates > 0 {
-            " [updates not yet signed]"
-        } else {
-            ""
-        };
-        entry.set_title(Text::plain(format!(
-            "Incident ({}): {}{mark}",
-            inc.state,
-            xml_safe(&inc.title)
-        )));
-        entry.set_id(format!("{tag}:incident:{}", inc.id));
-        entry.set_updated(atom_time(inc.last_recorded));
-        entry.set_published(Some(atom_time(inc.recorded)));
-        entry.set_links(vec![
-            link(
-                format!("{}#incident-{}", input.base_url, inc.id),
-                "alternate",
-                "text/html",
-            ),
-            link(
-                format!("{}canaries/incidents.jsonl", input.base_url),
-                "related",
-                "application/jsonl",
-            ),
-        ]);
-        entry.set_content(Some(Content {
-            value: Some(incident_text(inc)),
-            content_type: Some("text".into()),
-            ..Default::default()
-        }));
-        entries.push((inc.last_recorded, entry));
+        entries.push((inc.last_recorded, incident_entry(inc, &tag, input.base_url)));
     }
     // Most recently updated first; ties keep the order above.
     entries.sort_by_key(|e| std::cmp::Reverse(e.0));
@@ -1061,21 +949,195 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
         .max()
         .unwrap_or(latest.statement.issued_at);
     let entries: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
+    let feed = feed_of(input.base_url, tag, org, updated, entries);
+    let mut out = Vec::new();
+    feed.write_to(&mut out)
+        .map_err(|e| SiteError::Render("feed.xml", e.to_string()))?;
+    out.push(b'\n');
+    String::from_utf8(out).map_err(|e| SiteError::Render("feed.xml", e.to_string()))
+}
+
+/// An Atom link of one relation and media type.
+fn atom_link(href: String, rel: &str, mime: &str) -> Link {
+    Link {
+        href,
+        rel: rel.into(),
+        mime_type: Some(mime.into()),
+        ..Default::default()
+    }
+}
+
+/// One feed entry per canary, newest first, each with its update time.
+fn canary_entries(input: &SiteInput<'_>, tag: &str, org: &str) -> Vec<(Timestamp, Entry)> {
+    let mut entries = Vec::new();
+    let mut prev: Option<&Statement> = None;
+    for c in input.canaries {
+        entries.push((
+            c.statement.issued_at,
+            canary_entry(c, prev, tag, org, input.base_url),
+        ));
+        prev = Some(&c.statement);
+    }
+    entries.reverse();
+    entries
+}
+
+/// The entry of one canary: titled TRIPPED when it drops or rewords a
+/// statement of `prev`, linking to its JSON and plain text.
+fn canary_entry(
+    c: &PublishedCanary,
+    prev: Option<&Statement>,
+    tag: &str,
+    org: &str,
+    base_url: &str,
+) -> Entry {
+    let st = &c.statement;
+    let changes = prev.map(|p| diff::changes(p, st)).unwrap_or_default();
+    let tripped = changes.iter().any(Change::trips);
+    let mut links = vec![atom_link(
+        format!("{base_url}canaries/{:04}.json", c.number),
+        "alternate",
+        "application/json",
+    )];
+    if c.text.is_some() {
+        links.push(atom_link(
+            format!("{base_url}canaries/{:04}.txt", c.number),
+            "alternate",
+            "text/plain",
+        ));
+    }
+    let title = format!(
+        "{}Canary {} of {org}, issued {}",
+        if tripped { "TRIPPED: " } else { "" },
+        c.number,
+        day(st.issued_at)
+    );
+    let mut entry = Entry::default();
+    entry.set_title(Text::plain(title));
+    entry.set_id(format!("{tag}:{}", c.number));
+    entry.set_updated(atom_time(st.issued_at));
+    entry.set_published(Some(atom_time(st.issued_at)));
+    entry.set_links(links);
+    entry.set_content(Some(Content {
+        value: Some(canary_body(c, &changes, org)),
+        content_type: Some("text".into()),
+        ..Default::default()
+    }));
+    entry
+}
+
+/// A canary's entry text: what tripped (if anything), the statements and
+/// announcements, and the payload digest.
+fn canary_body(c: &PublishedCanary, changes: &[Change], org: &str) -> String {
+    let st = &c.statement;
+    let mut body = String::new();
+    if changes.iter().any(Change::trips) {
+        body.push_str(&tripped_text(changes));
+    }
+    let _ = writeln!(
+        body,
+        "As of {}, {org} states (next update due by {}):",
+        st.issued_at, st.expires_at
+    );
+    for claim in &st.statements {
+        let _ = writeln!(body, "- {}", xml_safe(&claim.text));
+    }
+    if !st.announcements.is_empty() {
+        body.push_str("Special announcements:\n");
+        for a in &st.announcements {
+            let _ = writeln!(body, "- {}", xml_safe(a));
+        }
+    }
+    let _ = write!(body, "Payload sha256: {}", c.payload_sha256);
+    body
+}
+
+/// The TRIPPED paragraph: each removed or reworded statement.
+fn tripped_text(changes: &[Change]) -> String {
+    let mut body =
+        String::from("TRIPPED: a statement of the previous canary was removed or reworded.\n");
+    for ch in changes.iter().filter(|c| c.trips()) {
+        let _ = match ch {
+            Change::Removed { id, text } => {
+                writeln!(body, "Removed [{}]: {}", xml_safe(id), xml_safe(text))
+            }
+            Change::Reworded { id, old, new } => writeln!(
+                body,
+                "Reworded [{}]: was \"{}\", now \"{}\"",
+                xml_safe(id),
+                xml_safe(old),
+                xml_safe(new)
+            ),
+            _ => Ok(()),
+        };
+    }
+    body.push('\n');
+    body
+}
+
+/// The entry of one incident, marked while a canary has not signed it (or
+/// its updates), linking to its place on the page and to the log.
+fn incident_entry(inc: &IncidentView, tag: &str, base_url: &str) -> Entry {
+    let mut entry = Entry::default();
+    let mark = if !inc.signed {
+        " [not yet signed]"
+    } else if inc.unsigned_updates > 0 {
+        " [updates not yet signed]"
+    } else {
+        ""
+    };
+    entry.set_title(Text::plain(format!(
+        "Incident ({}): {}{mark}",
+        inc.state,
+        xml_safe(&inc.title)
+    )));
+    entry.set_id(format!("{tag}:incident:{}", inc.id));
+    entry.set_updated(atom_time(inc.last_recorded));
+    entry.set_published(Some(atom_time(inc.recorded)));
+    entry.set_links(vec![
+        atom_link(
+            format!("{base_url}#incident-{}", inc.id),
+            "alternate",
+            "text/html",
+        ),
+        atom_link(
+            format!("{base_url}canaries/incidents.jsonl"),
+            "related",
+            "application/jsonl",
+        ),
+    ]);
+    entry.set_content(Some(Content {
+        value: Some(incident_text(inc)),
+        content_type: Some("text".into()),
+        ..Default::default()
+    }));
+    entry
+}
+
+/// The feed itself around its entries: title, id, authors, self and page
+/// links, generator.
+fn feed_of(
+    base_url: &str,
+    tag: String,
+    org: String,
+    updated: Timestamp,
+    entries: Vec<Entry>,
+) -> Feed {
     let mut feed = Feed::default();
     feed.set_title(Text::plain(format!("Warrant canary of {org}")));
     feed.set_id(tag);
     feed.set_updated(atom_time(updated));
     feed.set_authors(vec![Person {
-        name: org.clone(),
+        name: org,
         ..Default::default()
     }]);
     feed.set_links(vec![
-        link(
-            format!("{}feed.xml", input.base_url),
+        atom_link(
+            format!("{base_url}feed.xml"),
             "self",
             "application/atom+xml",
         ),
-        link(input.base_url.to_string(), "alternate", "text/html"),
+        atom_link(base_url.to_string(), "alternate", "text/html"),
     ]);
     feed.set_generator(Some(Generator {
         value: "canary".into(),
@@ -1083,11 +1145,7 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
         version: Some(env!("CARGO_PKG_VERSION").into()),
     }));
     feed.set_entries(entries);
-    let mut out = Vec::new();
-    feed.write_to(&mut out)
-        .map_err(|e| SiteError::Render("feed.xml", e.to_string()))?;
-    out.push(b'\n');
-    String::from_utf8(out).map_err(|e| SiteError::Render("feed.xml", e.to_string()))
+    feed
 }
 
 /// An incident in the four-question form, as plain text for the feed
