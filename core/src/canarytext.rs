@@ -51,34 +51,10 @@ pub struct TextInput<'a> {
 /// [`sanitize`] so the file is safe to `cat` on a terminal.
 pub fn render(input: &TextInput<'_>) -> String {
     let st = input.statement;
-    let p = input.policy;
-    let org = sanitize::line(&st.org);
-    let domain = sanitize::line(&st.domain);
     let mut o = String::new();
-    let _ = writeln!(o, "WARRANT CANARY");
-    let _ = writeln!(o, "{org} ({domain}), canary {}", st.sequence);
+    statements_into(&mut o, st);
     o.push('\n');
-    wrap_into(
-        &mut o,
-        &format!(
-            "As of {}, {org} makes the following statements:",
-            st.issued_at
-        ),
-        "",
-    );
-    for (i, c) in st.statements.iter().enumerate() {
-        o.push('\n');
-        let _ = writeln!(o, "{}. [{}]", i + 1, sanitize::line(&c.id));
-        wrap_into(&mut o, &sanitize::block(&c.text), INDENT);
-    }
-    o.push('\n');
-    let _ = writeln!(o, "Special announcements:");
-    if st.announcements.is_empty() {
-        let _ = writeln!(o, "{INDENT}None.");
-    }
-    for a in &st.announcements {
-        wrap_into(&mut o, &sanitize::block(a), INDENT);
-    }
+    announcements_into(&mut o, &st.announcements);
     if let Some(f) = &st.freshness {
         o.push('\n');
         freshness_into(&mut o, f);
@@ -93,15 +69,65 @@ pub fn render(input: &TextInput<'_>) -> String {
         wrap_into(&mut o, &sanitize::block(&s.body), INDENT);
     }
     o.push('\n');
+    next_update_into(&mut o, st);
+    o.push('\n');
+    signers_into(&mut o, input.policy);
+    o.push('\n');
+    how_to_verify_into(&mut o, st);
+    o.push('\n');
+    bindings_into(&mut o, st, input.payload_sha256);
+    o
+}
+
+/// The title, then each statement under its number and id.
+fn statements_into(o: &mut String, st: &Statement) {
+    let org = sanitize::line(&st.org);
+    let domain = sanitize::line(&st.domain);
+    let _ = writeln!(o, "WARRANT CANARY");
+    let _ = writeln!(o, "{org} ({domain}), canary {}", st.sequence);
+    o.push('\n');
+    wrap_into(
+        o,
+        &format!(
+            "As of {}, {org} makes the following statements:",
+            st.issued_at
+        ),
+        "",
+    );
+    for (i, c) in st.statements.iter().enumerate() {
+        o.push('\n');
+        let _ = writeln!(o, "{}. [{}]", i + 1, sanitize::line(&c.id));
+        wrap_into(o, &sanitize::block(&c.text), INDENT);
+    }
+}
+
+/// The special announcements, or an explicit "None.": their absence is
+/// said, not left to be inferred.
+fn announcements_into(o: &mut String, announcements: &[String]) {
+    let _ = writeln!(o, "Special announcements:");
+    if announcements.is_empty() {
+        let _ = writeln!(o, "{INDENT}None.");
+    }
+    for a in announcements {
+        wrap_into(o, &sanitize::block(a), INDENT);
+    }
+}
+
+/// When the next canary is due, and how to read a missing or changed one.
+fn next_update_into(o: &mut String, st: &Statement) {
     let _ = writeln!(o, "Next update due by: {}", st.expires_at);
     wrap_into(
-        &mut o,
+        o,
         "If no newer canary has been published by then, treat this one as expired. \
          If a statement above is missing or reworded in a later canary, treat it as \
          withdrawn.",
         "",
     );
-    o.push('\n');
+}
+
+/// The policy's threshold and each signer's OpenSSH fingerprint and
+/// minisign key, names aligned.
+fn signers_into(o: &mut String, p: &Policy) {
     let _ = writeln!(
         o,
         "Signers ({} of these {} must sign each canary):",
@@ -118,10 +144,15 @@ pub fn render(input: &TextInput<'_>) -> String {
             textsig::minisign_public_key(&s.key)
         );
     }
-    o.push('\n');
+}
+
+/// The commands that check this text with standard tools, and the one
+/// that checks the whole history.
+fn how_to_verify_into(o: &mut String, st: &Statement) {
     let ns = textsig::namespace(&st.domain);
+    let domain = sanitize::line(&st.domain);
     wrap_into(
-        &mut o,
+        o,
         "How to verify this text: each signer's signatures are canary.txt.NAME.sig \
          (OpenSSH) and canary.txt.NAME.minisig (minisign); canary.txt.sig and \
          canary.txt.minisig are the first signer's. For each signer NAME:",
@@ -139,9 +170,13 @@ pub fn render(input: &TextInput<'_>) -> String {
         o,
         "The whole signed history: canary verify https://{domain}/"
     );
-    o.push('\n');
+}
+
+/// The hashes that bind this text to the signed JSON canary, its policy
+/// and the canary before it.
+fn bindings_into(o: &mut String, st: &Statement, payload_sha256: Sha256Digest) {
     let _ = writeln!(o, "Signed canary: canaries/{:04}.json", st.sequence);
-    let _ = writeln!(o, "Payload sha256: {}", input.payload_sha256);
+    let _ = writeln!(o, "Payload sha256: {payload_sha256}");
     let _ = writeln!(o, "Policy sha256: {}", st.policy_sha256);
     match st.previous_sha256 {
         Some(d) => {
@@ -151,7 +186,6 @@ pub fn render(input: &TextInput<'_>) -> String {
             let _ = writeln!(o, "Previous canary: none (this is the first)");
         }
     }
-    o
 }
 
 /// The proof of freshness, verbatim: fetch time, block, every headline
