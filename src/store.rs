@@ -211,14 +211,22 @@ pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
 mod tests {
     use super::*;
 
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
     #[test]
-    fn capped_reads_and_atomic_writes() {
+    fn capped_reads() {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("f");
-        write_new_atomic(&p, b"one").unwrap();
-        assert!(write_new_atomic(&p, b"two").is_err());
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(read_capped(&p).unwrap(), b"two");
+        let at_limit = d.path().join("at-limit");
+        fs::write(&at_limit, vec![b' '; MAX_FILE_BYTES as usize]).unwrap();
+        assert_eq!(read_capped(&at_limit).unwrap().len() as u64, MAX_FILE_BYTES);
         let big = d.path().join("big");
         fs::write(&big, vec![b' '; (MAX_FILE_BYTES + 1) as usize]).unwrap();
         assert!(read_capped(&big).unwrap_err().to_string().contains("limit"));
@@ -226,5 +234,93 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no such file"));
+        assert!(read_capped(d.path())
+            .unwrap_err()
+            .to_string()
+            .contains("is a directory"));
+    }
+
+    #[test]
+    fn write_new_atomic_creates_once_and_never_replaces() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        write_new_atomic(&p, b"one").unwrap();
+        assert_eq!(read_capped(&p).unwrap(), b"one");
+        assert!(write_new_atomic(&p, b"two").is_err());
+        assert_eq!(read_capped(&p).unwrap(), b"one", "the old file is intact");
+        assert_eq!(names(d.path()), ["f"], "no temporary file is left");
+    }
+
+    /// Atomic means renamed into place: the new bytes are a new file (a
+    /// new inode) that replaces the old one in one step, so a reader that
+    /// opened the old file still reads all of the old bytes, and nothing
+    /// is left beside it.
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_renames_a_new_file_into_place() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        let old = b"the old canary, long enough to be read in parts".repeat(100);
+        fs::write(&p, &old).unwrap();
+        let old_inode = fs::metadata(&p).unwrap().ino();
+        let mut reader = File::open(&p).unwrap();
+        let mut first = [0u8; 10];
+        reader.read_exact(&mut first).unwrap();
+
+        write_atomic(&p, b"new").unwrap();
+
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert_eq!(
+            [&first[..], &rest].concat(),
+            old,
+            "the reader sees only old bytes"
+        );
+        let meta = fs::metadata(&p).unwrap();
+        assert_ne!(meta.ino(), old_inode, "replaced, not rewritten in place");
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+        assert_eq!(names(d.path()), ["f"], "no temporary file is left");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_content_and_no_temporary_file() {
+        let d = tempfile::tempdir().unwrap();
+        // The target is a folder (with a file in it): the rename fails.
+        let p = d.path().join("f");
+        fs::create_dir(&p).unwrap();
+        fs::write(p.join("inside"), b"old").unwrap();
+        let e = write_atomic(&p, b"new").unwrap_err();
+        assert!(e.to_string().contains(&show(&p)), "{e}");
+        assert_eq!(fs::read(p.join("inside")).unwrap(), b"old");
+        assert_eq!(names(d.path()), ["f"], "no temporary file is left");
+        assert_eq!(names(&p), ["inside"]);
+    }
+
+    /// A folder the writer may not write to: the temporary file cannot be
+    /// made, so the old file stays (not testable as root, who may write
+    /// anywhere).
+    #[cfg(unix)]
+    #[test]
+    fn a_write_into_a_read_only_folder_leaves_the_old_content() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        fs::write(&p, b"old").unwrap();
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o555)).unwrap();
+        if File::create(d.path().join("probe")).is_ok() {
+            eprintln!("skipped: this user may write to a read-only folder (root)");
+            let _ = fs::remove_file(d.path().join("probe"));
+        } else {
+            assert!(write_atomic(&p, b"new").is_err());
+            assert_eq!(fs::read(&p).unwrap(), b"old");
+            assert_eq!(names(d.path()), ["f"], "no temporary file is left");
+        }
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn show(p: &Path) -> String {
+        crate::error::show_path(p)
     }
 }

@@ -1135,12 +1135,22 @@ mod tests {
         assert_eq!(recs[0].entry.prev(), None);
         assert_eq!(recs[1].entry.prev(), Some(Sha256Digest::of(&ls[0])));
         assert_eq!(recs[2].entry.prev(), Some(Sha256Digest::of(&ls[1])));
+        assert_eq!(recs[2].entry.seq(), 3);
+    }
+
+    #[test]
+    fn the_commitment_names_the_last_lines_hash() {
+        let b = three();
+        let recs = parse(&b).unwrap();
         assert_eq!(
             commitment(&recs).head_sha256,
-            Some(Sha256Digest::of(&ls[2]))
+            Some(Sha256Digest::of(&lines(&b)[2]))
         );
-        assert_eq!(recs[2].entry.seq(), 3);
-        // The wire form starts with the type tag.
+    }
+
+    #[test]
+    fn the_wire_form_starts_with_the_type_tag_and_an_empty_log_is_empty() {
+        let ls = lines(&three());
         assert!(ls[0].starts_with(br#"{"type":"incident","seq":1,"prev":null,"#));
         assert!(parse(b"").unwrap().is_empty());
     }

@@ -231,9 +231,50 @@ mod tests {
         );
     }
 
+    /// `depth` arrays, one inside the other: a complete, well-formed
+    /// document (`[[[]]]` for 3).
+    fn nested(depth: usize) -> Vec<u8> {
+        ["[".repeat(depth), "]".repeat(depth)].concat().into_bytes()
+    }
+
+    /// The deepest nesting read: serde_json refuses a 128th level.
+    const MAX_DEPTH: usize = 127;
+
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        let deep = "[".repeat(100_000);
-        assert!(from_slice::<serde_json::Value>(deep.as_bytes()).is_err());
+        for depth in [MAX_DEPTH + 1, 1_000, 100_000] {
+            let doc = nested(depth);
+            let e = from_slice::<serde_json::Value>(&doc).unwrap_err();
+            assert_eq!(
+                e.0,
+                format!(
+                    "invalid JSON: recursion limit exceeded at line 1 column {}",
+                    MAX_DEPTH + 1
+                ),
+                "depth {depth}"
+            );
+        }
+        // Inside a field of a typed document too.
+        let mut doc = br#"{"a":1,"b":"#.to_vec();
+        doc.extend(nested(MAX_DEPTH));
+        doc.push(b'}');
+        let e = from_slice::<T>(&doc).unwrap_err();
+        assert!(e.0.contains("recursion limit exceeded"), "{e}");
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        let v: serde_json::Value = from_slice(&nested(MAX_DEPTH)).unwrap();
+        let mut depth = 0;
+        let mut at = &v;
+        while let Some(inner) = at.as_array().and_then(|a| a.first()) {
+            depth += 1;
+            at = inner;
+        }
+        assert_eq!(depth + 1, MAX_DEPTH, "every level was read");
+        let mut doc = br#"{"a":1,"b":"#.to_vec();
+        doc.extend(nested(MAX_DEPTH - 1));
+        doc.push(b'}');
+        assert!(from_slice::<T>(&doc).is_ok());
     }
 }

@@ -205,6 +205,54 @@ pub fn check_text(
 
 /// Builds every file of the site.
 pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
+    let latest_text = check_buildable(input)?;
+    let log = incident_history(input)?;
+    let mut files = Files::default();
+    add_history(&mut files, input);
+    add_keys(&mut files, input);
+    add_latest_text(&mut files, latest_text);
+    files.add("index.html", render_index(input, &log)?.into_bytes(), HTML);
+    files.add("feed.xml", render_feed(input, &log)?.into_bytes(), ATOM);
+    // Pointers last.
+    files.add("canaries/latest.json", input.latest_json.to_vec(), JSON);
+    files.add(WELL_KNOWN, input.latest_json.to_vec(), JSON);
+    Ok(files.0)
+}
+
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain; charset=utf-8";
+const HTML: &str = "text/html; charset=utf-8";
+const ATOM: &str = "application/atom+xml";
+const JSONL: &str = "application/jsonl";
+
+/// The site's files in upload order, as they are added.
+#[derive(Default)]
+struct Files(Vec<SiteFile>);
+
+impl Files {
+    fn add(&mut self, path: impl Into<String>, bytes: Vec<u8>, content_type: &'static str) {
+        self.0.push(SiteFile {
+            path: path.into(),
+            bytes,
+            content_type,
+        });
+    }
+
+    /// A canary.txt's SSHSIG and minisign signatures under `stem`.
+    fn add_signatures(&mut self, stem: &str, s: &TextSignatures) {
+        self.add(format!("{stem}.sig"), s.sshsig.clone().into_bytes(), TEXT);
+        self.add(
+            format!("{stem}.minisig"),
+            s.minisig.clone().into_bytes(),
+            TEXT,
+        );
+    }
+}
+
+/// Refuses a history the site must not be built from (a failure other
+/// than the news it shows, no canary, a latest canary without plain text,
+/// a text signature that does not hold); returns the latest canary's text.
+fn check_buildable<'a>(input: &SiteInput<'a>) -> Result<&'a TextRecord, SiteError> {
     let r = input.report;
     if let Some(f) = r.failures.iter().find(|f| !displayable(f.class)) {
         return Err(SiteError::Unverified(f.message()));
@@ -212,67 +260,48 @@ pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
     let Some(latest) = input.canaries.last() else {
         return Err(SiteError::Unverified("no canaries".into()));
     };
-    let domain = &input.policy.policy.domain;
     let Some(latest_text) = &latest.text else {
         return Err(SiteError::NoText(latest.number));
     };
     for c in input.canaries {
         if let Some(t) = &c.text {
-            check_text(input.policy, c.number, domain, t)?;
+            check_text(input.policy, c.number, &input.policy.policy.domain, t)?;
         }
     }
-    let log = incident_history(input)?;
+    Ok(latest_text)
+}
 
-    let mut files = Vec::new();
-    let mut add = |path: String, bytes: Vec<u8>, content_type: &'static str| {
-        files.push(SiteFile {
-            path,
-            bytes,
-            content_type,
-        })
-    };
-    const JSON: &str = "application/json";
-    const TEXT: &str = "text/plain; charset=utf-8";
-
-    // History, each canary with its text and signatures.
+/// The history: each canary with its text and signatures, then the
+/// incident log as published.
+fn add_history(files: &mut Files, input: &SiteInput<'_>) {
     for c in input.canaries {
         let stem = format!("canaries/{:04}", c.number);
-        add(format!("{stem}.json"), c.json.clone(), JSON);
+        files.add(format!("{stem}.json"), c.json.clone(), JSON);
         if let Some(t) = &c.text {
-            add(format!("{stem}.txt"), t.text.clone(), TEXT);
+            files.add(format!("{stem}.txt"), t.text.clone(), TEXT);
             for (name, s) in &t.signatures {
-                add(
-                    format!("{stem}.txt.{name}.sig"),
-                    s.sshsig.clone().into_bytes(),
-                    TEXT,
-                );
-                add(
-                    format!("{stem}.txt.{name}.minisig"),
-                    s.minisig.clone().into_bytes(),
-                    TEXT,
-                );
+                files.add_signatures(&format!("{stem}.txt.{name}"), s);
             }
         }
     }
     if let Some(inc) = input.incidents {
-        add(
-            "canaries/incidents.jsonl".into(),
-            inc.to_vec(),
-            "application/jsonl",
-        );
+        files.add("canaries/incidents.jsonl", inc.to_vec(), JSONL);
     }
+}
 
-    // Trust: the policy's exact bytes and each signer's keys.
-    add("keys/policy.json".into(), input.policy_bytes.to_vec(), JSON);
-    let ns = textsig::namespace(domain);
+/// Trust: the policy's exact bytes, each signer's OpenSSH and minisign
+/// public keys, and the allowed_signers file `ssh-keygen -Y verify` reads.
+fn add_keys(files: &mut Files, input: &SiteInput<'_>) {
+    files.add("keys/policy.json", input.policy_bytes.to_vec(), JSON);
+    let ns = textsig::namespace(&input.policy.policy.domain);
     let mut allowed = String::new();
     for s in &input.policy.policy.signers {
-        add(
+        files.add(
             format!("keys/{}.pub", s.name),
             format!("{}\n", s.key.to_openssh(&s.name)).into_bytes(),
             TEXT,
         );
-        add(
+        files.add(
             format!("keys/{}.minisign.pub", s.name),
             textsig::minisign_public_key_file(&s.key, &s.name).into_bytes(),
             TEXT,
@@ -284,54 +313,18 @@ pub fn build(input: &SiteInput<'_>) -> Result<Vec<SiteFile>, SiteError> {
             s.key.to_openssh(&s.name)
         );
     }
-    add("allowed_signers".into(), allowed.into_bytes(), TEXT);
+    files.add("allowed_signers", allowed.into_bytes(), TEXT);
+}
 
-    // The latest canary as text, with every signer's signatures; the
-    // unsuffixed names are the first signer's (policy order).
-    add("canary.txt".into(), latest_text.text.clone(), TEXT);
+/// The latest canary as text, with every signer's signatures; the
+/// unsuffixed names are the first signer's (policy order).
+fn add_latest_text(files: &mut Files, latest_text: &TextRecord) {
+    files.add("canary.txt", latest_text.text.clone(), TEXT);
     for (name, s) in &latest_text.signatures {
-        add(
-            format!("canary.txt.{name}.sig"),
-            s.sshsig.clone().into_bytes(),
-            TEXT,
-        );
-        add(
-            format!("canary.txt.{name}.minisig"),
-            s.minisig.clone().into_bytes(),
-            TEXT,
-        );
+        files.add_signatures(&format!("canary.txt.{name}"), s);
     }
     let (_, first) = &latest_text.signatures[0];
-    add(
-        "canary.txt.sig".into(),
-        first.sshsig.clone().into_bytes(),
-        TEXT,
-    );
-    add(
-        "canary.txt.minisig".into(),
-        first.minisig.clone().into_bytes(),
-        TEXT,
-    );
-
-    add(
-        "index.html".into(),
-        render_index(input, &log)?.into_bytes(),
-        "text/html; charset=utf-8",
-    );
-    add(
-        "feed.xml".into(),
-        render_feed(input, &log)?.into_bytes(),
-        "application/atom+xml",
-    );
-
-    // Pointers last.
-    add(
-        "canaries/latest.json".into(),
-        input.latest_json.to_vec(),
-        JSON,
-    );
-    add(WELL_KNOWN.into(), input.latest_json.to_vec(), JSON);
-    Ok(files)
+    files.add_signatures("canary.txt", first);
 }
 
 #[derive(Serialize)]
@@ -579,27 +572,47 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
         if commitments.iter().all(|c| c.log.is_none()) {
             return Ok(None);
         }
-        // Committed to an empty log that is not published: nothing to show
-        // but the configured components, all operational.
-        return Ok(Some(LogView {
-            entries: 0,
-            signed_entries: 0,
-            signed_by_canary: None,
-            unsigned_entries: 0,
-            components: input
-                .components
-                .iter()
-                .map(|c| ComponentView {
-                    name: sanitize::line(c),
-                    operational: true,
-                    affected_by: Vec::new(),
-                })
-                .collect(),
-            ongoing: Vec::new(),
-            history: Vec::new(),
-        }));
+        return Ok(Some(empty_log_view(input.components)));
     };
-    let scan = incidents::scan(input.incidents.unwrap_or_default());
+    let history = incident_views(input.incidents.unwrap_or_default(), &summary, now);
+    let ongoing = ongoing_views(&summary);
+    let components = component_views(input.components, &summary, &ongoing);
+    Ok(Some(LogView {
+        entries: summary.entries,
+        signed_entries: summary.signed_entries,
+        signed_by_canary: summary.signed_by_canary,
+        unsigned_entries: summary.unsigned_entries,
+        components,
+        ongoing,
+        history,
+    }))
+}
+
+/// Committed to an empty log that is not published: nothing to show but
+/// the configured components, all operational.
+fn empty_log_view(components: &[String]) -> LogView {
+    LogView {
+        entries: 0,
+        signed_entries: 0,
+        signed_by_canary: None,
+        unsigned_entries: 0,
+        components: components
+            .iter()
+            .map(|c| ComponentView {
+                name: sanitize::line(c),
+                operational: true,
+                affected_by: Vec::new(),
+            })
+            .collect(),
+        ongoing: Vec::new(),
+        history: Vec::new(),
+    }
+}
+
+/// Every incident of the log, newest first: as its signed entries say
+/// when a canary vouches for them, else as the unsigned ones do (marked).
+fn incident_views(log: &[u8], summary: &incidents::Summary, now: Timestamp) -> Vec<IncidentView> {
+    let scan = incidents::scan(log);
     let signed_n = summary.signed_entries;
     let cut = usize::try_from(signed_n)
         .unwrap_or(usize::MAX)
@@ -616,8 +629,12 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
         .collect();
     // Newest first; ties keep the log's order.
     history.sort_by_key(|i| std::cmp::Reverse(i.started));
+    history
+}
 
-    let ongoing: Vec<OngoingView> = summary
+/// The on-going incidents, as the page and the component list show them.
+fn ongoing_views(summary: &incidents::Summary) -> Vec<OngoingView> {
+    summary
         .ongoing
         .iter()
         .map(|o| OngoingView {
@@ -628,14 +645,23 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
             signed: o.signed,
             unsigned_updates: o.unsigned_updates,
         })
-        .collect();
-    let mut names: Vec<String> = input.components.to_vec();
+        .collect()
+}
+
+/// Each component's status: the configured ones first, then any other the
+/// log names, each with the on-going incidents affecting it.
+fn component_views(
+    configured: &[String],
+    summary: &incidents::Summary,
+    ongoing: &[OngoingView],
+) -> Vec<ComponentView> {
+    let mut names: Vec<String> = configured.to_vec();
     for c in &summary.components {
         if !names.contains(&c.name) {
             names.push(c.name.clone());
         }
     }
-    let components = names
+    names
         .into_iter()
         .map(|name| {
             let status = summary.components.iter().find(|c| c.name == name);
@@ -653,16 +679,7 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
                 affected_by,
             }
         })
-        .collect();
-    Ok(Some(LogView {
-        entries: summary.entries,
-        signed_entries: summary.signed_entries,
-        signed_by_canary: summary.signed_by_canary,
-        unsigned_entries: summary.unsigned_entries,
-        components,
-        ongoing,
-        history,
-    }))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -748,6 +765,8 @@ fn tripped_in(prev: Option<&Statement>, st: &Statement) -> bool {
     prev.is_some_and(|p| diff::changes(p, st).iter().any(Change::trips))
 }
 
+/// The status page: the latest canary's statements, badge, signers and
+/// how to check them, the history, the proof of freshness and the log.
 fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, SiteError> {
     let r = input.report;
     let latest = input.canaries.last().expect("checked non-empty");
@@ -755,38 +774,8 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
     let text = latest.text.as_ref().expect("checked");
     let b = badge(r);
     let expires_in = r.now.seconds_until(st.expires_at);
-    let explanation = match b {
-        Badge::Valid => "Every check holds: signatures, threshold, policy, history and statements.".to_string(),
-        Badge::ExpiringSoon => format!(
-            "Every check holds, but this canary expires {}; a new one is due.",
-            human_duration(expires_in)
-        ),
-        Badge::Expired => format!(
-            "This canary expired {}, and no newer canary has been published. Treat it as void.",
-            human_duration(expires_in)
-        ),
-        Badge::Tripped => "A statement made by an earlier canary was removed or reworded. Read this as the signal the canary exists to give.".to_string(),
-    };
     let signed: Vec<&str> = text.signatures.iter().map(|(n, _)| n.as_str()).collect();
     let p = &input.policy.policy;
-    let mut history = Vec::new();
-    let mut prev: Option<&Statement> = None;
-    for c in input.canaries {
-        history.push(HistoryView {
-            number: c.number,
-            file: format!("canaries/{:04}.json", c.number),
-            text_file: c
-                .text
-                .as_ref()
-                .map(|_| format!("canaries/{:04}.txt", c.number)),
-            issued_at: c.statement.issued_at.to_string(),
-            expires_at: c.statement.expires_at.to_string(),
-            sha256: c.payload_sha256.to_string(),
-            tripped: tripped_in(prev, &c.statement),
-        });
-        prev = Some(&c.statement);
-    }
-    history.reverse();
     let first = &text.signatures[0].0;
     let first_key = p
         .signers
@@ -799,7 +788,7 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
         domain: sanitize::line(&st.domain),
         badge: b,
         badge_label: b.label(),
-        badge_explanation: explanation,
+        badge_explanation: badge_explanation(b, expires_in),
         as_of: r.now.to_string(),
         sequence: st.sequence,
         issued_at: st.issued_at.to_string(),
@@ -825,17 +814,7 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
             .map(|f| f.message())
             .collect(),
         threshold: p.threshold,
-        signers: p
-            .signers
-            .iter()
-            .map(|s| SignerView {
-                name: s.name.clone(),
-                fingerprint: s.key.fingerprint(),
-                minisign_key: textsig::minisign_public_key(&s.key),
-                minisign_key_id: textsig::minisign_key_id_hex(&s.key),
-                signed: signed.contains(&s.name.as_str()),
-            })
-            .collect(),
+        signers: signer_views(input.policy, &signed),
         signed_by: signed.iter().map(|s| s.to_string()).collect(),
         namespace: textsig::namespace(&p.domain),
         first_signer: first.clone(),
@@ -843,16 +822,78 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
         base_url: input.base_url.to_string(),
         payload_sha256: latest.payload_sha256.to_string(),
         policy_sha256: input.policy.sha256.to_string(),
-        history,
+        history: history_views(input.canaries),
         freshness: st.freshness.as_ref().map(freshness_view),
         incidents: log.clone(),
     };
+    render_template(&view)
+}
+
+/// What the badge means, in a sentence for the page.
+fn badge_explanation(b: Badge, expires_in: i64) -> String {
+    match b {
+        Badge::Valid => "Every check holds: signatures, threshold, policy, history and statements.".to_string(),
+        Badge::ExpiringSoon => format!(
+            "Every check holds, but this canary expires {}; a new one is due.",
+            human_duration(expires_in)
+        ),
+        Badge::Expired => format!(
+            "This canary expired {}, and no newer canary has been published. Treat it as void.",
+            human_duration(expires_in)
+        ),
+        Badge::Tripped => "A statement made by an earlier canary was removed or reworded. Read this as the signal the canary exists to give.".to_string(),
+    }
+}
+
+/// Every signer of the policy with their keys, and whether they signed
+/// the latest canary's text.
+fn signer_views(policy: &TrustedPolicy, signed: &[&str]) -> Vec<SignerView> {
+    policy
+        .policy
+        .signers
+        .iter()
+        .map(|s| SignerView {
+            name: s.name.clone(),
+            fingerprint: s.key.fingerprint(),
+            minisign_key: textsig::minisign_public_key(&s.key),
+            minisign_key_id: textsig::minisign_key_id_hex(&s.key),
+            signed: signed.contains(&s.name.as_str()),
+        })
+        .collect()
+}
+
+/// The history table, newest first, each canary marked when it tripped.
+fn history_views(canaries: &[PublishedCanary]) -> Vec<HistoryView> {
+    let mut history = Vec::new();
+    let mut prev: Option<&Statement> = None;
+    for c in canaries {
+        history.push(HistoryView {
+            number: c.number,
+            file: format!("canaries/{:04}.json", c.number),
+            text_file: c
+                .text
+                .as_ref()
+                .map(|_| format!("canaries/{:04}.txt", c.number)),
+            issued_at: c.statement.issued_at.to_string(),
+            expires_at: c.statement.expires_at.to_string(),
+            sha256: c.payload_sha256.to_string(),
+            tripped: tripped_in(prev, &c.statement),
+        });
+        prev = Some(&c.statement);
+    }
+    history.reverse();
+    history
+}
+
+/// Renders index.html from its template, strict about undefined names so a
+/// template typo fails the build instead of leaving a blank.
+fn render_template(view: &IndexView) -> Result<String, SiteError> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("index.html", INDEX_TEMPLATE)
         .map_err(|e| SiteError::Render("index.html", e.to_string()))?;
     env.get_template("index.html")
-        .and_then(|t| t.render(&view))
+        .and_then(|t| t.render(view))
         .map_err(|e| SiteError::Render("index.html", e.to_string()))
 }
 
@@ -896,121 +937,9 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
     let latest = input.canaries.last().expect("checked non-empty");
     let tag = format!("tag:{},{}:warrant-canary", p.domain, day(first.issued_at));
     let org = xml_safe(&p.org);
-    let link = |href: String, rel: &str, mime: &str| Link {
-        href,
-        rel: rel.into(),
-        mime_type: Some(mime.into()),
-        ..Default::default()
-    };
-    let mut entries = Vec::new();
-    let mut prev: Option<&Statement> = None;
-    for c in input.canaries {
-        let st = &c.statement;
-        let changes = prev.map(|p| diff::changes(p, st)).unwrap_or_default();
-        let tripped = changes.iter().any(Change::trips);
-        let mut body = String::new();
-        if tripped {
-            body.push_str("TRIPPED: a statement of the previous canary was removed or reworded.\n");
-            for ch in changes.iter().filter(|c| c.trips()) {
-                let _ = match ch {
-                    Change::Removed { id, text } => {
-                        writeln!(body, "Removed [{}]: {}", xml_safe(id), xml_safe(text))
-                    }
-                    Change::Reworded { id, old, new } => writeln!(
-                        body,
-                        "Reworded [{}]: was \"{}\", now \"{}\"",
-                        xml_safe(id),
-                        xml_safe(old),
-                        xml_safe(new)
-                    ),
-                    _ => Ok(()),
-                };
-            }
-            body.push('\n');
-        }
-        let _ = writeln!(
-            body,
-            "As of {}, {org} states (next update due by {}):",
-            st.issued_at, st.expires_at
-        );
-        for claim in &st.statements {
-            let _ = writeln!(body, "- {}", xml_safe(&claim.text));
-        }
-        if !st.announcements.is_empty() {
-            body.push_str("Special announcements:\n");
-            for a in &st.announcements {
-                let _ = writeln!(body, "- {}", xml_safe(a));
-            }
-        }
-        let _ = write!(body, "Payload sha256: {}", c.payload_sha256);
-        let mut links = vec![link(
-            format!("{}canaries/{:04}.json", input.base_url, c.number),
-            "alternate",
-            "application/json",
-        )];
-        if c.text.is_some() {
-            links.push(link(
-                format!("{}canaries/{:04}.txt", input.base_url, c.number),
-                "alternate",
-                "text/plain",
-            ));
-        }
-        let title = format!(
-            "{}Canary {} of {org}, issued {}",
-            if tripped { "TRIPPED: " } else { "" },
-            c.number,
-            day(st.issued_at)
-        );
-        let mut entry = Entry::default();
-        entry.set_title(Text::plain(title));
-        entry.set_id(format!("{tag}:{}", c.number));
-        entry.set_updated(atom_time(st.issued_at));
-        entry.set_published(Some(atom_time(st.issued_at)));
-        entry.set_links(links);
-        entry.set_content(Some(Content {
-            value: Some(body),
-            content_type: Some("text".into()),
-            ..Default::default()
-        }));
-        entries.push((st.issued_at, entry));
-        prev = Some(st);
-    }
-    entries.reverse();
+    let mut entries = canary_entries(input, &tag, &org);
     for inc in log.iter().flat_map(|l| &l.history) {
-        let mut entry = Entry::default();
-        let mark = if !inc.signed {
-            " [not yet signed]"
-        } else if inc.unsigned_updates > 0 {
-            " [updates not yet signed]"
-        } else {
-            ""
-        };
-        entry.set_title(Text::plain(format!(
-            "Incident ({}): {}{mark}",
-            inc.state,
-            xml_safe(&inc.title)
-        )));
-        entry.set_id(format!("{tag}:incident:{}", inc.id));
-        entry.set_updated(atom_time(inc.last_recorded));
-        entry.set_published(Some(atom_time(inc.recorded)));
-        entry.set_links(vec![
-            link(
-                format!("{}#incident-{}", input.base_url, inc.id),
-                "alternate",
-                "text/html",
-            ),
-            link(
-                format!("{}canaries/incidents.jsonl", input.base_url),
-                "related",
-                "application/jsonl",
-            ),
-        ]);
-        entry.set_content(Some(Content {
-            value: Some(incident_text(inc)),
-            content_type: Some("text".into()),
-            ..Default::default()
-        }));
-        entries.push((inc.last_recorded, entry));
+        entries.push((inc.last_recorded, incident_entry(inc, &tag, input.base_url)));
     }
     // Most recently updated first; ties keep the order above.
     entries.sort_by_key(|e| std::cmp::Reverse(e.0));
@@ -1020,21 +949,195 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
         .max()
         .unwrap_or(latest.statement.issued_at);
     let entries: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
+    let feed = feed_of(input.base_url, tag, org, updated, entries);
+    let mut out = Vec::new();
+    feed.write_to(&mut out)
+        .map_err(|e| SiteError::Render("feed.xml", e.to_string()))?;
+    out.push(b'\n');
+    String::from_utf8(out).map_err(|e| SiteError::Render("feed.xml", e.to_string()))
+}
+
+/// An Atom link of one relation and media type.
+fn atom_link(href: String, rel: &str, mime: &str) -> Link {
+    Link {
+        href,
+        rel: rel.into(),
+        mime_type: Some(mime.into()),
+        ..Default::default()
+    }
+}
+
+/// One feed entry per canary, newest first, each with its update time.
+fn canary_entries(input: &SiteInput<'_>, tag: &str, org: &str) -> Vec<(Timestamp, Entry)> {
+    let mut entries = Vec::new();
+    let mut prev: Option<&Statement> = None;
+    for c in input.canaries {
+        entries.push((
+            c.statement.issued_at,
+            canary_entry(c, prev, tag, org, input.base_url),
+        ));
+        prev = Some(&c.statement);
+    }
+    entries.reverse();
+    entries
+}
+
+/// The entry of one canary: titled TRIPPED when it drops or rewords a
+/// statement of `prev`, linking to its JSON and plain text.
+fn canary_entry(
+    c: &PublishedCanary,
+    prev: Option<&Statement>,
+    tag: &str,
+    org: &str,
+    base_url: &str,
+) -> Entry {
+    let st = &c.statement;
+    let changes = prev.map(|p| diff::changes(p, st)).unwrap_or_default();
+    let tripped = changes.iter().any(Change::trips);
+    let mut links = vec![atom_link(
+        format!("{base_url}canaries/{:04}.json", c.number),
+        "alternate",
+        "application/json",
+    )];
+    if c.text.is_some() {
+        links.push(atom_link(
+            format!("{base_url}canaries/{:04}.txt", c.number),
+            "alternate",
+            "text/plain",
+        ));
+    }
+    let title = format!(
+        "{}Canary {} of {org}, issued {}",
+        if tripped { "TRIPPED: " } else { "" },
+        c.number,
+        day(st.issued_at)
+    );
+    let mut entry = Entry::default();
+    entry.set_title(Text::plain(title));
+    entry.set_id(format!("{tag}:{}", c.number));
+    entry.set_updated(atom_time(st.issued_at));
+    entry.set_published(Some(atom_time(st.issued_at)));
+    entry.set_links(links);
+    entry.set_content(Some(Content {
+        value: Some(canary_body(c, &changes, org)),
+        content_type: Some("text".into()),
+        ..Default::default()
+    }));
+    entry
+}
+
+/// A canary's entry text: what tripped (if anything), the statements and
+/// announcements, and the payload digest.
+fn canary_body(c: &PublishedCanary, changes: &[Change], org: &str) -> String {
+    let st = &c.statement;
+    let mut body = String::new();
+    if changes.iter().any(Change::trips) {
+        body.push_str(&tripped_text(changes));
+    }
+    let _ = writeln!(
+        body,
+        "As of {}, {org} states (next update due by {}):",
+        st.issued_at, st.expires_at
+    );
+    for claim in &st.statements {
+        let _ = writeln!(body, "- {}", xml_safe(&claim.text));
+    }
+    if !st.announcements.is_empty() {
+        body.push_str("Special announcements:\n");
+        for a in &st.announcements {
+            let _ = writeln!(body, "- {}", xml_safe(a));
+        }
+    }
+    let _ = write!(body, "Payload sha256: {}", c.payload_sha256);
+    body
+}
+
+/// The TRIPPED paragraph: each removed or reworded statement.
+fn tripped_text(changes: &[Change]) -> String {
+    let mut body =
+        String::from("TRIPPED: a statement of the previous canary was removed or reworded.\n");
+    for ch in changes.iter().filter(|c| c.trips()) {
+        let _ = match ch {
+            Change::Removed { id, text } => {
+                writeln!(body, "Removed [{}]: {}", xml_safe(id), xml_safe(text))
+            }
+            Change::Reworded { id, old, new } => writeln!(
+                body,
+                "Reworded [{}]: was \"{}\", now \"{}\"",
+                xml_safe(id),
+                xml_safe(old),
+                xml_safe(new)
+            ),
+            _ => Ok(()),
+        };
+    }
+    body.push('\n');
+    body
+}
+
+/// The entry of one incident, marked while a canary has not signed it (or
+/// its updates), linking to its place on the page and to the log.
+fn incident_entry(inc: &IncidentView, tag: &str, base_url: &str) -> Entry {
+    let mut entry = Entry::default();
+    let mark = if !inc.signed {
+        " [not yet signed]"
+    } else if inc.unsigned_updates > 0 {
+        " [updates not yet signed]"
+    } else {
+        ""
+    };
+    entry.set_title(Text::plain(format!(
+        "Incident ({}): {}{mark}",
+        inc.state,
+        xml_safe(&inc.title)
+    )));
+    entry.set_id(format!("{tag}:incident:{}", inc.id));
+    entry.set_updated(atom_time(inc.last_recorded));
+    entry.set_published(Some(atom_time(inc.recorded)));
+    entry.set_links(vec![
+        atom_link(
+            format!("{base_url}#incident-{}", inc.id),
+            "alternate",
+            "text/html",
+        ),
+        atom_link(
+            format!("{base_url}canaries/incidents.jsonl"),
+            "related",
+            "application/jsonl",
+        ),
+    ]);
+    entry.set_content(Some(Content {
+        value: Some(incident_text(inc)),
+        content_type: Some("text".into()),
+        ..Default::default()
+    }));
+    entry
+}
+
+/// The feed itself around its entries: title, id, authors, self and page
+/// links, generator.
+fn feed_of(
+    base_url: &str,
+    tag: String,
+    org: String,
+    updated: Timestamp,
+    entries: Vec<Entry>,
+) -> Feed {
     let mut feed = Feed::default();
     feed.set_title(Text::plain(format!("Warrant canary of {org}")));
     feed.set_id(tag);
     feed.set_updated(atom_time(updated));
     feed.set_authors(vec![Person {
-        name: org.clone(),
+        name: org,
         ..Default::default()
     }]);
     feed.set_links(vec![
-        link(
-            format!("{}feed.xml", input.base_url),
+        atom_link(
+            format!("{base_url}feed.xml"),
             "self",
             "application/atom+xml",
         ),
-        link(input.base_url.to_string(), "alternate", "text/html"),
+        atom_link(base_url.to_string(), "alternate", "text/html"),
     ]);
     feed.set_generator(Some(Generator {
         value: "canary".into(),
@@ -1042,11 +1145,7 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
         version: Some(env!("CARGO_PKG_VERSION").into()),
     }));
     feed.set_entries(entries);
-    let mut out = Vec::new();
-    feed.write_to(&mut out)
-        .map_err(|e| SiteError::Render("feed.xml", e.to_string()))?;
-    out.push(b'\n');
-    String::from_utf8(out).map_err(|e| SiteError::Render("feed.xml", e.to_string()))
+    feed
 }
 
 /// An incident in the four-question form, as plain text for the feed

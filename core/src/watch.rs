@@ -104,16 +104,31 @@ impl Lines {
     fn of(&self, at: usize) -> usize {
         self.0.partition_point(|&nl| nl < at) + 1
     }
+
+    /// A problem at the line where `span` starts.
+    fn err(&self, span: std::ops::Range<usize>, problem: String) -> ListError {
+        ListError {
+            line: self.of(span.start),
+            problem,
+        }
+    }
 }
 
 /// Parses a list file. Every problem names the line it is on.
 pub fn parse_list(text: &str) -> Result<Vec<Entry>, ListError> {
     let lines = Lines::new(text);
-    let err = |span: std::ops::Range<usize>, problem: String| ListError {
-        line: lines.of(span.start),
-        problem,
-    };
-    let wire: WireList = toml::from_str(text).map_err(|e| ListError {
+    let wire: WireList = toml::from_str(text).map_err(|e| toml_error(&e, &lines))?;
+    check_count(&wire.canary, &lines)?;
+    let mut seen = Seen::default();
+    wire.canary
+        .into_iter()
+        .map(|table| entry(table, &lines, &mut seen))
+        .collect()
+}
+
+/// A TOML syntax or shape error, on one line.
+fn toml_error(e: &toml::de::Error, lines: &Lines) -> ListError {
+    ListError {
         line: e.span().map_or(1, |s| lines.of(s.start)),
         // toml's Display adds a multi-line excerpt; its message may also
         // span lines ("invalid table header\nexpected …"): keep one line.
@@ -124,136 +139,198 @@ pub fn parse_list(text: &str) -> Result<Vec<Entry>, ListError> {
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
-    })?;
-    if wire.canary.is_empty() {
+    }
+}
+
+/// Refuses a list with no canary (most likely a mistyped table name) or
+/// more than [`MAX_ENTRIES`].
+fn check_count(tables: &[Spanned<WireEntry>], lines: &Lines) -> Result<(), ListError> {
+    if tables.is_empty() {
         return Err(ListError {
             line: 1,
             problem: "no canaries to watch: add a [[canary]] table with name, url and keys (or policy, or trust_on_first_use = true)".into(),
         });
     }
-    if wire.canary.len() > MAX_ENTRIES {
-        return Err(err(
-            wire.canary[MAX_ENTRIES].span(),
+    if tables.len() > MAX_ENTRIES {
+        return Err(lines.err(
+            tables[MAX_ENTRIES].span(),
             format!("more than {MAX_ENTRIES} canaries in one list"),
         ));
     }
-    let mut names = BTreeMap::new();
-    let mut sites = BTreeMap::new();
-    let mut out = Vec::with_capacity(wire.canary.len());
-    for table in wire.canary {
-        let line = lines.of(table.span().start);
-        let e = table.into_inner();
-        let name = e.name.get_ref().trim().to_string();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(err(
-                e.name.span(),
-                format!("`name` must be 1 to {MAX_NAME_CHARS} characters"),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(err(
-                e.name.span(),
-                format!(
-                    "`name` `{}` contains control characters",
-                    sanitize::line(&name)
-                ),
-            ));
-        }
-        if let Some(first) = names.insert(name.clone(), line) {
-            return Err(err(
-                e.name.span(),
-                format!(
-                    "the name `{}` is already used on line {first}",
-                    sanitize::line(&name)
-                ),
-            ));
-        }
-        let site =
-            SiteUrls::resolve(e.url.get_ref()).map_err(|x| err(e.url.span(), x.to_string()))?;
-        if let Some(first) = sites.insert(site.key().to_string(), line) {
-            return Err(err(
-                e.url.span(),
-                format!(
-                    "the site {} is already watched on line {first}",
-                    sanitize::line(site.key())
-                ),
-            ));
-        }
-        let mut keys = Vec::with_capacity(e.keys.len());
-        let mut seen = BTreeSet::new();
-        for k in &e.keys {
-            remote::check_fingerprint(k.get_ref()).map_err(|p| err(k.span(), p))?;
-            if !seen.insert(k.get_ref().clone()) {
-                return Err(err(
-                    k.span(),
-                    format!("key {} is listed twice", k.get_ref()),
-                ));
-            }
-            keys.push(k.get_ref().clone());
-        }
-        let threshold = match &e.threshold {
-            None => None,
-            Some(t) if keys.is_empty() => {
-                return Err(err(t.span(), "`threshold` needs `keys`".into()))
-            }
-            Some(t) if *t.get_ref() == 0 || *t.get_ref() > keys.len() => {
-                return Err(err(
-                    t.span(),
-                    format!(
-                        "`threshold` {} must be between 1 and the number of keys ({})",
-                        t.get_ref(),
-                        keys.len()
-                    ),
-                ))
-            }
-            Some(t) => Some(*t.get_ref()),
-        };
-        let policy = match &e.policy {
-            Some(p) if p.get_ref().trim().is_empty() => {
-                return Err(err(p.span(), "`policy` is empty".into()))
-            }
-            p => p.as_ref().map(|p| p.get_ref().clone()),
-        };
-        if keys.is_empty() && policy.is_none() && !e.trust_on_first_use {
-            return Err(ListError {
-                line,
-                problem: format!(
-                    "`{}` does not say whom to trust: give `keys` (the signers' SHA256:… fingerprints), `policy` (a trusted policy file) or `trust_on_first_use = true`",
-                    sanitize::line(&name)
-                ),
-            });
-        }
-        let replace_pin = match &e.replace_pin {
-            Some(r) if *r.get_ref() && keys.is_empty() && policy.is_none() => {
-                return Err(err(
-                    r.span(),
-                    "`replace_pin` needs `keys` or `policy`: say which policy to pin".into(),
-                ))
-            }
-            r => r.as_ref().is_some_and(|r| *r.get_ref()),
-        };
-        let timeout = match &e.timeout {
-            Some(t) if !(1..=600).contains(t.get_ref()) => {
-                return Err(err(
-                    t.span(),
-                    format!("`timeout` {} must be 1 to 600 seconds", t.get_ref()),
-                ))
-            }
-            t => t.as_ref().map(|t| *t.get_ref()),
-        };
-        out.push(Entry {
-            name,
+    Ok(())
+}
+
+/// Names and sites met so far, with the line of the entry that has each.
+#[derive(Default)]
+struct Seen {
+    names: BTreeMap<String, usize>,
+    sites: BTreeMap<String, usize>,
+}
+
+/// One `[[canary]]` table, checked field by field in the order they are
+/// documented.
+fn entry(table: Spanned<WireEntry>, lines: &Lines, seen: &mut Seen) -> Result<Entry, ListError> {
+    let line = lines.of(table.span().start);
+    let e = table.into_inner();
+    let name = check_name(&e.name, line, lines, &mut seen.names)?;
+    let site = check_site(&e.url, line, lines, &mut seen.sites)?;
+    let keys = check_keys(&e.keys, lines)?;
+    let threshold = check_threshold(e.threshold.as_ref(), &keys, lines)?;
+    let policy = check_policy(e.policy.as_ref(), lines)?;
+    if keys.is_empty() && policy.is_none() && !e.trust_on_first_use {
+        return Err(ListError {
             line,
-            site,
-            keys,
-            threshold,
-            policy,
-            trust_on_first_use: e.trust_on_first_use,
-            replace_pin,
-            timeout,
+            problem: format!(
+                "`{}` does not say whom to trust: give `keys` (the signers' SHA256:… fingerprints), `policy` (a trusted policy file) or `trust_on_first_use = true`",
+                sanitize::line(&name)
+            ),
         });
     }
+    let nothing_to_pin = keys.is_empty() && policy.is_none();
+    let replace_pin = check_replace_pin(e.replace_pin.as_ref(), nothing_to_pin, lines)?;
+    let timeout = check_timeout(e.timeout.as_ref(), lines)?;
+    Ok(Entry {
+        name,
+        line,
+        site,
+        keys,
+        threshold,
+        policy,
+        trust_on_first_use: e.trust_on_first_use,
+        replace_pin,
+        timeout,
+    })
+}
+
+/// The trimmed name: 1 to [`MAX_NAME_CHARS`] characters, no control
+/// characters, not used by an earlier entry.
+fn check_name(
+    name: &Spanned<String>,
+    line: usize,
+    lines: &Lines,
+    names: &mut BTreeMap<String, usize>,
+) -> Result<String, ListError> {
+    let trimmed = name.get_ref().trim().to_string();
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_NAME_CHARS {
+        return Err(lines.err(
+            name.span(),
+            format!("`name` must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(lines.err(
+            name.span(),
+            format!(
+                "`name` `{}` contains control characters",
+                sanitize::line(&trimmed)
+            ),
+        ));
+    }
+    if let Some(first) = names.insert(trimmed.clone(), line) {
+        return Err(lines.err(
+            name.span(),
+            format!(
+                "the name `{}` is already used on line {first}",
+                sanitize::line(&trimmed)
+            ),
+        ));
+    }
+    Ok(trimmed)
+}
+
+/// The site's URLs, resolved from `url`; one site is watched once.
+fn check_site(
+    url: &Spanned<String>,
+    line: usize,
+    lines: &Lines,
+    sites: &mut BTreeMap<String, usize>,
+) -> Result<SiteUrls, ListError> {
+    let site =
+        SiteUrls::resolve(url.get_ref()).map_err(|x| lines.err(url.span(), x.to_string()))?;
+    if let Some(first) = sites.insert(site.key().to_string(), line) {
+        return Err(lines.err(
+            url.span(),
+            format!(
+                "the site {} is already watched on line {first}",
+                sanitize::line(site.key())
+            ),
+        ));
+    }
+    Ok(site)
+}
+
+/// The pinned key fingerprints: each well-formed, none twice.
+fn check_keys(keys: &[Spanned<String>], lines: &Lines) -> Result<Vec<String>, ListError> {
+    let mut out = Vec::with_capacity(keys.len());
+    let mut seen = BTreeSet::new();
+    for k in keys {
+        remote::check_fingerprint(k.get_ref()).map_err(|p| lines.err(k.span(), p))?;
+        if !seen.insert(k.get_ref().clone()) {
+            return Err(lines.err(k.span(), format!("key {} is listed twice", k.get_ref())));
+        }
+        out.push(k.get_ref().clone());
+    }
     Ok(out)
+}
+
+/// `threshold`: only with `keys`, and between 1 and their number.
+fn check_threshold(
+    threshold: Option<&Spanned<usize>>,
+    keys: &[String],
+    lines: &Lines,
+) -> Result<Option<usize>, ListError> {
+    match threshold {
+        None => Ok(None),
+        Some(t) if keys.is_empty() => Err(lines.err(t.span(), "`threshold` needs `keys`".into())),
+        Some(t) if *t.get_ref() == 0 || *t.get_ref() > keys.len() => Err(lines.err(
+            t.span(),
+            format!(
+                "`threshold` {} must be between 1 and the number of keys ({})",
+                t.get_ref(),
+                keys.len()
+            ),
+        )),
+        Some(t) => Ok(Some(*t.get_ref())),
+    }
+}
+
+/// `policy`: a file name, not blank.
+fn check_policy(
+    policy: Option<&Spanned<String>>,
+    lines: &Lines,
+) -> Result<Option<String>, ListError> {
+    match policy {
+        Some(p) if p.get_ref().trim().is_empty() => {
+            Err(lines.err(p.span(), "`policy` is empty".into()))
+        }
+        p => Ok(p.map(|p| p.get_ref().clone())),
+    }
+}
+
+/// `replace_pin`: only with a policy to pin instead (`keys` or `policy`).
+fn check_replace_pin(
+    replace_pin: Option<&Spanned<bool>>,
+    nothing_to_pin: bool,
+    lines: &Lines,
+) -> Result<bool, ListError> {
+    match replace_pin {
+        Some(r) if *r.get_ref() && nothing_to_pin => Err(lines.err(
+            r.span(),
+            "`replace_pin` needs `keys` or `policy`: say which policy to pin".into(),
+        )),
+        r => Ok(r.is_some_and(|r| *r.get_ref())),
+    }
+}
+
+/// `timeout`: 1 to 600 seconds.
+fn check_timeout(timeout: Option<&Spanned<u64>>, lines: &Lines) -> Result<Option<u64>, ListError> {
+    match timeout {
+        Some(t) if !(1..=600).contains(t.get_ref()) => Err(lines.err(
+            t.span(),
+            format!("`timeout` {} must be 1 to 600 seconds", t.get_ref()),
+        )),
+        t => Ok(t.map(|t| *t.get_ref())),
+    }
 }
 
 /// What one watched canary came to in one run.

@@ -1,17 +1,20 @@
 //! `canary draft`: the unsigned next canary, for signers to review.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::DraftArgs;
 use canary::error::{show_path, Error, Result};
 use canary::project::Project;
 use canary::store;
+use canary_core::digest::Sha256Digest;
 use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use canary_core::exit::Exit;
 use canary_core::freshness::{self, Freshness, Requirement};
+use canary_core::incidents::Record;
+use canary_core::policy::TrustedPolicy;
 use canary_core::statement::Statement;
 use canary_core::timefmt::Timestamp;
-use canary_core::verify::{self, Class};
+use canary_core::verify::{self, CanaryFile, Class};
 use canary_core::{diff, render};
 
 pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
@@ -21,77 +24,131 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let (files, latest) = super::read_history(&project.canaries_dir())?;
     let log_path = project.incident_log_path();
     let log = super::incident::read_log(&log_path)?;
-    // The canary commits to the log as it stands; a broken log is fixed first.
-    let records = match &log {
+    let records = parse_log(&log_path, log.as_deref())?;
+    check_history_continues(&trusted, &files, latest.as_deref(), log.as_deref(), now)?;
+    let prev = super::newest_statement(&files)?;
+    check_issued_after(issued_at, prev.as_ref().map(|(p, _)| p))?;
+    let freshness = read_freshness(&project, &a, &trusted.policy.freshness, issued_at)?;
+    let statement = next_statement(
+        &project,
+        &a,
+        &trusted,
+        prev.as_ref(),
+        issued_at,
+        &records,
+        freshness,
+    )?;
+    let path = write_draft(&project, &a, &statement)?;
+    super::out(&drafted_message(
+        &statement,
+        &path,
+        prev.as_ref().map(|(p, _)| p),
+    ));
+    Ok(Exit::Ok)
+}
+
+/// The incident log's records. The canary commits to the log as it stands;
+/// a broken log is fixed first.
+fn parse_log(log_path: &Path, log: Option<&[u8]>) -> Result<Vec<Record>> {
+    match log {
         Some(bytes) => canary_core::incidents::parse(bytes).map_err(|p| Error::Verification {
             class: Class::IncidentLog,
             message: format!(
                 "{}: {}; no canary can commit to a broken incident log",
-                show_path(&log_path),
+                show_path(log_path),
                 canary_core::sanitize::line(&p.to_string())
             ),
-        })?,
-        None => Vec::new(),
-    };
+        }),
+        None => Ok(Vec::new()),
+    }
+}
 
-    // Build only on a history that verifies (an expired or tripped one is
-    // still a genuine history to continue).
-    if !files.is_empty() {
-        let report = verify::verify(verify::Input {
-            policy: &trusted,
-            files: &files,
-            latest: latest.as_deref(),
-            now,
-            incident_log: log.as_deref(),
-        })
-        .map_err(Error::from)?;
-        // A log that no longer extends what earlier canaries signed cannot
-        // be committed to either.
-        if let Some(f) = report
-            .failures
-            .iter()
-            .find(|f| f.class <= Class::History || f.class == Class::IncidentLog)
-        {
-            return Err(Error::Verification {
-                class: f.class,
-                message: format!(
-                    "the published history does not verify, so no canary can follow it: {}",
-                    f.message()
-                ),
-            });
-        }
+/// Refuses to build on a history that does not verify (an expired or
+/// tripped one is still a genuine history to continue).
+fn check_history_continues(
+    trusted: &TrustedPolicy,
+    files: &[CanaryFile],
+    latest: Option<&[u8]>,
+    log: Option<&[u8]>,
+    now: Timestamp,
+) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
     }
-    let prev = super::newest_statement(&files)?;
-    if let Some((p, _)) = &prev {
-        if issued_at <= p.issued_at {
-            return Err(Error::Usage(format!(
-                "--issued-at {issued_at} is not after the previous canary ({})",
-                p.issued_at
-            )));
-        }
+    let report = verify::verify(verify::Input {
+        policy: trusted,
+        files,
+        latest,
+        now,
+        incident_log: log,
+    })
+    .map_err(Error::from)?;
+    // A log that no longer extends what earlier canaries signed cannot
+    // be committed to either.
+    match report
+        .failures
+        .iter()
+        .find(|f| f.class <= Class::History || f.class == Class::IncidentLog)
+    {
+        Some(f) => Err(Error::Verification {
+            class: f.class,
+            message: format!(
+                "the published history does not verify, so no canary can follow it: {}",
+                f.message()
+            ),
+        }),
+        None => Ok(()),
     }
+}
+
+/// Refuses an issue time that does not move on from the previous canary.
+fn check_issued_after(issued_at: Timestamp, prev: Option<&Statement>) -> Result<()> {
+    match prev {
+        Some(p) if issued_at <= p.issued_at => Err(Error::Usage(format!(
+            "--issued-at {issued_at} is not after the previous canary ({})",
+            p.issued_at
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The statement of the next canary: the policy's organisation, the
+/// configured statements, the chain to the previous canary, the incident
+/// log's commitment and the proof of freshness; checked before use.
+fn next_statement(
+    project: &Project,
+    a: &DraftArgs,
+    trusted: &TrustedPolicy,
+    prev: Option<&(Statement, Sha256Digest)>,
+    issued_at: Timestamp,
+    records: &[Record],
+    freshness: Option<Freshness>,
+) -> Result<Statement> {
     let policy = &trusted.policy;
-    let freshness = read_freshness(&project, &a, &trusted.policy.freshness, issued_at)?;
     let expires_at = issued_at
         .plus_days(policy.cadence_days)
         .ok_or_else(|| Error::Usage("--issued-at is out of range".into()))?;
     let statement = Statement {
         org: policy.org.clone(),
         domain: policy.domain.clone(),
-        sequence: prev
-            .as_ref()
-            .map_or(1, |(p, _)| p.sequence.saturating_add(1)),
+        sequence: prev.map_or(1, |(p, _)| p.sequence.saturating_add(1)),
         issued_at,
         expires_at,
         policy_sha256: trusted.sha256,
-        previous_sha256: prev.as_ref().map(|(_, d)| *d),
+        previous_sha256: prev.map(|(_, d)| *d),
         statements: project.config.statements.clone(),
         announcements: a.announcements.clone(),
-        incident_log: Some(canary_core::incidents::commitment(&records)),
+        incident_log: Some(canary_core::incidents::commitment(records)),
         freshness,
     };
     statement.check().map_err(Error::Usage)?;
+    Ok(statement)
+}
 
+/// Writes the unsigned envelope (with its readable review copy) to --out
+/// or drafts/NNNN.json; an existing draft may carry signatures, so it is
+/// replaced only with --force.
+fn write_draft(project: &Project, a: &DraftArgs, statement: &Statement) -> Result<PathBuf> {
     let payload = statement.to_payload();
     let mut envelope = Envelope::new(STATEMENT_PAYLOAD_TYPE, payload.clone());
     envelope.review = Some(serde_json::from_slice(&payload).expect("own payload is JSON"));
@@ -116,15 +173,20 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     } else {
         store::write_new_atomic(&path, &envelope.to_json())?;
     }
+    Ok(path)
+}
 
+/// What was drafted, the changes since the previous canary, and what the
+/// signers do next.
+fn drafted_message(statement: &Statement, path: &Path, prev: Option<&Statement>) -> String {
     let mut o = format!(
         "Draft of canary {} written to {}\n\n{}",
         statement.sequence,
-        show_path(&path),
-        render::statement(&statement)
+        show_path(path),
+        render::statement(statement)
     );
-    if let Some((p, _)) = &prev {
-        let ch = diff::changes(p, &statement);
+    if let Some(p) = prev {
+        let ch = diff::changes(p, statement);
         o.push_str("  Changes since the previous canary:\n");
         if ch.is_empty() {
             o.push_str("    none\n");
@@ -134,11 +196,10 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     }
     o.push_str(&format!(
         "\nNext: each signer runs `canary sign {} --key SECRET`; then `canary publish {}`.\n",
-        show_path(&path),
-        show_path(&path)
+        show_path(path),
+        show_path(path)
     ));
-    super::out(&o);
-    Ok(Exit::Ok)
+    o
 }
 
 /// The proof of freshness to embed: read, its digest checked, fetched within

@@ -12,7 +12,7 @@ use canary::store;
 use canary_core::exit::Exit;
 use canary_core::freshness::{
     self, agree, is_frozen, parse_block, parse_feed, parse_hash, parse_height, Block,
-    ExplorerAnswer, FailedSource, Feed, Freshness, Problem,
+    ExplorerAnswer, FailedSource, Feed, Freshness, Problem, Requirement,
 };
 use canary_core::limits::Limits;
 use canary_core::render;
@@ -156,9 +156,52 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
     let cfg = project.config.freshness.clone();
     let at = super::parse_time(a.at.as_deref(), "--at", now)?;
     let out = a.out.clone().unwrap_or_else(|| root.join(DEFAULT_OUT));
+    check_can_fetch(&out, &a, &cfg)?;
+    // The previous published canary's proof, to spot a frozen feed.
+    let (files, _) = super::read_history(&project.canaries_dir())?;
+    let previous = super::newest_statement(&files)?.and_then(|(st, _)| st.freshness);
+    let mut failed = Vec::new();
+    let feeds = fetch_feeds(&cfg, previous.as_ref(), &mut failed)?;
+    let block = if cfg.explorers.is_empty() {
+        None
+    } else {
+        fetch_block(
+            &client(&cfg, Limits::DEFAULT.max_explorer_bytes)?,
+            &cfg,
+            &mut failed,
+        )
+    };
+    if !a.allow_partial {
+        refuse_incomplete(&failed)?;
+    }
+    if failed.len() > freshness::MAX_FAILED {
+        failed.truncate(freshness::MAX_FAILED);
+    }
+    let proof = Freshness::new(at, feeds, block, failed);
+    proof
+        .check_structure()
+        .map_err(|e| Error::refused(format!("the gathered proof is not usable: {e}")))?;
+    if a.force {
+        store::write_atomic(&out, &proof.to_json())?;
+    } else {
+        store::write_new_atomic(&out, &proof.to_json())?;
+    }
+    super::out(&wrote_message(
+        &out,
+        &proof,
+        &trusted.policy.freshness,
+        at,
+        &cfg,
+    ));
+    Ok(Exit::Ok)
+}
+
+/// Refuses before any request: an existing output file without --force, or
+/// a configuration with no source to ask.
+fn check_can_fetch(out: &Path, a: &FreshnessFetchArgs, cfg: &FreshnessConfig) -> Result<()> {
     if out.exists() && !a.force {
         return Err(Error::refused_with_hint(
-            format!("{}: already exists", show_path(&out)),
+            format!("{}: already exists", show_path(out)),
             "pass --force to replace it, or --out FILE",
         ));
     }
@@ -167,14 +210,20 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
             "canary.toml [freshness] lists no feeds and no explorers: nothing to fetch",
         ));
     }
-    // The previous published canary's proof, to spot a frozen feed.
-    let (files, _) = super::read_history(&project.canaries_dir())?;
-    let previous = super::newest_statement(&files)?.and_then(|(st, _)| st.freshness);
+    Ok(())
+}
 
+/// Fetches every configured feed's newest headlines; a feed that fails,
+/// is empty or frozen is recorded in `failed` instead, and a short one in
+/// both.
+fn fetch_feeds(
+    cfg: &FreshnessConfig,
+    previous: Option<&Freshness>,
+    failed: &mut Vec<FailedSource>,
+) -> Result<Vec<Feed>> {
     let n = cfg.headlines_per_feed;
-    let feed_client = client(&cfg, Limits::DEFAULT.max_feed_bytes)?;
+    let feed_client = client(cfg, Limits::DEFAULT.max_feed_bytes)?;
     let mut feeds = Vec::new();
-    let mut failed = Vec::new();
     for url in &cfg.feeds {
         super::note(&format!("fetching {}\n", show_url(url)));
         let fail = |problem, detail: String| FailedSource {
@@ -199,7 +248,7 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
             failed.push(fail(Problem::Failed, "no headlines in the feed".into()));
             continue;
         }
-        if is_frozen(previous.as_ref(), url, &headlines) {
+        if is_frozen(previous, url, &headlines) {
             failed.push(fail(
                 Problem::Frozen,
                 format!(
@@ -220,58 +269,51 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
             headlines,
         });
     }
-    let block = if cfg.explorers.is_empty() {
-        None
-    } else {
-        fetch_block(
-            &client(&cfg, Limits::DEFAULT.max_explorer_bytes)?,
-            &cfg,
-            &mut failed,
-        )
-    };
+    Ok(feeds)
+}
 
-    if !failed.is_empty() && !a.allow_partial {
-        let list: Vec<String> = failed
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} {}: {}",
-                    show_url(&s.url),
-                    s.problem.as_str(),
-                    canary_core::sanitize::line(&s.detail)
-                )
-            })
-            .collect();
-        return Err(Error::refused_with_hint(
+/// Without --allow-partial, a proof with any failed source is not written:
+/// the refusal lists each source and its problem.
+fn refuse_incomplete(failed: &[FailedSource]) -> Result<()> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = failed
+        .iter()
+        .map(|s| {
             format!(
-                "the proof of freshness is incomplete, nothing written: {}",
-                list.join("; ")
-            ),
-            "retry later, fix the source in canary.toml [freshness], or pass --allow-partial to record it as failed",
-        ));
-    }
-    if failed.len() > freshness::MAX_FAILED {
-        failed.truncate(freshness::MAX_FAILED);
-    }
-    let proof = Freshness::new(at, feeds, block, failed);
-    proof
-        .check_structure()
-        .map_err(|e| Error::refused(format!("the gathered proof is not usable: {e}")))?;
-    if a.force {
-        store::write_atomic(&out, &proof.to_json())?;
-    } else {
-        store::write_new_atomic(&out, &proof.to_json())?;
-    }
+                "{} {}: {}",
+                show_url(&s.url),
+                s.problem.as_str(),
+                canary_core::sanitize::line(&s.detail)
+            )
+        })
+        .collect();
+    Err(Error::refused_with_hint(
+        format!(
+            "the proof of freshness is incomplete, nothing written: {}",
+            list.join("; ")
+        ),
+        "retry later, fix the source in canary.toml [freshness], or pass --allow-partial to record it as failed",
+    ))
+}
 
+/// What was written, a warning now (not at signing time) if the policy
+/// will refuse it, and where to carry it next.
+fn wrote_message(
+    out: &Path,
+    proof: &Freshness,
+    req: &Requirement,
+    at: Timestamp,
+    cfg: &FreshnessConfig,
+) -> String {
     let mut o = format!(
         "Wrote {} (sha256 {})\n\n{}",
-        show_path(&out),
+        show_path(out),
         proof.sha256,
-        render::freshness(&proof, "  ")
+        render::freshness(proof, "  ")
     );
-    // Tell now, not at signing time, if this proof will be refused.
-    let req = &trusted.policy.freshness;
-    let problems = freshness::check(Some(&proof), req, at);
+    let problems = freshness::check(Some(proof), req, at);
     if !problems.is_empty() {
         o.push_str(&format!(
             "\nWarning: this proof does not meet the policy (which requires {}): {}\n",
@@ -281,10 +323,9 @@ fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
     }
     o.push_str(&format!(
         "\nNext: carry {} to the signing machine and run `canary draft --freshness {}` within {} hours.\n",
-        show_path(&out),
-        show_path(&out),
+        show_path(out),
+        show_path(out),
         cfg.window_hours
     ));
-    super::out(&o);
-    Ok(Exit::Ok)
+    o
 }

@@ -6,16 +6,18 @@
 use std::path::{Path, PathBuf};
 
 use super::site::{self as sitefs, SiteSources};
+use super::Draft;
 use crate::cli::PublishArgs;
 use canary::error::{show_path, Error, Result};
 use canary::project::Project;
 use canary::store;
 use canary_core::exit::Exit;
+use canary_core::policy::TrustedPolicy;
 use canary_core::render;
 use canary_core::site::{PublishedCanary, SiteFile, TextRecord};
 use canary_core::textsig::{self, TextSignatures};
 use canary_core::timefmt::Timestamp;
-use canary_core::verify::{self, CanaryFile, Class, Report};
+use canary_core::verify::{self, CanaryFile, Class, LatestSummary, Report, SignerSummary};
 
 pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
@@ -31,9 +33,51 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let dir = project.canaries_dir();
     let (mut files, _) = super::read_history(&dir)?;
     let log = super::incident::read_log(&project.incident_log_path())?;
+    let number = next_number(&files);
+    let draft_path = draft_to_publish(&project, &a, number)?;
+    let draft = super::read_draft(&draft_path)?;
+    check_sequence(&draft_path, draft.statement.sequence, number)?;
+    let bytes = draft.envelope.published().to_json();
+    files.push(CanaryFile {
+        name: show_path(&draft_path),
+        number,
+        bytes: bytes.clone(),
+    });
+    let report = verify_with_draft(&project, &trusted, &files, log.as_deref(), &a, now)?;
+    let l = report
+        .latest
+        .as_ref()
+        .expect("valid report has a latest canary");
+    let record = text_record(&draft, &draft_path, &trusted, l, number)?;
+    let new = NewCanary {
+        number,
+        json: &bytes,
+        draft: &draft,
+        record: &record,
+    };
+    // Build (and stage) the site before anything is written.
+    let site_files = build_site(&project, &trusted, &a, &files, &new, &report)?;
+    let staged = match (&a.site, &site_files) {
+        (Some(d), Some(f)) => Some(sitefs::stage(d, f)?),
+        _ => None,
+    };
+    let target = dir.join(canary_core::layout::canary_file_name(number));
+    write_canary(&dir, &target, &new, staged)?;
+    super::out(&published_message(number, &target, l, &report));
+    finish_site(&a, site_files.as_deref(), &report)
+}
+
+/// The number the next canary gets, one past the last published.
+fn next_number(files: &[CanaryFile]) -> u64 {
     // Saturating: a hostile file number u64::MAX then collides with itself
-    // and the verification below refuses it.
-    let number = files.last().map_or(1, |f| f.number.saturating_add(1));
+    // and the verification of the history refuses it.
+    files.last().map_or(1, |f| f.number.saturating_add(1))
+}
+
+/// The draft to publish: --draft, else drafts/NNNN.json for the next
+/// number; a missing default draft with a site asked for is most likely a
+/// forgotten --rebuild, so it is refused with that hint.
+fn draft_to_publish(project: &Project, a: &PublishArgs, number: u64) -> Result<PathBuf> {
     let draft_path = a.draft.clone().unwrap_or_else(|| {
         project
             .drafts_dir()
@@ -45,38 +89,49 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
             "to rebuild the site from the canaries already published, pass --rebuild",
         ));
     }
-    let draft = super::read_draft(&draft_path)?;
-    // Publishing a draft twice (or a stale one) would otherwise surface as
-    // "renamed or reordered", which reads like an attack.
-    let seq = draft.statement.sequence;
-    if seq != number {
-        return Err(Error::Verification {
-            class: Class::History,
-            message: format!(
-                "not published, nothing changed: {} is a draft of canary {seq}, but the next canary is {number}{}",
-                show_path(&draft_path),
-                if seq < number {
-                    format!(" (canary {seq} is already published)")
-                } else {
-                    String::new()
-                }
-            ),
-        });
-    }
-    let bytes = draft.envelope.published().to_json();
-    let target = dir.join(canary_core::layout::canary_file_name(number));
-    files.push(CanaryFile {
-        name: show_path(&draft_path),
-        number,
-        bytes: bytes.clone(),
-    });
+    Ok(draft_path)
+}
 
+/// Refuses a draft whose sequence is not the next number. Publishing a
+/// draft twice (or a stale one) would otherwise surface as "renamed or
+/// reordered", which reads like an attack.
+fn check_sequence(draft_path: &Path, seq: u64, number: u64) -> Result<()> {
+    if seq == number {
+        return Ok(());
+    }
+    Err(Error::Verification {
+        class: Class::History,
+        message: format!(
+            "not published, nothing changed: {} is a draft of canary {seq}, but the next canary is {number}{}",
+            show_path(draft_path),
+            if seq < number {
+                format!(" (canary {seq} is already published)")
+            } else {
+                String::new()
+            }
+        ),
+    })
+}
+
+/// Verifies the history whose last file is the draft, as the latest canary
+/// too; refuses (and prints the report) on any failure this publication
+/// would be to blame for.
+fn verify_with_draft(
+    project: &Project,
+    trusted: &TrustedPolicy,
+    files: &[CanaryFile],
+    log: Option<&[u8]>,
+    a: &PublishArgs,
+    now: Timestamp,
+) -> Result<Report> {
+    let draft = files.last().expect("the draft is the last file");
+    let number = draft.number;
     let report = verify::verify(verify::Input {
-        policy: &trusted,
-        files: &files,
-        latest: Some(&bytes),
+        policy: trusted,
+        files,
+        latest: Some(&draft.bytes),
         now,
-        incident_log: log.as_deref(),
+        incident_log: log,
     })
     .map_err(Error::from)?;
     let blocking: Vec<_> = report
@@ -98,102 +153,149 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
             message: format!("not published, nothing changed: {}{hint}", first.message()),
         });
     }
-    let l = report
-        .latest
-        .as_ref()
-        .expect("valid report has a latest canary");
+    Ok(report)
+}
 
-    // The plain text and each DSSE signer's standard-tool signatures over it.
+/// The plain text and each DSSE signer's standard-tool signatures over it,
+/// each checked: a canary is published only with its canary.txt signed by
+/// the same signers.
+fn text_record(
+    draft: &Draft,
+    draft_path: &Path,
+    trusted: &TrustedPolicy,
+    l: &LatestSummary,
+    number: u64,
+) -> Result<TextRecord> {
     let text = sitefs::text_for(
         &draft.statement,
         draft.envelope.payload_digest(),
         &trusted.policy,
     )
     .into_bytes();
-    let domain = &trusted.policy.domain;
     let mut record = TextRecord {
         text,
         signatures: Vec::new(),
     };
     for s in &l.signed_by {
-        let Some(ts) = draft
-            .envelope
-            .text_signatures
-            .iter()
-            .find(|t| t.keyid == s.fingerprint)
-        else {
-            return Err(Error::refused_with_hint(
-                format!(
-                    "not published, nothing changed: {}: {} signed the canary but not its plain text (canary.txt)",
-                    show_path(&draft_path),
-                    s.name
-                ),
-                format!("{} runs `canary sign {}` again", s.name, show_path(&draft_path)),
-            ));
-        };
-        let key = &trusted
-            .policy
-            .signers
-            .iter()
-            .find(|p| p.name == s.name)
-            .expect("signer from the policy")
-            .key;
-        let sigs = TextSignatures {
-            sshsig: ts.sshsig.clone(),
-            minisig: ts.minisig.clone(),
-        };
-        if let Err(e) = textsig::verify(key, domain, number, &record.text, &sigs) {
-            return Err(Error::Verification {
-                class: Class::Signature,
-                message: format!(
-                    "not published, nothing changed: {}: the canary.txt signature by {}: {e}",
-                    show_path(&draft_path),
-                    s.name
-                ),
-            });
-        }
+        let sigs = text_signatures_of(draft, draft_path, trusted, s, number, &record.text)?;
         record.signatures.push((s.name.clone(), sigs));
     }
+    Ok(record)
+}
 
-    // Build (and stage) the site before anything is written.
-    let site_files = if a.site.is_some() || a.upload.is_some() {
-        let src = SiteSources::read(
-            &project.policy_path(),
-            &trusted,
-            &dir,
-            &project.config.components,
-            a.base_url.as_deref(),
-        )?;
-        let mut canaries = sitefs::published(&dir, &files[..files.len() - 1], &trusted.policy)?;
-        canaries.push(PublishedCanary {
-            number,
-            json: bytes.clone(),
-            statement: draft.statement.clone(),
-            payload_sha256: draft.envelope.payload_digest(),
-            text: Some(record.clone()),
+/// One signer's canary.txt signatures from the draft, verified against the
+/// policy key; a missing or bad one refuses the publication.
+fn text_signatures_of(
+    draft: &Draft,
+    draft_path: &Path,
+    trusted: &TrustedPolicy,
+    s: &SignerSummary,
+    number: u64,
+    text: &[u8],
+) -> Result<TextSignatures> {
+    let Some(ts) = draft
+        .envelope
+        .text_signatures
+        .iter()
+        .find(|t| t.keyid == s.fingerprint)
+    else {
+        return Err(Error::refused_with_hint(
+            format!(
+                "not published, nothing changed: {}: {} signed the canary but not its plain text (canary.txt)",
+                show_path(draft_path),
+                s.name
+            ),
+            format!("{} runs `canary sign {}` again", s.name, show_path(draft_path)),
+        ));
+    };
+    let key = &trusted
+        .policy
+        .signers
+        .iter()
+        .find(|p| p.name == s.name)
+        .expect("signer from the policy")
+        .key;
+    let sigs = TextSignatures {
+        sshsig: ts.sshsig.clone(),
+        minisig: ts.minisig.clone(),
+    };
+    if let Err(e) = textsig::verify(key, &trusted.policy.domain, number, text, &sigs) {
+        return Err(Error::Verification {
+            class: Class::Signature,
+            message: format!(
+                "not published, nothing changed: {}: the canary.txt signature by {}: {e}",
+                show_path(draft_path),
+                s.name
+            ),
         });
-        Some(sitefs::build(&src, &trusted, &canaries, &bytes, &report)?)
-    } else {
-        None
-    };
-    let staged = match (&a.site, &site_files) {
-        (Some(d), Some(f)) => Some(sitefs::stage(d, f)?),
-        _ => None,
-    };
+    }
+    Ok(sigs)
+}
 
-    // canaries/: text and signatures, the canary, then latest.json; all or
-    // nothing.
-    store::ensure_dir(&dir)?;
+/// The canary being published: what is written to canaries/ and shown on
+/// the site.
+struct NewCanary<'a> {
+    number: u64,
+    /// The exact bytes of canaries/NNNN.json (the draft without its review
+    /// copy and text signatures).
+    json: &'a [u8],
+    draft: &'a Draft,
+    record: &'a TextRecord,
+}
+
+/// The site's files with the new canary, when --site or --upload asks for
+/// a site; built before anything is written so a failure changes nothing.
+fn build_site(
+    project: &Project,
+    trusted: &TrustedPolicy,
+    a: &PublishArgs,
+    files: &[CanaryFile],
+    new: &NewCanary<'_>,
+    report: &Report,
+) -> Result<Option<Vec<SiteFile>>> {
+    if a.site.is_none() && a.upload.is_none() {
+        return Ok(None);
+    }
+    let dir = project.canaries_dir();
+    let src = SiteSources::read(
+        &project.policy_path(),
+        trusted,
+        &dir,
+        &project.config.components,
+        a.base_url.as_deref(),
+    )?;
+    let mut canaries = sitefs::published(&dir, &files[..files.len() - 1], &trusted.policy)?;
+    canaries.push(PublishedCanary {
+        number: new.number,
+        json: new.json.to_vec(),
+        statement: new.draft.statement.clone(),
+        payload_sha256: new.draft.envelope.payload_digest(),
+        text: Some(new.record.clone()),
+    });
+    Ok(Some(sitefs::build(
+        &src, trusted, &canaries, new.json, report,
+    )?))
+}
+/// Writes canaries/: the text and its signatures, the canary, then
+/// latest.json, then commits the staged site; all or nothing (a failure
+/// undoes what was written).
+fn write_canary(
+    dir: &Path,
+    target: &Path,
+    new: &NewCanary<'_>,
+    staged: Option<sitefs::Staged>,
+) -> Result<()> {
+    store::ensure_dir(dir)?;
     let mut written = Written::default();
     let res = (|| {
-        written.write(&sitefs::text_path(&dir, number), &record.text, false)?;
-        for (name, s) in &record.signatures {
-            let (sig, minisig) = sitefs::sig_paths(&dir, number, name);
+        written.write(&sitefs::text_path(dir, new.number), &new.record.text, false)?;
+        for (name, s) in &new.record.signatures {
+            let (sig, minisig) = sitefs::sig_paths(dir, new.number, name);
             written.write(&sig, s.sshsig.as_bytes(), false)?;
             written.write(&minisig, s.minisig.as_bytes(), false)?;
         }
-        written.write(&target, &bytes, true)?;
-        written.write(&dir.join("latest.json"), &bytes, false)?;
+        written.write(target, new.json, true)?;
+        written.write(&dir.join("latest.json"), new.json, false)?;
         if let Some(s) = staged {
             s.commit()?;
         }
@@ -203,10 +305,15 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
         written.undo();
         return Err(e);
     }
-    super::out(&format!(
+    Ok(())
+}
+
+/// The line that reports the publication (and says so when it trips).
+fn published_message(number: u64, target: &Path, l: &LatestSummary, report: &Report) -> String {
+    format!(
         "Published canary {} as {} (sha256 {}), signed by {}; expires {}.\n{}",
         number,
-        show_path(&target),
+        show_path(target),
         l.sha256,
         l.signed_by
             .iter()
@@ -219,14 +326,13 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
         } else {
             ""
         }
-    ));
-    finish_site(&a, site_files.as_deref(), &report)
+    )
 }
 
 /// `--rebuild`: the site from the published history only.
 fn rebuild(
     project: &Project,
-    trusted: &canary_core::policy::TrustedPolicy,
+    trusted: &TrustedPolicy,
     a: &PublishArgs,
     now: Timestamp,
 ) -> Result<Exit> {

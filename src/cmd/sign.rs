@@ -3,16 +3,19 @@
 
 use std::path::Path;
 
+use super::Draft;
 use crate::cli::SignArgs;
 use canary::error::{show_path, Error, Result};
 use canary::project::Project;
 use canary::store;
 use canary::term::{self, paint, BAD, BOLD};
-use canary_core::envelope::{Signature, TextSignature};
+use canary_core::envelope::{Envelope, Signature, TextSignature};
 use canary_core::exit::Exit;
-use canary_core::keys::{KeyError, SecretKey};
+use canary_core::keys::{KeyError, PublicKey, SecretKey};
+use canary_core::policy::TrustedPolicy;
+use canary_core::statement::Statement;
 use canary_core::textsig::{self, TextSignatures};
-use canary_core::verify::check_signatures;
+use canary_core::verify::{check_signatures, SignatureCheck};
 use canary_core::{diff, render};
 
 pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
@@ -20,39 +23,87 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     let trusted = project.load_policy()?;
     let draft = super::read_draft(&a.draft)?;
     let st = &draft.statement;
-
-    if st.policy_sha256 != trusted.sha256 {
-        return Err(Error::refused(format!(
-            "{}: drafted under policy {}, but this project's policy is {}",
-            show_path(&a.draft),
-            st.policy_sha256.short(),
-            trusted.sha256.short()
-        )));
-    }
+    check_drafted_under(&a.draft, st, &trusted)?;
     let key = load_secret(&a)?;
-    let public = key.public();
-    let Some(signer) = trusted.policy.signer_for(&public) else {
-        return Err(Error::refused_with_hint(
+    let signer = signer_of(&a, &trusted, &key.public())?;
+    let sigs = check_signatures(&draft.envelope, &trusted);
+    // The plain-text canary signers also sign with standard-tool formats.
+    let text = super::site::text_for(st, draft.envelope.payload_digest(), &trusted.policy);
+    let has_text = has_text_signature(&draft, &trusted, &key.public(), &text);
+    let has_dsse = sigs.valid.contains(&signer);
+    if has_dsse && has_text {
+        super::out(&format!(
+            "{} has already signed {}; nothing changed ({} signature(s), {} required).\n",
+            signer,
+            show_path(&a.draft),
+            sigs.valid.len(),
+            trusted.policy.threshold
+        ));
+        return Ok(Exit::Ok);
+    }
+    super::note(&review(&project, &trusted, st, &signer, &text, &sigs)?);
+    confirm(&a, st)?;
+    let env = signed(&draft, &key, &signer, &trusted, &text, has_dsse);
+    store::write_atomic(&a.draft, &env.to_json())?;
+    let count = sigs.valid.len() + usize::from(!has_dsse);
+    let t = trusted.policy.threshold;
+    super::out(&format!(
+        "Signed {} as {} ({}). {} signature(s), {} required.{}\n",
+        show_path(&a.draft),
+        signer,
+        key.public().fingerprint(),
+        count,
+        t,
+        if count >= t { " Ready to publish." } else { "" }
+    ));
+    Ok(Exit::Ok)
+}
+
+/// Refuses a draft made under another policy: its signatures would count
+/// for a policy this project no longer (or never) had.
+fn check_drafted_under(path: &Path, st: &Statement, trusted: &TrustedPolicy) -> Result<()> {
+    if st.policy_sha256 == trusted.sha256 {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "{}: drafted under policy {}, but this project's policy is {}",
+        show_path(path),
+        st.policy_sha256.short(),
+        trusted.sha256.short()
+    )))
+}
+
+/// The policy name of the signer holding this key; refuses a key that is
+/// not in the policy before anything is shown or signed.
+fn signer_of(a: &SignArgs, trusted: &TrustedPolicy, public: &PublicKey) -> Result<String> {
+    match trusted.policy.signer_for(public) {
+        Some(signer) => Ok(signer.name.clone()),
+        None => Err(Error::refused_with_hint(
             format!(
                 "{}: key {} is not a signer in the trust policy",
                 show_path(&a.key),
                 public.fingerprint()
             ),
             "see `canary policy show` for the signers' fingerprints",
-        ));
-    };
+        )),
+    }
+}
 
-    let sigs = check_signatures(&draft.envelope, &trusted);
-    let domain = &trusted.policy.domain;
-    // The plain-text canary signers also sign with standard-tool formats.
-    let text = super::site::text_for(st, draft.envelope.payload_digest(), &trusted.policy);
+/// Whether the draft already carries this key's valid signatures of the
+/// plain text, so signing again would change nothing.
+fn has_text_signature(
+    draft: &Draft,
+    trusted: &TrustedPolicy,
+    public: &PublicKey,
+    text: &str,
+) -> bool {
     let fingerprint = public.fingerprint();
-    let has_text = draft.envelope.text_signatures.iter().any(|t| {
+    draft.envelope.text_signatures.iter().any(|t| {
         t.keyid == fingerprint
             && textsig::verify(
-                &public,
-                domain,
-                st.sequence,
+                public,
+                &trusted.policy.domain,
+                draft.statement.sequence,
                 text.as_bytes(),
                 &TextSignatures {
                     sshsig: t.sshsig.clone(),
@@ -60,45 +111,50 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
                 },
             )
             .is_ok()
-    });
-    let has_dsse = sigs.valid.contains(&signer.name);
-    if has_dsse && has_text {
-        super::out(&format!(
-            "{} has already signed {}; nothing changed ({} signature(s), {} required).\n",
-            signer.name,
-            show_path(&a.draft),
-            sigs.valid.len(),
-            trusted.policy.threshold
-        ));
-        return Ok(Exit::Ok);
-    }
+    })
+}
 
-    // Show exactly what is about to be signed.
+/// Exactly what is about to be signed, for the signer to review: the
+/// statement, the plain text, the changes, the incidents, who signed and
+/// what will not hold.
+fn review(
+    project: &Project,
+    trusted: &TrustedPolicy,
+    st: &Statement,
+    signer: &str,
+    text: &str,
+    sigs: &SignatureCheck,
+) -> Result<String> {
     let mut o = format!(
         "{}\n\n{}",
-        paint(
-            BOLD,
-            &format!("You are about to sign, as `{}`:", signer.name)
-        ),
+        paint(BOLD, &format!("You are about to sign, as `{signer}`:")),
         render::statement(st)
     );
     o.push_str(&format!(
         "  Also signed: the plain-text canary.txt ({} bytes, sha256 {}) with OpenSSH (namespace {}) and minisign signatures.\n",
         text.len(),
         canary_core::digest::Sha256Digest::of(text.as_bytes()).short(),
-        textsig::namespace(domain)
+        textsig::namespace(&trusted.policy.domain)
     ));
     o.push_str("  Changes since the previous canary:\n");
-    o.push_str(&changes_since_previous(&project, st)?);
-    o.push_str(&super::incident::review_for_signing(&project, st)?);
-    o.push_str(&format!(
+    o.push_str(&changes_since_previous(project, st)?);
+    o.push_str(&super::incident::review_for_signing(project, st)?);
+    o.push_str(&signatures_so_far(sigs));
+    o.push_str(&freshness_warning(st, trusted));
+    Ok(o)
+}
+
+/// Who has signed already, and a warning about signatures the draft no
+/// longer matches.
+fn signatures_so_far(sigs: &SignatureCheck) -> String {
+    let mut o = format!(
         "  Already signed by: {}\n",
         if sigs.valid.is_empty() {
             "nobody yet".into()
         } else {
             sigs.valid.join(", ")
         }
-    ));
+    );
     if !sigs.invalid.is_empty() {
         o.push_str(&format!(
             "  {} signatures that do not verify: {} (the draft was altered after they signed)\n",
@@ -106,32 +162,56 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
             sigs.invalid.join(", ")
         ));
     }
+    o
+}
+
+/// A warning when the draft's proof of freshness does not meet the policy:
+/// better said before signing than at publication.
+fn freshness_warning(st: &Statement, trusted: &TrustedPolicy) -> String {
     let problems = canary_core::freshness::check(
         st.freshness.as_ref(),
         &trusted.policy.freshness,
         st.issued_at,
     );
-    if !problems.is_empty() {
-        o.push_str(&format!(
-            "  {} the proof of freshness does not hold, so this canary will not publish or verify: {}\n",
-            paint(BAD, "WARNING:"),
-            canary_core::freshness::describe_all(&problems)
+    if problems.is_empty() {
+        return String::new();
+    }
+    format!(
+        "  {} the proof of freshness does not hold, so this canary will not publish or verify: {}\n",
+        paint(BAD, "WARNING:"),
+        canary_core::freshness::describe_all(&problems)
+    )
+}
+
+/// Asks the signer to confirm, unless --yes; with no terminal to ask on,
+/// refuses rather than sign unseen.
+fn confirm(a: &SignArgs, st: &Statement) -> Result<()> {
+    if a.yes {
+        return Ok(());
+    }
+    if !term::stdin_is_terminal() {
+        return Err(Error::refused_with_hint(
+            "not confirmed: there is no terminal to ask on",
+            "review the draft, then pass --yes",
         ));
     }
-    super::note(&o);
-
-    if !a.yes {
-        if !term::stdin_is_terminal() {
-            return Err(Error::refused_with_hint(
-                "not confirmed: there is no terminal to ask on",
-                "review the draft, then pass --yes",
-            ));
-        }
-        if !term::confirm(&question(st))? {
-            return Err(Error::refused("not signed: you did not confirm"));
-        }
+    if !term::confirm(&question(st))? {
+        return Err(Error::refused("not signed: you did not confirm"));
     }
+    Ok(())
+}
 
+/// The draft with this signer's DSSE signature (unless it already has a
+/// valid one) and fresh canary.txt signatures in place of any old ones.
+fn signed(
+    draft: &Draft,
+    key: &SecretKey,
+    signer: &str,
+    trusted: &TrustedPolicy,
+    text: &str,
+    has_dsse: bool,
+) -> Envelope {
+    let fingerprint = key.public().fingerprint();
     let mut env = draft.envelope.clone();
     if !has_dsse {
         let sig = key.sign(&env.signed_bytes());
@@ -140,30 +220,24 @@ pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
             sig: sig.to_vec(),
         });
     }
-    let ts = textsig::sign(&key, &signer.name, domain, st.sequence, text.as_bytes());
+    let ts = textsig::sign(
+        key,
+        signer,
+        &trusted.policy.domain,
+        draft.statement.sequence,
+        text.as_bytes(),
+    );
     env.text_signatures.retain(|t| t.keyid != fingerprint);
     env.text_signatures.push(TextSignature {
         keyid: fingerprint,
         sshsig: ts.sshsig,
         minisig: ts.minisig,
     });
-    store::write_atomic(&a.draft, &env.to_json())?;
-    let count = sigs.valid.len() + usize::from(!has_dsse);
-    let t = trusted.policy.threshold;
-    super::out(&format!(
-        "Signed {} as {} ({}). {} signature(s), {} required.{}\n",
-        show_path(&a.draft),
-        signer.name,
-        public.fingerprint(),
-        count,
-        t,
-        if count >= t { " Ready to publish." } else { "" }
-    ));
-    Ok(Exit::Ok)
+    env
 }
 
 /// The confirmation prompt. The draft is untrusted until signed.
-fn question(st: &canary_core::statement::Statement) -> String {
+fn question(st: &Statement) -> String {
     format!(
         "Sign canary {} of {}?",
         st.sequence,
@@ -188,10 +262,7 @@ fn load_secret(a: &SignArgs) -> Result<SecretKey> {
 }
 
 /// The diff against the previous canary, if this checkout has it.
-fn changes_since_previous(
-    project: &Project,
-    st: &canary_core::statement::Statement,
-) -> Result<String> {
+fn changes_since_previous(project: &Project, st: &Statement) -> Result<String> {
     let Some(prev_digest) = st.previous_sha256 else {
         return Ok("    none: this is the first canary\n".into());
     };
