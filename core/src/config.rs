@@ -204,7 +204,7 @@ impl Config {
             return Err("no [[statements]]: a canary needs at least one statement".into());
         }
         for (i, s) in c.statements.iter().enumerate() {
-            check_claim_id(&s.id)?;
+            check_claim_id(&s.id).map_err(|e| e.to_string())?;
             if s.text.trim().is_empty() {
                 return Err(format!("statement `{}` has no text", s.id));
             }

@@ -352,7 +352,14 @@ pub fn check_component(name: &str) -> Result<(), String> {
 
 /// The rules for an incident id: 1-64 characters of a-z, 0-9 and `-`.
 pub fn check_id(id: &str) -> Result<(), String> {
-    crate::statement::check_slug("incident id", id)
+    if crate::statement::is_slug(id) {
+        Ok(())
+    } else {
+        Err(format!(
+            "incident id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
+            sanitize::line(id)
+        ))
+    }
 }
 
 fn check_title(t: &str) -> Result<(), String> {

@@ -90,7 +90,7 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
         incident_log: Some(canary_core::incidents::commitment(&records)),
         freshness,
     };
-    statement.check().map_err(Error::Usage)?;
+    statement.check().map_err(Error::usage)?;
 
     let payload = statement.to_payload();
     let mut envelope = Envelope::new(STATEMENT_PAYLOAD_TYPE, payload.clone());
