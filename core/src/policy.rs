@@ -205,7 +205,7 @@ impl Policy {
                 }
             }
         }
-        self.freshness.check()?;
+        self.freshness.check().map_err(|e| e.to_string())?;
         if self.threshold == 0 || self.threshold > self.signers.len() {
             return Err(format!(
                 "`threshold` is {}, but must be between 1 and the number of signers ({})",
