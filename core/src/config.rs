@@ -219,7 +219,7 @@ impl Config {
             ));
         }
         for (i, name) in c.components.iter().enumerate() {
-            crate::incidents::check_component(name)?;
+            crate::incidents::check_component(name).map_err(|e| e.to_string())?;
             if c.components[..i].contains(name) {
                 return Err(format!("component `{name}` appears twice"));
             }
