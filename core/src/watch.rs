@@ -182,7 +182,7 @@ pub fn parse_list(text: &str) -> Result<Vec<Entry>, ListError> {
         let mut keys = Vec::with_capacity(e.keys.len());
         let mut seen = BTreeSet::new();
         for k in &e.keys {
-            remote::check_fingerprint(k.get_ref()).map_err(|p| err(k.span(), p))?;
+            remote::check_fingerprint(k.get_ref()).map_err(|p| err(k.span(), p.to_string()))?;
             if !seen.insert(k.get_ref().clone()) {
                 return Err(err(
                     k.span(),
