@@ -72,6 +72,11 @@ impl Error {
         }
     }
 
+    /// [`Error::Usage`] from a typed error of the core, in its words.
+    pub fn usage(problem: impl std::fmt::Display) -> Self {
+        Error::Usage(problem.to_string())
+    }
+
     pub fn refused(message: impl Into<String>) -> Self {
         Error::Refused {
             message: message.into(),

@@ -115,10 +115,16 @@ pub fn read_public_key(path: &Path) -> Result<canary_core::keys::PublicKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use canary_core::config::{ConfigError, FreshnessConfigError};
 
     #[test]
     fn a_toml_syntax_error_is_one_line() {
         let e = Config::parse("[[statements\n").unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Toml { line: Some(1), message } if message.contains('\n')),
+            "{e:?}"
+        );
+        let e = e.to_string();
         assert!(!e.contains('\\'), "{e}");
         assert!(
             e.starts_with("invalid TOML at line 1: invalid table header; expected"),
@@ -139,7 +145,9 @@ mod tests {
             default_components()
         );
         let bad = format!("components = [\" padded\"]\n{legacy}");
-        assert!(Config::parse(&bad).unwrap_err().contains("component"));
+        let e = Config::parse(&bad).unwrap_err();
+        assert!(e.to_string().contains("component"));
+        assert!(matches!(e, ConfigError::Component(_)), "{e:?}");
     }
 
     #[test]
@@ -151,8 +159,18 @@ mod tests {
         assert_eq!(c.freshness.feeds.len(), 3);
         assert_eq!(c.freshness.explorers.len(), 2);
         let bad = text.replace("confirmations = 6", "confirmations = 2");
-        assert!(Config::parse(&bad).unwrap_err().contains("confirmations"));
+        let e = Config::parse(&bad).unwrap_err();
+        assert!(e.to_string().contains("confirmations"));
+        assert_eq!(
+            e,
+            ConfigError::Freshness(FreshnessConfigError::Confirmations { confirmations: 2 })
+        );
         let bad = text.replace("https://mempool.space/api", "http://mempool.space/api");
-        assert!(Config::parse(&bad).unwrap_err().contains("https"));
+        let e = Config::parse(&bad).unwrap_err();
+        assert!(e.to_string().contains("https"));
+        assert!(
+            matches!(e, ConfigError::Freshness(FreshnessConfigError::Url(_))),
+            "{e:?}"
+        );
     }
 }

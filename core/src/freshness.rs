@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
+use crate::json::JsonError;
 use crate::timefmt::Timestamp;
 
 /// Value of the `format` field.
@@ -141,14 +142,16 @@ impl Requirement {
         self.min_feeds > 0 || self.block
     }
 
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), RequirementError> {
         if self.min_feeds as usize > MAX_FEEDS {
-            return Err(format!("`freshness.min_feeds` must be at most {MAX_FEEDS}"));
+            return Err(RequirementError::MinFeeds {
+                min_feeds: self.min_feeds,
+            });
         }
         if self.max_age_hours == 0 || self.max_age_hours > MAX_WINDOW_HOURS {
-            return Err(format!(
-                "`freshness.max_age_hours` must be between 1 and {MAX_WINDOW_HOURS}"
-            ));
+            return Err(RequirementError::MaxAge {
+                max_age_hours: self.max_age_hours,
+            });
         }
         Ok(())
     }
@@ -168,6 +171,84 @@ impl Default for Requirement {
     fn default() -> Self {
         Requirement::DEFAULT
     }
+}
+
+/// Why a policy's freshness requirement is refused ([`Requirement::check`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequirementError {
+    /// More feeds required than a proof may hold ([`MAX_FEEDS`]).
+    #[error("`freshness.min_feeds` must be at most {MAX_FEEDS}")]
+    MinFeeds { min_feeds: u32 },
+    /// A window of 0 hours, or longer than [`MAX_WINDOW_HOURS`].
+    #[error("`freshness.max_age_hours` must be between 1 and {MAX_WINDOW_HOURS}")]
+    MaxAge { max_age_hours: u32 },
+}
+
+/// Why a freshness proof (a freshness file, or a statement's `freshness`
+/// field) is refused: its JSON, its shape, or its digest. URLs and other
+/// text from the proof are kept verbatim and escaped in the words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FreshnessError {
+    /// The file is not strict JSON of the proof's shape.
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    /// The `format` field is not [`FORMAT`].
+    #[error(
+        "freshness `format` is `{}`, expected `{FORMAT}`",
+        crate::sanitize::line(.format)
+    )]
+    Format { format: String },
+    /// More than [`MAX_FEEDS`] feeds.
+    #[error("more than {MAX_FEEDS} feeds")]
+    TooManyFeeds { count: usize },
+    /// A feed URL is empty or longer than [`MAX_TEXT`] bytes.
+    #[error("a feed URL is empty or too long")]
+    FeedUrl,
+    /// Two feeds have the same URL.
+    #[error("feed {} appears twice", crate::sanitize::line(.url))]
+    DuplicateFeed { url: String },
+    /// A feed with no headlines, or more than [`MAX_HEADLINES`].
+    #[error(
+        "feed {} has {count} headlines (1 to {MAX_HEADLINES} allowed)",
+        crate::sanitize::line(.url)
+    )]
+    HeadlineCount { url: String, count: usize },
+    /// A headline with a blank or over-long title, or an over-long link.
+    #[error(
+        "feed {} has an empty or over-long headline",
+        crate::sanitize::line(.url)
+    )]
+    Headline { url: String },
+    /// The block hash is not 64 lowercase hex digits.
+    #[error(
+        "block hash `{}` is not 64 lowercase hex digits",
+        crate::sanitize::line(.hash)
+    )]
+    BlockHash { hash: String },
+    /// More than [`MAX_EXPLORERS`] explorer URLs, or an over-long one.
+    #[error("too many or over-long explorer URLs")]
+    Explorers,
+    /// The canonical encoding is longer than [`MAX_PROOF_BYTES`].
+    #[error(
+        "the proof is larger than {} KiB: configure fewer feeds or headlines",
+        MAX_PROOF_BYTES >> 10
+    )]
+    TooLarge { bytes: usize },
+    /// More than [`MAX_FAILED`] failed sources, or an over-long one.
+    #[error("too many or over-long failed sources")]
+    FailedSources,
+    /// The recorded digest is not the digest of the content.
+    #[error(
+        "the freshness digest {} does not match the embedded data (which hashes to {}): headlines or block were altered",
+        .recorded.short(),
+        .actual.short()
+    )]
+    Digest {
+        recorded: Sha256Digest,
+        actual: Sha256Digest,
+    },
 }
 
 // --- canonical encoding -------------------------------------------------
@@ -264,82 +345,72 @@ impl Freshness {
     }
 
     /// Reads a freshness file (strict JSON) and checks its shape and digest.
-    pub fn parse(bytes: &[u8]) -> Result<Freshness, String> {
-        let f: Freshness = crate::json::from_slice(bytes).map_err(|e| e.to_string())?;
+    pub fn parse(bytes: &[u8]) -> Result<Freshness, FreshnessError> {
+        let f: Freshness = crate::json::from_slice(bytes)?;
         f.check_structure()?;
         f.check_digest()?;
         Ok(f)
     }
 
-    pub fn check_digest(&self) -> Result<(), String> {
+    pub fn check_digest(&self) -> Result<(), FreshnessError> {
         let d = self.compute_digest();
         if d != self.sha256 {
-            return Err(format!(
-                "the freshness digest {} does not match the embedded data (which hashes to {}): headlines or block were altered",
-                self.sha256.short(),
-                d.short()
-            ));
+            return Err(FreshnessError::Digest {
+                recorded: self.sha256,
+                actual: d,
+            });
         }
         Ok(())
     }
 
     /// Shape rules: the format, bounded sizes, well-formed hashes.
-    pub fn check_structure(&self) -> Result<(), String> {
+    pub fn check_structure(&self) -> Result<(), FreshnessError> {
         if self.format != FORMAT {
-            return Err(format!(
-                "freshness `format` is `{}`, expected `{FORMAT}`",
-                crate::sanitize::line(&self.format)
-            ));
+            return Err(FreshnessError::Format {
+                format: self.format.clone(),
+            });
         }
         if self.feeds.len() > MAX_FEEDS {
-            return Err(format!("more than {MAX_FEEDS} feeds"));
+            return Err(FreshnessError::TooManyFeeds {
+                count: self.feeds.len(),
+            });
         }
         let long = |s: &str| s.len() > MAX_TEXT;
         for (i, f) in self.feeds.iter().enumerate() {
             if f.url.is_empty() || long(&f.url) {
-                return Err("a feed URL is empty or too long".into());
+                return Err(FreshnessError::FeedUrl);
             }
             if self.feeds[..i].iter().any(|g| g.url == f.url) {
-                return Err(format!(
-                    "feed {} appears twice",
-                    crate::sanitize::line(&f.url)
-                ));
+                return Err(FreshnessError::DuplicateFeed { url: f.url.clone() });
             }
             if f.headlines.is_empty() || f.headlines.len() > MAX_HEADLINES {
-                return Err(format!(
-                    "feed {} has {} headlines (1 to {MAX_HEADLINES} allowed)",
-                    crate::sanitize::line(&f.url),
-                    f.headlines.len()
-                ));
+                return Err(FreshnessError::HeadlineCount {
+                    url: f.url.clone(),
+                    count: f.headlines.len(),
+                });
             }
             for h in &f.headlines {
                 if h.title.trim().is_empty()
                     || long(&h.title)
                     || h.link.as_deref().is_some_and(long)
                 {
-                    return Err(format!(
-                        "feed {} has an empty or over-long headline",
-                        crate::sanitize::line(&f.url)
-                    ));
+                    return Err(FreshnessError::Headline { url: f.url.clone() });
                 }
             }
         }
         if let Some(b) = &self.block {
             if !is_block_hash(&b.hash) {
-                return Err(format!(
-                    "block hash `{}` is not 64 lowercase hex digits",
-                    crate::sanitize::line(&b.hash)
-                ));
+                return Err(FreshnessError::BlockHash {
+                    hash: b.hash.clone(),
+                });
             }
             if b.explorers.len() > MAX_EXPLORERS || b.explorers.iter().any(|e| long(e)) {
-                return Err("too many or over-long explorer URLs".into());
+                return Err(FreshnessError::Explorers);
             }
         }
-        if self.canonical_bytes().len() > MAX_PROOF_BYTES {
-            return Err(format!(
-                "the proof is larger than {} KiB: configure fewer feeds or headlines",
-                MAX_PROOF_BYTES >> 10
-            ));
+        let bytes = self.canonical_bytes().len();
+        if bytes > MAX_PROOF_BYTES {
+            return Err(FreshnessError::TooLarge { bytes });
         }
         if self.failed_sources.len() > MAX_FAILED
             || self
@@ -347,7 +418,7 @@ impl Freshness {
                 .iter()
                 .any(|s| long(&s.url) || long(&s.detail))
         {
-            return Err("too many or over-long failed sources".into());
+            return Err(FreshnessError::FailedSources);
         }
         Ok(())
     }
@@ -384,10 +455,12 @@ fn hours(secs: i64) -> String {
 pub enum ProofProblem {
     /// No proof, but the policy requires one.
     Missing { required: Requirement },
-    /// The proof's structure is wrong (format, sizes, spelling).
-    Malformed(String),
-    /// The proof's recorded digest is not the digest of its content.
-    Digest(String),
+    /// The proof's structure is wrong (format, sizes, spelling): an error
+    /// of [`Freshness::check_structure`].
+    Malformed(FreshnessError),
+    /// The proof's recorded digest is not the digest of its content
+    /// ([`FreshnessError::Digest`]).
+    Digest(FreshnessError),
     FetchedAfterIssue {
         fetched_at: Timestamp,
         issued_at: Timestamp,
@@ -438,7 +511,7 @@ impl std::fmt::Display for ProofProblem {
                 required.describe()
             ),
             ProofProblem::Malformed(e) => write!(f, "the proof of freshness is malformed: {e}"),
-            ProofProblem::Digest(e) => f.write_str(e),
+            ProofProblem::Digest(e) => write!(f, "{e}"),
             ProofProblem::FetchedAfterIssue {
                 fetched_at,
                 issued_at,
@@ -717,32 +790,69 @@ pub fn is_frozen(previous: Option<&Freshness>, url: &str, headlines: &[Headline]
 
 // --- block explorers (Esplora API) ----------------------------------------
 
-fn body_text(bytes: &[u8]) -> Result<&str, String> {
+/// Why a block explorer's answer is refused (the Esplora API answers
+/// parsed below). Text from the answer is kept verbatim, cut to the part
+/// shown, and escaped in the words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExplorerError {
+    /// The answer is not UTF-8.
+    #[error("answer is not text")]
+    NotText,
+    /// The answer is not a bare decimal integer (`got`: its first 40
+    /// characters, trimmed).
+    #[error("expected a block height, got `{}`", crate::sanitize::line(.got))]
+    NotHeight { got: String },
+    /// The height does not fit in 64 bits.
+    #[error("block height out of range")]
+    HeightRange,
+    /// The answer is not a block hash (`got`: its first 80 characters,
+    /// trimmed).
+    #[error("expected a block hash, got `{}`", crate::sanitize::line(.got))]
+    NotHash { got: String },
+    /// The block answer is not strict JSON of the expected shape.
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    /// The explorer answered about another block than the one asked for.
+    #[error(
+        "asked for block {height} {hash}, got block {got_height} {}",
+        crate::sanitize::line(.got_hash)
+    )]
+    WrongBlock {
+        height: u64,
+        hash: String,
+        got_height: u64,
+        got_hash: String,
+    },
+    /// The block's timestamp is 0 or negative.
+    #[error("block timestamp out of range")]
+    TimestampRange { timestamp: i64 },
+}
+
+fn body_text(bytes: &[u8]) -> Result<&str, ExplorerError> {
     std::str::from_utf8(bytes)
         .map(str::trim)
-        .map_err(|_| "answer is not text".to_string())
+        .map_err(|_| ExplorerError::NotText)
 }
 
 /// `GET /blocks/tip/height`: a bare decimal integer.
-pub fn parse_height(bytes: &[u8]) -> Result<u64, String> {
+pub fn parse_height(bytes: &[u8]) -> Result<u64, ExplorerError> {
     let t = body_text(bytes)?;
     if t.is_empty() || t.len() > 12 || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "expected a block height, got `{}`",
-            crate::sanitize::line(&t.chars().take(40).collect::<String>())
-        ));
+        return Err(ExplorerError::NotHeight {
+            got: t.chars().take(40).collect(),
+        });
     }
-    t.parse().map_err(|_| "block height out of range".into())
+    t.parse().map_err(|_| ExplorerError::HeightRange)
 }
 
 /// `GET /block-height/N`: a bare 64-hex block hash.
-pub fn parse_hash(bytes: &[u8]) -> Result<String, String> {
+pub fn parse_hash(bytes: &[u8]) -> Result<String, ExplorerError> {
     let t = body_text(bytes)?;
     if !is_block_hash(t) {
-        return Err(format!(
-            "expected a block hash, got `{}`",
-            crate::sanitize::line(&t.chars().take(80).collect::<String>())
-        ));
+        return Err(ExplorerError::NotHash {
+            got: t.chars().take(80).collect(),
+        });
     }
     Ok(t.to_string())
 }
@@ -756,19 +866,22 @@ struct EsploraBlock {
 
 /// `GET /block/HASH`: a JSON object; its `id` and `height` must be the ones
 /// asked for. Returns the block time.
-pub fn parse_block(bytes: &[u8], hash: &str, height: u64) -> Result<Timestamp, String> {
+pub fn parse_block(bytes: &[u8], hash: &str, height: u64) -> Result<Timestamp, ExplorerError> {
     // Explorers add fields over time, so unknown ones are ignored here (this
     // is their format, not ours); duplicate keys are still refused.
-    let b: EsploraBlock = crate::json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let b: EsploraBlock = crate::json::from_slice(bytes)?;
     if b.id != hash || b.height != height {
-        return Err(format!(
-            "asked for block {height} {hash}, got block {} {}",
-            b.height,
-            crate::sanitize::line(&b.id)
-        ));
+        return Err(ExplorerError::WrongBlock {
+            height,
+            hash: hash.to_string(),
+            got_height: b.height,
+            got_hash: b.id,
+        });
     }
     if b.timestamp <= 0 {
-        return Err("block timestamp out of range".into());
+        return Err(ExplorerError::TimestampRange {
+            timestamp: b.timestamp,
+        });
     }
     Ok(Timestamp::from_unix(b.timestamp))
 }
@@ -1055,10 +1168,22 @@ mod tests {
         let mut f = example();
         f.feeds[0].headlines[0].title = "Markets close lower".into();
         let e = Freshness::parse(&f.to_json()).unwrap_err();
-        assert!(e.contains("does not match"), "{e}");
+        assert!(e.to_string().contains("does not match"), "{e}");
+        assert!(
+            matches!(&e, FreshnessError::Digest { recorded, actual }
+                if *recorded == f.sha256 && *actual == f.compute_digest()),
+            "{e:?}"
+        );
         let probs = check(Some(&f), &Requirement::DEFAULT, ts("2025-04-02T00:00:00Z"));
         assert_eq!(probs.len(), 1);
-        assert!(matches!(&probs[0], ProofProblem::Digest(e) if e.contains("does not match")));
+        assert!(
+            matches!(&probs[0], ProofProblem::Digest(e @ FreshnessError::Digest { .. })
+                if e.to_string().contains("does not match"))
+        );
+        assert!(matches!(
+            Freshness::parse(b"{}"),
+            Err(FreshnessError::Json(_))
+        ));
     }
 
     fn req(min_feeds: u32, block: bool) -> Requirement {
@@ -1138,20 +1263,37 @@ mod tests {
     #[test]
     fn structure_limits() {
         let mut f = example();
-        f.format = "other".into();
-        assert!(f.check_structure().is_err());
+        f.format = "other\u{7}".into();
+        let e = f.check_structure().unwrap_err();
+        assert!(matches!(&e, FreshnessError::Format { format } if format == "other\u{7}"));
+        assert_eq!(
+            e.to_string(),
+            "freshness `format` is `other\\u{0007}`, expected `warrant-canary-freshness/v1`"
+        );
         let mut f = example();
         f.block.as_mut().unwrap().hash = "ABC".into();
-        assert!(f.check_structure().unwrap_err().contains("hex"));
+        let e = f.check_structure().unwrap_err();
+        assert!(e.to_string().contains("hex"));
+        assert!(matches!(&e, FreshnessError::BlockHash { hash } if hash == "ABC"));
         let mut f = example();
         f.feeds.push(f.feeds[0].clone());
-        assert!(f.check_structure().unwrap_err().contains("twice"));
+        let e = f.check_structure().unwrap_err();
+        assert!(e.to_string().contains("twice"));
+        assert!(matches!(&e, FreshnessError::DuplicateFeed { url } if *url == f.feeds[0].url));
         let mut f = example();
         f.feeds[0].headlines.clear();
-        assert!(f.check_structure().is_err());
+        let e = f.check_structure().unwrap_err();
+        assert!(matches!(e, FreshnessError::HeadlineCount { count: 0, .. }));
+        assert_eq!(
+            e.to_string(),
+            "feed https://news.example/rss.xml has 0 headlines (1 to 50 allowed)"
+        );
         let mut f = example();
         f.feeds[0].headlines[0].title = "x".repeat(MAX_TEXT + 1);
-        assert!(f.check_structure().is_err());
+        assert!(matches!(
+            f.check_structure(),
+            Err(FreshnessError::Headline { .. })
+        ));
         let mut f = example();
         let h = Headline {
             title: "\u{1}".repeat(MAX_TEXT),
@@ -1164,14 +1306,28 @@ mod tests {
                 headlines: vec![h.clone(); MAX_HEADLINES],
             })
             .collect();
-        assert!(f.check_structure().unwrap_err().contains("larger than"));
+        let e = f.check_structure().unwrap_err();
+        assert!(e.to_string().contains("larger than"));
+        assert!(matches!(e, FreshnessError::TooLarge { bytes } if bytes > MAX_PROOF_BYTES));
         assert!(Requirement::DEFAULT.check().is_ok());
-        assert!(Requirement {
-            max_age_hours: 0,
-            ..Requirement::DEFAULT
-        }
-        .check()
-        .is_err());
+        assert_eq!(
+            Requirement {
+                max_age_hours: 0,
+                ..Requirement::DEFAULT
+            }
+            .check(),
+            Err(RequirementError::MaxAge { max_age_hours: 0 })
+        );
+        assert_eq!(
+            Requirement {
+                min_feeds: 33,
+                ..Requirement::DEFAULT
+            }
+            .check()
+            .unwrap_err()
+            .to_string(),
+            "`freshness.min_feeds` must be at most 32"
+        );
     }
 
     const RSS: &str = r#"<?xml version="1.0"?>
@@ -1225,18 +1381,45 @@ mod tests {
     fn explorer_answers() {
         assert_eq!(parse_height(b"698767").unwrap(), 698767);
         assert_eq!(parse_height(b"698767\n").unwrap(), 698767);
-        assert!(parse_height(b"\"698767\"").is_err());
+        assert!(matches!(
+            parse_height(b"\"698767\""),
+            Err(ExplorerError::NotHeight { got }) if got == "\"698767\""
+        ));
         assert!(parse_height(b"-1").is_err());
+        assert_eq!(parse_height(b"\xff"), Err(ExplorerError::NotText));
+        let e = parse_height(&[b'x'; 100]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("expected a block height, got `{}`", "x".repeat(40))
+        );
         let h = "000000000000000000067bea442af50a91377ac796e63b8d284354feff4042b3";
         assert_eq!(parse_hash(h.as_bytes()).unwrap(), h);
-        assert!(parse_hash(h.to_uppercase().as_bytes()).is_err());
+        assert!(matches!(
+            parse_hash(h.to_uppercase().as_bytes()),
+            Err(ExplorerError::NotHash { .. })
+        ));
         let block = format!(r#"{{"id":"{h}","height":615615,"timestamp":1579000000,"extra":1}}"#);
         assert_eq!(
             parse_block(block.as_bytes(), h, 615615).unwrap(),
             Timestamp::from_unix(1579000000)
         );
-        assert!(parse_block(block.as_bytes(), h, 615616).is_err());
-        assert!(parse_block(b"{\"id\":1}", h, 1).is_err());
+        let e = parse_block(block.as_bytes(), h, 615616).unwrap_err();
+        assert!(matches!(
+            &e,
+            ExplorerError::WrongBlock {
+                height: 615616,
+                got_height: 615615,
+                ..
+            }
+        ));
+        assert_eq!(
+            e.to_string(),
+            format!("asked for block 615616 {h}, got block 615615 {h}")
+        );
+        assert!(matches!(
+            parse_block(b"{\"id\":1}", h, 1),
+            Err(ExplorerError::Json(_))
+        ));
     }
 
     #[test]

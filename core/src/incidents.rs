@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
-use crate::json;
+use crate::json::{self, JsonError};
 use crate::sanitize;
 use crate::statement::{LogCommitment, MAX_TEXT};
 use crate::timefmt::Timestamp;
@@ -226,7 +226,111 @@ pub struct Record {
 #[error("entry {entry}: {problem}")]
 pub struct LogProblem {
     pub entry: u64,
-    pub problem: String,
+    pub problem: EntryError,
+}
+
+/// Why an entry is refused: its line, its place in the chain, or the
+/// incident model (read from a log, or about to be appended). The words
+/// are in the `Display` impl (thiserror), the one place they are written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// A blank line.
+    #[error("is an empty line (entries are one per line, with no blank lines)")]
+    EmptyLine,
+    /// A line ending in `\r`: the file was converted to CRLF.
+    #[error(
+        "ends in a carriage return (the file was converted to CRLF line endings, which changes every hash)"
+    )]
+    CarriageReturn,
+    /// The line is not strict JSON of an entry.
+    #[error("not a valid entry: {0}")]
+    Json(#[from] JsonError),
+    /// The file does not end in a newline after its last entry.
+    #[error("the last line is not terminated by a newline (truncated, or edited by hand)")]
+    Unterminated,
+    /// Line `line` holds a later entry (`seq`): one was deleted, or the
+    /// entries were reordered.
+    #[error(
+        "line {line} holds entry {seq} where entry {line} belongs: entry {line} was deleted, or entries were reordered"
+    )]
+    SeqAhead { line: u64, seq: u64 },
+    /// Line `line` holds an earlier entry (`seq`).
+    #[error(
+        "line {line} holds entry {seq}, which belongs earlier: entries were reordered or duplicated"
+    )]
+    SeqBehind { line: u64, seq: u64 },
+    /// The first entry names a previous hash.
+    #[error("the first entry must have `prev` null")]
+    FirstHasPrev,
+    /// A later entry (`entry`) has `prev` null.
+    #[error(
+        "`prev` is null, but entry {entry} must name the hash of entry {}",
+        .entry - 1
+    )]
+    PrevMissing { entry: u64 },
+    /// Entry `entry` records a hash of the entry before it other than that
+    /// entry's hash now.
+    #[error(
+        "does not follow entry {m}: it records entry {m}'s hash as {}, but entry {m} now hashes to {} (entry {m} was changed or replaced after entry {entry} was recorded)",
+        .recorded.short(),
+        .actual.short(),
+        m = .entry - 1
+    )]
+    PrevMismatch {
+        entry: u64,
+        recorded: Sha256Digest,
+        actual: Sha256Digest,
+    },
+    /// A component name breaks the rule of [`check_component`].
+    #[error(
+        "component `{}` must be 1-64 visible characters, without control characters or surrounding spaces",
+        sanitize::line(.name)
+    )]
+    Component { name: String },
+    /// An incident id breaks the rule of [`check_id`].
+    #[error(
+        "incident id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
+        sanitize::line(.id)
+    )]
+    BadId { id: String },
+    /// A blank title, a multi-line one, or one longer than [`MAX_TITLE`].
+    #[error("`title` must be one line of 1-{MAX_TITLE} characters")]
+    Title,
+    /// A required text field is blank.
+    #[error("`{field}` is required and must not be empty")]
+    TextRequired { field: &'static str },
+    /// A text field is longer than [`MAX_TEXT`] bytes.
+    #[error("`{field}` is longer than {MAX_TEXT} bytes")]
+    TextTooLong { field: &'static str },
+    /// An incident affecting no component.
+    #[error("`components` must name at least one affected component")]
+    NoComponents,
+    /// An incident naming more than [`MAX_COMPONENTS`] components.
+    #[error("`components` names more than {MAX_COMPONENTS}")]
+    TooManyComponents { count: usize },
+    /// A component named twice (already checked by [`check_component`]).
+    #[error("component `{name}` is listed twice")]
+    DuplicateComponent { name: String },
+    /// An incident whose end is before its start.
+    #[error("incident `{id}` would end ({ended_at}) before it started ({started_at})")]
+    EndsBeforeStart {
+        id: String,
+        started_at: Timestamp,
+        ended_at: Timestamp,
+    },
+    /// An incident entry whose id an earlier entry already created.
+    #[error("incident `{id}` already exists (record new information as an update)")]
+    Exists { id: String },
+    /// An update to an incident no earlier entry records.
+    #[error(
+        "updates incident `{}`, which no earlier entry records",
+        sanitize::line(.id)
+    )]
+    UnknownIncident { id: String },
+    /// An update carrying nothing besides `incident`.
+    #[error("an update must carry at least one field besides `incident`")]
+    EmptyUpdate,
 }
 
 /// A log read as far as it is valid.
@@ -253,7 +357,7 @@ pub fn scan(bytes: &[u8]) -> Scan {
     let mut fold = Fold::default();
     for (i, line) in lines.iter().enumerate() {
         let n = i as u64 + 1;
-        let fail = |problem: String| LogProblem { entry: n, problem };
+        let fail = |problem: EntryError| LogProblem { entry: n, problem };
         let checked = check_line(line, n, i + 1 == lines.len() && !terminated)
             .map_err(fail)
             .and_then(|entry| {
@@ -285,106 +389,93 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, LogProblem> {
     }
 }
 
-fn check_line(line: &[u8], n: u64, unterminated: bool) -> Result<Entry, String> {
+fn check_line(line: &[u8], n: u64, unterminated: bool) -> Result<Entry, EntryError> {
     if line.is_empty() {
-        return Err("is an empty line (entries are one per line, with no blank lines)".into());
+        return Err(EntryError::EmptyLine);
     }
     if line.ends_with(b"\r") {
-        return Err(
-            "ends in a carriage return (the file was converted to CRLF line endings, which changes every hash)"
-                .into(),
-        );
+        return Err(EntryError::CarriageReturn);
     }
-    let entry: Entry = json::from_slice(line).map_err(|e| format!("not a valid entry: {e}"))?;
+    let entry: Entry = json::from_slice(line)?;
     if unterminated {
-        return Err(
-            "the last line is not terminated by a newline (truncated, or edited by hand)".into(),
-        );
+        return Err(EntryError::Unterminated);
     }
-    if entry.seq() != n {
-        return Err(if entry.seq() > n {
-            format!(
-                "line {n} holds entry {} where entry {n} belongs: entry {n} was deleted, or entries were reordered",
-                entry.seq()
-            )
+    let seq = entry.seq();
+    if seq != n {
+        return Err(if seq > n {
+            EntryError::SeqAhead { line: n, seq }
         } else {
-            format!(
-                "line {n} holds entry {}, which belongs earlier: entries were reordered or duplicated",
-                entry.seq()
-            )
+            EntryError::SeqBehind { line: n, seq }
         });
     }
     Ok(entry)
 }
 
-fn check_link(entry: &Entry, n: u64, expected: Option<Sha256Digest>) -> Result<(), String> {
+fn check_link(entry: &Entry, n: u64, expected: Option<Sha256Digest>) -> Result<(), EntryError> {
     match (entry.prev(), expected) {
         (None, None) => Ok(()),
-        (Some(_), None) => Err("the first entry must have `prev` null".into()),
-        (None, Some(_)) => Err(format!(
-            "`prev` is null, but entry {n} must name the hash of entry {}",
-            n - 1
-        )),
+        (Some(_), None) => Err(EntryError::FirstHasPrev),
+        (None, Some(_)) => Err(EntryError::PrevMissing { entry: n }),
         (Some(p), Some(e)) if p == e => Ok(()),
-        (Some(p), Some(e)) => Err(format!(
-            "does not follow entry {m}: it records entry {m}'s hash as {}, but entry {m} now hashes to {} (entry {m} was changed or replaced after entry {n} was recorded)",
-            p.short(),
-            e.short(),
-            m = n - 1
-        )),
+        (Some(p), Some(e)) => Err(EntryError::PrevMismatch {
+            entry: n,
+            recorded: p,
+            actual: e,
+        }),
     }
 }
 
 /// The rules for a component name (in canary.toml and in the log).
-pub fn check_component(name: &str) -> Result<(), String> {
+pub fn check_component(name: &str) -> Result<(), EntryError> {
     if name.is_empty()
         || name.chars().count() > 64
         || name.trim() != name
         || sanitize::line(name) != name
     {
-        return Err(format!(
-            "component `{}` must be 1-64 visible characters, without control characters or surrounding spaces",
-            sanitize::line(name)
-        ));
+        return Err(EntryError::Component {
+            name: name.to_string(),
+        });
     }
     Ok(())
 }
 
 /// The rules for an incident id: 1-64 characters of a-z, 0-9 and `-`.
-pub fn check_id(id: &str) -> Result<(), String> {
-    crate::statement::check_slug("incident id", id)
+pub fn check_id(id: &str) -> Result<(), EntryError> {
+    if crate::statement::is_slug(id) {
+        Ok(())
+    } else {
+        Err(EntryError::BadId { id: id.to_string() })
+    }
 }
 
-fn check_title(t: &str) -> Result<(), String> {
+fn check_title(t: &str) -> Result<(), EntryError> {
     if t.trim().is_empty() || t.chars().count() > MAX_TITLE || t.contains(['\n', '\r']) {
-        return Err(format!(
-            "`title` must be one line of 1-{MAX_TITLE} characters"
-        ));
+        return Err(EntryError::Title);
     }
     Ok(())
 }
 
-fn check_text(field: &str, t: &str, required: bool) -> Result<(), String> {
+fn check_text(field: &'static str, t: &str, required: bool) -> Result<(), EntryError> {
     if required && t.trim().is_empty() {
-        return Err(format!("`{field}` is required and must not be empty"));
+        return Err(EntryError::TextRequired { field });
     }
     if t.len() > MAX_TEXT {
-        return Err(format!("`{field}` is longer than {MAX_TEXT} bytes"));
+        return Err(EntryError::TextTooLong { field });
     }
     Ok(())
 }
 
-fn check_components(list: &[String]) -> Result<(), String> {
+fn check_components(list: &[String]) -> Result<(), EntryError> {
     if list.is_empty() {
-        return Err("`components` must name at least one affected component".into());
+        return Err(EntryError::NoComponents);
     }
     if list.len() > MAX_COMPONENTS {
-        return Err(format!("`components` names more than {MAX_COMPONENTS}"));
+        return Err(EntryError::TooManyComponents { count: list.len() });
     }
     for (i, c) in list.iter().enumerate() {
         check_component(c)?;
         if list[..i].contains(c) {
-            return Err(format!("component `{c}` is listed twice"));
+            return Err(EntryError::DuplicateComponent { name: c.clone() });
         }
     }
     Ok(())
@@ -433,7 +524,7 @@ impl Incident {
         self.started_at <= t && self.ended_at.is_none_or(|end| t < end)
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), EntryError> {
         check_title(&self.title)?;
         check_components(&self.components)?;
         check_text("what_happened", &self.what_happened, true)?;
@@ -441,10 +532,11 @@ impl Incident {
         check_text("measures", &self.measures, false)?;
         if let Some(end) = self.ended_at {
             if end < self.started_at {
-                return Err(format!(
-                    "incident `{}` would end ({end}) before it started ({})",
-                    self.id, self.started_at
-                ));
+                return Err(EntryError::EndsBeforeStart {
+                    id: self.id.clone(),
+                    started_at: self.started_at,
+                    ended_at: end,
+                });
             }
         }
         Ok(())
@@ -460,15 +552,12 @@ pub struct Fold {
 
 impl Fold {
     /// Applies one entry, refusing one that breaks the model.
-    pub fn apply(&mut self, entry: &Entry) -> Result<(), String> {
+    pub fn apply(&mut self, entry: &Entry) -> Result<(), EntryError> {
         match entry {
             Entry::Incident(e) => {
                 check_id(&e.id)?;
                 if self.index.contains_key(&e.id) {
-                    return Err(format!(
-                        "incident `{}` already exists (record new information as an update)",
-                        e.id
-                    ));
+                    return Err(EntryError::Exists { id: e.id.clone() });
                 }
                 let inc = Incident::from_entry(e);
                 inc.check()?;
@@ -477,13 +566,12 @@ impl Fold {
             }
             Entry::Update(u) => {
                 let Some(&i) = self.index.get(&u.incident) else {
-                    return Err(format!(
-                        "updates incident `{}`, which no earlier entry records",
-                        sanitize::line(&u.incident)
-                    ));
+                    return Err(EntryError::UnknownIncident {
+                        id: u.incident.clone(),
+                    });
                 };
                 if u.is_empty() {
-                    return Err("an update must carry at least one field besides `incident`".into());
+                    return Err(EntryError::EmptyUpdate);
                 }
                 if let Some(note) = &u.note {
                     check_text("note", note, true)?;
@@ -538,7 +626,11 @@ impl Fold {
 /// Builds the line that appends `entry` to a valid log (chaining it to the
 /// last record) and returns the whole new file. The existing bytes must be
 /// the ones `records` were read from.
-pub fn append(existing: &[u8], records: &[Record], mut entry: Entry) -> Result<Vec<u8>, String> {
+pub fn append(
+    existing: &[u8],
+    records: &[Record],
+    mut entry: Entry,
+) -> Result<Vec<u8>, EntryError> {
     let seq = records.len() as u64 + 1;
     entry.set_chain(seq, records.last().map(|r| r.sha256));
     let mut fold = Fold::of(records);
@@ -1165,16 +1257,16 @@ mod tests {
             .into_bytes();
         let p = parse(&join(&edited)).unwrap_err();
         assert_eq!(p.entry, 3);
-        assert!(p.problem.contains("entry 2 was changed"), "{p}");
+        assert!(p.problem.to_string().contains("entry 2 was changed"), "{p}");
 
         let deleted = join(&[ls[0].clone(), ls[2].clone()]);
         let p = parse(&deleted).unwrap_err();
         assert_eq!(p.entry, 2);
-        assert!(p.problem.contains("entry 2 was deleted"), "{p}");
+        assert!(p.problem.to_string().contains("entry 2 was deleted"), "{p}");
 
         let reordered = join(&[ls[0].clone(), ls[2].clone(), ls[1].clone()]);
         let p = parse(&reordered).unwrap_err();
-        assert!(p.problem.contains("reordered"), "{p}");
+        assert!(p.problem.to_string().contains("reordered"), "{p}");
     }
 
     #[test]
@@ -1185,26 +1277,34 @@ mod tests {
         assert!(parse(&crlf)
             .unwrap_err()
             .problem
+            .to_string()
             .contains("carriage return"));
         let truncated = &b[..b.len() - 1];
         assert!(parse(truncated)
             .unwrap_err()
             .problem
+            .to_string()
             .contains("not terminated"));
         let half = &b[..b.len() - 10];
         assert!(parse(half)
             .unwrap_err()
             .problem
+            .to_string()
             .contains("not a valid entry"));
         let blank = [&b[..], b"\n"].concat();
-        assert!(parse(&blank).unwrap_err().problem.contains("empty line"));
+        assert!(parse(&blank)
+            .unwrap_err()
+            .problem
+            .to_string()
+            .contains("empty line"));
         let unknown = br#"{"type":"incident","seq":1,"prev":null,"extra":1}"#;
         let p = parse(&[&unknown[..], b"\n"].concat()).unwrap_err();
-        assert!(p.problem.contains("unknown field"), "{p}");
+        assert!(p.problem.to_string().contains("unknown field"), "{p}");
         let dup = br#"{"type":"update","type":"update"}"#;
         assert!(parse(&[&dup[..], b"\n"].concat())
             .unwrap_err()
             .problem
+            .to_string()
             .contains("duplicate"));
     }
 
@@ -1215,6 +1315,7 @@ mod tests {
         let dup = incident("push", "2026-01-01T00:00:00Z", None, &["Email"]);
         assert!(append(&b, &recs, dup)
             .unwrap_err()
+            .to_string()
             .contains("already exists"));
         let backwards = incident(
             "x",
@@ -1224,17 +1325,21 @@ mod tests {
         );
         assert!(append(&b, &recs, backwards)
             .unwrap_err()
+            .to_string()
             .contains("before it started"));
         assert!(
             append(&b, &recs, incident("y", "2026-01-01T00:00:00Z", None, &[]))
                 .unwrap_err()
+                .to_string()
                 .contains("at least one")
         );
         assert!(append(&b, &recs, Entry::Update(update("nope")))
             .unwrap_err()
+            .to_string()
             .contains("no earlier entry"));
         assert!(append(&b, &recs, Entry::Update(update("push")))
             .unwrap_err()
+            .to_string()
             .contains("at least one field"));
         let mut bad_id = incident("Bad Id", "2026-01-01T00:00:00Z", None, &["Email"]);
         if let Entry::Incident(e) = &mut bad_id {
@@ -1242,6 +1347,7 @@ mod tests {
         }
         assert!(append(&b, &recs, bad_id)
             .unwrap_err()
+            .to_string()
             .contains("incident id"));
     }
 
@@ -1480,6 +1586,151 @@ mod tests {
         assert_eq!(
             Compromise::parse("Data exposed"),
             Some(Compromise::DataExposed)
+        );
+    }
+}
+
+/// The typed errors of entries: each rule yields its variant, with the
+/// data it is about, and the words `Display` renders from it.
+#[cfg(test)]
+mod entry_errors {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse_canonical(s).unwrap()
+    }
+
+    fn entry(seq: u64, prev: Option<Sha256Digest>, id: &str) -> Entry {
+        Entry::Incident(IncidentEntry {
+            seq,
+            prev,
+            recorded_at: ts("2026-01-01T00:00:00Z"),
+            id: id.into(),
+            title: "Outage".into(),
+            started_at: ts("2026-01-01T00:00:00Z"),
+            ended_at: None,
+            components: vec!["Email".into()],
+            what_happened: "Something broke.".into(),
+            compromised: Compromise::Nothing,
+            compromised_details: String::new(),
+            measures: String::new(),
+        })
+    }
+
+    #[test]
+    fn lines() {
+        assert_eq!(check_line(b"", 1, false), Err(EntryError::EmptyLine));
+        let line = entry(2, None, "a").to_line();
+        assert_eq!(check_line(&line, 2, true), Err(EntryError::Unterminated));
+        let e = check_line(&line, 1, false).unwrap_err();
+        assert_eq!(e, EntryError::SeqAhead { line: 1, seq: 2 });
+        assert_eq!(
+            e.to_string(),
+            "line 1 holds entry 2 where entry 1 belongs: entry 1 was deleted, or entries were reordered"
+        );
+        let e = check_line(&line, 3, false).unwrap_err();
+        assert_eq!(e, EntryError::SeqBehind { line: 3, seq: 2 });
+        assert_eq!(
+            e.to_string(),
+            "line 3 holds entry 2, which belongs earlier: entries were reordered or duplicated"
+        );
+        assert!(matches!(
+            check_line(b"{", 1, false),
+            Err(EntryError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn links() {
+        let (a, b) = (Sha256Digest::of(b"a"), Sha256Digest::of(b"b"));
+        assert_eq!(
+            check_link(&entry(1, Some(a), "x"), 1, None),
+            Err(EntryError::FirstHasPrev)
+        );
+        let e = check_link(&entry(2, None, "x"), 2, Some(a)).unwrap_err();
+        assert_eq!(e, EntryError::PrevMissing { entry: 2 });
+        assert_eq!(
+            e.to_string(),
+            "`prev` is null, but entry 2 must name the hash of entry 1"
+        );
+        let e = check_link(&entry(3, Some(a), "x"), 3, Some(b)).unwrap_err();
+        assert_eq!(
+            e,
+            EntryError::PrevMismatch {
+                entry: 3,
+                recorded: a,
+                actual: b
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "does not follow entry 2: it records entry 2's hash as {}, but entry 2 now hashes to {} (entry 2 was changed or replaced after entry 3 was recorded)",
+                a.short(),
+                b.short()
+            )
+        );
+        // In a log, the entry's number comes first.
+        let p = parse(b"\n").unwrap_err();
+        assert_eq!(p.problem, EntryError::EmptyLine);
+        assert_eq!(
+            p.to_string(),
+            "entry 1: is an empty line (entries are one per line, with no blank lines)"
+        );
+    }
+
+    #[test]
+    fn fields_and_model() {
+        let e = check_id("Bad\u{1b}Id").unwrap_err();
+        assert!(matches!(&e, EntryError::BadId { id } if id == "Bad\u{1b}Id"));
+        assert_eq!(
+            e.to_string(),
+            "incident id `Bad\\u{001b}Id` must be 1-64 characters of a-z, 0-9 and `-`"
+        );
+        assert!(matches!(
+            check_component(" Email"),
+            Err(EntryError::Component { name }) if name == " Email"
+        ));
+        assert_eq!(check_title("a\nb"), Err(EntryError::Title));
+        assert_eq!(
+            check_text("note", " ", true),
+            Err(EntryError::TextRequired { field: "note" })
+        );
+        assert_eq!(
+            check_text("measures", &"x".repeat(MAX_TEXT + 1), false),
+            Err(EntryError::TextTooLong { field: "measures" })
+        );
+        assert_eq!(check_components(&[]), Err(EntryError::NoComponents));
+        let two = ["Email".to_string(), "Email".to_string()];
+        assert!(matches!(
+            check_components(&two),
+            Err(EntryError::DuplicateComponent { name }) if name == "Email"
+        ));
+
+        let mut fold = Fold::default();
+        fold.apply(&entry(1, None, "a")).unwrap();
+        assert!(matches!(
+            fold.apply(&entry(2, None, "a")),
+            Err(EntryError::Exists { id }) if id == "a"
+        ));
+        let update = |id: &str| UpdateEntry::new(id, ts("2026-01-02T00:00:00Z"));
+        assert_eq!(
+            fold.apply(&Entry::Update(update("a"))),
+            Err(EntryError::EmptyUpdate)
+        );
+        let e = fold.apply(&Entry::Update(update("b\u{202e}"))).unwrap_err();
+        assert!(matches!(&e, EntryError::UnknownIncident { id } if id == "b\u{202e}"));
+        assert_eq!(
+            e.to_string(),
+            "updates incident `b\\u{202e}`, which no earlier entry records"
+        );
+        let mut early = update("a");
+        early.resolved_at = Some(ts("2025-12-31T00:00:00Z"));
+        let e = fold.apply(&Entry::Update(early)).unwrap_err();
+        assert!(matches!(&e, EntryError::EndsBeforeStart { id, .. } if id == "a"));
+        assert_eq!(
+            e.to_string(),
+            "incident `a` would end (2025-12-31T00:00:00Z) before it started (2026-01-01T00:00:00Z)"
         );
     }
 }

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
-use crate::freshness::Requirement;
+use crate::freshness::{Requirement, RequirementError};
 use crate::json;
 use crate::keys::{KeyError, PublicKey};
 
@@ -19,17 +19,58 @@ pub const POLICY_FORMAT: &str = "warrant-canary-policy/v1";
 /// Longest cadence accepted, in days.
 pub const MAX_CADENCE_DAYS: u32 = 366;
 
+/// Why a policy (or a name, domain or organisation meant for one) is
+/// refused. The words are in the `Display` impl (thiserror).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
+    /// The document is not strict, canonical JSON of the policy's shape.
     #[error("{0}")]
     Json(#[from] json::JsonError),
+    /// The `format` field is not [`POLICY_FORMAT`] (the value, escaped).
     #[error("`format` is `{0}`, expected `{POLICY_FORMAT}`")]
     Format(String),
+    /// A signer's public key does not parse (the name, escaped).
     #[error("signer `{name}`: {source}")]
     Key { name: String, source: KeyError },
-    #[error("{0}")]
-    Invalid(String),
+    /// `version` is 0.
+    #[error("`version` must be at least 1")]
+    Version,
+    /// The organisation name breaks the rule of [`check_org`].
+    #[error("organisation name must be 1-200 characters without control characters")]
+    Org,
+    /// The domain breaks the rule of [`check_domain`].
+    #[error(
+        "domain `{}` must be a lowercase DNS name like example.org",
+        crate::sanitize::line(.domain)
+    )]
+    Domain { domain: String },
+    /// `cadence_days` is 0 or more than [`MAX_CADENCE_DAYS`].
+    #[error("`cadence_days` must be between 1 and {MAX_CADENCE_DAYS}")]
+    Cadence { days: u32 },
+    /// The signer list is empty.
+    #[error("the policy has no signers")]
+    NoSigners,
+    /// A signer name breaks the rule of [`check_name`].
+    #[error(
+        "signer name `{}` must be 1-64 characters of a-z, 0-9, `-`, `_`, `.`, starting with a letter or digit",
+        crate::sanitize::line(.name)
+    )]
+    SignerName { name: String },
+    /// Two signers share a name (already checked by [`check_name`]).
+    #[error("signer `{name}` is listed twice")]
+    DuplicateSigner { name: String },
+    /// Two signers share a key, which would let one person count twice.
+    #[error("signers `{first}` and `{second}` have the same key")]
+    SameKey { first: String, second: String },
+    /// The freshness requirement is out of bounds.
+    #[error(transparent)]
+    Freshness(#[from] RequirementError),
+    /// `threshold` is 0 or more than the number of signers.
+    #[error(
+        "`threshold` is {threshold}, but must be between 1 and the number of signers ({signers})"
+    )]
+    Threshold { threshold: usize, signers: usize },
 }
 
 /// One signer: a short name and an Ed25519 key.
@@ -101,7 +142,7 @@ impl TrustedPolicy {
 }
 
 /// Signer names double as file names (`keys/NAME.pub`), so they are tame.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), PolicyError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -111,14 +152,13 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "signer name `{}` must be 1-64 characters of a-z, 0-9, `-`, `_`, `.`, starting with a letter or digit",
-            crate::sanitize::line(name)
-        ))
+        Err(PolicyError::SignerName {
+            name: name.to_string(),
+        })
     }
 }
 
-pub fn check_domain(domain: &str) -> Result<(), String> {
+pub fn check_domain(domain: &str) -> Result<(), PolicyError> {
     let ok = !domain.is_empty()
         && domain.len() <= 253
         && domain.split('.').all(|l| {
@@ -132,16 +172,15 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "domain `{}` must be a lowercase DNS name like example.org",
-            crate::sanitize::line(domain)
-        ))
+        Err(PolicyError::Domain {
+            domain: domain.to_string(),
+        })
     }
 }
 
-pub fn check_org(org: &str) -> Result<(), String> {
+pub fn check_org(org: &str) -> Result<(), PolicyError> {
     if org.trim().is_empty() || org.chars().count() > 200 || org.chars().any(char::is_control) {
-        return Err("organisation name must be 1-200 characters without control characters".into());
+        return Err(PolicyError::Org);
     }
     Ok(())
 }
@@ -171,47 +210,48 @@ impl Policy {
             signers,
             freshness: w.freshness,
         };
-        p.check().map_err(PolicyError::Invalid)?;
+        p.check()?;
         Ok(p)
     }
 
     /// Every rule a policy must satisfy.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), PolicyError> {
         if self.version == 0 {
-            return Err("`version` must be at least 1".into());
+            return Err(PolicyError::Version);
         }
         check_org(&self.org)?;
         check_domain(&self.domain)?;
         if self.cadence_days == 0 || self.cadence_days > MAX_CADENCE_DAYS {
-            return Err(format!(
-                "`cadence_days` must be between 1 and {MAX_CADENCE_DAYS}"
-            ));
+            return Err(PolicyError::Cadence {
+                days: self.cadence_days,
+            });
         }
         if self.signers.is_empty() {
-            return Err("the policy has no signers".into());
+            return Err(PolicyError::NoSigners);
         }
         for (i, s) in self.signers.iter().enumerate() {
             check_name(&s.name)?;
             for t in &self.signers[..i] {
                 if t.name == s.name {
-                    return Err(format!("signer `{}` is listed twice", s.name));
+                    return Err(PolicyError::DuplicateSigner {
+                        name: s.name.clone(),
+                    });
                 }
                 // One key under two names would let one person count twice.
                 if t.key == s.key {
-                    return Err(format!(
-                        "signers `{}` and `{}` have the same key",
-                        t.name, s.name
-                    ));
+                    return Err(PolicyError::SameKey {
+                        first: t.name.clone(),
+                        second: s.name.clone(),
+                    });
                 }
             }
         }
         self.freshness.check()?;
         if self.threshold == 0 || self.threshold > self.signers.len() {
-            return Err(format!(
-                "`threshold` is {}, but must be between 1 and the number of signers ({})",
-                self.threshold,
-                self.signers.len()
-            ));
+            return Err(PolicyError::Threshold {
+                threshold: self.threshold,
+                signers: self.signers.len(),
+            });
         }
         Ok(())
     }
@@ -292,22 +332,68 @@ mod tests {
     #[test]
     fn threshold_bounds_and_duplicates() {
         assert!(sample(3, 0).check().is_err());
-        assert!(sample(3, 4).check().is_err());
+        let e = sample(3, 4).check().unwrap_err();
+        assert_eq!(
+            e,
+            PolicyError::Threshold {
+                threshold: 4,
+                signers: 3
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "`threshold` is 4, but must be between 1 and the number of signers (3)"
+        );
         let mut p = sample(2, 1);
         p.signers[1].key = p.signers[0].key.clone();
-        assert!(p.check().unwrap_err().contains("same key"));
+        let e = p.check().unwrap_err();
+        assert!(e.to_string().contains("same key"));
+        assert!(
+            matches!(&e, PolicyError::SameKey { first, second } if first == "s0" && second == "s1")
+        );
         let mut p = sample(2, 1);
         p.signers[1].name = "s0".into();
-        assert!(p.check().unwrap_err().contains("twice"));
+        let e = p.check().unwrap_err();
+        assert!(e.to_string().contains("twice"));
+        assert!(matches!(&e, PolicyError::DuplicateSigner { name } if name == "s0"));
+    }
+
+    #[test]
+    fn the_other_rules_are_typed() {
+        let mut p = sample(1, 1);
+        p.version = 0;
+        assert_eq!(p.check(), Err(PolicyError::Version));
+        let mut p = sample(1, 1);
+        p.cadence_days = MAX_CADENCE_DAYS + 1;
+        assert!(matches!(p.check(), Err(PolicyError::Cadence { days: 367 })));
+        let mut p = sample(1, 1);
+        p.signers.clear();
+        assert_eq!(p.check(), Err(PolicyError::NoSigners));
+        let mut p = sample(1, 1);
+        p.freshness.max_age_hours = 0;
+        let e = Policy::parse(&p.to_json()).unwrap_err();
+        assert!(matches!(e, PolicyError::Freshness(_)), "{e:?}");
+        assert!(
+            e.to_string().starts_with("`freshness.max_age_hours`"),
+            "{e}"
+        );
+        assert_eq!(check_org(" "), Err(PolicyError::Org));
     }
 
     #[test]
     fn names_and_domains() {
         assert!(check_name("alice").is_ok());
-        assert!(check_name("../etc").is_err());
+        assert!(
+            matches!(check_name("../etc"), Err(PolicyError::SignerName { name }) if name == "../etc")
+        );
         assert!(check_name("Alice").is_err());
         assert!(check_domain("example.org").is_ok());
-        assert!(check_domain("example..org").is_err());
+        let e = check_domain("example..org").unwrap_err();
+        assert!(matches!(&e, PolicyError::Domain { domain } if domain == "example..org"));
+        assert_eq!(
+            e.to_string(),
+            "domain `example..org` must be a lowercase DNS name like example.org"
+        );
         assert!(check_domain("EXAMPLE.org").is_err());
     }
 }

@@ -54,76 +54,119 @@ pub struct LogCommitment {
 pub const MAX_CLAIMS: usize = 100;
 pub const MAX_TEXT: usize = 4000;
 
-pub fn check_claim_id(id: &str) -> Result<(), String> {
-    check_slug("statement id", id)
+/// Why a statement is refused: the structural rules of docs/FORMAT.md
+/// every statement obeys, whoever signed it. The words are in the
+/// `Display` impl (thiserror), the one place they are written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementError {
+    /// The payload is not strict, canonical JSON of the statement's shape.
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    /// A statement id breaks the rule of [`check_claim_id`].
+    #[error(
+        "statement id `{}` must be 1-64 characters of a-z, 0-9 and `-`",
+        crate::sanitize::line(.id)
+    )]
+    BadId { id: String },
+    /// `sequence` is 0.
+    #[error("`sequence` starts at 1")]
+    SequenceZero,
+    /// `previous_sha256` is present on the first canary or missing on a
+    /// later one.
+    #[error("`previous_sha256` must be null for sequence 1 and present after it")]
+    Previous { sequence: u64 },
+    /// `expires_at` is not after `issued_at`.
+    #[error("`expires_at` must be after `issued_at`")]
+    ExpiresBeforeIssue {
+        issued_at: Timestamp,
+        expires_at: Timestamp,
+    },
+    /// No statements, or more than [`MAX_CLAIMS`].
+    #[error("a canary has 1 to {MAX_CLAIMS} statements")]
+    ClaimCount { count: usize },
+    /// A statement's text is blank or longer than [`MAX_TEXT`] bytes (the
+    /// id already passed [`check_claim_id`]).
+    #[error("statement `{id}` has an empty or over-long text")]
+    ClaimText { id: String },
+    /// Two statements share an id (already checked by [`check_claim_id`]).
+    #[error("statement id `{id}` appears twice")]
+    DuplicateId { id: String },
+    /// More than [`MAX_CLAIMS`] announcements, or one longer than
+    /// [`MAX_TEXT`] bytes.
+    #[error("too many or over-long announcements")]
+    Announcements,
+    /// The incident log commitment has a head with 0 entries, or entries
+    /// without a head.
+    #[error("`incident_log.head_sha256` must be null for 0 entries and present otherwise")]
+    LogCommitment { entries: u64 },
+}
+
+pub fn check_claim_id(id: &str) -> Result<(), StatementError> {
+    if is_slug(id) {
+        Ok(())
+    } else {
+        Err(StatementError::BadId { id: id.to_string() })
+    }
 }
 
 /// Ids that stay stable for ever (statements, incidents): 1-64 characters
 /// of a-z, 0-9 and `-`, so they are safe in file names, URLs and reports.
-pub(crate) fn check_slug(what: &str, id: &str) -> Result<(), String> {
-    let ok = !id.is_empty()
+pub(crate) fn is_slug(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 64
         && id
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} `{}` must be 1-64 characters of a-z, 0-9 and `-`",
-            crate::sanitize::line(id)
-        ))
-    }
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 impl Statement {
     /// Parses a payload (only after its signatures were checked) and applies
     /// the structural rules.
-    pub fn parse(payload: &[u8]) -> Result<Self, JsonError> {
+    pub fn parse(payload: &[u8]) -> Result<Self, StatementError> {
         let s: Statement = json::from_slice_exact(payload)?;
-        s.check().map_err(JsonError)?;
+        s.check()?;
         Ok(s)
     }
 
     /// Structural rules every statement obeys, whoever signed it.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), StatementError> {
         if self.sequence == 0 {
-            return Err("`sequence` starts at 1".into());
+            return Err(StatementError::SequenceZero);
         }
         if (self.sequence == 1) != self.previous_sha256.is_none() {
-            return Err(
-                "`previous_sha256` must be null for sequence 1 and present after it".into(),
-            );
+            return Err(StatementError::Previous {
+                sequence: self.sequence,
+            });
         }
         if self.expires_at <= self.issued_at {
-            return Err("`expires_at` must be after `issued_at`".into());
+            return Err(StatementError::ExpiresBeforeIssue {
+                issued_at: self.issued_at,
+                expires_at: self.expires_at,
+            });
         }
         if self.statements.is_empty() || self.statements.len() > MAX_CLAIMS {
-            return Err(format!("a canary has 1 to {MAX_CLAIMS} statements"));
+            return Err(StatementError::ClaimCount {
+                count: self.statements.len(),
+            });
         }
         for (i, c) in self.statements.iter().enumerate() {
             check_claim_id(&c.id)?;
             if c.text.trim().is_empty() || c.text.len() > MAX_TEXT {
-                return Err(format!(
-                    "statement `{}` has an empty or over-long text",
-                    c.id
-                ));
+                return Err(StatementError::ClaimText { id: c.id.clone() });
             }
             if self.statements[..i].iter().any(|d| d.id == c.id) {
-                return Err(format!("statement id `{}` appears twice", c.id));
+                return Err(StatementError::DuplicateId { id: c.id.clone() });
             }
         }
         if self.announcements.len() > MAX_CLAIMS
             || self.announcements.iter().any(|a| a.len() > MAX_TEXT)
         {
-            return Err("too many or over-long announcements".into());
+            return Err(StatementError::Announcements);
         }
         if let Some(l) = &self.incident_log {
             if (l.entries == 0) != l.head_sha256.is_none() {
-                return Err(
-                    "`incident_log.head_sha256` must be null for 0 entries and present otherwise"
-                        .into(),
-                );
+                return Err(StatementError::LogCommitment { entries: l.entries });
             }
         }
         Ok(())
@@ -208,23 +251,52 @@ mod tests {
     #[test]
     fn structural_rules() {
         let mut s = sample();
+        s.sequence = 0;
+        assert_eq!(s.check(), Err(StatementError::SequenceZero));
+        let mut s = sample();
         s.previous_sha256 = Some(Sha256Digest::of(b"x"));
-        assert!(s.check().is_err());
+        assert_eq!(s.check(), Err(StatementError::Previous { sequence: 1 }));
         let mut s = sample();
         s.expires_at = s.issued_at;
-        assert!(s.check().is_err());
+        assert!(matches!(
+            s.check(),
+            Err(StatementError::ExpiresBeforeIssue { .. })
+        ));
         let mut s = sample();
         s.statements.push(s.statements[0].clone());
-        assert!(s.check().unwrap_err().contains("twice"));
+        let e = s.check().unwrap_err();
+        assert!(e.to_string().contains("twice"));
+        assert!(matches!(&e, StatementError::DuplicateId { id } if *id == s.statements[0].id));
         let mut s = sample();
         s.statements[0].id = "Bad Id".into();
-        assert!(s.check().is_err());
+        assert!(matches!(s.check(), Err(StatementError::BadId { id }) if id == "Bad Id"));
+        let mut s = sample();
+        s.statements[0].id = "bad\u{1b}id".into();
+        assert_eq!(
+            s.check().unwrap_err().to_string(),
+            "statement id `bad\\u{001b}id` must be 1-64 characters of a-z, 0-9 and `-`"
+        );
         let mut s = sample();
         s.incident_log = Some(LogCommitment {
             entries: 2,
             head_sha256: None,
         });
-        assert!(s.check().unwrap_err().contains("incident_log"));
+        let e = s.check().unwrap_err();
+        assert!(e.to_string().contains("incident_log"));
+        assert_eq!(e, StatementError::LogCommitment { entries: 2 });
+    }
+
+    #[test]
+    fn parse_reports_json_and_rule_errors() {
+        assert!(matches!(
+            Statement::parse(b"{"),
+            Err(StatementError::Json(_))
+        ));
+        let mut s = sample();
+        s.announcements = vec!["x".repeat(MAX_TEXT + 1)];
+        let e = Statement::parse(&s.to_payload()).unwrap_err();
+        assert_eq!(e, StatementError::Announcements);
+        assert_eq!(e.to_string(), "too many or over-long announcements");
     }
 
     #[test]

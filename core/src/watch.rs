@@ -264,7 +264,7 @@ fn check_keys(keys: &[Spanned<String>], lines: &Lines) -> Result<Vec<String>, Li
     let mut out = Vec::with_capacity(keys.len());
     let mut seen = BTreeSet::new();
     for k in keys {
-        remote::check_fingerprint(k.get_ref()).map_err(|p| lines.err(k.span(), p))?;
+        remote::check_fingerprint(k.get_ref()).map_err(|p| lines.err(k.span(), p.to_string()))?;
         if !seen.insert(k.get_ref().clone()) {
             return Err(lines.err(k.span(), format!("key {} is listed twice", k.get_ref())));
         }

@@ -141,7 +141,7 @@ fn next_statement(
         incident_log: Some(canary_core::incidents::commitment(records)),
         freshness,
     };
-    statement.check().map_err(Error::Usage)?;
+    statement.check().map_err(Error::usage)?;
     Ok(statement)
 }
 

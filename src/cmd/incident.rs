@@ -57,7 +57,7 @@ fn load(project: &Project) -> Result<(Vec<u8>, Vec<Record>)> {
 
 fn write(project: &Project, existing: &[u8], records: &[Record], entry: Entry) -> Result<u64> {
     let path = project.incident_log_path();
-    let bytes = incidents::append(existing, records, entry).map_err(Error::Usage)?;
+    let bytes = incidents::append(existing, records, entry).map_err(Error::usage)?;
     store::ensure_dir(&project.canaries_dir())?;
     store::write_atomic(&path, &bytes)?;
     Ok(records.len() as u64 + 1)

@@ -12,8 +12,8 @@ use canary_core::policy::{check_domain, check_org, Policy};
 use canary_core::statement::default_claims;
 
 pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
-    check_org(&a.org).map_err(Error::Usage)?;
-    check_domain(&a.domain).map_err(Error::Usage)?;
+    check_org(&a.org).map_err(Error::usage)?;
+    check_domain(&a.domain).map_err(Error::usage)?;
     let config_path = root.join(CONFIG_FILE);
     let config = Config::new(default_claims(&a.org));
     let keys_dir = root.join(&config.keys_dir);
@@ -46,7 +46,7 @@ pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
             Requirement::DEFAULT
         },
     };
-    policy.check().map_err(Error::Usage)?;
+    policy.check().map_err(Error::usage)?;
     store::write_new_atomic(&policy_path, &policy.to_json())?;
     if let Err(e) = store::write_new_atomic(&config_path, config.to_toml().as_bytes()) {
         let _ = std::fs::remove_file(&policy_path);

@@ -11,7 +11,7 @@ use canary_core::keys::SecretKey;
 use canary_core::policy;
 
 pub fn run(root: &Path, a: KeygenArgs) -> Result<Exit> {
-    policy::check_name(&a.name).map_err(Error::Usage)?;
+    policy::check_name(&a.name).map_err(Error::usage)?;
     let keys_dir = if root.join(CONFIG_FILE).exists() {
         Project::load(root)?.keys_dir()
     } else {

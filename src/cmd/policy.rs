@@ -38,7 +38,7 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
             return Ok(Exit::Ok);
         }
         PolicyCommand::AddSigner { name, key } => {
-            check_name(&name).map_err(Error::Usage)?;
+            check_name(&name).map_err(Error::usage)?;
             if policy.signers.iter().any(|s| s.name == name) {
                 return Err(Error::refused(format!(
                     "{}: `{name}` is already a signer",
@@ -71,7 +71,7 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
             // Check before writing keys/NAME.pub: a refused signer leaves
             // nothing behind.
             forbid_after_first_canary(&project)?;
-            policy.check().map_err(Error::Usage)?;
+            policy.check().map_err(Error::usage)?;
             if let Some(k) = new_pub {
                 let name = &policy.signers.last().expect("just pushed").name;
                 store::write_new_atomic(&pub_path, format!("{}\n", k.to_openssh(name)).as_bytes())?;
@@ -88,7 +88,7 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
             f.block = block.unwrap_or(f.block);
             f.max_age_hours = max_age_hours.unwrap_or(f.max_age_hours);
             forbid_after_first_canary(&project)?;
-            policy.check().map_err(Error::Usage)?;
+            policy.check().map_err(Error::usage)?;
             write(&project, &policy)?;
             super::out(&format!(
                 "Updated {}: freshness {}\n",
@@ -99,7 +99,7 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
         }
     }
     forbid_after_first_canary(&project)?;
-    policy.check().map_err(Error::Usage)?;
+    policy.check().map_err(Error::usage)?;
     write(&project, &policy)?;
     super::out(&format!(
         "Updated {}: {} signers, {} required\n",

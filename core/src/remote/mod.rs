@@ -97,9 +97,20 @@ pub fn looks_like_url(arg: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
+/// A `--key` (or watch-list key) that is not spelled like a key fingerprint;
+/// the text is kept verbatim and escaped in the words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{}` is not a key fingerprint like SHA256:… (43 base64 characters, as `ssh-keygen -l` prints)",
+    crate::sanitize::line(.fingerprint)
+)]
+pub struct FingerprintError {
+    pub fingerprint: String,
+}
+
 /// Checks the spelling of a key fingerprint as `ssh-keygen -l` prints it:
 /// `SHA256:` and 43 characters of unpadded base64.
-pub fn check_fingerprint(fp: &str) -> Result<(), String> {
+pub fn check_fingerprint(fp: &str) -> Result<(), FingerprintError> {
     let ok = fp.strip_prefix("SHA256:").is_some_and(|b| {
         b.len() == 43
             && b.bytes()
@@ -108,10 +119,9 @@ pub fn check_fingerprint(fp: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{}` is not a key fingerprint like SHA256:… (43 base64 characters, as `ssh-keygen -l` prints)",
-            crate::sanitize::line(fp)
-        ))
+        Err(FingerprintError {
+            fingerprint: fp.to_string(),
+        })
     }
 }
 
@@ -517,7 +527,12 @@ mod tests {
         let fp = &fps(&[1])[0];
         assert!(check_fingerprint(fp).is_ok());
         assert!(check_fingerprint(&fp[7..]).is_err());
-        assert!(check_fingerprint("SHA256:short").is_err());
+        let e = check_fingerprint("SHA256:short\u{1b}").unwrap_err();
+        assert_eq!(e.fingerprint, "SHA256:short\u{1b}");
+        assert_eq!(
+            e.to_string(),
+            "`SHA256:short\\u{001b}` is not a key fingerprint like SHA256:… (43 base64 characters, as `ssh-keygen -l` prints)"
+        );
         assert!(check_fingerprint(&format!("{fp}=")).is_err());
     }
 
