@@ -167,14 +167,14 @@ pub fn findings(
         out.push(CheckFinding {
             level: Level::Error,
             kind: class_kind(f.class).into(),
-            message: sanitize::line(&f.message()),
+            message: sanitize::rendered_line(&f.message()),
         });
     }
     for f in &report.warnings {
         out.push(CheckFinding {
             level: Level::Warning,
             kind: class_kind(f.class).into(),
-            message: sanitize::line(&f.message()),
+            message: sanitize::rendered_line(&f.message()),
         });
     }
     out.extend(due);

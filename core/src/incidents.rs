@@ -799,7 +799,7 @@ impl std::fmt::Display for ChainProblem {
                 "the incident log ({LOG_FILE}) is missing, but canary {canary} commits to {entries} entries: it was removed"
             ),
             ChainProblem::Unreadable(p) => {
-                write!(f, "{LOG_FILE} {}", sanitize::line(&p.to_string()))
+                write!(f, "{LOG_FILE} {}", sanitize::rendered_line(&p.to_string()))
             }
             ChainProblem::Truncated { by, entries, total } => write!(
                 f,

@@ -1,4 +1,4 @@
-//! Strict JSON reading.
+//! Strict JSON reading, and JSON reports that are harmless on a terminal.
 //!
 //! Every JSON document `canary` reads goes through [`from_slice`]: the
 //! document is first walked once to refuse duplicate object keys at any depth
@@ -159,6 +159,81 @@ impl<'de> Visitor<'de> for NoDupVisitor {
     }
 }
 
+/// Pretty JSON for a report (`--json`), ending in a newline, with every
+/// character [`crate::sanitize::is_dangerous`] names (controls, bidi
+/// overrides, invisible characters) written as a `\uXXXX` escape: the same
+/// JSON value, harmless when someone prints it to a terminal.
+pub fn to_report<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Harmless::default());
+    // Reports are plain data (string keys, no custom serialisers that fail).
+    if value.serialize(&mut ser).is_err() {
+        return "null\n".into();
+    }
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// serde_json's pretty layout, escaping dangerous characters in strings.
+#[derive(Default)]
+struct Harmless<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for Harmless<'_> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut units = [0u16; 2];
+        for c in fragment.chars() {
+            if crate::sanitize::is_dangerous(c) {
+                for u in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+            } else {
+                let mut b = [0u8; 4];
+                w.write_all(c.encode_utf8(&mut b).as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +351,32 @@ mod tests {
         doc.extend(nested(MAX_DEPTH - 1));
         doc.push(b'}');
         assert!(from_slice::<T>(&doc).is_ok());
+    }
+
+    /// A report's strings keep their value but show no dangerous
+    /// character raw; the layout is serde_json's pretty one.
+    #[test]
+    fn reports_escape_dangerous_characters_and_keep_the_value() {
+        let v = serde_json::json!({
+            "org": "Evil\u{202e}gro",
+            "tag": "a\u{e0041}b",
+            "c1": "x\u{9b}31m",
+            "nice": "Ünïcödé \"quoted\" \\ ok",
+            "list": [1, "two"],
+        });
+        let text = to_report(&v);
+        for raw in ['\u{202e}', '\u{e0041}', '\u{9b}'] {
+            assert!(!text.contains(raw), "{text}");
+        }
+        assert!(text.contains("Evil\\u202egro"), "{text}");
+        assert!(text.contains("a\\udb40\\udc41b"), "{text}");
+        assert!(text.contains("Ünïcödé \\\"quoted\\\" \\\\ ok"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+        assert_eq!(
+            text.lines().count(),
+            serde_json::to_string_pretty(&v).unwrap().lines().count()
+        );
+        assert!(text.ends_with("}\n"));
     }
 }

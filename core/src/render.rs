@@ -11,7 +11,7 @@ use crate::style::{paint, BAD, BOLD, DIM, OK, WARN};
 use crate::timefmt::human_duration;
 use crate::verify::{Class, LatestSummary, Report, Verdict};
 
-use crate::sanitize::{block, line};
+use crate::sanitize::{block, line, rendered_line};
 
 const CLASSES: [(Class, &str); 10] = [
     (Class::Signature, "signatures"),
@@ -151,7 +151,7 @@ fn trust(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -> Stri
     let _ = writeln!(
         o,
         "  Policy       {} v{} (sha256 {})",
-        line(policy_source),
+        rendered_line(policy_source),
         r.policy.version,
         r.policy.sha256
     );
@@ -165,7 +165,7 @@ fn trust(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -> Stri
         );
     }
     if let Some(rs) = remote {
-        let _ = writeln!(o, "  Trust        {}", line(&rs.trust));
+        let _ = writeln!(o, "  Trust        {}", rendered_line(&rs.trust));
         if let Some((url, digest, len)) = &rs.incidents {
             let _ = writeln!(
                 o,
@@ -275,9 +275,9 @@ fn passed_check(r: &Report, class: Class, remote: Option<&RemoteSource>) -> Opti
 fn status_note(r: &Report, class: Class, remote: Option<&RemoteSource>) -> String {
     let no_proof = r.latest.as_ref().is_some_and(|l| l.freshness.is_none());
     match class {
-        Class::Rollback => {
-            remote.map_or(String::new(), |rs| format!(" ({})", line(&rs.seen_before)))
-        }
+        Class::Rollback => remote.map_or(String::new(), |rs| {
+            format!(" ({})", rendered_line(&rs.seen_before))
+        }),
         Class::IncidentLog if r.incidents.is_none() => " (none published)".into(),
         Class::IncidentLog | Class::Signature | Class::Threshold | Class::History => String::new(),
         _ if r.latest.is_none() => " (not checked: no authentic canary)".into(),

@@ -4,7 +4,9 @@
 //! control. Before they reach a terminal, control characters (which could move
 //! the cursor or recolour the report), bidirectional overrides (which could
 //! make "has never" read backwards) and invisible characters are replaced by
-//! visible `\u{…}` escapes.
+//! visible `\u{…}` escapes. A backslash in the text is doubled, so an
+//! escape in the output always means an escaped character, never text that
+//! merely looks like one.
 
 /// Escapes everything that is not plainly visible; newlines become `\n`.
 pub fn line(s: &str) -> String {
@@ -13,7 +15,24 @@ pub fn line(s: &str) -> String {
         match c {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
-            '\\' => out.push('\\'),
+            '\\' => out.push_str("\\\\"),
+            c if is_dangerous(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// For text already rendered from escaped parts (the words of a finding or
+/// an error, which escaped what they quote): escapes what would still be
+/// dangerous on a terminal, newlines and tabs included, but leaves
+/// backslashes alone, so nothing is escaped twice.
+pub fn rendered_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
             c if is_dangerous(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
             c => out.push(c),
         }
@@ -26,17 +45,22 @@ pub fn block(s: &str) -> String {
     s.split('\n').map(line).collect::<Vec<_>>().join("\n")
 }
 
-fn is_dangerous(c: char) -> bool {
+/// Control characters (C0, DEL, C1), bidirectional controls, and
+/// characters that show nothing: the table of sharkdp/fd's `sanitize.rs`,
+/// plus the Arabic letter mark and the line and paragraph separators.
+pub fn is_dangerous(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{200b}'..='\u{200f}'   // zero-width space/joiners, LRM, RLM
+            '\u{00ad}'                 // soft hyphen
+            | '\u{061c}'               // Arabic letter mark
+            | '\u{180e}'               // Mongolian vowel separator
+            | '\u{200b}'..='\u{200f}' // zero-width space/joiners, LRM, RLM
+            | '\u{2028}'..='\u{2029}' // line and paragraph separators
             | '\u{202a}'..='\u{202e}' // bidi embeddings and overrides
-            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-            | '\u{2066}'..='\u{2069}' // bidi isolates
-            | '\u{061c}'              // Arabic letter mark
-            | '\u{feff}'              // BOM / zero-width no-break space
-            | '\u{00ad}'              // soft hyphen
+            | '\u{2060}'..='\u{206f}' // word joiner, invisible operators, bidi isolates, deprecated formats
+            | '\u{feff}'               // BOM / zero-width no-break space
             | '\u{fff9}'..='\u{fffb}' // interlinear annotation
+            | '\u{e0000}'..='\u{e007f}' // tag characters
         )
 }
 
@@ -52,5 +76,55 @@ mod tests {
         assert_eq!(line("two\nlines"), "two\\nlines");
         assert_eq!(block("two\nlines\x07"), "two\nlines\\u{0007}");
         assert_eq!(line("Ünïcödé – fine"), "Ünïcödé – fine");
+    }
+
+    /// fd's table and the separators: each is escaped.
+    #[test]
+    fn escapes_every_invisible_and_format_character() {
+        for c in [
+            '\u{85}',
+            '\u{9b}',
+            '\u{180e}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{2060}',
+            '\u{2065}',
+            '\u{206a}',
+            '\u{206f}',
+            '\u{e0001}',
+            '\u{e0041}',
+            '\u{e007f}',
+        ] {
+            let shown = line(&format!("a{c}b"));
+            assert_eq!(shown, format!("a\\u{{{:04x}}}b", c as u32), "{c:?}");
+        }
+        // Variation selectors and private-use characters are visible text.
+        assert_eq!(line("\u{2764}\u{fe0f}\u{e000}"), "\u{2764}\u{fe0f}\u{e000}");
+    }
+
+    /// Rendered words are made one harmless line without escaping their
+    /// escapes again.
+    #[test]
+    fn rendered_text_is_not_escaped_twice() {
+        let words = format!("statement: \"{}\"", line("x\u{202e}y"));
+        assert_eq!(rendered_line(&words), words);
+        assert_eq!(
+            rendered_line("raw \u{1b}[2J\nnext"),
+            "raw \\u{001b}[2J\\nnext"
+        );
+    }
+
+    /// A backslash in the text cannot pass for an escape: `\u{202e}` typed
+    /// as six characters and the character U+202E look different.
+    #[test]
+    fn escaping_is_unambiguous() {
+        let typed = line("a\\u{202e}b");
+        let real = line("a\u{202e}b");
+        assert_eq!(typed, "a\\\\u{202e}b");
+        assert_eq!(real, "a\\u{202e}b");
+        assert_ne!(typed, real);
+        assert_eq!(line("C:\\dir"), "C:\\\\dir");
+        assert_eq!(line("a\\nb"), "a\\\\nb");
+        assert_ne!(line("a\\nb"), line("a\nb"));
     }
 }

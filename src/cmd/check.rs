@@ -60,7 +60,7 @@ pub fn run(root: &Path, a: CheckArgs, now: Timestamp) -> Result<Exit> {
                 kind: "error".into(),
                 // Like main's error line: the message can quote hostile
                 // input verbatim (serde names unknown keys as found).
-                message: sanitize::line(&e.to_string()),
+                message: sanitize::rendered_line(&e.to_string()),
             };
             if a.json {
                 super::note(&format!("{}\n", check::github_annotation(&f)));
@@ -127,9 +127,7 @@ fn check(root: &Path, a: &CheckArgs, now: Timestamp) -> Result<Exit> {
             findings: &findings,
             report: &report,
         };
-        let mut text = serde_json::to_string_pretty(&j).expect("report serialises");
-        text.push('\n');
-        super::out(&text);
+        super::out(&canary_core::json::to_report(&j));
         // Annotations on stderr, so stdout stays one JSON document (the
         // runner reads workflow commands from both).
         if github {

@@ -56,7 +56,7 @@ fn parse_log(log_path: &Path, log: Option<&[u8]>) -> Result<Vec<Record>> {
             message: format!(
                 "{}: {}; no canary can commit to a broken incident log",
                 show_path(log_path),
-                canary_core::sanitize::line(&p.to_string())
+                canary_core::sanitize::rendered_line(&p.to_string())
             ),
         }),
         None => Ok(Vec::new()),

@@ -22,7 +22,7 @@ use canary_core::exit::Exit;
 use canary_core::incidents::{
     self, ComponentStatus, Compromise, Entry, Fold, Incident, IncidentEntry, Record, UpdateEntry,
 };
-use canary_core::sanitize::{block, line};
+use canary_core::sanitize::{block, line, rendered_line};
 use canary_core::timefmt::{human_duration, Timestamp};
 use canary_core::verify::Class;
 
@@ -50,7 +50,7 @@ fn load(project: &Project) -> Result<(Vec<u8>, Vec<Record>)> {
     let bytes = read_log(&path)?.unwrap_or_default();
     let records = incidents::parse(&bytes).map_err(|p| Error::Verification {
         class: Class::IncidentLog,
-        message: format!("{}: {}", show_path(&path), line(&p.to_string())),
+        message: format!("{}: {}", show_path(&path), rendered_line(&p.to_string())),
     })?;
     Ok((bytes, records))
 }
@@ -471,9 +471,7 @@ fn list(project: &Project, a: IncidentListArgs, now: Timestamp) -> Result<Exit> 
             incidents: &fold.incidents,
             components: &status,
         };
-        let mut text = serde_json::to_string_pretty(&j).expect("list serialises");
-        text.push('\n');
-        super::out(&text);
+        super::out(&canary_core::json::to_report(&j));
         return Ok(Exit::Ok);
     }
     let mut o = String::new();
@@ -539,9 +537,7 @@ fn show(project: &Project, a: IncidentShowArgs, now: Timestamp) -> Result<Exit> 
         return Err(unknown_id(project, &a.id));
     };
     if a.json {
-        let mut text = serde_json::to_string_pretty(inc).expect("incident serialises");
-        text.push('\n');
-        super::out(&text);
+        super::out(&canary_core::json::to_report(inc));
         return Ok(Exit::Ok);
     }
     let signed = match local_commitment(project, &records)? {

@@ -51,7 +51,7 @@ pub fn main() -> ExitCode {
             let mut err = anstream::stderr();
             // Messages can quote hostile input (serde names unknown keys
             // verbatim): escape it so the error stays one harmless line.
-            let message = canary_core::sanitize::line(&e.to_string());
+            let message = canary_core::sanitize::rendered_line(&e.to_string());
             let _ = writeln!(err, "{} {message}", paint(BAD, "canary: error:"));
             if let Some(hint) = e.hint() {
                 let _ = writeln!(err, "{} {hint}", paint(DIM, "hint:"));

@@ -12,6 +12,7 @@ use canary::project::{read_public_key, Project};
 use canary::store;
 use canary_core::exit::Exit;
 use canary_core::policy::{check_name, Policy, Signer};
+use canary_core::sanitize::line;
 
 pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
     let project = Project::load(root)?;
@@ -24,15 +25,19 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
                 show_path(&project.policy_path()),
                 policy.version,
                 trusted.sha256,
-                policy.org,
-                policy.domain,
+                line(&policy.org),
+                line(&policy.domain),
                 policy.threshold,
                 policy.signers.len(),
                 policy.cadence_days,
                 freshness_line(&policy)
             );
             for s in &policy.signers {
-                o.push_str(&format!("    {:<16} {}\n", s.name, s.key.fingerprint()));
+                o.push_str(&format!(
+                    "    {:<16} {}\n",
+                    line(&s.name),
+                    s.key.fingerprint()
+                ));
             }
             super::out(&o);
             return Ok(Exit::Ok);

@@ -75,9 +75,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
             canaries_dir: show_path(&canaries_dir),
             report: &report,
         };
-        let mut text = serde_json::to_string_pretty(&j).expect("report serialises");
-        text.push('\n');
-        super::out(&text);
+        super::out(&canary_core::json::to_report(&j));
     } else {
         super::out(&render::report(&report, &show_path(&policy_path)));
     }

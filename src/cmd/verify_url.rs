@@ -380,9 +380,7 @@ pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
             previously_seen: record.as_ref(),
             report: &out.report,
         };
-        let mut text = serde_json::to_string_pretty(&j).expect("report serialises");
-        text.push('\n');
-        super::out(&text);
+        super::out(&canary_core::json::to_report(&j));
     } else {
         let mut trust: Vec<&str> = out.accepted.sources.iter().map(|s| s.describe()).collect();
         if out.accepted.new_pin.is_some() {

@@ -178,9 +178,7 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
             warn_days: a.warn_days,
             canaries: &rows,
         };
-        let mut text = serde_json::to_string_pretty(&j).expect("rows serialise");
-        text.push('\n');
-        super::out(&text);
+        super::out(&canary_core::json::to_report(&j));
     } else {
         super::out(&table(&rows, now));
     }
@@ -250,7 +248,7 @@ fn check_one(
                 (None, None) => Status::Malformed,
             };
             let detail = match (r.failures.first(), latest) {
-                (Some(f), _) => sanitize::line(&f.message()),
+                (Some(f), _) => sanitize::rendered_line(&f.message()),
                 (None, Some(l)) => format!(
                     "canary {} expires at {} ({})",
                     l.sequence,
@@ -289,7 +287,7 @@ fn check_one(
             };
             let obs = Observation {
                 status,
-                detail: sanitize::line(&e.to_string()),
+                detail: sanitize::rendered_line(&e.to_string()),
                 sequence: None,
                 payload_sha256: None,
                 issued_at: None,

@@ -802,6 +802,39 @@ fn a_hostile_org_in_the_policy_cannot_reorder_the_report() {
     assert!(!out.contains('\u{202e}'), "{out:?}");
 }
 
+/// `policy show` and `verify --json` show a hostile org and signer name
+/// escaped, like the text report: nothing untrusted reaches a terminal raw.
+#[test]
+fn a_hostile_policy_is_shown_escaped_by_policy_show_and_json() {
+    let p = Project::with_history(1);
+    let mut policy: Value =
+        serde_json::from_slice(&std::fs::read(p.policy_path()).unwrap()).unwrap();
+    policy["org"] = "Example \u{202e}grO\u{200b} \u{e0041}live".into();
+    p.write(
+        &p.policy_path(),
+        &serde_json::to_vec_pretty(&policy).unwrap(),
+    );
+    let out = ok(p.cmd().args(["policy", "show"]));
+    assert!(
+        out.contains("organisation Example \\u{202e}grO\\u{200b} \\u{e0041}live"),
+        "{out}"
+    );
+    let a = p
+        .cmd()
+        .args(["verify", "--json", "--at", &check_time(0)])
+        .assert()
+        .code(12);
+    let json = stdout(&a);
+    for raw in ['\u{202e}', '\u{200b}', '\u{e0041}'] {
+        assert!(!out.contains(raw), "policy show: {out:?}");
+        assert!(!json.contains(raw), "--json: {json:?}");
+    }
+    // The same value for a JSON reader.
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["policy"]["org"], policy["org"]);
+    assert!(json.contains("\\u202e"), "{json}");
+}
+
 #[test]
 fn a_fifo_for_the_folders_policy_or_config_does_not_hang_verify() {
     // The policy and canary.toml of a verified folder are the folder's
