@@ -27,19 +27,6 @@ use canary_core::verify::{self, CanaryFile, Class, Report, Verdict, VerifyError}
 /// Fewer folders than this means the set was lost, not that all is well.
 const MIN_SCENARIOS: usize = 24;
 
-const CLASSES: [Class; 10] = [
-    Class::Signature,
-    Class::Threshold,
-    Class::Policy,
-    Class::History,
-    Class::Rollback,
-    Class::IncidentLog,
-    Class::Tripped,
-    Class::Freshness,
-    Class::Expired,
-    Class::NotYetValid,
-];
-
 fn vectors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
 }
@@ -112,11 +99,10 @@ struct Header {
 
 const KEYS: [&str; 6] = ["expect", "class", "canary", "exit", "now", "comment"];
 
-/// Reads `expect.txt`: `key: value` lines, each key at most once, no key
-/// outside [`KEYS`]; `expect`, `exit`, `now` and `comment` required; `class`
-/// exactly for tripped and invalid; `exit` consistent with them.
-fn parse_header(text: &str) -> Result<Header, String> {
-    let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
+/// The `key: value` lines of an `expect.txt`, each key at most once and
+/// one of `keys` (shared by the local and the remote headers).
+fn header_fields<'a>(text: &'a str, keys: &[&str]) -> Result<BTreeMap<&'a str, &'a str>, String> {
+    let mut fields = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -125,13 +111,21 @@ fn parse_header(text: &str) -> Result<Header, String> {
             .split_once(':')
             .ok_or_else(|| format!("line {}: not `key: value`: {line:?}", i + 1))?;
         let (key, value) = (key.trim(), value.trim());
-        if !KEYS.contains(&key) {
+        if !keys.contains(&key) {
             return Err(format!("line {}: unknown key `{key}`", i + 1));
         }
         if fields.insert(key, value).is_some() {
             return Err(format!("line {}: `{key}` given twice", i + 1));
         }
     }
+    Ok(fields)
+}
+
+/// Reads `expect.txt`: `key: value` lines, each key at most once, no key
+/// outside [`KEYS`]; `expect`, `exit`, `now` and `comment` required; `class`
+/// exactly for tripped and invalid; `exit` consistent with them.
+fn parse_header(text: &str) -> Result<Header, String> {
+    let fields = header_fields(text, &KEYS)?;
     let get = |k: &str| fields.get(k).copied().ok_or(format!("no `{k}:` line"));
     let expect = match get("expect")? {
         "valid" => Expect::Verdict(Verdict::Valid),
@@ -147,7 +141,7 @@ fn parse_header(text: &str) -> Result<Header, String> {
     let class = match fields.get("class") {
         None => None,
         Some(name) => Some(
-            CLASSES
+            Class::ALL
                 .into_iter()
                 .find(|c| class_name(*c) == *name)
                 .ok_or(format!("`class: {name}`: not a failure class"))?,

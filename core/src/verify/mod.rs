@@ -59,6 +59,20 @@ pub enum Class {
 }
 
 impl Class {
+    /// Every class, in the order that decides the exit code.
+    pub const ALL: [Class; 10] = [
+        Class::Signature,
+        Class::Threshold,
+        Class::Policy,
+        Class::History,
+        Class::Rollback,
+        Class::IncidentLog,
+        Class::Tripped,
+        Class::Freshness,
+        Class::Expired,
+        Class::NotYetValid,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Class::Signature => "signature",
@@ -361,20 +375,26 @@ mod tests {
     #[test]
     fn failure_classes_are_ordered_and_numbered_as_documented() {
         use crate::exit::Exit;
-        let all = [
-            Class::Signature,
-            Class::Threshold,
-            Class::Policy,
-            Class::History,
-            Class::Rollback,
-            Class::IncidentLog,
-            Class::Tripped,
-            Class::Freshness,
-            Class::Expired,
-            Class::NotYetValid,
-        ];
-        let mut by_priority = all.to_vec();
+        // ALL holds every class (a new one must be placed here to compile)…
+        for c in Class::ALL {
+            let i = match c {
+                Class::Signature => 0,
+                Class::Threshold => 1,
+                Class::Policy => 2,
+                Class::History => 3,
+                Class::Rollback => 4,
+                Class::IncidentLog => 5,
+                Class::Tripped => 6,
+                Class::Freshness => 7,
+                Class::Expired => 8,
+                Class::NotYetValid => 9,
+            };
+            assert_eq!(Class::ALL[i], c);
+        }
+        // …in the order Ord sorts them (the order that decides the code).
+        let mut by_priority = Class::ALL.to_vec();
         by_priority.sort();
+        assert_eq!(by_priority, Class::ALL);
         let ours: Vec<(String, u8)> = by_priority
             .iter()
             .map(|&c| (c.label().to_string(), Exit::from(c).code()))

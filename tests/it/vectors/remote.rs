@@ -23,7 +23,7 @@ use canary_core::timefmt::Timestamp;
 use canary_core::verify::{Class, Report, Verdict};
 
 use super::make::{REMOTE_DIR, SITE_URL};
-use super::{canary, class_name, describe, name_of, sub_dirs, tree, vectors_dir, CLASSES};
+use super::{canary, class_name, describe, name_of, sub_dirs, tree, vectors_dir};
 use crate::support::http::Server;
 
 /// Fewer remote folders than this means the set was lost.
@@ -115,22 +115,7 @@ const KEYS: [&str; 11] = [
 /// `canary` only with a verdict's class; `keys` exactly with `pins: keys`;
 /// `exit` consistent with all that.
 fn parse_header(text: &str) -> Result<Header, String> {
-    let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let (key, value) = line
-            .split_once(':')
-            .ok_or_else(|| format!("line {}: not `key: value`: {line:?}", i + 1))?;
-        let (key, value) = (key.trim(), value.trim());
-        if !KEYS.contains(&key) {
-            return Err(format!("line {}: unknown key `{key}`", i + 1));
-        }
-        if fields.insert(key, value).is_some() {
-            return Err(format!("line {}: `{key}` given twice", i + 1));
-        }
-    }
+    let fields = super::header_fields(text, &KEYS)?;
     let get = |k: &str| fields.get(k).copied().ok_or(format!("no `{k}:` line"));
     let expect = match get("expect")? {
         "valid" => Expect::Verdict(Verdict::Valid),
@@ -158,7 +143,7 @@ fn parse_header(text: &str) -> Result<Header, String> {
     let class = match fields.get("class") {
         None => None,
         Some(name) => Some(
-            CLASSES
+            Class::ALL
                 .into_iter()
                 .find(|c| class_name(*c) == *name)
                 .ok_or(format!("`class: {name}`: not a failure class"))?,
