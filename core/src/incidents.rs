@@ -788,7 +788,8 @@ impl std::fmt::Display for ChainProblem {
         match self {
             ChainProblem::NoCommitment { canary, previous, previous_entries } => write!(
                 f,
-                "canary {canary} makes no commitment to the incident log, but canary {previous} committed to {previous_entries} entries"
+                "canary {canary} makes no commitment to the incident log, but canary {previous} committed to {}",
+                count(*previous_entries)
             ),
             ChainProblem::CommitmentShrank { canary, entries, previous, previous_entries } => write!(
                 f,
@@ -796,18 +797,21 @@ impl std::fmt::Display for ChainProblem {
             ),
             ChainProblem::LogMissing { canary, entries } => write!(
                 f,
-                "the incident log ({LOG_FILE}) is missing, but canary {canary} commits to {entries} entries: it was removed"
+                "the incident log ({LOG_FILE}) is missing, but canary {canary} commits to {}: it was removed",
+                count(*entries)
             ),
             ChainProblem::Unreadable(p) => {
                 write!(f, "{LOG_FILE} {}", sanitize::rendered_line(&p.to_string()))
             }
             ChainProblem::Truncated { by, entries, total } => write!(
                 f,
-                "{by} signed an incident log of {entries} entries, but {LOG_FILE} has only {total}: signed entries were removed"
+                "{by} signed an incident log of {}, but {LOG_FILE} has only {total}: signed entries were removed",
+                count(*entries)
             ),
             ChainProblem::CommitmentMalformed { by, entries } => write!(
                 f,
-                "{by}'s incident log commitment is malformed ({entries} entries)"
+                "{by}'s incident log commitment is malformed ({})",
+                count(*entries)
             ),
             ChainProblem::EntryChanged { by, entries: n, signed, actual, from } => {
                 let which = if from == n {
@@ -831,7 +835,8 @@ impl std::fmt::Display for ChainProblem {
                 match signed_by {
                     Some((k, n)) => write!(
                         f,
-                        "incident log {range} not yet signed: recorded after canary {k} committed to {n} entries; shown, but not vouched for by the signers"
+                        "incident log {range} not yet signed: recorded after canary {k} committed to {}; shown, but not vouched for by the signers",
+                        count(*n)
                     ),
                     None => write!(
                         f,
@@ -840,6 +845,15 @@ impl std::fmt::Display for ChainProblem {
                 }
             }
         }
+    }
+}
+
+/// "1 entry", "2 entries".
+fn count(n: u64) -> String {
+    if n == 1 {
+        "1 entry".into()
+    } else {
+        format!("{n} entries")
     }
 }
 

@@ -96,7 +96,9 @@ pub fn human_duration(secs: i64) -> String {
     } else {
         (a, "seconds")
     };
-    if secs >= 0 {
+    if secs == 0 {
+        "now".into()
+    } else if secs > 0 {
         format!("in {n} {unit}")
     } else {
         format!("{n} {unit} ago")

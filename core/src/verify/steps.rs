@@ -284,15 +284,19 @@ pub fn check_signatures(env: &Envelope, policy: &TrustedPolicy) -> SignatureChec
 pub fn check_history(entries: &[Entry], claimed: Option<u64>, found: &mut Findings) -> bool {
     let before = found.count(Class::History);
     check_numbering(entries, claimed, found);
-    for pair in entries.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        let (Some(sa), Some(sb)) = (&a.statement, &b.statement) else {
-            continue;
-        };
-        if a.number.checked_add(1) != Some(b.number) {
-            continue;
+    // Authentic canaries that hold their own number, in order: each is
+    // compared with the one before it, across a gap too, so deleting the
+    // canary that dropped a statement cannot hide the trip.
+    let kept: Vec<(&Entry, &Statement)> = entries
+        .iter()
+        .filter_map(|e| e.statement.as_ref().map(|st| (e, st)))
+        .filter(|(e, st)| st.sequence == e.number)
+        .collect();
+    for pair in kept.windows(2) {
+        let ((a, sa), (b, sb)) = (pair[0], pair[1]);
+        if a.number.checked_add(1) == Some(b.number) {
+            check_link(a, sa, b, sb, found);
         }
-        check_link(a, sa, b, sb, found);
         check_statements_kept(b.number, sa, sb, found);
     }
     found.count(Class::History) == before
