@@ -720,15 +720,21 @@ fn check_block(
 
 // --- feeds ----------------------------------------------------------------
 
+/// A fetched document that is not a feed; holds the parser's words (escaped
+/// when shown).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a feed: {}", crate::sanitize::line(.0))]
+pub struct FeedError(pub String);
+
 /// The newest `n` headlines of a feed document (RSS 0.9x/1.0/2.0, Atom or
 /// JSON Feed). Items without a title are skipped. When every item is dated
 /// they are ordered newest first; otherwise the feed's own order is kept.
-pub fn parse_feed(bytes: &[u8], url: &str, n: usize) -> Result<Vec<Headline>, String> {
+pub fn parse_feed(bytes: &[u8], url: &str, n: usize) -> Result<Vec<Headline>, FeedError> {
     let feed = feed_rs::parser::Builder::new()
         .base_uri(Some(url))
         .build()
         .parse(bytes)
-        .map_err(|e| format!("not a feed: {}", crate::sanitize::line(&e.to_string())))?;
+        .map_err(|e| FeedError(e.to_string()))?;
     let mut items: Vec<Headline> = feed
         .entries
         .into_iter()
@@ -901,9 +907,23 @@ fn show_answer(explorer: &str, hash: &str, time: Option<Timestamp>) -> String {
     }
 }
 
+/// Why the explorers give no one block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgreementError {
+    #[error("no block explorer answered for block {height}")]
+    NoAnswer { height: u64 },
+    /// Every answer, as "EXPLORER says HASH (time T)".
+    #[error("block explorers disagree on block {height}: {}", .answers.join("; "))]
+    Disagree { height: u64, answers: Vec<String> },
+}
+
 /// Agreement among the explorers that answered: the one (hash, time) they
-/// all give, or a message showing every answer.
-pub fn agree(height: u64, answers: &[ExplorerAnswer]) -> Result<(String, Timestamp), String> {
+/// all give, or every answer.
+pub fn agree(
+    height: u64,
+    answers: &[ExplorerAnswer],
+) -> Result<(String, Timestamp), AgreementError> {
     let ok: Vec<(&str, &String, Option<Timestamp>)> = answers
         .iter()
         .filter_map(|a| {
@@ -914,7 +934,7 @@ pub fn agree(height: u64, answers: &[ExplorerAnswer]) -> Result<(String, Timesta
         })
         .collect();
     let Some((_, hash, _)) = ok.first() else {
-        return Err(format!("no block explorer answered for block {height}"));
+        return Err(AgreementError::NoAnswer { height });
     };
     let time = ok.iter().find_map(|(_, _, t)| *t);
     let same = ok
@@ -923,11 +943,8 @@ pub fn agree(height: u64, answers: &[ExplorerAnswer]) -> Result<(String, Timesta
     match time {
         Some(t) if same => Ok(((*hash).clone(), t)),
         _ => {
-            let shown: Vec<String> = ok.iter().map(|(e, h, t)| show_answer(e, h, *t)).collect();
-            Err(format!(
-                "block explorers disagree on block {height}: {}",
-                shown.join("; ")
-            ))
+            let answers = ok.iter().map(|(e, h, t)| show_answer(e, h, *t)).collect();
+            Err(AgreementError::Disagree { height, answers })
         }
     }
 }
@@ -1350,7 +1367,8 @@ mod tests {
         assert_eq!(two.len(), 2);
         assert!(parse_feed(b"<html>no</html>", "u", 5)
             .unwrap_err()
-            .contains("not a feed"));
+            .to_string()
+            .starts_with("not a feed: "));
         assert!(parse_feed(b"", "u", 5).is_err());
     }
 
@@ -1434,6 +1452,11 @@ mod tests {
         assert_eq!(agree(5, &[a("m", &x), a("b", &x)]).unwrap().0, x);
         let e = agree(5, &[a("m", &x), a("b", &y)]).unwrap_err();
         assert!(
+            matches!(&e, AgreementError::Disagree { height: 5, answers } if answers.len() == 2),
+            "{e}"
+        );
+        let e = e.to_string();
+        assert!(
             e.contains(&x) && e.contains(&y) && e.contains("disagree"),
             "{e}"
         );
@@ -1468,7 +1491,9 @@ mod tests {
             explorer: "b".into(),
             answer: Ok((y.clone(), None)),
         };
-        let e = agree(5, &[a("m", &x), other.clone()]).unwrap_err();
+        let e = agree(5, &[a("m", &x), other.clone()])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(&y) && e.contains(&x), "{e}");
         let (f, _) = online(&[good, other]);
         assert_eq!(f.len(), 1);

@@ -140,7 +140,7 @@ fn fetch_block(
         }),
         Err(e) => {
             let all: Vec<&str> = answers.iter().map(|a| a.explorer.as_str()).collect();
-            fail(failed, &all.join(" "), e);
+            fail(failed, &all.join(" "), e.to_string());
             None
         }
     }
@@ -238,7 +238,7 @@ fn fetch_feeds(
             }
             Ok(body) => match parse_feed(&body, url, n) {
                 Err(e) => {
-                    failed.push(fail(Problem::Failed, e));
+                    failed.push(fail(Problem::Failed, e.to_string()));
                     continue;
                 }
                 Ok(h) => h,
