@@ -20,6 +20,9 @@ use canary_core::{diff, render};
 
 pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
     let project = Project::load(root)?;
+    // Held until the draft is written, prompts included: a second signer
+    // signing meanwhile would otherwise lose their signature (or this one).
+    let _lock = project.lock("sign")?;
     let trusted = project.load_policy()?;
     let draft = super::read_draft(&a.draft)?;
     let st = &draft.statement;
