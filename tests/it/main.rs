@@ -16,6 +16,7 @@ mod format_vector;
 mod freshness;
 mod incidents;
 mod remote;
+mod sign_checks;
 mod site;
 mod vectors;
 mod watch;
