@@ -35,6 +35,12 @@ impl Project {
         })
     }
 
+    /// Locks the project folder for a command that writes into it
+    /// ([`crate::lock::project`]): refused at once while another holds it.
+    pub fn lock(&self, command: &str) -> Result<crate::lock::Lock> {
+        crate::lock::project(&self.root, command)
+    }
+
     pub fn keys_dir(&self) -> PathBuf {
         self.root.join(&self.config.keys_dir)
     }

@@ -545,6 +545,48 @@ pub fn next_record(
     }
 }
 
+/// The record to write for a site when another `canary watch` may have
+/// written the state file since this run read `started`: `ours` is this
+/// run's record ([`next_record`] from `started`, its `site` already merged
+/// with the file's by [`remote::merge_record`]), `on_disk` the file's now.
+/// When nobody wrote meanwhile this is `ours`; otherwise
+///
+/// * `site` is `ours`'s (merged: never backwards, a concurrent pin kept);
+/// * `highest_seen` is the higher of the two (the file's on a tie): never
+///   backwards either;
+/// * the last run's fields (`name`, `status`, `detail`, the canary,
+///   `checked_at`) are those of the run that started later (ours on a
+///   tie), and a failing streak both runs saw starts at the earlier of
+///   their `failing_since`.
+pub fn merge_record(
+    started: Option<&WatchRecord>,
+    on_disk: Option<&WatchRecord>,
+    ours: WatchRecord,
+) -> WatchRecord {
+    let Some(disk) = on_disk.filter(|d| Some(*d) != started) else {
+        return ours;
+    };
+    let highest_seen = match (disk.highest_seen, ours.highest_seen) {
+        (Some(d), Some(o)) if o.sequence > d.sequence => Some(o),
+        (Some(d), _) => Some(d),
+        (None, o) => o,
+    };
+    let site = ours.site.clone();
+    let (mut last, other) = if disk.checked_at > ours.checked_at {
+        (disk.clone(), ours.failing_since)
+    } else {
+        (ours, disk.failing_since)
+    };
+    if let (Some(a), Some(b)) = (last.failing_since, other) {
+        last.failing_since = Some(a.min(b));
+    }
+    WatchRecord {
+        site,
+        highest_seen,
+        ..last
+    }
+}
+
 /// What changed since the last run, in a few words ("" when nothing did).
 pub fn changes(prev: Option<&WatchRecord>, obs: &Observation) -> String {
     let Some(p) = prev else {
@@ -743,6 +785,78 @@ mod tests {
             checked_at: t,
         });
         assert!(rollback_baseline(&r3).is_none());
+    }
+
+    /// Two watch runs at once: each record is one run's, merged field by
+    /// field into whatever the other wrote.
+    #[test]
+    fn a_concurrent_watch_record_keeps_the_newest_of_each() {
+        let (t0, t1, t2) = (
+            Timestamp::from_unix(1_800_000_000),
+            Timestamp::from_unix(1_800_000_100),
+            Timestamp::from_unix(1_800_000_200),
+        );
+        let site = |n: u64| SiteRecord {
+            policy_sha256: Sha256Digest::of(b"p"),
+            pinned_at: t0,
+            sequence: n,
+            payload_sha256: Sha256Digest::of(&n.to_be_bytes()),
+            checked_at: t0,
+        };
+        let start = next_record(None, "A", Some(site(1)), &obs(Status::Valid, Some(1)), t0);
+        // Nobody else wrote: this run's record.
+        let ours = next_record(
+            Some(&start),
+            "A",
+            Some(site(2)),
+            &obs(Status::Valid, Some(2)),
+            t1,
+        );
+        assert_eq!(merge_record(Some(&start), Some(&start), ours.clone()), ours);
+        assert_eq!(merge_record(None, None, ours.clone()), ours);
+        // A run that started later saw canary 3, TRIPPED, and wrote first;
+        // this one (canary 2, valid) writes last.
+        let disk = next_record(
+            Some(&start),
+            "B",
+            Some(site(1)),
+            &obs(Status::Tripped, Some(3)),
+            t2,
+        );
+        let m = merge_record(Some(&start), Some(&disk), ours.clone());
+        assert_eq!(m.site, ours.site, "the remote record is the caller's merge");
+        assert_eq!(
+            m.highest_seen, disk.highest_seen,
+            "canary 3 stays the highest seen"
+        );
+        assert_eq!(
+            (m.status, m.sequence, m.checked_at),
+            (Status::Tripped, Some(3), t2)
+        );
+        assert_eq!((m.name.as_str(), m.failing_since), ("B", Some(t2)));
+        // The other way round: this run started later.
+        let early = next_record(
+            Some(&start),
+            "B",
+            Some(site(1)),
+            &obs(Status::Unreachable, None),
+            t0,
+        );
+        let late = next_record(
+            Some(&start),
+            "A",
+            Some(site(3)),
+            &obs(Status::Expired, Some(3)),
+            t2,
+        );
+        let m = merge_record(Some(&start), Some(&early), late.clone());
+        assert_eq!((m.status, m.sequence), (Status::Expired, Some(3)));
+        assert_eq!(m.highest_seen, late.highest_seen);
+        assert_eq!(
+            m.failing_since,
+            Some(t0),
+            "the streak began with the other run"
+        );
     }
 
     #[test]

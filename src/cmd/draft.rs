@@ -19,6 +19,7 @@ use canary_core::{diff, render};
 
 pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
+    let _lock = project.lock("draft")?;
     let trusted = project.load_policy()?;
     let issued_at = super::parse_time(a.issued_at.as_deref(), "--issued-at", now)?;
     let (files, latest) = super::read_history(&project.canaries_dir())?;

@@ -29,8 +29,14 @@ use canary_core::verify::Class;
 pub fn run(root: &Path, c: IncidentCommand, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
     match c {
-        IncidentCommand::Add(a) => add(&project, a, now),
-        IncidentCommand::Update(a) => update(&project, a, now),
+        IncidentCommand::Add(a) => {
+            let _lock = project.lock("incident add")?;
+            add(&project, a, now)
+        }
+        IncidentCommand::Update(a) => {
+            let _lock = project.lock("incident update")?;
+            update(&project, a, now)
+        }
         IncidentCommand::List(a) => list(&project, a, now),
         IncidentCommand::Show(a) => show(&project, a, now),
     }

@@ -14,6 +14,14 @@ use canary_core::statement::default_claims;
 pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
     check_org(&a.org).map_err(Error::usage)?;
     check_domain(&a.domain).map_err(Error::usage)?;
+    // Before the checks that the project does not exist yet, so that two
+    // inits cannot both pass them. (A folder that does not exist has no
+    // keys, so init refuses below.)
+    let _lock = if root.is_dir() {
+        Some(canary::lock::project(root, "init")?)
+    } else {
+        None
+    };
     let config_path = root.join(CONFIG_FILE);
     let config = Config::new(default_claims(&a.org));
     let keys_dir = root.join(&config.keys_dir);

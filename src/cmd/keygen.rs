@@ -51,6 +51,12 @@ pub fn run(root: &Path, a: KeygenArgs) -> Result<Exit> {
         .to_openssh(&a.name, passphrase.as_ref().map(|p| p.as_bytes()))
         .map_err(|e| Error::write(&secret_path, e))?;
     let public = key.public();
+    // keys/NAME.pub goes into the project folder (or the one about to be
+    // made), which `init` and `policy add-signer` read and write; the lock
+    // is taken only now, so a refusal above leaves nothing behind. (Both
+    // files are created, never replaced, whoever else writes.)
+    store::ensure_dir(root)?;
+    let _lock = canary::lock::project(root, "keygen")?;
     store::write_secret_new(&secret_path, secret.as_bytes())?;
     store::ensure_dir(&keys_dir)?;
     if let Err(e) = store::write_new_atomic(

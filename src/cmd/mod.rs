@@ -71,7 +71,7 @@ fn run(cli: Cli) -> Result<Exit> {
         Command::Policy(c) => policy::run(root, c),
         Command::Freshness(c) => freshness::run(root, c, now),
         Command::Draft(a) => draft::run(root, a, now),
-        Command::Sign(a) => sign::run(root, a),
+        Command::Sign(a) => sign::run(root, a, now),
         Command::Publish(a) => publish::run(root, a, now),
         Command::Verify(a) => verify::run(root, a, now),
         Command::Check(a) => check::run(root, a, now),

@@ -16,6 +16,11 @@ use canary_core::sanitize::line;
 
 pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
     let project = Project::load(root)?;
+    // Only `show` leaves the policy (and keys/) alone.
+    let _lock = match c {
+        PolicyCommand::Show => None,
+        _ => Some(project.lock("policy")?),
+    };
     let trusted = project.load_policy()?;
     let mut policy = trusted.policy.clone();
     match c {

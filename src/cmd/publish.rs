@@ -21,6 +21,7 @@ use canary_core::verify::{self, CanaryFile, Class, LatestSummary, Report, Signer
 
 pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
+    let _lock = project.lock("publish")?;
     let trusted = project.load_policy()?;
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
     // A bad --upload URL is a usage error: refuse it before publishing.

@@ -15,15 +15,20 @@ use canary_core::keys::{KeyError, PublicKey, SecretKey};
 use canary_core::policy::TrustedPolicy;
 use canary_core::statement::Statement;
 use canary_core::textsig::{self, TextSignatures};
-use canary_core::verify::{check_signatures, SignatureCheck};
+use canary_core::timefmt::Timestamp;
+use canary_core::verify::{self, check_signatures, CanaryFile, Class, SignatureCheck};
 use canary_core::{diff, render};
 
-pub fn run(root: &Path, a: SignArgs) -> Result<Exit> {
+pub fn run(root: &Path, a: SignArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
+    // Held until the draft is written, prompts included: a second signer
+    // signing meanwhile would otherwise lose their signature (or this one).
+    let _lock = project.lock("sign")?;
     let trusted = project.load_policy()?;
     let draft = super::read_draft(&a.draft)?;
     let st = &draft.statement;
     check_drafted_under(&a.draft, st, &trusted)?;
+    check_follows_history(&project, &trusted, &a.draft, &draft, now)?;
     let key = load_secret(&a)?;
     let signer = signer_of(&a, &trusted, &key.public())?;
     let sigs = check_signatures(&draft.envelope, &trusted);
@@ -71,6 +76,87 @@ fn check_drafted_under(path: &Path, st: &Statement, trusted: &TrustedPolicy) -> 
         st.policy_sha256.short(),
         trusted.sha256.short()
     )))
+}
+
+/// Refuses, before any passphrase is asked or signature made, a draft
+/// that can never be published after this checkout's history: a
+/// signature is for ever. It runs the verification `canary publish` runs
+/// (the published history with the draft as the next and newest canary;
+/// [`verify::verify_draft`], which judges the draft's content although
+/// too few have signed it yet) and refuses on what no further signature
+/// can mend, with the exit code of its class, as `publish` would for the
+/// same draft once signed:
+///
+/// * policy (12): another organisation or domain, validity over the
+///   cadence (another policy is refused above, exit 4);
+/// * history (13): not the next number (a gap, or already published; as
+///   `publish`'s sequence check), a wrong previous hash, an issue time not
+///   after the previous canary's;
+/// * any failure up to the history class of a published canary: nothing
+///   can follow a history that does not verify.
+///
+/// Not refused: the draft's own threshold (too few signatures yet is why
+/// it is being signed) and other signers' signatures on it (the review
+/// warns of those); and what `publish` judges when it publishes (a trip,
+/// which needs `--accept-trip`; the incident log, which a signer's
+/// checkout may not hold yet; freshness, which the review warns of;
+/// expiry). A checkout that lacks the previous canaries cannot tell a gap
+/// from its own age, so it is refused too, and told to update.
+fn check_follows_history(
+    project: &Project,
+    trusted: &TrustedPolicy,
+    path: &Path,
+    draft: &Draft,
+    now: Timestamp,
+) -> Result<()> {
+    let (files, _) = super::read_history(&project.canaries_dir())?;
+    let number = files.last().map_or(1, |f| f.number.saturating_add(1));
+    let seq = draft.statement.sequence;
+    if seq != number {
+        return Err(Error::Verification {
+            class: Class::History,
+            message: format!(
+                "not signed, nothing changed: {} is a draft of canary {seq}, but the next canary is {number}{}",
+                show_path(path),
+                if seq < number {
+                    format!(" (canary {seq} is already published)")
+                } else {
+                    " (if this checkout lacks published canaries, update it first)".into()
+                }
+            ),
+        });
+    }
+    let next = CanaryFile {
+        name: show_path(path),
+        number,
+        bytes: draft.envelope.published().to_json(),
+    };
+    // No incident log: its class is not judged here, and no rule of the
+    // classes judged reads it.
+    let input = verify::Input {
+        policy: trusted,
+        files: &files,
+        latest: None,
+        now,
+        incident_log: None,
+    };
+    let report = verify::verify_draft(input, &next).map_err(Error::from)?;
+    let mut blocking = report.failures.iter().filter(|f| {
+        f.class <= Class::History && !(f.canary == Some(number) && f.class <= Class::Threshold)
+    });
+    let Some(first) = blocking.next() else {
+        return Ok(());
+    };
+    for f in blocking {
+        super::note(&format!("{} {}\n", paint(BAD, "also:"), f.message()));
+    }
+    Err(Error::Verification {
+        class: first.class,
+        message: format!(
+            "not signed, nothing changed: {}; this draft can never follow the published history",
+            first.message(),
+        ),
+    })
 }
 
 /// The policy name of the signer holding this key; refuses a key that is

@@ -10,18 +10,18 @@ use serde::Serialize;
 use crate::cli::{RemoteArgs, VerifyArgs};
 use canary::error::{show_path, Error, Result};
 use canary::fetch::{Client, Deadline, FetchError, RequestLimits, SiteTransport};
-use canary::{project, store};
+use canary::{lock, project, store};
 use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
 use canary_core::remote::{
-    self, Outcome, Pins, RemoteError, SiteRecord, SiteUrls, State, Untrusted,
+    self, Concurrent, Outcome, Pins, RemoteError, SiteRecord, SiteUrls, State, Untrusted,
 };
 use canary_core::render::{self, RemoteSource};
 use canary_core::sanitize;
 use canary_core::timefmt::Timestamp;
-use canary_core::verify::{Class, Report};
+use canary_core::verify::{self, Class, Report};
 
 /// The client every verification by URL uses.
 pub(crate) fn client(total: Duration) -> Result<Client> {
@@ -213,10 +213,16 @@ pub(crate) fn read_state(path: &Path) -> Result<State> {
 }
 
 pub(crate) fn write_state(path: &Path, state: &State) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        store::ensure_dir(dir)?;
-    }
+    ensure_parent(path)?;
     store::write_atomic(path, &state.to_json())
+}
+
+/// Makes the folder of a state file (and of its lock file).
+pub(crate) fn ensure_parent(path: &Path) -> Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => store::ensure_dir(dir),
+        None => Ok(()),
+    }
 }
 
 #[derive(Serialize)]
@@ -267,20 +273,48 @@ pub(crate) fn check_remote_args(r: &crate::cli::RemoteArgs) -> Result<()> {
 
 /// Stores what a fully verified site showed (state only moves forward, and
 /// only after every check passed). Returns whether it did.
+///
+/// Another `canary` may have written the state file since `record` was
+/// read from it, so under the state file's lock the file is read again
+/// and this site's record merged into it ([`remote::merge_record`]: the
+/// newest canary wins, a concurrently written pin stays); every other
+/// site keeps the record the file has now. A canary another run recorded
+/// meanwhile that contradicts this run's is added to the report as a
+/// rollback failure, and nothing is written.
 pub(crate) fn remember(
+    command: &str,
     state_path: &Path,
-    state: &mut State,
     urls: &SiteUrls,
     record: Option<&SiteRecord>,
-    out: &Outcome,
+    out: &mut Outcome,
     now: Timestamp,
 ) -> Result<bool> {
     if out.report.failure.is_some() {
         return Ok(false);
     }
-    let rec = remote::updated_record(record, out.trusted.sha256, &out.seen, now);
+    ensure_parent(state_path)?;
+    let _lock = lock::state(state_path, command)?;
+    let mut state = read_state(state_path)?;
+    let on_disk = state.sites.get(urls.key());
+    let rec = match remote::merge_record(record, on_disk, out.trusted.sha256, &out.seen, now) {
+        Ok(rec) => rec,
+        Err(Concurrent::Seen(f)) => {
+            verify::add_failures(&mut out.report, [*f]);
+            return Ok(false);
+        }
+        Err(Concurrent::PinChanged { pinned, trusted }) => {
+            return Err(Error::refused_with_hint(
+                format!(
+                    "{}: while this run verified {}, another canary run pinned its policy sha256 {pinned}; this run trusted sha256 {trusted} under the pin it started with, so the state file was not updated",
+                    show_path(state_path),
+                    sanitize::line(urls.key())
+                ),
+                "run the verification again: it is compared with the new pin",
+            ))
+        }
+    };
     state.sites.insert(urls.key().to_string(), rec);
-    write_state(state_path, state)?;
+    write_state(state_path, &state)?;
     Ok(true)
 }
 
@@ -310,8 +344,7 @@ pub(crate) fn verify_site(
         Some(p) => p.clone(),
         None => default_state_path()?,
     };
-    let mut state = read_state(&state_path)?;
-    let record = state.sites.get(urls.key()).cloned();
+    let record = read_state(&state_path)?.sites.remove(urls.key());
     let pins = Pins {
         policy: policy_file,
         keys: &r.keys,
@@ -320,7 +353,7 @@ pub(crate) fn verify_site(
         replace_pin: r.replace_pin,
     };
     let total = Duration::from_secs(r.timeout);
-    let out = check_site(
+    let mut out = check_site(
         &client(total)?,
         Deadline::after(total),
         &urls,
@@ -332,7 +365,7 @@ pub(crate) fn verify_site(
             state: r.state.as_deref(),
         },
     )?;
-    let remembered = remember(&state_path, &mut state, &urls, record.as_ref(), &out, now)?;
+    let remembered = remember(command, &state_path, &urls, record.as_ref(), &mut out, now)?;
     Ok(SiteCheck {
         urls,
         state_path,

@@ -15,12 +15,12 @@ use serde::Serialize;
 use crate::cli::WatchArgs;
 use canary::error::{show_path, Error, Result};
 use canary::fetch::{Client, Deadline, FetchError};
-use canary::store;
+use canary::{lock, store};
 use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
-use canary_core::remote::{self, Pins, SiteRecord};
+use canary_core::remote::{self, Concurrent, Pins, Seen, SiteRecord};
 use canary_core::sanitize;
 use canary_core::timefmt::{human_duration, Timestamp};
 use canary_core::verify;
@@ -72,9 +72,7 @@ fn read_state(path: &Path) -> Result<WatchState> {
 }
 
 fn write_state(path: &Path, state: &WatchState) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        store::ensure_dir(dir)?;
-    }
+    verify_url::ensure_parent(path)?;
     store::write_atomic(path, &state.to_json())
 }
 
@@ -107,7 +105,7 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
         Some(p) => p.clone(),
         None => default_state_path()?,
     };
-    let mut state = read_state(&state_path)?;
+    let state = read_state(&state_path)?;
 
     // One client (one connection pool) for every site; each site's own
     // deadline bounds it, whatever the others do.
@@ -130,43 +128,22 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
                     break;
                 };
                 let prev = state.sites.get(entry.site.key());
-                let r = check_one(&client, entry, policy.as_ref(), prev, &a, checks_at, now);
+                let r = check_one(&client, entry, policy.as_ref(), prev, &a, checks_at);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 progress.inc(1);
             });
         }
     });
     progress.finish_and_clear();
-
-    let mut rows = Vec::with_capacity(list.len());
-    for ((entry, _), slot) in list.iter().zip(results) {
-        let (obs, site) = slot
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .expect("every entry was checked");
-        let key = entry.site.key().to_string();
-        let prev = state.sites.get(&key);
-        let changed = watch::changes(prev, &obs);
-        let rec = watch::next_record(prev, &entry.name, site, &obs, now);
-        rows.push(Row {
-            name: entry.name.clone(),
-            url: key.clone(),
-            status: obs.status,
-            status_text: obs.status_text(checks_at),
-            needs_attention: obs.status.needs_attention(),
-            detail: obs.detail.clone(),
-            sequence: obs.sequence,
-            payload_sha256: obs.payload_sha256,
-            issued_at: obs.issued_at,
-            next_due: obs.expires_at,
-            changed,
-            failing_since: rec.failing_since,
-        });
-        state.sites.insert(key, rec);
-    }
-    // Sites no longer listed keep their records (their pins and the canary
-    // seen there), so taking an entry out for a while weakens nothing.
-    write_state(&state_path, &state)?;
+    let checked = results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every entry was checked")
+        })
+        .collect();
+    let rows = remember(&state_path, &state, &list, checked, checks_at, now)?;
 
     let exit = watch::exit(rows.iter().map(|r| r.status));
     if a.json {
@@ -185,8 +162,93 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
     Ok(exit)
 }
 
-/// What one site came to, and the remote record to keep for it.
-type Checked = (Observation, Option<SiteRecord>);
+/// Writes the state file once, after every site was checked, and returns
+/// the rows of the result. Another watch may have written the file while
+/// this one ran (from `state`), so under its lock it is read again and
+/// each listed site's record merged into it ([`site_record`],
+/// [`watch::merge_record`]); every other site keeps the file's record.
+fn remember(
+    state_path: &Path,
+    state: &WatchState,
+    list: &[(Entry, Option<TrustedPolicy>)],
+    checked: Vec<Checked>,
+    checks_at: Timestamp,
+    now: Timestamp,
+) -> Result<Vec<Row>> {
+    verify_url::ensure_parent(state_path)?;
+    let _lock = lock::state(state_path, "watch")?;
+    let mut written = read_state(state_path)?;
+    let mut rows = Vec::with_capacity(list.len());
+    for ((entry, _), (mut obs, verified)) in list.iter().zip(checked) {
+        let key = entry.site.key().to_string();
+        let prev = state.sites.get(&key);
+        let on_disk = written.sites.get(&key);
+        let site = site_record(prev, on_disk, verified, &mut obs, now);
+        let changed = watch::changes(prev, &obs);
+        let ours = watch::next_record(prev, &entry.name, site, &obs, now);
+        rows.push(Row {
+            name: entry.name.clone(),
+            url: key.clone(),
+            status: obs.status,
+            status_text: obs.status_text(checks_at),
+            needs_attention: obs.status.needs_attention(),
+            detail: obs.detail,
+            sequence: obs.sequence,
+            payload_sha256: obs.payload_sha256,
+            issued_at: obs.issued_at,
+            next_due: obs.expires_at,
+            changed,
+            failing_since: ours.failing_since,
+        });
+        let rec = watch::merge_record(prev, on_disk, ours);
+        written.sites.insert(key, rec);
+    }
+    // Sites no longer listed keep their records (their pins and the canary
+    // seen there), so taking an entry out for a while weakens nothing.
+    write_state(state_path, &written)?;
+    Ok(rows)
+}
+
+/// What one site came to, and, when every check passed, what the remote
+/// record is to be updated with.
+type Checked = (Observation, Option<Verified>);
+
+/// A site whose verification passed: the policy trusted and what was seen.
+struct Verified {
+    trusted: Sha256Digest,
+    seen: Seen,
+}
+
+/// The remote record to keep for a site, merged under the lock with the
+/// one in the file now ([`remote::merge_record`], as `verify URL` does):
+/// updated only when every check passed, never backwards, a pin another
+/// run wrote meanwhile kept. A canary another run recorded that this
+/// run's contradicts turns this run's status into a rollback.
+fn site_record(
+    prev: Option<&WatchRecord>,
+    on_disk: Option<&WatchRecord>,
+    verified: Option<Verified>,
+    obs: &mut Observation,
+    now: Timestamp,
+) -> Option<SiteRecord> {
+    let started = prev.and_then(|r| r.site.as_ref());
+    let disk = match on_disk {
+        Some(r) => r.site.as_ref(),
+        None => started,
+    };
+    let Some(v) = verified else {
+        return disk.cloned();
+    };
+    match remote::merge_record(started, disk, v.trusted, &v.seen, now) {
+        Ok(r) => Some(r),
+        Err(Concurrent::PinChanged { .. }) => disk.cloned(),
+        Err(Concurrent::Seen(f)) => {
+            obs.status = Status::from_class(f.class);
+            obs.detail = sanitize::line(&f.message());
+            disk.cloned()
+        }
+    }
+}
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise.
 fn progress_bar(len: u64) -> ProgressBar {
@@ -201,8 +263,8 @@ fn progress_bar(len: u64) -> ProgressBar {
 }
 
 /// Fetches and verifies one site; never fails: every problem is a status.
-/// Returns what was seen and the remote record to keep (updated only when
-/// every check passed, like `canary verify URL`).
+/// Returns what was seen and, when every check passed (like `canary verify
+/// URL`), what to update the remote record with.
 fn check_one(
     client: &Client,
     entry: &Entry,
@@ -210,7 +272,6 @@ fn check_one(
     prev_watch: Option<&WatchRecord>,
     a: &WatchArgs,
     checks_at: Timestamp,
-    now: Timestamp,
 ) -> Checked {
     let prev = prev_watch.and_then(|r| r.site.as_ref());
     let pins = Pins {
@@ -257,16 +318,10 @@ fn check_one(
                 ),
                 (None, None) => String::new(),
             };
-            let site = if r.failure.is_none() {
-                Some(remote::updated_record(
-                    prev,
-                    out.trusted.sha256,
-                    &out.seen,
-                    now,
-                ))
-            } else {
-                prev.cloned()
-            };
+            let verified = r.failure.is_none().then(|| Verified {
+                trusted: out.trusted.sha256,
+                seen: out.seen.clone(),
+            });
             let obs = Observation {
                 status,
                 detail,
@@ -275,7 +330,7 @@ fn check_one(
                 issued_at: latest.map(|l| l.issued_at),
                 expires_at: latest.map(|l| l.expires_at),
             };
-            (obs, site)
+            (obs, verified)
         }
         Err(e) => {
             let status = match &e {
@@ -293,7 +348,7 @@ fn check_one(
                 issued_at: None,
                 expires_at: None,
             };
-            (obs, prev.cloned())
+            (obs, None)
         }
     }
 }

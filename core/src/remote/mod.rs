@@ -452,6 +452,73 @@ pub fn updated_record(
     }
 }
 
+/// Why a run's record cannot simply be merged into a state file that
+/// another process wrote while the run was verifying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Concurrent {
+    /// Another run pinned another policy for the site meanwhile; this run
+    /// trusted `trusted` under the pin it started with. The other pin is
+    /// kept: it is never silently replaced.
+    PinChanged {
+        pinned: Sha256Digest,
+        trusted: Sha256Digest,
+    },
+    /// What this run saw contradicts the canary another run recorded
+    /// meanwhile: another canary under its number (equivocation), or a
+    /// history in which it is missing or different. A rollback failure.
+    Seen(Box<Finding>),
+}
+
+/// The record to write for a site when the state file may have changed
+/// since this run read it, under the state file's lock: `started` is the
+/// record the run verified against, `on_disk` the one in the file now,
+/// `trusted` the policy this run trusted and `seen` what it saw (its
+/// verification passed). When nobody wrote meanwhile this is
+/// [`updated_record`]; otherwise the two are merged so that the record
+/// still only moves forward:
+///
+/// * the sequence and payload digest are the higher of the file's and
+///   this run's (a run that started earlier and saw an older canary does
+///   not move the record back: that is not a rollback, only a slower run);
+/// * this run's canary must not contradict the file's ([`check_seen`]
+///   without its rollback branch): [`Concurrent::Seen`];
+/// * a pin the file gained or changed meanwhile is kept, and this run's
+///   record is not written: [`Concurrent::PinChanged`] (a pin this run
+///   replaces itself, `--replace-pin`, replaces the one it started with);
+/// * `pinned_at` is the earlier of the two for the same pin, `checked_at`
+///   the later.
+pub fn merge_record(
+    started: Option<&SiteRecord>,
+    on_disk: Option<&SiteRecord>,
+    trusted: Sha256Digest,
+    seen: &Seen,
+    now: Timestamp,
+) -> Result<SiteRecord, Concurrent> {
+    let ours = updated_record(started, trusted, seen, now);
+    let Some(disk) = on_disk.filter(|d| Some(*d) != started) else {
+        return Ok(ours);
+    };
+    let replacing = started.map(|s| s.policy_sha256) == Some(disk.policy_sha256);
+    if disk.policy_sha256 != trusted && !replacing {
+        return Err(Concurrent::PinChanged {
+            pinned: disk.policy_sha256,
+            trusted,
+        });
+    }
+    if let Some(f) = check_seen(Some(disk), seen)
+        .into_iter()
+        .find(|f| !matches!(f.problem, Problem::Rollback { .. }))
+    {
+        return Err(Concurrent::Seen(Box::new(f)));
+    }
+    let mut merged = updated_record(Some(disk), trusted, seen, now);
+    if disk.policy_sha256 == trusted {
+        merged.pinned_at = disk.pinned_at.min(ours.pinned_at);
+    }
+    merged.checked_at = disk.checked_at.max(now);
+    Ok(merged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -758,6 +825,110 @@ mod tests {
         let r = updated_record(Some(&prev), d(9), &seen(&[(5, 5), (6, 6)]), now);
         assert_eq!((r.sequence, r.payload_sha256, r.pinned_at), (6, d(6), now));
         assert_eq!(r.checked_at, now);
+    }
+
+    /// Two runs at once: this one started from `started` and verified
+    /// `seen`; another wrote `on_disk` meanwhile.
+    #[test]
+    fn a_concurrent_record_only_moves_forward() {
+        let now = Timestamp::from_unix(1_800_000_000);
+        let later = Timestamp::from_unix(1_800_000_100);
+        let start = record(1, d(1));
+        let history = [(1, 1), (2, 2), (3, 3)];
+        // Nobody wrote meanwhile: the record of a lone run.
+        let lone = merge_record(Some(&start), Some(&start), d(0), &seen(&history[..2]), now);
+        assert_eq!(
+            lone,
+            Ok(updated_record(
+                Some(&start),
+                d(0),
+                &seen(&history[..2]),
+                now
+            ))
+        );
+        // A later run recorded canary 3; this slower one saw canary 2: the
+        // record stays at 3 (not a rollback: this run only fetched earlier).
+        let disk = SiteRecord {
+            checked_at: later,
+            ..record(3, d(3))
+        };
+        let r = merge_record(Some(&start), Some(&disk), d(0), &seen(&history[..2]), now).unwrap();
+        assert_eq!((r.sequence, r.payload_sha256), (3, d(3)));
+        assert_eq!((r.pinned_at, r.checked_at), (disk.pinned_at, later));
+        // The other way round: this run saw 3 after another recorded 2.
+        let disk = record(2, d(2));
+        let r = merge_record(Some(&start), Some(&disk), d(0), &seen(&history), now).unwrap();
+        assert_eq!((r.sequence, r.payload_sha256), (3, d(3)));
+        assert_eq!(r.checked_at, now);
+        // First contact in both runs, the same policy: merged, and pinned
+        // when the first of them pinned it.
+        let r = merge_record(None, Some(&disk), d(0), &seen(&history), now).unwrap();
+        assert_eq!((r.sequence, r.pinned_at), (3, disk.pinned_at));
+    }
+
+    #[test]
+    fn a_concurrent_record_that_contradicts_this_run_is_a_rollback_failure() {
+        let now = Timestamp::from_unix(1_800_000_000);
+        let start = record(1, d(1));
+        let disk = record(2, d(2));
+        // Another canary 2 than the one the other run recorded.
+        let e = merge_record(
+            Some(&start),
+            Some(&disk),
+            d(0),
+            &seen(&[(1, 1), (2, 7)]),
+            now,
+        );
+        let Err(Concurrent::Seen(f)) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(f.class, crate::verify::Class::Rollback);
+        assert!(f.message().contains("EQUIVOCATION"), "{}", f.message());
+        // A newer canary on a history without the other run's canary 2.
+        let e = merge_record(
+            Some(&start),
+            Some(&disk),
+            d(0),
+            &seen(&[(1, 1), (2, 7), (3, 3)]),
+            now,
+        );
+        assert!(
+            matches!(&e, Err(Concurrent::Seen(f)) if f.message().contains("rewritten")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_concurrently_written_pin_is_never_replaced() {
+        let now = Timestamp::from_unix(1_800_000_000);
+        let s = seen(&[(1, 1), (2, 2)]);
+        let other = SiteRecord {
+            policy_sha256: d(8),
+            ..record(1, d(1))
+        };
+        // Both runs made first contact; the other pinned another policy.
+        assert_eq!(
+            merge_record(None, Some(&other), d(0), &s, now),
+            Err(Concurrent::PinChanged {
+                pinned: d(8),
+                trusted: d(0)
+            })
+        );
+        // This run trusted the pin it started with; another run replaced
+        // that pin meanwhile (--replace-pin): the replacement stays.
+        let start = record(1, d(1));
+        assert_eq!(
+            merge_record(Some(&start), Some(&other), d(0), &s, now),
+            Err(Concurrent::PinChanged {
+                pinned: d(8),
+                trusted: d(0)
+            })
+        );
+        // This run replaces the pin itself while another only recorded a
+        // newer canary under the old one: replaced, the newer canary kept.
+        let newer = record(3, d(3));
+        let r = merge_record(Some(&start), Some(&newer), d(9), &s, now).unwrap();
+        assert_eq!((r.policy_sha256, r.pinned_at, r.sequence), (d(9), now, 3));
     }
 
     #[test]

@@ -206,20 +206,52 @@ pub fn verify_fetched(input: Input<'_>, claimed: u64) -> Result<Report, VerifyEr
     run(input, Some(claimed))
 }
 
+/// [`verify`] of the published history `input.files` followed by `draft`,
+/// the next canary, as its signers see it before signing (`canary sign`):
+/// the draft is the newest canary and `latest.json`, and every row applies
+/// to it, its statement used even while too few have signed it (a signer
+/// vouches for what they sign; this is what they are about to vouch for).
+/// Its missing signatures are still reported (threshold), for the caller
+/// to disregard.
+pub fn verify_draft(input: Input<'_>, draft: &CanaryFile) -> Result<Report, VerifyError> {
+    let mut all = input.files.to_vec();
+    all.push(draft.clone());
+    let files = steps::sorted(&all, None)?;
+    let mut found = steps::Findings::default();
+    let mut entries = steps::authenticate_each(&files, input.policy, &mut found)?;
+    steps::adopt_draft(&mut entries, draft, input.policy, &mut found)?;
+    let input = Input {
+        latest: Some(&draft.bytes),
+        ..input
+    };
+    Ok(check_authenticated(input, &files, entries, None, found))
+}
+
 fn run(input: Input<'_>, claimed: Option<u64>) -> Result<Report, VerifyError> {
     let files = steps::sorted(input.files, claimed)?;
     let mut found = steps::Findings::default();
     // Rows signature, threshold, policy: nothing unauthenticated is used.
     let entries = steps::authenticate_each(&files, input.policy, &mut found)?;
+    Ok(check_authenticated(input, &files, entries, claimed, found))
+}
+
+/// The steps after authentication, on what it let through.
+fn check_authenticated(
+    input: Input<'_>,
+    files: &[&CanaryFile],
+    entries: Vec<steps::Entry>,
+    claimed: Option<u64>,
+    mut found: steps::Findings,
+) -> Report {
     // Rows history and TRIPPED.
     let history_ok = steps::check_history(&entries, claimed, &mut found);
-    let pointer_ok = steps::check_latest_pointer(&files, input.latest, &mut found);
+    let pointer_ok = steps::check_latest_pointer(files, input.latest, &mut found);
     let chain_intact = history_ok && pointer_ok && entries.iter().all(|e| e.statement.is_some());
     // Rows freshness, expired, not yet valid: the newest canary only.
     let latest = steps::check_newest(&entries, input.policy, input.now, &mut found);
     // Row incident log.
     let incidents = steps::check_incident_log(&entries, input.incident_log, input.now, &mut found);
-    Ok(decide(
+    decide(
         found,
         Report {
             verdict: Verdict::Valid,
@@ -233,7 +265,7 @@ fn run(input: Input<'_>, claimed: Option<u64>) -> Result<Report, VerifyError> {
             warnings: Vec::new(),
             incidents,
         },
-    ))
+    )
 }
 
 /// The verdict: failures sorted by the class order of the FORMAT.md table
@@ -400,6 +432,122 @@ mod tests {
             .map(|&c| (c.label().to_string(), Exit::from(c).code()))
             .collect();
         assert_eq!(ours, documented_classes());
+    }
+
+    /// A draft too few have signed: [`verify`] uses none of what it says
+    /// (it is not authenticated), [`verify_draft`] checks it by every row
+    /// as the next canary, its missing signatures still reported.
+    #[test]
+    fn a_draft_is_checked_as_the_next_canary_before_it_is_signed() {
+        use crate::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+        use crate::keys::SecretKey;
+        use crate::policy::{Policy, Signer};
+        use crate::statement::{Claim, Statement};
+        let keys: Vec<SecretKey> = (1..=3u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
+        let policy = Policy {
+            version: 1,
+            org: "Example".into(),
+            domain: "example.org".into(),
+            threshold: 2,
+            cadence_days: 90,
+            signers: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| Signer {
+                    name: format!("s{i}"),
+                    key: k.public(),
+                })
+                .collect(),
+            freshness: crate::freshness::Requirement::NONE,
+        };
+        let trusted = TrustedPolicy::from_bytes(&policy.to_json()).unwrap();
+        let t = |s| Timestamp::parse_canonical(s).unwrap();
+        let first = Statement {
+            org: "Example".into(),
+            domain: "example.org".into(),
+            sequence: 1,
+            issued_at: t("2026-01-01T00:00:00Z"),
+            expires_at: t("2026-03-01T00:00:00Z"),
+            policy_sha256: trusted.sha256,
+            previous_sha256: None,
+            statements: vec![Claim {
+                id: "a".into(),
+                text: "Never.".into(),
+            }],
+            announcements: vec![],
+            incident_log: None,
+            freshness: None,
+        };
+        let file = |n: u64, st: &Statement, signers: &[&SecretKey]| {
+            let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
+            for k in signers {
+                env.signatures.push(Signature {
+                    keyid: k.public().fingerprint(),
+                    sig: k.sign(&env.signed_bytes()).to_vec(),
+                });
+            }
+            CanaryFile {
+                name: format!("{n:04}.json"),
+                number: n,
+                bytes: env.to_json(),
+            }
+        };
+        let one = file(1, &first, &[&keys[0], &keys[1]]);
+        let next = Statement {
+            sequence: 2,
+            issued_at: t("2026-02-01T00:00:00Z"),
+            expires_at: t("2026-05-01T00:00:00Z"),
+            previous_sha256: Some(Envelope::parse(&one.bytes).unwrap().payload_digest()),
+            ..first.clone()
+        };
+        let input = Input {
+            policy: &trusted,
+            files: std::slice::from_ref(&one),
+            latest: None,
+            now: t("2026-02-02T00:00:00Z"),
+            incident_log: None,
+        };
+        let kinds = |r: &Report| {
+            r.failures
+                .iter()
+                .map(|f| f.problem.kind())
+                .collect::<Vec<_>>()
+        };
+        // As it should be: only the signatures it is waiting for.
+        let good = file(2, &next, &[&keys[2]]);
+        let r = verify_draft(input, &good).unwrap();
+        assert_eq!(kinds(&r), ["below-threshold"]);
+        assert_eq!(r.latest.as_ref().map(|l| l.sequence), Some(2));
+        // Another organisation, issued before canary 1, for too long.
+        let bad = file(
+            2,
+            &Statement {
+                org: "Other".into(),
+                issued_at: t("2025-12-01T00:00:00Z"),
+                expires_at: t("2026-12-01T00:00:00Z"),
+                ..next.clone()
+            },
+            &[],
+        );
+        let r = verify_draft(input, &bad).unwrap();
+        assert_eq!(
+            kinds(&r),
+            [
+                "below-threshold",
+                "other-org",
+                "validity-over-cadence",
+                "not-after-previous"
+            ]
+        );
+        // The published history with that draft, verified as a reader
+        // would: nothing the unauthenticated draft says is looked at.
+        let r = verify(Input {
+            files: &[one.clone(), bad.clone()],
+            latest: Some(&bad.bytes),
+            ..input
+        })
+        .unwrap();
+        assert_eq!(kinds(&r), ["below-threshold"]);
     }
 
     /// Among several failures the first class decides; a trip wins the

@@ -104,6 +104,35 @@ pub fn authenticate_each(
     Ok(entries)
 }
 
+/// A draft being signed ([`super::verify_draft`]): its statement is used
+/// although too few may have signed it yet, checked by row **policy**
+/// like an authenticated canary's. (A draft that meets the threshold was
+/// authenticated above; a wrong payload type was reported above.)
+pub fn adopt_draft(
+    entries: &mut [Entry],
+    draft: &CanaryFile,
+    policy: &TrustedPolicy,
+    found: &mut Findings,
+) -> Result<(), VerifyError> {
+    let Some(entry) = entries
+        .iter_mut()
+        .find(|e| e.number == draft.number && e.statement.is_none())
+    else {
+        return Ok(());
+    };
+    let env = parse_published(draft)?;
+    if env.payload_type != STATEMENT_PAYLOAD_TYPE {
+        return Ok(());
+    }
+    let st = Statement::parse(&env.payload).map_err(|e| VerifyError::Malformed {
+        name: draft.name.clone(),
+        source: JsonError(format!("payload is not a valid v1 statement: {e}")),
+    })?;
+    check_issued_under_policy(draft, &st, policy, found);
+    entry.statement = Some(st);
+    Ok(())
+}
+
 /// A published canary's envelope: strict JSON, and none of a draft's
 /// unsigned extras (a `review` copy or text signatures a reader might
 /// mistake for the signed content).

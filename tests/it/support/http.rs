@@ -32,6 +32,12 @@ pub enum Route {
     Huge(u64),
     /// 200, sending `body` one byte every `every`.
     Drip { body: Vec<u8>, every: Duration },
+    /// 200 with `body`, answered only once `release` is set (or after
+    /// MAX_HANG): a client held at one request while a test acts.
+    Held {
+        body: Vec<u8>,
+        release: Arc<AtomicBool>,
+    },
 }
 
 #[derive(Default)]
@@ -205,6 +211,21 @@ fn handle(conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::
                 sent += k as u64;
             }
             Ok(())
+        }
+        Some(Route::Held { body, release }) => {
+            let start = Instant::now();
+            while !release.load(Ordering::SeqCst)
+                && start.elapsed() < MAX_HANG
+                && !stop.load(Ordering::SeqCst)
+            {
+                thread::sleep(Duration::from_millis(10));
+            }
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
+            out.write_all(&body)
         }
         Some(Route::Drip { body, every }) => {
             write!(
