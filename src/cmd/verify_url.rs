@@ -239,7 +239,7 @@ struct JsonReport<'a> {
     policy_url: String,
     trusted_by: &'a [remote::TrustSource],
     state_file: String,
-    /// True when this run wrote the state file (every check passed).
+    /// True when this run wrote the state file ([`remote::may_remember`]).
     state_updated: bool,
     /// True when this run pinned the policy (first contact or --replace-pin).
     pinned_now: bool,
@@ -271,8 +271,8 @@ pub(crate) fn check_remote_args(r: &crate::cli::RemoteArgs) -> Result<()> {
     Ok(())
 }
 
-/// Stores what a fully verified site showed (state only moves forward, and
-/// only after every check passed). Returns whether it did.
+/// Stores what a verified site showed (state only moves forward, and
+/// only when [`remote::may_remember`] allows). Returns whether it did.
 ///
 /// Another `canary` may have written the state file since `record` was
 /// read from it, so under the state file's lock the file is read again
@@ -289,7 +289,7 @@ pub(crate) fn remember(
     out: &mut Outcome,
     now: Timestamp,
 ) -> Result<bool> {
-    if out.report.failure.is_some() {
+    if !remote::may_remember(&out.report, &out.accepted, record) {
         return Ok(false);
     }
     ensure_parent(state_path)?;
@@ -319,7 +319,7 @@ pub(crate) fn remember(
 }
 
 /// One verification of a site by URL under the user's pins, remembered in
-/// the state file when every check passed: what `verify URL` and
+/// the state file when [`remote::may_remember`] allows: what `verify URL` and
 /// `check URL` share.
 pub(crate) struct SiteCheck {
     pub urls: SiteUrls,
@@ -327,7 +327,7 @@ pub(crate) struct SiteCheck {
     /// What the state file said about the site before this check.
     pub record: Option<SiteRecord>,
     pub out: Outcome,
-    /// Whether the state file was updated (every check passed).
+    /// Whether the state file was updated.
     pub remembered: bool,
 }
 

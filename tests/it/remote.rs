@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::support::config::Config;
 use crate::support::digest::Sha256Digest;
 use crate::support::http::{Route, Server};
 use crate::support::keys::SecretKey;
@@ -59,6 +60,11 @@ impl Org {
 
     /// draft, signed by alice and bob, published.
     fn issue(&self, issued_at: &str, announce: &str) {
+        self.issue_with(issued_at, announce, &[]);
+    }
+
+    /// [`Org::issue`], with extra `publish` flags.
+    fn issue_with(&self, issued_at: &str, announce: &str, extra: &[&str]) {
         let p = self.project();
         // The next number: one more than the published NNNN.json files.
         let n = fs::read_dir(p.join("canaries"))
@@ -75,7 +81,16 @@ impl Org {
             ceremony::sign(&p, &draft, &self.secret(name));
         }
         // Published when issued (so an old canary can still be published).
-        ceremony::publish(&p, &draft, issued_at);
+        ceremony::publish_with(&p, &draft, issued_at, extra);
+    }
+
+    /// The next canary drops statement `id` (published with --accept-trip).
+    fn issue_tripped(&self, issued_at: &str, id: &str) {
+        let path = self.project().join("canary.toml");
+        let mut c = Config::parse(&text(&fs::read(&path).unwrap())).unwrap();
+        c.statements.retain(|s| s.id != id);
+        fs::write(&path, c.to_toml()).unwrap();
+        self.issue_with(issued_at, "Tripped.", &["--accept-trip"]);
     }
 
     /// The published site layout, as the site publisher writes it.
@@ -370,6 +385,38 @@ fn rollback_to_an_older_signed_canary_is_detected() {
 
     // A reader who never saw canary 2 cannot tell: the old site verifies.
     assert_exit(&Reader::new().verify(&url, &["--trust-on-first-use"]), 0);
+}
+
+/// A tripped canary is authentic: the state remembers it, so a site that
+/// then goes back to the canary before the trip (to make the trip vanish
+/// for a cron job that saw it) is a rollback, not VALID.
+#[test]
+fn a_rollback_that_hides_a_tripped_canary_is_detected() {
+    let org = Org::new("Example Org");
+    org.issue(&days_ago(20), "First.");
+    let before_trip = org.site();
+    org.issue_tripped(&days_ago(10), "no-content-feed");
+    let tripped = org.site();
+    let server = Server::start();
+    let url = server.url("/");
+    let reader = Reader::new();
+
+    server.serve_dir(before_trip.path());
+    assert_exit(&reader.verify(&url, &["--trust-on-first-use"]), 0);
+    server.serve_dir(tripped.path());
+    let out = reader.verify(&url, &["--json"]);
+    assert_exit(&out, 14);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state_updated"], true, "{v}");
+
+    server.serve_dir(before_trip.path());
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 19);
+    assert!(
+        text(&out.stdout).contains("ROLLBACK"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

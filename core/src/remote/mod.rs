@@ -427,6 +427,36 @@ pub fn check_seen(prev: Option<&SiteRecord>, now: &Seen) -> Vec<Finding> {
     vec![Finding::new(Some(now.sequence), problem)]
 }
 
+/// Whether a verification by URL may move the state file forward: when
+/// every check passed; and, for a site already pinned (and the pin not
+/// being replaced), also when the only failures are about what an
+/// authentic, intact history says or when (TRIPPED, freshness, expiry,
+/// not yet valid). Such a canary is real and signed: remembering it means
+/// a site that later serves an older canary to hide a trip, or to hide
+/// that the canary lapsed, is caught as a rollback. A first contact is
+/// pinned only when everything passes.
+pub fn may_remember(
+    report: &crate::verify::Report,
+    accepted: &Accepted,
+    record: Option<&SiteRecord>,
+) -> bool {
+    use crate::verify::Class;
+    if report.failure.is_none() {
+        return true;
+    }
+    let about_content = |c: Class| {
+        matches!(
+            c,
+            Class::Tripped | Class::Freshness | Class::Expired | Class::NotYetValid
+        )
+    };
+    record.is_some()
+        && accepted.new_pin.is_none()
+        && report.chain_intact
+        && report.latest.is_some()
+        && report.failures.iter().all(|f| about_content(f.class))
+}
+
 /// The record to store after a fully successful verification. Keeps the
 /// highest canary seen (a caller never lowers it) and the pin.
 pub fn updated_record(
@@ -945,5 +975,91 @@ mod tests {
                 .as_bytes()
         )
         .is_err());
+    }
+
+    /// The state moves forward on a full pass, and, for a pinned site
+    /// whose pin stays, on a report whose only failures are about what an
+    /// authentic intact history says; never on first contact otherwise,
+    /// nor on any failure of authenticity or integrity.
+    #[test]
+    fn what_may_move_the_state_forward() {
+        use crate::verify::{Class, Finding, Problem, Report, Verdict};
+        let p = policy(&[1, 2], 2);
+        let report = |classes: &[Class], intact: bool| Report {
+            verdict: Verdict::Invalid,
+            failure: classes.first().copied(),
+            now: Timestamp::from_unix(0),
+            policy: crate::verify::PolicySummary::of(&p),
+            canaries: 2,
+            chain_intact: intact,
+            latest: Some(crate::verify::LatestSummary {
+                sequence: 2,
+                sha256: d(2),
+                issued_at: Timestamp::from_unix(0),
+                expires_at: Timestamp::from_unix(1),
+                expires_in_seconds: 1,
+                signed_by: vec![],
+                statements: vec![],
+                announcements: vec![],
+                changes: vec![],
+                freshness: None,
+            }),
+            failures: classes
+                .iter()
+                .map(|&class| Finding {
+                    class,
+                    canary: Some(2),
+                    problem: Problem::LatestMissing,
+                })
+                .collect(),
+            warnings: vec![],
+            incidents: None,
+        };
+        let kept = Accepted {
+            sources: vec![TrustSource::Pin],
+            new_pin: None,
+        };
+        let new = Accepted {
+            sources: vec![TrustSource::FirstUse],
+            new_pin: Some(p.sha256),
+        };
+        let rec = record(1, d(1));
+        assert!(may_remember(&report(&[], true), &new, None));
+        assert!(may_remember(
+            &report(&[Class::Tripped], true),
+            &kept,
+            Some(&rec)
+        ));
+        assert!(may_remember(
+            &report(&[Class::Freshness, Class::Expired], true),
+            &kept,
+            Some(&rec)
+        ));
+        // First contact, a replaced pin, a broken chain, or any failure of
+        // authenticity or integrity: not remembered.
+        assert!(!may_remember(&report(&[Class::Tripped], true), &new, None));
+        assert!(!may_remember(
+            &report(&[Class::Tripped], true),
+            &new,
+            Some(&rec)
+        ));
+        assert!(!may_remember(
+            &report(&[Class::Tripped], false),
+            &kept,
+            Some(&rec)
+        ));
+        for bad in [
+            Class::Signature,
+            Class::Threshold,
+            Class::Policy,
+            Class::History,
+            Class::Rollback,
+            Class::IncidentLog,
+        ] {
+            assert!(
+                !may_remember(&report(&[bad, Class::Tripped], true), &kept, Some(&rec)),
+                "{bad:?}"
+            );
+        }
     }
 }

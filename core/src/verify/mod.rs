@@ -302,7 +302,7 @@ pub fn add_failures(report: &mut Report, findings: impl IntoIterator<Item = Find
 }
 
 impl PolicySummary {
-    fn of(policy: &TrustedPolicy) -> Self {
+    pub(crate) fn of(policy: &TrustedPolicy) -> Self {
         let p = &policy.policy;
         PolicySummary {
             sha256: policy.sha256,

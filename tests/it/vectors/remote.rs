@@ -479,9 +479,10 @@ fn served_latest(site: &BTreeMap<String, Vec<u8>>) -> Result<(u64, Sha256Digest)
     Ok((st.sequence, env.payload_digest()))
 }
 
-/// After a run: a failed verification leaves the state file byte for byte
-/// as it was (or absent); a passed one records the site's policy and the
-/// newest canary (never going backwards), keeping the pin's date.
+/// After a run: one that may not move the state forward leaves the state
+/// file byte for byte as it was (or absent); one that may records the
+/// site's policy and the newest canary (never going backwards), keeping
+/// the pin's date.
 fn check_state_after(
     path: &Path,
     before: Option<&[u8]>,
@@ -580,10 +581,14 @@ fn check_binary(dir: &Path, home: &Path) -> Result<(), String> {
                 "`canary verify URL{shown}` requested {gets:?}, expected {want_gets:?}"
             ));
         }
+        // The state moves forward when every check passed, and for a site
+        // already pinned also when only what the authentic history says
+        // failed (TRIPPED, expired, not yet valid, freshness: 14-17).
+        let remembered = code == Some(0) || (prev.is_some() && matches!(code, Some(14..=17)));
         check_state_after(
             &state_path,
             before.as_deref(),
-            code == Some(0),
+            remembered,
             &url,
             prev.as_ref(),
             &site,
