@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use crate::digest::Sha256Digest;
 use crate::freshness::Freshness;
 use crate::policy::Policy;
-use crate::sanitize;
+use crate::sanitize::{self, Untrusted};
 use crate::statement::{LogCommitment, Statement};
 use crate::textsig;
 
@@ -81,8 +81,8 @@ pub fn render(input: &TextInput<'_>) -> String {
 
 /// The title, then each statement under its number and id.
 fn statements_into(o: &mut String, st: &Statement) {
-    let org = sanitize::line(&st.org);
-    let domain = sanitize::line(&st.domain);
+    let org = st.org.to_string();
+    let domain = st.domain.to_string();
     let _ = writeln!(o, "WARRANT CANARY");
     let _ = writeln!(o, "{org} ({domain}), canary {}", st.sequence);
     o.push('\n');
@@ -97,19 +97,19 @@ fn statements_into(o: &mut String, st: &Statement) {
     for (i, c) in st.statements.iter().enumerate() {
         o.push('\n');
         let _ = writeln!(o, "{}. [{}]", i + 1, sanitize::line(&c.id));
-        wrap_into(o, &sanitize::block(&c.text), INDENT);
+        wrap_into(o, &c.text.block(), INDENT);
     }
 }
 
 /// The special announcements, or an explicit "None.": their absence is
 /// said, not left to be inferred.
-fn announcements_into(o: &mut String, announcements: &[String]) {
+fn announcements_into(o: &mut String, announcements: &[Untrusted]) {
     let _ = writeln!(o, "Special announcements:");
     if announcements.is_empty() {
         let _ = writeln!(o, "{INDENT}None.");
     }
     for a in announcements {
-        wrap_into(o, &sanitize::block(a), INDENT);
+        wrap_into(o, &a.block(), INDENT);
     }
 }
 
@@ -149,8 +149,8 @@ fn signers_into(o: &mut String, p: &Policy) {
 /// The commands that check this text with standard tools, and the one
 /// that checks the whole history.
 fn how_to_verify_into(o: &mut String, st: &Statement) {
-    let ns = textsig::namespace(&st.domain);
-    let domain = sanitize::line(&st.domain);
+    let ns = textsig::namespace(st.domain.raw());
+    let domain = st.domain.to_string();
     wrap_into(
         o,
         "How to verify this text: each signer's signatures are canary.txt.NAME.sig \
@@ -204,27 +204,22 @@ fn freshness_into(o: &mut String, f: &Freshness) {
         }
     }
     for feed in &f.feeds {
-        let _ = writeln!(o, "{INDENT}Headlines from {}:", sanitize::line(&feed.url));
+        let _ = writeln!(o, "{INDENT}Headlines from {}:", feed.url);
         for h in &feed.headlines {
             let title = match h.published {
-                Some(t) => format!("{} ({t})", sanitize::line(&h.title)),
-                None => sanitize::line(&h.title),
+                Some(t) => format!("{} ({t})", h.title),
+                None => h.title.to_string(),
             };
             let lead = format!("{INDENT}{INDENT}- ");
             let rest = format!("{INDENT}{INDENT}  ");
             wrap_hanging(o, &title, &lead, &rest);
             if let Some(link) = &h.link {
-                let _ = writeln!(o, "{rest}{}", sanitize::line(link));
+                let _ = writeln!(o, "{rest}{}", link);
             }
         }
     }
     for s in &f.failed_sources {
-        let text = format!(
-            "Source {} ({}): {}",
-            sanitize::line(&s.url),
-            s.problem.as_str(),
-            sanitize::line(&s.detail)
-        );
+        let text = format!("Source {} ({}): {}", s.url, s.problem.as_str(), s.detail);
         wrap_hanging(o, &text, INDENT, &format!("{INDENT}{INDENT}"));
     }
     let _ = writeln!(o, "{INDENT}Proof sha256: {}", f.sha256);
@@ -653,8 +648,13 @@ mod tests {
         fn check(st: &Statement, (text, sigs): Vector) {
             assert_eq!(text_of(st), text, "canary {} text differs", st.sequence);
             for (&(name, seed), (sshsig, minisig)) in SIGNERS.iter().zip(sigs) {
-                let made =
-                    textsig::sign(&key(seed), name, &st.domain, st.sequence, text.as_bytes());
+                let made = textsig::sign(
+                    &key(seed),
+                    name,
+                    st.domain.raw(),
+                    st.sequence,
+                    text.as_bytes(),
+                );
                 assert_eq!(
                     made.sshsig, sshsig,
                     "{name}'s SSHSIG of canary {}",
@@ -671,7 +671,7 @@ mod tests {
                 };
                 textsig::verify(
                     &key(seed).public(),
-                    &st.domain,
+                    st.domain.raw(),
                     st.sequence,
                     text.as_bytes(),
                     &pinned,
@@ -744,8 +744,13 @@ mod tests {
                 let stem = format!("{dir}/{:04}.txt", st.sequence);
                 std::fs::write(&stem, &text).unwrap();
                 for &(name, seed) in &SIGNERS {
-                    let s =
-                        textsig::sign(&key(seed), name, &st.domain, st.sequence, text.as_bytes());
+                    let s = textsig::sign(
+                        &key(seed),
+                        name,
+                        st.domain.raw(),
+                        st.sequence,
+                        text.as_bytes(),
+                    );
                     std::fs::write(format!("{stem}.{name}.sig"), s.sshsig).unwrap();
                     std::fs::write(format!("{stem}.{name}.minisig"), s.minisig).unwrap();
                 }

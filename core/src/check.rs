@@ -52,7 +52,7 @@ pub fn due_soon(report: &Report, warn_days: u32, now: Timestamp) -> Option<Check
         message: format!(
             "canary {} of {} expires at {} ({}), within the {warn_days}-day warning window: publish canary {} before then",
             latest.sequence,
-            sanitize::line(&report.policy.org),
+            report.policy.org,
             latest.expires_at,
             human_duration(left),
             latest.sequence + 1

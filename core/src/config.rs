@@ -286,7 +286,7 @@ impl Config {
         }
         for (i, s) in c.statements.iter().enumerate() {
             check_claim_id(&s.id)?;
-            if s.text.trim().is_empty() {
+            if s.text.raw().trim().is_empty() {
                 return Err(ConfigError::StatementText { id: s.id.clone() });
             }
             if c.statements[..i].iter().any(|t| t.id == s.id) {

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::sanitize::Untrusted;
 use crate::statement::{Claim, Statement};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -12,22 +13,22 @@ use crate::statement::{Claim, Statement};
 pub enum Change {
     Removed {
         id: String,
-        text: String,
+        text: Untrusted,
     },
     Reworded {
         id: String,
-        old: String,
-        new: String,
+        old: Untrusted,
+        new: Untrusted,
     },
     Added {
         id: String,
-        text: String,
+        text: Untrusted,
     },
     AnnouncementRemoved {
-        text: String,
+        text: Untrusted,
     },
     AnnouncementAdded {
-        text: String,
+        text: Untrusted,
     },
 }
 
@@ -104,7 +105,7 @@ mod tests {
         let a = st(default_claims("E"));
         let mut claims = default_claims("E");
         claims.remove(1);
-        claims[0].text.push_str(" Mostly.");
+        claims[0].text = format!("{} Mostly.", claims[0].text.raw()).into();
         claims.push(Claim {
             id: "new".into(),
             text: "x".into(),

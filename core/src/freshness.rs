@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
 use crate::json::JsonError;
+use crate::sanitize::Untrusted;
 use crate::timefmt::Timestamp;
 
 /// Value of the `format` field.
@@ -39,8 +40,8 @@ pub const MAX_WINDOW_HOURS: u32 = 8760;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Headline {
-    pub title: String,
-    pub link: Option<String>,
+    pub title: Untrusted,
+    pub link: Option<Untrusted>,
     pub published: Option<Timestamp>,
 }
 
@@ -48,7 +49,7 @@ pub struct Headline {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Feed {
-    pub url: String,
+    pub url: Untrusted,
     pub headlines: Vec<Headline>,
 }
 
@@ -92,9 +93,9 @@ impl Problem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FailedSource {
-    pub url: String,
+    pub url: Untrusted,
     pub problem: Problem,
-    pub detail: String,
+    pub detail: Untrusted,
 }
 
 /// A freshness proof: the freshness file, and the `freshness` field of a
@@ -284,11 +285,11 @@ impl Freshness {
         put_str(&mut o, &self.fetched_at.to_string());
         put_u32(&mut o, self.feeds.len());
         for f in &self.feeds {
-            put_str(&mut o, &f.url);
+            put_str(&mut o, f.url.raw());
             put_u32(&mut o, f.headlines.len());
             for h in &f.headlines {
-                put_str(&mut o, &h.title);
-                put_opt_str(&mut o, h.link.as_deref());
+                put_str(&mut o, h.title.raw());
+                put_opt_str(&mut o, h.link.as_ref().map(Untrusted::raw));
                 put_opt_str(&mut o, h.published.map(|t| t.to_string()).as_deref());
             }
         }
@@ -307,9 +308,9 @@ impl Freshness {
         }
         put_u32(&mut o, self.failed_sources.len());
         for s in &self.failed_sources {
-            put_str(&mut o, &s.url);
+            put_str(&mut o, s.url.raw());
             put_str(&mut o, s.problem.as_str());
-            put_str(&mut o, &s.detail);
+            put_str(&mut o, s.detail.raw());
         }
         o
     }
@@ -377,24 +378,28 @@ impl Freshness {
         }
         let long = |s: &str| s.len() > MAX_TEXT;
         for (i, f) in self.feeds.iter().enumerate() {
-            if f.url.is_empty() || long(&f.url) {
+            if f.url.raw().is_empty() || long(f.url.raw()) {
                 return Err(FreshnessError::FeedUrl);
             }
             if self.feeds[..i].iter().any(|g| g.url == f.url) {
-                return Err(FreshnessError::DuplicateFeed { url: f.url.clone() });
+                return Err(FreshnessError::DuplicateFeed {
+                    url: f.url.raw().to_string(),
+                });
             }
             if f.headlines.is_empty() || f.headlines.len() > MAX_HEADLINES {
                 return Err(FreshnessError::HeadlineCount {
-                    url: f.url.clone(),
+                    url: f.url.raw().to_string(),
                     count: f.headlines.len(),
                 });
             }
             for h in &f.headlines {
-                if h.title.trim().is_empty()
-                    || long(&h.title)
-                    || h.link.as_deref().is_some_and(long)
+                if h.title.raw().trim().is_empty()
+                    || long(h.title.raw())
+                    || h.link.as_ref().is_some_and(|l| long(l.raw()))
                 {
-                    return Err(FreshnessError::Headline { url: f.url.clone() });
+                    return Err(FreshnessError::Headline {
+                        url: f.url.raw().to_string(),
+                    });
                 }
             }
         }
@@ -416,7 +421,7 @@ impl Freshness {
             || self
                 .failed_sources
                 .iter()
-                .any(|s| long(&s.url) || long(&s.detail))
+                .any(|s| long(s.url.raw()) || long(s.detail.raw()))
         {
             return Err(FreshnessError::FailedSources);
         }
@@ -628,7 +633,7 @@ pub fn check(
                 .failed_sources
                 .iter()
                 .filter(|s| s.problem != Problem::Short)
-                .map(|s| (s.url.clone(), s.problem))
+                .map(|s| (s.url.raw().to_string(), s.problem))
                 .collect(),
         });
     }
@@ -709,8 +714,8 @@ fn check_block(
             let why = p
                 .failed_sources
                 .iter()
-                .find(|s| p.feed(&s.url).is_none() && s.problem == Problem::Failed)
-                .map(|s| s.detail.clone());
+                .find(|s| p.feed(s.url.raw()).is_none() && s.problem == Problem::Failed)
+                .map(|s| s.detail.raw().to_string());
             out.push(ProofProblem::NoBlock { why });
         }
         None => {}
@@ -755,8 +760,8 @@ pub fn parse_feed(bytes: &[u8], url: &str, n: usize) -> Result<Vec<Headline>, Fe
                 .or(e.updated)
                 .map(|d| Timestamp::from_unix(d.timestamp()));
             Some(Headline {
-                title: truncate(&title),
-                link: link.map(|l| truncate(&l)),
+                title: truncate(&title).into(),
+                link: link.map(|l| truncate(&l).into()),
                 published,
             })
         })
@@ -1165,7 +1170,7 @@ mod tests {
         assert_ne!(a.canonical_bytes(), b.canonical_bytes());
         // A missing link differs from an empty one.
         let mut c = example();
-        c.feeds[0].headlines[1].link = Some(String::new());
+        c.feeds[0].headlines[1].link = Some("".into());
         assert_ne!(c.canonical_bytes(), example().canonical_bytes());
         // Every field is covered.
         let base = example().compute_digest();
@@ -1296,7 +1301,9 @@ mod tests {
         f.feeds.push(f.feeds[0].clone());
         let e = f.check_structure().unwrap_err();
         assert!(e.to_string().contains("twice"));
-        assert!(matches!(&e, FreshnessError::DuplicateFeed { url } if *url == f.feeds[0].url));
+        assert!(
+            matches!(&e, FreshnessError::DuplicateFeed { url } if *url == f.feeds[0].url.raw())
+        );
         let mut f = example();
         f.feeds[0].headlines.clear();
         let e = f.check_structure().unwrap_err();
@@ -1306,20 +1313,20 @@ mod tests {
             "feed https://news.example/rss.xml has 0 headlines (1 to 50 allowed)"
         );
         let mut f = example();
-        f.feeds[0].headlines[0].title = "x".repeat(MAX_TEXT + 1);
+        f.feeds[0].headlines[0].title = "x".repeat(MAX_TEXT + 1).into();
         assert!(matches!(
             f.check_structure(),
             Err(FreshnessError::Headline { .. })
         ));
         let mut f = example();
         let h = Headline {
-            title: "\u{1}".repeat(MAX_TEXT),
+            title: "\u{1}".repeat(MAX_TEXT).into(),
             link: None,
             published: None,
         };
         f.feeds = (0..MAX_FEEDS)
             .map(|i| Feed {
-                url: format!("https://f{i}.example/"),
+                url: format!("https://f{i}.example/").into(),
                 headlines: vec![h.clone(); MAX_HEADLINES],
             })
             .collect();
@@ -1358,9 +1365,12 @@ mod tests {
     #[test]
     fn feeds_newest_first_verbatim() {
         let h = parse_feed(RSS.as_bytes(), "https://n.example/rss", 5).unwrap();
-        let titles: Vec<&str> = h.iter().map(|h| h.title.as_str()).collect();
+        let titles: Vec<&str> = h.iter().map(|h| h.title.raw()).collect();
         assert_eq!(titles, ["Newest", "Newer &amp; <b>bold</b>", "Older"]);
-        assert_eq!(h[1].link.as_deref(), Some("https://n.example/2"));
+        assert_eq!(
+            h[1].link.as_ref().map(Untrusted::raw),
+            Some("https://n.example/2")
+        );
         assert_eq!(h[1].published, Some(ts("2025-04-01T11:00:00Z")));
         assert_eq!(h[0].link, None);
         let two = parse_feed(RSS.as_bytes(), "https://n.example/rss", 2).unwrap();

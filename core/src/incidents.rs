@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
 use crate::json::{self, JsonError};
-use crate::sanitize;
+use crate::sanitize::{self, Untrusted};
 use crate::statement::{LogCommitment, MAX_TEXT};
 use crate::timefmt::Timestamp;
 
@@ -65,15 +65,15 @@ pub struct IncidentEntry {
     pub prev: Option<Sha256Digest>,
     pub recorded_at: Timestamp,
     pub id: String,
-    pub title: String,
+    pub title: Untrusted,
     pub started_at: Timestamp,
     /// Null while the incident is on-going.
     pub ended_at: Option<Timestamp>,
     pub components: Vec<String>,
-    pub what_happened: String,
+    pub what_happened: Untrusted,
     pub compromised: Compromise,
-    pub compromised_details: String,
-    pub measures: String,
+    pub compromised_details: Untrusted,
+    pub measures: Untrusted,
 }
 
 /// An `"type": "update"` entry: new information about an incident. Every
@@ -91,19 +91,19 @@ pub struct UpdateEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub title: Option<Untrusted>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub components: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub what_happened: Option<String>,
+    pub what_happened: Option<Untrusted>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compromised: Option<Compromise>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compromised_details: Option<String>,
+    pub compromised_details: Option<Untrusted>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measures: Option<String>,
+    pub measures: Option<Untrusted>,
 }
 
 impl UpdateEntry {
@@ -486,14 +486,14 @@ fn check_components(list: &[String]) -> Result<(), EntryError> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Incident {
     pub id: String,
-    pub title: String,
+    pub title: Untrusted,
     pub started_at: Timestamp,
     pub ended_at: Option<Timestamp>,
     pub components: Vec<String>,
-    pub what_happened: String,
+    pub what_happened: Untrusted,
     pub compromised: Compromise,
-    pub compromised_details: String,
-    pub measures: String,
+    pub compromised_details: Untrusted,
+    pub measures: Untrusted,
     /// When the incident was first recorded, and in which entry.
     pub recorded_at: Timestamp,
     pub entry: u64,
@@ -525,11 +525,11 @@ impl Incident {
     }
 
     fn check(&self) -> Result<(), EntryError> {
-        check_title(&self.title)?;
+        check_title(self.title.raw())?;
         check_components(&self.components)?;
-        check_text("what_happened", &self.what_happened, true)?;
-        check_text("compromised_details", &self.compromised_details, false)?;
-        check_text("measures", &self.measures, false)?;
+        check_text("what_happened", self.what_happened.raw(), true)?;
+        check_text("compromised_details", self.compromised_details.raw(), false)?;
+        check_text("measures", self.measures.raw(), false)?;
         if let Some(end) = self.ended_at {
             if end < self.started_at {
                 return Err(EntryError::EndsBeforeStart {
@@ -661,7 +661,7 @@ pub struct Commitment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ongoing {
     pub id: String,
-    pub title: String,
+    pub title: Untrusted,
     pub started_at: Timestamp,
     pub components: Vec<String>,
     /// False when only entries no canary has signed yet record it.
@@ -1167,13 +1167,13 @@ mod tests {
             prev: None,
             recorded_at: t("2026-01-01T00:00:00Z"),
             id: id.into(),
-            title: format!("Title of {id}"),
+            title: format!("Title of {id}").into(),
             started_at: t(start),
             ended_at: end.map(t),
             components: comps.iter().map(|c| c.to_string()).collect(),
             what_happened: "Something broke.".into(),
             compromised: Compromise::Nothing,
-            compromised_details: String::new(),
+            compromised_details: Untrusted::default(),
             measures: "Fixed it.".into(),
         })
     }
@@ -1626,8 +1626,8 @@ mod entry_errors {
             components: vec!["Email".into()],
             what_happened: "Something broke.".into(),
             compromised: Compromise::Nothing,
-            compromised_details: String::new(),
-            measures: String::new(),
+            compromised_details: Untrusted::default(),
+            measures: Untrusted::default(),
         })
     }
 

@@ -13,6 +13,7 @@ use crate::digest::Sha256Digest;
 use crate::freshness::{Requirement, RequirementError};
 use crate::json;
 use crate::keys::{KeyError, PublicKey};
+use crate::sanitize::Untrusted;
 
 /// Value of the `format` field.
 pub const POLICY_FORMAT: &str = "warrant-canary-policy/v1";
@@ -84,7 +85,7 @@ pub struct Signer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub version: u64,
-    pub org: String,
+    pub org: Untrusted,
     pub domain: String,
     pub threshold: usize,
     pub cadence_days: u32,
@@ -203,7 +204,7 @@ impl Policy {
         }
         let p = Policy {
             version: w.version,
-            org: w.org,
+            org: w.org.into(),
             domain: w.domain,
             threshold: w.threshold,
             cadence_days: w.cadence_days,
@@ -219,7 +220,7 @@ impl Policy {
         if self.version == 0 {
             return Err(PolicyError::Version);
         }
-        check_org(&self.org)?;
+        check_org(self.org.raw())?;
         check_domain(&self.domain)?;
         if self.cadence_days == 0 || self.cadence_days > MAX_CADENCE_DAYS {
             return Err(PolicyError::Cadence {
@@ -261,7 +262,7 @@ impl Policy {
         let w = WirePolicy {
             format: POLICY_FORMAT.into(),
             version: self.version,
-            org: self.org.clone(),
+            org: self.org.clone().into_raw(),
             domain: self.domain.clone(),
             threshold: self.threshold,
             cadence_days: self.cadence_days,

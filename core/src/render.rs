@@ -11,7 +11,7 @@ use crate::style::{paint, BAD, BOLD, DIM, OK, WARN};
 use crate::timefmt::human_duration;
 use crate::verify::{Class, LatestSummary, Report, Verdict};
 
-use crate::sanitize::{block, line, rendered_line};
+use crate::sanitize::{line, rendered_line};
 
 const CLASSES: [(Class, &str); 10] = [
     (Class::Signature, "signatures"),
@@ -78,7 +78,7 @@ fn headline(r: &Report) -> String {
     let _ = writeln!(
         o,
         "Warrant canary of {} ({})",
-        paint(BOLD, &line(&r.policy.org)),
+        paint(BOLD, &r.policy.org.to_string()),
         line(&r.policy.domain)
     );
     let verdict = match r.verdict {
@@ -204,7 +204,7 @@ fn content(l: &LatestSummary) -> String {
             o,
             "  - {} {}",
             paint(DIM, &format!("[{}]", line(&c.id))),
-            line(&c.text)
+            c.text
         );
     }
     let _ = writeln!(o, "{}", paint(BOLD, "Special announcements"));
@@ -212,7 +212,7 @@ fn content(l: &LatestSummary) -> String {
         let _ = writeln!(o, "  none");
     }
     for a in &l.announcements {
-        let _ = writeln!(o, "  - {}", block(a).replace('\n', "\n    "));
+        let _ = writeln!(o, "  - {}", a.block().replace('\n', "\n    "));
     }
     if !l.changes.is_empty() {
         let _ = writeln!(o, "{}", paint(BOLD, "Changes since the previous canary"));
@@ -332,7 +332,7 @@ pub fn incidents(s: &crate::incidents::Summary) -> String {
             o,
             "    - {} {}: since {}, affecting {}{notes}",
             paint(BAD, &line(&i.id)),
-            line(&i.title),
+            i.title,
             i.started_at,
             i.components
                 .iter()
@@ -389,24 +389,24 @@ pub fn changes(changes: &[Change]) -> String {
                 "  {} statement [{}] \"{}\"",
                 paint(BAD, "REMOVED"),
                 line(id),
-                line(text)
+                text
             ),
             Change::Reworded { id, old, new } => writeln!(
                 o,
                 "  {} statement [{}]\n      was: \"{}\"\n      now: \"{}\"",
                 paint(BAD, "REWORDED"),
                 line(id),
-                line(old),
-                line(new)
+                old,
+                new
             ),
             Change::Added { id, text } => {
-                writeln!(o, "  added statement [{}] \"{}\"", line(id), line(text))
+                writeln!(o, "  added statement [{}] \"{}\"", line(id), text)
             }
             Change::AnnouncementAdded { text } => {
-                writeln!(o, "  new announcement: \"{}\"", line(text))
+                writeln!(o, "  new announcement: \"{}\"", text)
             }
             Change::AnnouncementRemoved { text } => {
-                writeln!(o, "  announcement dropped: \"{}\"", line(text))
+                writeln!(o, "  announcement dropped: \"{}\"", text)
             }
         };
     }
@@ -416,7 +416,7 @@ pub fn changes(changes: &[Change]) -> String {
 /// A statement as a signer reviews it before signing.
 pub fn statement(st: &Statement) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "  Organisation {} ({})", line(&st.org), line(&st.domain));
+    let _ = writeln!(o, "  Organisation {} ({})", st.org, st.domain);
     let _ = writeln!(o, "  Canary       {}", st.sequence);
     let _ = writeln!(o, "  Issued       {}", st.issued_at);
     let _ = writeln!(o, "  Expires      {}", st.expires_at);
@@ -441,14 +441,14 @@ pub fn statement(st: &Statement) -> String {
     }
     let _ = writeln!(o, "  Statements:");
     for (i, c) in st.statements.iter().enumerate() {
-        let _ = writeln!(o, "    {}. [{}] {}", i + 1, line(&c.id), line(&c.text));
+        let _ = writeln!(o, "    {}. [{}] {}", i + 1, line(&c.id), c.text);
     }
     let _ = writeln!(o, "  Special announcements:");
     if st.announcements.is_empty() {
         let _ = writeln!(o, "    none");
     }
     for a in &st.announcements {
-        let _ = writeln!(o, "    - {}", block(a).replace('\n', "\n      "));
+        let _ = writeln!(o, "    - {}", a.block().replace('\n', "\n      "));
     }
     match &st.freshness {
         Some(f) => o.push_str(&freshness(f, "    ")),
@@ -496,15 +496,20 @@ pub fn freshness(f: &Freshness, indent: &str) -> String {
         }
     }
     for feed in &f.feeds {
-        let _ = writeln!(o, "{indent}Headlines from {}", line(&feed.url));
+        let _ = writeln!(o, "{indent}Headlines from {}", feed.url);
         for h in &feed.headlines {
             let when = h
                 .published
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "(undated)".into());
-            let _ = writeln!(o, "{indent}  - {when:<20}  {}", line(&h.title));
+            let _ = writeln!(o, "{indent}  - {when:<20}  {}", h.title);
             if let Some(link) = &h.link {
-                let _ = writeln!(o, "{indent}    {:<20}  {}", "", paint(DIM, &line(link)));
+                let _ = writeln!(
+                    o,
+                    "{indent}    {:<20}  {}",
+                    "",
+                    paint(DIM, &link.to_string())
+                );
             }
         }
     }
@@ -514,9 +519,9 @@ pub fn freshness(f: &Freshness, indent: &str) -> String {
             let _ = writeln!(
                 o,
                 "{indent}  - {} {}: {}",
-                line(&s.url),
+                s.url,
                 paint(WARN, s.problem.as_str()),
-                line(&s.detail)
+                s.detail
             );
         }
     }

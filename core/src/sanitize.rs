@@ -8,6 +8,77 @@
 //! escape in the output always means an escaped character, never text that
 //! merely looks like one.
 
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Text read from a file or a server that an attacker may control (a
+/// statement, an organisation's name, a headline, an incident's words).
+/// It reaches a terminal only escaped: `Display` writes [`line`], and
+/// the raw text is had only by asking for it ([`Untrusted::raw`]) —
+/// for hashing, comparing, the signed plain text, and HTML (which the
+/// template engine escapes). Serialises as the plain string.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Untrusted(String);
+
+impl Untrusted {
+    pub fn new(text: impl Into<String>) -> Self {
+        Untrusted(text.into())
+    }
+
+    /// The text as read, unescaped: never for a terminal.
+    pub fn raw(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_raw(self) -> String {
+        self.0
+    }
+
+    /// Multi-line text for a terminal: [`block`] (newlines kept).
+    pub fn block(&self) -> String {
+        block(&self.0)
+    }
+}
+
+impl fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&line(&self.0))
+    }
+}
+
+/// Debug shows the escaped text too (debug output reaches terminals).
+impl fmt::Debug for Untrusted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Untrusted({:?})", line(&self.0))
+    }
+}
+
+impl From<&str> for Untrusted {
+    fn from(s: &str) -> Self {
+        Untrusted(s.to_string())
+    }
+}
+
+impl From<String> for Untrusted {
+    fn from(s: String) -> Self {
+        Untrusted(s)
+    }
+}
+
+impl PartialEq<str> for Untrusted {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Untrusted {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// Escapes everything that is not plainly visible; newlines become `\n`.
 pub fn line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -112,6 +183,23 @@ mod tests {
             rendered_line("raw \u{1b}[2J\nnext"),
             "raw \\u{001b}[2J\\nnext"
         );
+    }
+
+    /// Untrusted text shows escaped by default, raw only when asked.
+    #[test]
+    fn untrusted_text_displays_escaped() {
+        let t = Untrusted::new("No \u{202e}warrants\x1b[2J");
+        assert_eq!(t.to_string(), "No \\u{202e}warrants\\u{001b}[2J");
+        assert_eq!(
+            format!("{t:?}"),
+            "Untrusted(\"No \\\\u{202e}warrants\\\\u{001b}[2J\")"
+        );
+        assert_eq!(t.raw(), "No \u{202e}warrants\x1b[2J");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"No \u{202e}warrants\\u001b[2J\""
+        );
+        assert_eq!(Untrusted::new("a\nb").block(), "a\nb");
     }
 
     /// A backslash in the text cannot pass for an escape: `\u{202e}` typed

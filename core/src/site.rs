@@ -17,7 +17,7 @@ use crate::digest::Sha256Digest;
 use crate::freshness::Freshness;
 use crate::incidents::{self, Compromise, Fold, Incident, Status, UpdateEntry};
 use crate::policy::TrustedPolicy;
-use crate::sanitize;
+use crate::sanitize::{self, Untrusted};
 use crate::statement::Statement;
 use crate::textsig::{self, TextSignatures};
 use crate::timefmt::{human_duration, Timestamp};
@@ -526,18 +526,18 @@ fn incident_view(
         .unwrap_or(all.recorded_at);
     IncidentView {
         id: base.id.clone(),
-        title: sanitize::line(&base.title),
+        title: base.title.to_string(),
         signed,
         state,
         period,
         started_at: base.started_at.to_string(),
         ended_at: base.ended_at.map(|t| t.to_string()),
         components: base.components.iter().map(|c| sanitize::line(c)).collect(),
-        what_happened: sanitize::block(&base.what_happened),
+        what_happened: base.what_happened.block(),
         compromised: base.compromised,
         compromised_label: compromised_label(base.compromised),
-        compromised_details: sanitize::block(&base.compromised_details),
-        measures: sanitize::block(&base.measures),
+        compromised_details: base.compromised_details.block(),
+        measures: base.measures.block(),
         recorded_at: base.recorded_at.to_string(),
         last_recorded,
         started: base.started_at,
@@ -639,7 +639,7 @@ fn ongoing_views(summary: &incidents::Summary) -> Vec<OngoingView> {
         .iter()
         .map(|o| OngoingView {
             id: o.id.clone(),
-            title: sanitize::line(&o.title),
+            title: o.title.to_string(),
             started_at: o.started_at.to_string(),
             components: o.components.iter().map(|c| sanitize::line(c)).collect(),
             signed: o.signed,
@@ -732,14 +732,14 @@ fn freshness_view(f: &Freshness) -> FreshnessView {
             .feeds
             .iter()
             .map(|feed| FeedView {
-                url: sanitize::line(&feed.url),
+                url: feed.url.to_string(),
                 headlines: feed
                     .headlines
                     .iter()
                     .map(|h| HeadlineView {
-                        title: sanitize::line(&h.title),
-                        link: h.link.as_deref().map(sanitize::line),
-                        href: h.link.as_deref().and_then(web_link),
+                        title: h.title.to_string(),
+                        link: h.link.as_ref().map(Untrusted::to_string),
+                        href: h.link.as_ref().and_then(|l| web_link(l.raw())),
                         published: h.published.map(|t| t.to_string()),
                     })
                     .collect(),
@@ -748,14 +748,7 @@ fn freshness_view(f: &Freshness) -> FreshnessView {
         failed: f
             .failed_sources
             .iter()
-            .map(|s| {
-                format!(
-                    "{} ({}): {}",
-                    sanitize::line(&s.url),
-                    s.problem.as_str(),
-                    sanitize::line(&s.detail)
-                )
-            })
+            .map(|s| format!("{} ({}): {}", s.url, s.problem.as_str(), s.detail))
             .collect(),
         sha256: f.sha256.to_string(),
     }
@@ -784,8 +777,8 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
         .map(|s| textsig::minisign_public_key(&s.key))
         .unwrap_or_default();
     let view = IndexView {
-        org: sanitize::line(&st.org),
-        domain: sanitize::line(&st.domain),
+        org: st.org.to_string(),
+        domain: st.domain.to_string(),
         badge: b,
         badge_label: b.label(),
         badge_explanation: badge_explanation(b, expires_in),
@@ -799,14 +792,10 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
             .iter()
             .map(|c| ClaimView {
                 id: sanitize::line(&c.id),
-                text: sanitize::block(&c.text),
+                text: c.text.block(),
             })
             .collect(),
-        announcements: st
-            .announcements
-            .iter()
-            .map(|a| sanitize::block(a))
-            .collect(),
+        announcements: st.announcements.iter().map(|a| a.block()).collect(),
         tripped: r
             .failures
             .iter()
@@ -936,7 +925,7 @@ fn render_feed(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, S
     let first = &input.canaries[0].statement;
     let latest = input.canaries.last().expect("checked non-empty");
     let tag = format!("tag:{},{}:warrant-canary", p.domain, day(first.issued_at));
-    let org = xml_safe(&p.org);
+    let org = xml_safe(p.org.raw());
     let mut entries = canary_entries(input, &tag, &org);
     for inc in log.iter().flat_map(|l| &l.history) {
         entries.push((inc.last_recorded, incident_entry(inc, &tag, input.base_url)));
@@ -1040,12 +1029,12 @@ fn canary_body(c: &PublishedCanary, changes: &[Change], org: &str) -> String {
         st.issued_at, st.expires_at
     );
     for claim in &st.statements {
-        let _ = writeln!(body, "- {}", xml_safe(&claim.text));
+        let _ = writeln!(body, "- {}", xml_safe(claim.text.raw()));
     }
     if !st.announcements.is_empty() {
         body.push_str("Special announcements:\n");
         for a in &st.announcements {
-            let _ = writeln!(body, "- {}", xml_safe(a));
+            let _ = writeln!(body, "- {}", xml_safe(a.raw()));
         }
     }
     let _ = write!(body, "Payload sha256: {}", c.payload_sha256);
@@ -1059,14 +1048,14 @@ fn tripped_text(changes: &[Change]) -> String {
     for ch in changes.iter().filter(|c| c.trips()) {
         let _ = match ch {
             Change::Removed { id, text } => {
-                writeln!(body, "Removed [{}]: {}", xml_safe(id), xml_safe(text))
+                writeln!(body, "Removed [{}]: {}", xml_safe(id), xml_safe(text.raw()))
             }
             Change::Reworded { id, old, new } => writeln!(
                 body,
                 "Reworded [{}]: was \"{}\", now \"{}\"",
                 xml_safe(id),
-                xml_safe(old),
-                xml_safe(new)
+                xml_safe(old.raw()),
+                xml_safe(new.raw())
             ),
             _ => Ok(()),
         };
@@ -1243,8 +1232,8 @@ mod tests {
             components: vec!["Email".into()],
             what_happened: "Down.".into(),
             compromised: Compromise::Nothing,
-            compromised_details: String::new(),
-            measures: String::new(),
+            compromised_details: Untrusted::default(),
+            measures: Untrusted::default(),
             recorded_at: t("2026-01-01T01:00:00Z"),
             entry: 1,
             updates: vec![],

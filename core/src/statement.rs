@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::Sha256Digest;
 use crate::freshness::Freshness;
 use crate::json::{self, JsonError};
+use crate::sanitize::Untrusted;
 use crate::timefmt::Timestamp;
 
 /// One "has never…" statement. The id is stable across canaries; the text
@@ -13,22 +14,22 @@ use crate::timefmt::Timestamp;
 #[serde(deny_unknown_fields)]
 pub struct Claim {
     pub id: String,
-    pub text: String,
+    pub text: Untrusted,
 }
 
 /// A v1 canary statement, field for field as in docs/FORMAT.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
-    pub org: String,
-    pub domain: String,
+    pub org: Untrusted,
+    pub domain: Untrusted,
     pub sequence: u64,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
     pub policy_sha256: Sha256Digest,
     pub previous_sha256: Option<Sha256Digest>,
     pub statements: Vec<Claim>,
-    pub announcements: Vec<String>,
+    pub announcements: Vec<Untrusted>,
     /// The proof of freshness, verbatim (docs/FORMAT.md, "Freshness proof").
     /// Absent, not null, when the canary carries none, so statements without
     /// one keep their exact bytes.
@@ -152,7 +153,7 @@ impl Statement {
         }
         for (i, c) in self.statements.iter().enumerate() {
             check_claim_id(&c.id)?;
-            if c.text.trim().is_empty() || c.text.len() > MAX_TEXT {
+            if c.text.raw().trim().is_empty() || c.text.raw().len() > MAX_TEXT {
                 return Err(StatementError::ClaimText { id: c.id.clone() });
             }
             if self.statements[..i].iter().any(|d| d.id == c.id) {
@@ -160,7 +161,7 @@ impl Statement {
             }
         }
         if self.announcements.len() > MAX_CLAIMS
-            || self.announcements.iter().any(|a| a.len() > MAX_TEXT)
+            || self.announcements.iter().any(|a| a.raw().len() > MAX_TEXT)
         {
             return Err(StatementError::Announcements);
         }
@@ -188,7 +189,7 @@ impl Statement {
 pub fn default_claims(org: &str) -> Vec<Claim> {
     let c = |id: &str, text: String| Claim {
         id: id.into(),
-        text,
+        text: text.into(),
     };
     vec![
         c(
@@ -293,7 +294,7 @@ mod tests {
             Err(StatementError::Json(_))
         ));
         let mut s = sample();
-        s.announcements = vec!["x".repeat(MAX_TEXT + 1)];
+        s.announcements = vec!["x".repeat(MAX_TEXT + 1).into()];
         let e = Statement::parse(&s.to_payload()).unwrap_err();
         assert_eq!(e, StatementError::Announcements);
         assert_eq!(e.to_string(), "too many or over-long announcements");

@@ -195,7 +195,7 @@ fn ok_line(report: &Report, at: Timestamp) -> String {
         Some(l) => format!(
             "ok: canary {} of {} ({}) is valid; it expires at {} ({}), the next one is due by then",
             l.sequence,
-            sanitize::line(&report.policy.org),
+            report.policy.org,
             sanitize::line(&report.policy.domain),
             l.expires_at,
             human_duration(at.seconds_until(l.expires_at))

@@ -131,14 +131,14 @@ fn next_statement(
         .ok_or_else(|| Error::Usage("--issued-at is out of range".into()))?;
     let statement = Statement {
         org: policy.org.clone(),
-        domain: policy.domain.clone(),
+        domain: policy.domain.as_str().into(),
         sequence: prev.map_or(1, |(p, _)| p.sequence.saturating_add(1)),
         issued_at,
         expires_at,
         policy_sha256: trusted.sha256,
         previous_sha256: prev.map(|(_, d)| *d),
         statements: project.config.statements.clone(),
-        announcements: a.announcements.clone(),
+        announcements: a.announcements.iter().map(|t| t.as_str().into()).collect(),
         incident_log: Some(canary_core::incidents::commitment(records)),
         freshness,
     };

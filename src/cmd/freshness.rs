@@ -82,9 +82,9 @@ fn fetch_block(
 ) -> Option<Block> {
     let fail = |failed: &mut Vec<FailedSource>, url: &str, detail: String| {
         failed.push(FailedSource {
-            url: url.to_string(),
+            url: url.into(),
             problem: Problem::Failed,
-            detail,
+            detail: detail.into(),
         })
     };
     let mut tips = Vec::new();
@@ -227,9 +227,9 @@ fn fetch_feeds(
     for url in &cfg.feeds {
         super::note(&format!("fetching {}\n", show_url(url)));
         let fail = |problem, detail: String| FailedSource {
-            url: url.clone(),
+            url: url.as_str().into(),
             problem,
-            detail,
+            detail: detail.into(),
         };
         let headlines = match feed_client.get(url) {
             Err(e) => {
@@ -265,7 +265,7 @@ fn fetch_feeds(
             ));
         }
         feeds.push(Feed {
-            url: url.clone(),
+            url: url.as_str().into(),
             headlines,
         });
     }
@@ -283,9 +283,9 @@ fn refuse_incomplete(failed: &[FailedSource]) -> Result<()> {
         .map(|s| {
             format!(
                 "{} {}: {}",
-                show_url(&s.url),
+                show_url(s.url.raw()),
                 s.problem.as_str(),
-                canary_core::sanitize::line(&s.detail)
+                s.detail
             )
         })
         .collect();

@@ -133,14 +133,14 @@ fn add(project: &Project, mut a: IncidentAddArgs, now: Timestamp) -> Result<Exit
         prev: None,
         recorded_at,
         id: id.clone(),
-        title,
+        title: title.into(),
         started_at,
         ended_at,
         components: f.components.clone(),
-        what_happened: f.what_happened.clone().unwrap_or_default(),
+        what_happened: f.what_happened.clone().unwrap_or_default().into(),
         compromised: f.compromised.unwrap_or(Compromise::Nothing),
-        compromised_details: f.compromised_details.clone().unwrap_or_default(),
-        measures: f.measures.clone().unwrap_or_default(),
+        compromised_details: f.compromised_details.clone().unwrap_or_default().into(),
+        measures: f.measures.clone().unwrap_or_default().into(),
     });
     let n = write(project, &existing, &records, entry)?;
     super::out(&format!(
@@ -317,16 +317,16 @@ fn update(project: &Project, a: IncidentUpdateArgs, now: Timestamp) -> Result<Ex
     let mut u = UpdateEntry::new(&a.id, recorded_at);
     u.resolved_at = opt_time(a.resolved_at.as_deref(), "--resolved-at", now)?;
     u.note = a.note.clone();
-    u.title = f.title.clone();
+    u.title = f.title.clone().map(Into::into);
     u.started_at = opt_time(f.started_at.as_deref(), "--started-at", now)?;
     if !f.components.is_empty() {
         check_components(project, &f.components)?;
         u.components = Some(f.components.clone());
     }
-    u.what_happened = f.what_happened.clone();
+    u.what_happened = f.what_happened.clone().map(Into::into);
     u.compromised = f.compromised;
-    u.compromised_details = f.compromised_details.clone();
-    u.measures = f.measures.clone();
+    u.compromised_details = f.compromised_details.clone().map(Into::into);
+    u.measures = f.measures.clone().map(Into::into);
     if u.is_empty() {
         return Err(Error::Usage(
             "nothing to record: give --resolved-at, --note or a corrected field (see --help)"
@@ -429,7 +429,7 @@ pub(crate) fn review_for_signing(
     }
     for r in &records[before..n] {
         let what = match &r.entry {
-            Entry::Incident(e) => format!("new incident: {}", line(&e.title)),
+            Entry::Incident(e) => format!("new incident: {}", e.title),
             Entry::Update(u) => {
                 let mut parts = Vec::new();
                 if let Some(t) = u.resolved_at {
@@ -505,7 +505,7 @@ fn list(project: &Project, a: IncidentListArgs, now: Timestamp) -> Result<Exit> 
         let _ = writeln!(
             o,
             "      {} {}",
-            line(&inc.title),
+            inc.title,
             paint(DIM, &format!("[{}]", components(&inc.components)))
         );
     }
@@ -566,7 +566,7 @@ pub(crate) fn render_incident(inc: &Incident, now: Timestamp, signed: u64) -> St
     };
     let mut o = String::new();
     let indent = |s: &str| format!("  {}", block(s).replace('\n', "\n  "));
-    let _ = writeln!(o, "{}", paint(BOLD, &line(&inc.title)));
+    let _ = writeln!(o, "{}", paint(BOLD, &inc.title.to_string()));
     let state = if inc.ongoing_at(now) {
         paint(BAD, "ON-GOING")
     } else if inc.ended_at.is_some() {
@@ -579,7 +579,7 @@ pub(crate) fn render_incident(inc: &Incident, now: Timestamp, signed: u64) -> St
     let _ = writeln!(o, "  {}", period(inc, now));
     let _ = writeln!(o, "  Affected: {}\n", components(&inc.components));
     let _ = writeln!(o, "{}", paint(BOLD, "What happened"));
-    let _ = writeln!(o, "{}\n", indent(&inc.what_happened));
+    let _ = writeln!(o, "{}\n", indent(inc.what_happened.raw()));
     let _ = writeln!(o, "{}", paint(BOLD, "What was compromised/lost"));
     let flag = match inc.compromised {
         Compromise::Nothing => paint(OK, "Nothing was compromised or lost."),
@@ -587,8 +587,8 @@ pub(crate) fn render_incident(inc: &Incident, now: Timestamp, signed: u64) -> St
         Compromise::DataLost => paint(BAD, "Data was lost."),
     };
     let _ = writeln!(o, "  {flag}");
-    if !inc.compromised_details.trim().is_empty() {
-        let _ = writeln!(o, "{}", indent(&inc.compromised_details));
+    if !inc.compromised_details.raw().trim().is_empty() {
+        let _ = writeln!(o, "{}", indent(inc.compromised_details.raw()));
     }
     o.push('\n');
     let _ = writeln!(
@@ -596,10 +596,10 @@ pub(crate) fn render_incident(inc: &Incident, now: Timestamp, signed: u64) -> St
         "{}",
         paint(BOLD, "Measures taken to prevent this in the future")
     );
-    if inc.measures.trim().is_empty() {
+    if inc.measures.raw().trim().is_empty() {
         let _ = writeln!(o, "  none recorded yet");
     } else {
-        let _ = writeln!(o, "{}", indent(&inc.measures));
+        let _ = writeln!(o, "{}", indent(inc.measures.raw()));
     }
     o.push('\n');
     let _ = writeln!(o, "{}", paint(BOLD, "Timeline"));

@@ -43,7 +43,7 @@ pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
     }
     let policy = Policy {
         version: 1,
-        org: a.org,
+        org: a.org.into(),
         domain: a.domain,
         threshold: a.threshold,
         cadence_days: a.cadence_days,

@@ -30,7 +30,7 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
                 show_path(&project.policy_path()),
                 policy.version,
                 trusted.sha256,
-                line(&policy.org),
+                policy.org,
                 line(&policy.domain),
                 policy.threshold,
                 policy.signers.len(),

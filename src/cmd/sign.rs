@@ -324,11 +324,7 @@ fn signed(
 
 /// The confirmation prompt. The draft is untrusted until signed.
 fn question(st: &Statement) -> String {
-    format!(
-        "Sign canary {} of {}?",
-        st.sequence,
-        canary_core::sanitize::line(&st.org)
-    )
+    format!("Sign canary {} of {}?", st.sequence, st.org)
 }
 
 fn load_secret(a: &SignArgs) -> Result<SecretKey> {

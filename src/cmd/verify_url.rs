@@ -128,7 +128,7 @@ fn untrusted(
             let mut hint = format!(
                 "the site's policy (sha256 {}) is for {} ({}), {} of {} signatures required:\n",
                 fetched.sha256,
-                sanitize::line(&p.org),
+                p.org,
                 sanitize::line(&p.domain),
                 p.threshold,
                 p.signers.len()

@@ -23,6 +23,7 @@ fn claim_text(id: &str) -> String {
         .find(|c| c.id == id)
         .unwrap()
         .text
+        .into_raw()
 }
 
 /// Edits the project's canary.toml (the statements the next draft makes).
@@ -521,7 +522,7 @@ fn a_reworded_statement_trips_the_canary() {
             .iter_mut()
             .find(|s| s.id == "no-keys-surrendered")
             .unwrap()
-            .text = new.clone();
+            .text = new.as_str().into();
     });
     let d = signed_draft(&p, 1);
     p.publish(&d, &publish_time(1)).code(14);
@@ -559,7 +560,7 @@ fn adding_a_statement_or_announcement_does_not_trip() {
     edit_config(&p, |c| {
         c.statements.push(Claim {
             id: "no-gag-order".into(),
-            text: format!("{ORG} has never received a gag order."),
+            text: format!("{ORG} has never received a gag order.").into(),
         })
     });
     p.draft_with(ISSUED[1], &["--announce", "We moved offices."])
@@ -696,7 +697,7 @@ fn sign_shows_every_statement_and_the_changes_since_the_previous_canary() {
         c.statements.retain(|s| s.id != "no-content-modified");
         c.statements.push(Claim {
             id: "no-nsl".into(),
-            text: added.clone(),
+            text: added.as_str().into(),
         });
     });
     p.draft_with(ISSUED[1], &["--announce", "Our office moved to Berlin."])

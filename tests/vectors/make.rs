@@ -312,8 +312,8 @@ fn outage() -> Entry {
         components: vec!["api".into()],
         what_happened: "The main server was unreachable.".into(),
         compromised: Compromise::Nothing,
-        compromised_details: String::new(),
-        measures: String::new(),
+        compromised_details: String::new().into(),
+        measures: String::new().into(),
     })
 }
 
@@ -338,7 +338,7 @@ fn mail_delay() -> Entry {
         components: vec!["mail".into()],
         what_happened: "A full queue delayed outgoing mail by 30 minutes.".into(),
         compromised: Compromise::Nothing,
-        compromised_details: String::new(),
+        compromised_details: String::new().into(),
         measures: "Queue size is monitored.".into(),
     })
 }
@@ -1091,7 +1091,8 @@ fn tripped_statement_reworded() -> Folder {
 
 fn tripped_trailing_space() -> Folder {
     let mut p = Plan::new(2);
-    p.canary(2).statements[1].text.push(' ');
+    let t = &mut p.canary(2).statements[1].text;
+    *t = format!("{} ", t.raw()).into();
     p.seal()
 }
 

@@ -12,7 +12,7 @@ use crate::digest::Sha256Digest;
 use crate::envelope::STATEMENT_PAYLOAD_TYPE;
 use crate::freshness::{OnlineProblem, ProofProblem};
 use crate::incidents::ChainProblem;
-use crate::sanitize::line;
+use crate::sanitize::{line, Untrusted};
 use crate::timefmt::{human_duration, Timestamp};
 
 use super::Class;
@@ -93,9 +93,9 @@ pub enum Problem {
     /// Issued for another organisation or domain.
     OtherOrg {
         file: String,
-        org: String,
-        domain: String,
-        policy_org: String,
+        org: Untrusted,
+        domain: Untrusted,
+        policy_org: Untrusted,
         policy_domain: String,
     },
     /// Valid for longer than the policy's cadence.
@@ -167,13 +167,13 @@ pub enum Problem {
     StatementRemoved {
         canary: u64,
         id: String,
-        text: String,
+        text: Untrusted,
     },
     StatementReworded {
         canary: u64,
         id: String,
-        old: String,
-        new: String,
+        old: Untrusted,
+        new: Untrusted,
     },
     // --- freshness ---
     Freshness {
@@ -336,10 +336,7 @@ fn authenticity_words(p: &Problem, f: &mut fmt::Formatter<'_>) -> Option<fmt::Re
             policy_domain,
         } => write!(
             f,
-            "{file}: issued for `{}` ({}), but the policy is for `{}` ({policy_domain})",
-            line(org),
-            line(domain),
-            line(policy_org),
+            "{file}: issued for `{org}` ({domain}), but the policy is for `{policy_org}` ({policy_domain})"
         ),
         ValidityOverCadence {
             file,
@@ -456,8 +453,7 @@ fn content_words(p: &Problem, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result>
         IncidentLog(p) => write!(f, "{p}"),
         StatementRemoved { canary, id, text } => write!(
             f,
-            "statement `{id}` was REMOVED in canary {canary}: \"{}\"",
-            line(text)
+            "statement `{id}` was REMOVED in canary {canary}: \"{text}\""
         ),
         StatementReworded {
             canary,
@@ -466,9 +462,7 @@ fn content_words(p: &Problem, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result>
             new,
         } => write!(
             f,
-            "statement `{id}` was REWORDED in canary {canary}: was \"{}\", now \"{}\"",
-            line(old),
-            line(new)
+            "statement `{id}` was REWORDED in canary {canary}: was \"{old}\", now \"{new}\""
         ),
         Freshness { canary, problem } => write!(f, "canary {canary}: {problem}"),
         Online { canary, problem } if problem.is_failure() => {

@@ -25,6 +25,7 @@ use crate::digest::Sha256Digest;
 use crate::freshness::{Freshness, Requirement};
 use crate::json::JsonError;
 use crate::policy::TrustedPolicy;
+use crate::sanitize::Untrusted;
 use crate::statement::Claim;
 use crate::timefmt::Timestamp;
 
@@ -107,7 +108,7 @@ pub struct SignerSummary {
 pub struct PolicySummary {
     pub sha256: Sha256Digest,
     pub version: u64,
-    pub org: String,
+    pub org: Untrusted,
     pub domain: String,
     pub threshold: usize,
     pub cadence_days: u32,
@@ -126,7 +127,7 @@ pub struct LatestSummary {
     pub expires_in_seconds: i64,
     pub signed_by: Vec<SignerSummary>,
     pub statements: Vec<Claim>,
-    pub announcements: Vec<String>,
+    pub announcements: Vec<Untrusted>,
     /// Changes against the canary before it (empty for the first).
     pub changes: Vec<Change>,
     /// The embedded proof of freshness, for the reader to judge.

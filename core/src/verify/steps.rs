@@ -228,7 +228,7 @@ fn check_issued_under_policy(
             },
         );
     }
-    if st.org != p.org || st.domain != p.domain {
+    if st.org != p.org || st.domain.raw() != p.domain {
         found.fail(
             n,
             Problem::OtherOrg {
