@@ -27,6 +27,7 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     if let Some(u) = &a.upload {
         sitefs::upload_base(u)?;
     }
+    remove_leftovers(&project, a.site.as_deref())?;
     if a.rebuild {
         return rebuild(&project, &trusted, &a, now);
     }
@@ -57,14 +58,63 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     };
     // Build (and stage) the site before anything is written.
     let site_files = build_site(&project, &trusted, &a, &files, &new, &report)?;
+    let work = work_dir(&project.root);
     let staged = match (&a.site, &site_files) {
-        (Some(d), Some(f)) => Some(sitefs::stage(d, f)?),
+        (Some(d), Some(f)) => Some(sitefs::stage(d, f, &work)),
         _ => None,
     };
     let target = dir.join(canary_core::layout::canary_file_name(number));
-    write_canary(&dir, &target, &new, staged)?;
+    let res = staged
+        .transpose()
+        .and_then(|staged| write_canary(&dir, &target, &new, staged));
+    discard_empty_work_dir(&project.root);
+    res?;
     super::out(&published_message(number, &target, l, &report));
     finish_site(&a, site_files.as_deref(), &report)
+}
+
+/// `canary publish`'s work folder in the project, where the site is
+/// staged: no web server serves it.
+const WORK_DIR: &str = ".canary-publish";
+
+fn work_dir(root: &Path) -> PathBuf {
+    root.join(WORK_DIR)
+}
+
+/// Removes the work folder if it is empty (after a publish, or one that
+/// failed).
+fn discard_empty_work_dir(root: &Path) {
+    if std::fs::remove_dir(work_dir(root)).is_ok() {
+        let _ = store::sync_dir(root);
+    }
+}
+
+/// Removes what interrupted runs left: the work folder (a publish killed
+/// while it staged the site), temporary files in canaries/, and staging
+/// folders beside `--site` (from older versions, or across file systems).
+fn remove_leftovers(project: &Project, site: Option<&Path>) -> Result<()> {
+    let mut removed = Vec::new();
+    let work = work_dir(&project.root);
+    if std::fs::symlink_metadata(&work).is_ok() {
+        std::fs::remove_dir_all(&work).map_err(|e| Error::write(&work, store::io_problem(&e)))?;
+        store::sync_dir(&project.root)?;
+        removed.push(work);
+    }
+    removed.extend(store::remove_leftovers(
+        &project.canaries_dir(),
+        store::TEMP_PREFIX,
+    )?);
+    if let Some(d) = site {
+        removed.extend(sitefs::remove_stale_staging(d)?);
+    }
+    if !removed.is_empty() {
+        let names: Vec<_> = removed.iter().map(|p| show_path(p)).collect();
+        super::note(&format!(
+            "Removed what an interrupted run left behind (no published file needs it): {}\n",
+            names.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// The number the next canary gets, one past the last published.
@@ -370,7 +420,10 @@ fn rebuild(
     let canaries = sitefs::published(&dir, &files, &trusted.policy)?;
     let site_files = sitefs::build(&src, trusted, &canaries, &latest, &report)?;
     if let Some(d) = &a.site {
-        sitefs::stage(d, &site_files)?.commit()?;
+        let res = sitefs::stage(d, &site_files, &work_dir(&project.root))
+            .and_then(sitefs::Staged::commit);
+        discard_empty_work_dir(&project.root);
+        res?;
     }
     finish_site(a, Some(&site_files), &report)
 }
