@@ -170,8 +170,8 @@ pub(crate) const BESIDE_PREFIX: &str = ".canary-site-";
 pub(crate) const STAGED_PREFIX: &str = "site-";
 
 /// A complete site written to a private staging folder, waiting to be
-/// swapped in. Dropped without [`Staged::commit`], it is removed and the
-/// destination is untouched.
+/// swapped in. Dropped without [`Staged::keep`] or [`Staged::commit`], it
+/// is removed and the destination is untouched.
 ///
 /// The staging folder is in `canary publish`'s work folder in the project
 /// (`.canary-publish/site-XXXXXX`), which no web server serves, whenever
@@ -215,8 +215,9 @@ fn check_destination(dest: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `dest` as an absolute path with its folder's symbolic links resolved.
-fn absolute_site(dest: &Path) -> Result<PathBuf> {
+/// `dest` as an absolute path with its folder's symbolic links resolved,
+/// so a journal can name it from any working directory.
+pub(crate) fn absolute_site(dest: &Path) -> Result<PathBuf> {
     let werr = |e: std::io::Error| Error::write(dest, store::io_problem(&e));
     match dest.file_name() {
         Some(name) => Ok(fs::canonicalize(store::parent_dir(dest))
@@ -229,7 +230,7 @@ fn absolute_site(dest: &Path) -> Result<PathBuf> {
 
 /// Writes every file into a new private staging folder: in `work` (made if
 /// need be) when it is on the site's file system, else beside `dest`.
-/// Every file and folder is synced.
+/// Every file and folder is synced, so a journal may refer to it.
 pub(crate) fn stage(dest: &Path, files: &[SiteFile], work: &Path) -> Result<Staged> {
     check_destination(dest)?;
     let parent = store::parent_dir(dest);
@@ -305,7 +306,23 @@ fn can_rename(from: &Path, to: &Path) -> bool {
 }
 
 impl Staged {
-    /// Swaps the staged site in; a failure removes the staging.
+    /// The staging folder (absolute).
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// The site folder it is for (absolute).
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Keeps the staging folder past this value, once a journal names it.
+    pub fn keep(self) -> PathBuf {
+        self.tmp.keep()
+    }
+
+    /// Swaps the staged site in at once (`--rebuild`, where the swap is the
+    /// one step that changes anything); a failure removes the staging.
     pub fn commit(self) -> Result<()> {
         let dest = self.dest.clone();
         let staged = self.tmp.keep();
@@ -330,7 +347,7 @@ fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
 /// nothing yet): in one step where the system can exchange two paths
 /// (Linux), else by two renames; both folders are synced after the swap.
 /// The site it replaced is then removed.
-fn swap_in(staged: &Path, dest: &Path) -> Result<()> {
+pub(crate) fn swap_in(staged: &Path, dest: &Path) -> Result<()> {
     let werr = |e: std::io::Error| Error::write(dest, store::io_problem(&e));
     // A site is for a web server to read; it becomes readable only now.
     set_mode(staged, 0o755).map_err(werr)?;
@@ -375,6 +392,45 @@ fn retire(old: &Path) {
     if fs::remove_dir_all(old).is_ok() {
         let _ = store::sync_dir(&store::parent_dir(old));
     }
+}
+
+/// Whether the site folder `dir` serves `canary` as its latest canary.
+fn shows(dir: &Path, canary: &[u8]) -> bool {
+    fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
+        && store::read_regular(&dir.join(site::WELL_KNOWN)).is_ok_and(|b| b == canary)
+}
+
+/// What [`finish_swap`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SiteSwap {
+    /// The staged site was swapped in.
+    Swapped,
+    /// The site already showed the canary (the swap had happened).
+    AlreadyShown,
+    /// The staged site is missing or not the one for this canary, so the
+    /// site was left as it is.
+    NotStaged,
+}
+
+/// Makes `dest` the site staged in `staged` for `canary` (the exact bytes
+/// of its `.well-known` pointer), unless it shows that canary already:
+/// a step that can be repeated after any interruption.
+pub(crate) fn finish_swap(staged: &Path, dest: &Path, canary: &[u8]) -> Result<SiteSwap> {
+    if shows(dest, canary) {
+        // What remains at `staged` is the site the swap replaced.
+        for old in [staged.to_path_buf(), staged.with_extension("old")] {
+            if fs::symlink_metadata(&old).is_ok() {
+                retire(&old);
+            }
+        }
+        return Ok(SiteSwap::AlreadyShown);
+    }
+    if !shows(staged, canary) {
+        return Ok(SiteSwap::NotStaged);
+    }
+    check_destination(dest)?;
+    swap_in(staged, dest)?;
+    Ok(SiteSwap::Swapped)
 }
 
 /// Removes the staging folders an interrupted publish left beside `dest`
@@ -473,21 +529,26 @@ mod tests {
         assert_eq!(fs::read(dest.join(site::WELL_KNOWN)).unwrap(), b"one");
 
         let staged = stage(&dest, &site(b"two"), &work).unwrap();
-        assert!(staged
-            .tmp
-            .path()
-            .starts_with(fs::canonicalize(&work).unwrap()));
-        assert_eq!(
-            mode(staged.tmp.path()),
-            0o700,
-            "no one else may read it yet"
-        );
+        assert!(staged.path().starts_with(fs::canonicalize(&work).unwrap()));
+        assert_eq!(mode(staged.path()), 0o700, "no one else may read it yet");
         assert_eq!(names(&www), ["canary"], "nothing beside the site");
         assert_eq!(fs::read(dest.join(site::WELL_KNOWN)).unwrap(), b"one");
-        staged.commit().unwrap();
+        let (path, to) = (staged.path().to_path_buf(), staged.dest().to_path_buf());
+        staged.keep();
+        assert_eq!(finish_swap(&path, &to, b"two").unwrap(), SiteSwap::Swapped);
         assert_eq!(fs::read(dest.join(site::WELL_KNOWN)).unwrap(), b"two");
         assert_eq!(mode(&dest), 0o755, "a web server may read it now");
-        assert!(names(&work).is_empty(), "the old site is removed");
+        assert!(!path.exists(), "the old site is removed");
+        assert!(names(&work).is_empty());
+        // Finishing again (after a kill) finds the swap done.
+        assert_eq!(
+            finish_swap(&path, &to, b"two").unwrap(),
+            SiteSwap::AlreadyShown
+        );
+        assert_eq!(
+            finish_swap(&path, &to, b"three").unwrap(),
+            SiteSwap::NotStaged
+        );
     }
 
     #[test]
