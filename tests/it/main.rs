@@ -9,6 +9,7 @@ mod bad_input;
 mod ceremony;
 mod check;
 mod cli;
+mod crash;
 mod ed25519_vectors;
 mod fetch;
 mod format_vector;

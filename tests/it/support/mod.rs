@@ -57,7 +57,13 @@ pub fn init_cmd(dir: &Path, org: &str, domain: &str, threshold: usize) -> Comman
 /// `canary` with a cleared environment (no NO_COLOR, HOME or CANARY_*
 /// leaking in from the developer's shell), run in `dir`.
 pub fn canary(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("canary").expect("binary built");
+    Command::from_std(canary_process(dir))
+}
+
+/// [`canary`] as a plain `std::process::Command`, for tests that spawn the
+/// binary and signal it while it runs.
+pub fn canary_process(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_canary"));
     cmd.env_clear()
         .env("HOME", dir)
         .env("XDG_CONFIG_HOME", dir.join(".config"))
@@ -113,6 +119,13 @@ impl Project {
     pub fn empty() -> Project {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("passphrase.txt"), format!("{PASS}\n")).unwrap();
+        Project { dir }
+    }
+
+    /// A copy of this project in a new temporary folder under `parent`.
+    pub fn copy_in(&self, parent: &Path) -> Project {
+        let dir = tempfile::tempdir_in(parent).expect("temp dir");
+        copy_dir(self.root(), dir.path());
         Project { dir }
     }
 
