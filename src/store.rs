@@ -93,10 +93,14 @@ fn parent_of(path: &Path) -> PathBuf {
     }
 }
 
+/// The name prefix of the temporary file an atomic write makes beside its
+/// target; one left behind was cut short (see [`remove_leftovers`]).
+pub const TEMP_PREFIX: &str = ".canary-tmp-";
+
 fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = parent_of(path);
     tempfile::Builder::new()
-        .prefix(".canary-tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(&dir)
         .map_err(|e| Error::write(path, io_problem(&e)))
 }
@@ -115,22 +119,124 @@ fn fill(tmp: &mut tempfile::NamedTempFile, path: &Path, bytes: &[u8]) -> Result<
 }
 
 /// Replaces `path` atomically: a reader sees the old or the new file, never
-/// a mix, and a failure leaves the old file in place.
+/// a mix, and a failure leaves the old file in place. The file is synced
+/// before the rename and its folder after it, so once this returns the new
+/// file survives a crash or a power cut.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = temp_beside(path)?;
     fill(&mut tmp, path, bytes)?;
     tmp.persist(path)
         .map_err(|e| Error::write(path, io_problem(&e.error)))?;
-    Ok(())
+    sync_dir(&parent_of(path))
 }
 
-/// Creates `path` atomically, failing if it already exists.
+/// Creates `path` atomically, failing if it already exists; durable once
+/// it returns, like [`write_atomic`].
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = temp_beside(path)?;
     fill(&mut tmp, path, bytes)?;
     tmp.persist_noclobber(path)
         .map_err(|e| Error::write(path, io_problem(&e.error)))?;
+    sync_dir(&parent_of(path))
+}
+
+/// Flushes a folder's entries to disk, so that a rename, creation or
+/// removal in it survives a crash (a file's own `fsync` does not cover the
+/// name that points at it). A no-op where a folder cannot be opened for
+/// reading or a file system cannot sync one (some network file systems
+/// refuse with EINVAL): the rename itself has happened either way.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    match File::open(dir).and_then(|d| d.sync_all()) {
+        Ok(()) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::InvalidInput | ErrorKind::Unsupported | ErrorKind::PermissionDenied
+            ) => {}
+        Err(e) => {
+            return Err(Error::write(
+                dir,
+                format!("cannot sync the folder: {}", io_problem(&e)),
+            ))
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
     Ok(())
+}
+
+/// The folder `path` is in (`.` for a bare name).
+pub fn parent_dir(path: &Path) -> PathBuf {
+    parent_of(path)
+}
+
+/// Whether `a` and `b` (both existing) are on one file system, so that a
+/// rename between them can succeed. `false` if either cannot be read.
+pub fn same_filesystem(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (fs::metadata(a), fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
+/// Creates the folder `dir` (and its parents) with mode 0700 if it does not
+/// exist: for work files no one else should read.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(|e| Error::write(dir, io_problem(&e)))
+}
+
+/// Removes every entry of `dir` whose name starts with `prefix` (a file,
+/// or a folder with all it holds; a symbolic link itself, never what it
+/// points to), and returns their paths. These are the leftovers of an
+/// interrupted write, such as [`TEMP_PREFIX`] files: call it only where no
+/// other `canary` process can be writing them. A missing `dir` has none.
+pub fn remove_leftovers(dir: &Path, prefix: &str) -> Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::write(dir, io_problem(&e))),
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::write(dir, io_problem(&e)))?;
+        if !entry.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let path = entry.path();
+        let is_dir = entry
+            .file_type()
+            .map_err(|e| Error::write(&path, io_problem(&e)))?
+            .is_dir();
+        let res = if is_dir {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        res.map_err(|e| Error::write(&path, io_problem(&e)))?;
+        removed.push(path);
+    }
+    if !removed.is_empty() {
+        sync_dir(dir)?;
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 /// Creates a secret file with mode 0600, never overwriting; parent
@@ -318,6 +424,45 @@ mod tests {
             assert_eq!(names(d.path()), ["f"], "no temporary file is left");
         }
         fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn leftovers_are_removed_by_prefix_and_links_are_not_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let keep = tempfile::tempdir().unwrap();
+        fs::write(keep.path().join("precious"), b"x").unwrap();
+        fs::write(d.path().join(".canary-tmp-a"), b"x").unwrap();
+        fs::create_dir_all(d.path().join(".canary-tmp-b/inner")).unwrap();
+        fs::write(d.path().join("0001.json"), b"x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(keep.path(), d.path().join(".canary-tmp-link")).unwrap();
+        let gone = remove_leftovers(d.path(), TEMP_PREFIX).unwrap();
+        assert!(gone.len() >= 2, "{gone:?}");
+        assert_eq!(names(d.path()), ["0001.json"]);
+        assert_eq!(names(keep.path()), ["precious"], "a link's target stays");
+        assert!(remove_leftovers(&d.path().join("missing"), TEMP_PREFIX)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn folders_sync_and_compare_by_file_system() {
+        let d = tempfile::tempdir().unwrap();
+        sync_dir(d.path()).unwrap();
+        assert!(sync_dir(&d.path().join("missing")).is_err());
+        fs::create_dir(d.path().join("a")).unwrap();
+        assert!(same_filesystem(d.path(), &d.path().join("a")));
+        assert!(!same_filesystem(d.path(), &d.path().join("missing")));
+        ensure_private_dir(&d.path().join("p/q")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(d.path().join("p/q"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
     }
 
     fn show(p: &Path) -> String {

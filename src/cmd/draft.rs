@@ -20,6 +20,7 @@ use canary_core::{diff, render};
 pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
     let _lock = project.lock("draft")?;
+    refuse_unfinished_publish(&project)?;
     let trusted = project.load_policy()?;
     let issued_at = super::parse_time(a.issued_at.as_deref(), "--issued-at", now)?;
     let (files, latest) = super::read_history(&project.canaries_dir())?;
@@ -46,6 +47,28 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
         prev.as_ref().map(|(p, _)| p),
     ));
     Ok(Exit::Ok)
+}
+
+/// Refuses to draft while a publish that committed is unfinished (its
+/// journal exists): the history on disk is not yet the one it committed to.
+/// `canary publish` finishes it; drafting never writes canaries/.
+fn refuse_unfinished_publish(project: &Project) -> Result<()> {
+    use super::publish::journal;
+    let path = journal::path(&project.root);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(());
+    }
+    let which = match journal::read(&project.root) {
+        Ok(Some(j)) => format!("canary {}", j.sequence),
+        _ => "a canary".into(),
+    };
+    Err(Error::refused_with_hint(
+        format!(
+            "{}: the publish of {which} was interrupted before it finished",
+            show_path(&path)
+        ),
+        "run `canary publish` to finish it (it needs no draft and no key), then draft",
+    ))
 }
 
 /// The incident log's records. The canary commits to the log as it stands;

@@ -2,6 +2,10 @@
 //! write it as `canaries/NNNN.json` (with its plain text and standard-tool
 //! signatures) and update `latest.json`; optionally build the static site
 //! and upload it. `--rebuild` only rebuilds the site from what is published.
+//!
+//! A publication commits at one point, the journal ([`journal`]): an
+//! interrupted one is finished by the next `canary publish`, and what one
+//! interrupted before its commit point staged is removed.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +23,8 @@ use canary_core::textsig::{self, TextSignatures};
 use canary_core::timefmt::Timestamp;
 use canary_core::verify::{self, CanaryFile, Class, LatestSummary, Report, SignerSummary};
 
+pub(crate) mod journal;
+
 pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
     let _lock = project.lock("publish")?;
@@ -28,6 +34,13 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     if let Some(u) = &a.upload {
         sitefs::upload_base(u)?;
     }
+    if a.rebuild && a.site.is_none() && a.upload.is_none() {
+        return Err(Error::Usage(
+            "--rebuild needs --site DIR and/or --upload URL".into(),
+        ));
+    }
+    let recovered = recover(&project, &trusted, now)?;
+    remove_leftovers(&project, a.site.as_deref())?;
     if a.rebuild {
         return rebuild(&project, &trusted, &a, now);
     }
@@ -35,6 +48,11 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let (mut files, _) = super::read_history(&dir)?;
     let log = super::incident::read_log(&project.incident_log_path())?;
     let number = next_number(&files);
+    if let Some(r) = &recovered {
+        if let Some(exit) = republished(&project, &trusted, &a, now, r, number)? {
+            return Ok(exit);
+        }
+    }
     let draft_path = draft_to_publish(&project, &a, number)?;
     let draft = super::read_draft(&draft_path)?;
     check_sequence(&draft_path, draft.statement.sequence, number)?;
@@ -58,14 +76,224 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     };
     // Build (and stage) the site before anything is written.
     let site_files = build_site(&project, &trusted, &a, &files, &new, &report)?;
+    let work = journal::work_dir(&project.root);
     let staged = match (&a.site, &site_files) {
-        (Some(d), Some(f)) => Some(sitefs::stage(d, f)?),
+        (Some(d), Some(f)) => Some(
+            sitefs::stage(d, f, &work)
+                .inspect_err(|_| journal::discard_empty_work_dir(&project.root))?,
+        ),
         _ => None,
     };
     let target = dir.join(canary_core::layout::canary_file_name(number));
-    write_canary(&dir, &target, &new, staged)?;
+    write_canary(&project, &new, staged)?;
     super::out(&published_message(number, &target, l, &report));
     finish_site(&a, site_files.as_deref(), &report)
+}
+
+/// A publication finished from the journal an interrupted publish left.
+struct Recovered {
+    sequence: u64,
+    canary: Vec<u8>,
+    /// Its site folder, if the journal's site was swapped in (or was
+    /// already).
+    site: Option<PathBuf>,
+}
+
+/// Finishes the publication an interrupted `canary publish` committed, if
+/// its journal is there, and says exactly what that wrote. The journal's
+/// canary is verified first with the history on disk (signatures,
+/// threshold, policy, history: what `canary publish` checked before it
+/// committed; an expiry or a trip since accepted does not stop it).
+fn recover(
+    project: &Project,
+    trusted: &TrustedPolicy,
+    now: Timestamp,
+) -> Result<Option<Recovered>> {
+    let Some(j) = journal::read(&project.root)? else {
+        return Ok(None);
+    };
+    check_committed(project, trusted, &j, now)?;
+    let done = journal::finish(project, &j).map_err(|e| committed_but(e, j.sequence))?;
+    super::out(&recovered_message(project, &done));
+    Ok(Some(Recovered {
+        sequence: j.sequence,
+        canary: j.canary.into_bytes(),
+        site: done
+            .site
+            .filter(|(_, s)| *s != sitefs::SiteSwap::NotStaged)
+            .map(|(f, _)| f),
+    }))
+}
+
+/// Refuses to finish a journal whose canary does not continue the history
+/// on disk (or is not authentic under the policy): `canary publish` never
+/// wrote such a journal.
+fn check_committed(
+    project: &Project,
+    trusted: &TrustedPolicy,
+    j: &journal::Journal,
+    now: Timestamp,
+) -> Result<()> {
+    let at = show_path(&journal::path(&project.root));
+    let (mut files, _) = super::read_history(&project.canaries_dir())?;
+    let canary = j.canary.as_bytes();
+    if files
+        .last()
+        .is_some_and(|f| f.number == j.sequence && f.bytes == canary)
+    {
+        files.pop();
+    }
+    let next = next_number(&files);
+    let discard = format!(
+        "to drop the interrupted publish, remove the folder {}",
+        journal::WORK_DIR
+    );
+    if next != j.sequence {
+        return Err(Error::refused_with_hint(
+            format!(
+                "{at}: an interrupted publish committed canary {}, but the next canary of {} is {next}; nothing was written",
+                j.sequence,
+                show_path(&project.canaries_dir())
+            ),
+            discard,
+        ));
+    }
+    files.push(CanaryFile {
+        name: at.clone(),
+        number: j.sequence,
+        bytes: canary.to_vec(),
+    });
+    let log = super::incident::read_log(&project.incident_log_path())?;
+    let report = verify::verify(verify::Input {
+        policy: trusted,
+        files: &files,
+        latest: Some(canary),
+        now,
+        incident_log: log.as_deref(),
+    })
+    .map_err(Error::from)?;
+    match report.failures.iter().find(|f| f.class <= Class::History) {
+        Some(f) => Err(Error::Verification {
+            class: f.class,
+            message: format!(
+                "{at}: the canary an interrupted publish committed does not verify, so it was not finished ({discard}): {}",
+                f.message()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// An error after the commit point: the publication stays committed, and
+/// the next `canary publish` finishes it.
+fn committed_but(e: Error, n: u64) -> Error {
+    let more = format!(
+        "canary {n} is committed but not fully written; run `canary publish` again to finish it"
+    );
+    match e {
+        Error::Write { path, problem } => Error::Write {
+            path,
+            problem: format!("{problem} ({more})"),
+        },
+        Error::Input { path, problem } => Error::Input {
+            path,
+            problem: format!("{problem} ({more})"),
+        },
+        other => other,
+    }
+}
+
+/// What finishing an interrupted publish wrote, file by file.
+fn recovered_message(project: &Project, done: &journal::Finished) -> String {
+    let wrote = if done.written.is_empty() {
+        "its files in canaries/ were already in place".to_string()
+    } else {
+        let names: Vec<_> = done.written.iter().map(|p| show_path(p)).collect();
+        format!("wrote {}", names.join(", "))
+    };
+    let site = match &done.site {
+        None => String::new(),
+        Some((f, s)) => {
+            let f = show_path(f);
+            match s {
+                sitefs::SiteSwap::Swapped => format!("; swapped in its site at {f}"),
+                sitefs::SiteSwap::AlreadyShown => format!("; the site {f} already showed it"),
+                sitefs::SiteSwap::NotStaged => format!(
+                    "; its staged site is gone, so {f} still shows the previous canary: \
+                     run `canary publish --rebuild --site {f}`"
+                ),
+            }
+        }
+    };
+    format!(
+        "Finished publishing canary {}, which an interrupted `canary publish` had committed ({}): {wrote}{site}.\n",
+        done.sequence,
+        show_path(&journal::path(&project.root)),
+    )
+}
+
+/// Removes what interrupted runs left that no journal refers to: the work
+/// folder (a publish killed before its commit point, or after it removed
+/// its journal), temporary files in canaries/, and staging folders beside
+/// `--site` (from older versions, or across file systems).
+fn remove_leftovers(project: &Project, site: Option<&Path>) -> Result<()> {
+    let mut removed = Vec::new();
+    let work = journal::work_dir(&project.root);
+    if std::fs::symlink_metadata(&work).is_ok() {
+        std::fs::remove_dir_all(&work).map_err(|e| Error::write(&work, store::io_problem(&e)))?;
+        store::sync_dir(&project.root)?;
+        removed.push(work);
+    }
+    removed.extend(store::remove_leftovers(
+        &project.canaries_dir(),
+        store::TEMP_PREFIX,
+    )?);
+    if let Some(d) = site {
+        removed.extend(sitefs::remove_stale_staging(d)?);
+    }
+    if !removed.is_empty() {
+        let names: Vec<_> = removed.iter().map(|p| show_path(p)).collect();
+        super::note(&format!(
+            "Removed what an interrupted run left behind (no published file needs it): {}\n",
+            names.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// After finishing canary N from its journal: asking to publish canary N
+/// again (its draft, or no draft when there is none for N+1) is done, not
+/// refused. A site elsewhere, or an upload, is then rebuilt from the
+/// history, as `--rebuild` does.
+fn republished(
+    project: &Project,
+    trusted: &TrustedPolicy,
+    a: &PublishArgs,
+    now: Timestamp,
+    r: &Recovered,
+    number: u64,
+) -> Result<Option<Exit>> {
+    let same = match &a.draft {
+        Some(p) => super::read_draft(p).is_ok_and(|d| {
+            d.statement.sequence == r.sequence && d.envelope.published().to_json() == r.canary
+        }),
+        None => !project
+            .drafts_dir()
+            .join(canary_core::layout::canary_file_name(number))
+            .exists(),
+    };
+    if !same {
+        return Ok(None);
+    }
+    let site_done = match (&a.site, &r.site) {
+        (None, _) => true,
+        (Some(d), Some(f)) => sitefs::absolute_site(d).is_ok_and(|d| &d == f),
+        (Some(_), None) => false,
+    };
+    if site_done && a.upload.is_none() {
+        return Ok(Some(Exit::Ok));
+    }
+    rebuild(project, trusted, a, now).map(Some)
 }
 
 /// The number the next canary gets, one past the last published.
@@ -277,36 +505,64 @@ fn build_site(
         &src, trusted, &canaries, new.json, report,
     )?))
 }
-/// Writes canaries/: the text and its signatures, the canary, then
-/// latest.json, then commits the staged site; all or nothing (a failure
-/// undoes what was written).
+/// Commits the publication (the journal: everything still to do, with
+/// the staged site) and then does it: the text and its signatures, the
+/// canary, latest.json, the site. A failure before the commit point
+/// changes nothing; one after it leaves the journal, so the next
+/// `canary publish` finishes the job.
 fn write_canary(
-    dir: &Path,
-    target: &Path,
+    project: &Project,
     new: &NewCanary<'_>,
     staged: Option<sitefs::Staged>,
 ) -> Result<()> {
-    store::ensure_dir(dir)?;
-    let mut written = Written::default();
-    let res = (|| {
-        written.write(&sitefs::text_path(dir, new.number), &new.record.text, false)?;
-        for (name, s) in &new.record.signatures {
-            let (sig, minisig) = sitefs::sig_paths(dir, new.number, name);
-            written.write(&sig, s.sshsig.as_bytes(), false)?;
-            written.write(&minisig, s.minisig.as_bytes(), false)?;
-        }
-        written.write(target, new.json, true)?;
-        written.write(&dir.join("latest.json"), new.json, false)?;
-        if let Some(s) = staged {
-            s.commit()?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = res {
-        written.undo();
-        return Err(e);
+    let dir = project.canaries_dir();
+    let mut texts = vec![(
+        file_name(&sitefs::text_path(&dir, new.number)),
+        new.record.text.clone(),
+    )];
+    for (name, s) in &new.record.signatures {
+        let (sig, minisig) = sitefs::sig_paths(&dir, new.number, name);
+        texts.push((file_name(&sig), s.sshsig.clone().into_bytes()));
+        texts.push((file_name(&minisig), s.minisig.clone().into_bytes()));
     }
+    let site = staged.as_ref().map(|s| journal::SiteMove {
+        folder: s.dest().to_path_buf(),
+        staged: s.path().to_path_buf(),
+    });
+    let root = &project.root;
+    let committed = journal::Journal::new(new.number, new.json, texts, site)
+        .and_then(|j| journal::commit(root, &j).map(|()| j));
+    let j = match committed {
+        Ok(j) => j,
+        Err(e) if std::fs::symlink_metadata(journal::path(root)).is_err() => {
+            // Not committed: nothing changed; the staging goes too.
+            drop(staged);
+            journal::discard_empty_work_dir(root);
+            return Err(e);
+        }
+        Err(e) => {
+            // Renamed into place, then failed (syncing): committed all the
+            // same, and the next publish finishes it.
+            if let Some(s) = staged {
+                s.keep();
+            }
+            return Err(committed_but(e, new.number));
+        }
+    };
+    // From here on the journal refers to the staged site.
+    if let Some(s) = staged {
+        s.keep();
+    }
+    journal::finish(project, &j).map_err(|e| committed_but(e, new.number))?;
     Ok(())
+}
+
+/// The file name of a path this module made in canaries/.
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .expect("a file in canaries/")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The line that reports the publication (and says so when it trips).
@@ -337,11 +593,6 @@ fn rebuild(
     a: &PublishArgs,
     now: Timestamp,
 ) -> Result<Exit> {
-    if a.site.is_none() && a.upload.is_none() {
-        return Err(Error::Usage(
-            "--rebuild needs --site DIR and/or --upload URL".into(),
-        ));
-    }
     let dir = project.canaries_dir();
     let (files, latest) = super::read_history(&dir)?;
     let Some(latest) = latest.filter(|_| !files.is_empty()) else {
@@ -371,7 +622,11 @@ fn rebuild(
     let canaries = sitefs::published(&dir, &files, &trusted.policy)?;
     let site_files = sitefs::build(&src, trusted, &canaries, &latest, &report)?;
     if let Some(d) = &a.site {
-        sitefs::stage(d, &site_files)?.commit()?;
+        // One rename changes the site: no journal is needed.
+        let res = sitefs::stage(d, &site_files, &journal::work_dir(&project.root))
+            .and_then(sitefs::Staged::commit);
+        journal::discard_empty_work_dir(&project.root);
+        res?;
     }
     finish_site(a, Some(&site_files), &report)
 }
@@ -400,36 +655,4 @@ fn finish_site(a: &PublishArgs, files: Option<&[SiteFile]>, report: &Report) -> 
         ));
     }
     Ok(Exit::Ok)
-}
-
-/// Files written so far, with what they replaced, so a failure can undo.
-#[derive(Default)]
-struct Written {
-    done: Vec<(PathBuf, Option<Vec<u8>>)>,
-}
-
-impl Written {
-    fn write(&mut self, path: &Path, bytes: &[u8], new: bool) -> Result<()> {
-        let before = if new { None } else { std::fs::read(path).ok() };
-        if new {
-            store::write_new_atomic(path, bytes)?;
-        } else {
-            store::write_atomic(path, bytes)?;
-        }
-        self.done.push((path.to_path_buf(), before));
-        Ok(())
-    }
-
-    fn undo(self) {
-        for (path, before) in self.done.into_iter().rev() {
-            match before {
-                Some(b) => {
-                    let _ = store::write_atomic(&path, &b);
-                }
-                None => {
-                    let _ = std::fs::remove_file(&path);
-                }
-            }
-        }
-    }
 }

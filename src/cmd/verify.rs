@@ -47,7 +47,18 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         None => load_default_policy(&default_policy)?,
     };
     let policy_path = a.policy.clone().unwrap_or(default_policy);
-    let (files, latest) = store::read_canaries(&canaries_dir)?;
+    let (files, mut latest) = store::read_canaries(&canaries_dir)?;
+    if let Some(project) = project_root(a.path.as_deref().unwrap_or(root)) {
+        // A publish interrupted after its commit point: verify the state
+        // it committed to (docs/FORMAT.md, "Publishing and interruptions").
+        let (committed, note) = super::publish::journal::committed_latest(project, &files);
+        if let Some(n) = note {
+            super::note(&n);
+        }
+        if committed.is_some() {
+            latest = committed;
+        }
+    }
     let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
     let mut report = verify::verify(verify::Input {
         policy: &trusted,
@@ -94,6 +105,12 @@ pub(crate) fn load_default_policy(path: &Path) -> Result<TrustedPolicy> {
     // Beside the canaries, the policy must be a regular file (a FIFO would
     // hang the verifier); a --policy the user names is read as given.
     load_folder_policy(path)
+}
+
+/// `path` if it is a project folder (with canary.toml), where `canary
+/// publish` keeps its journal.
+fn project_root(path: &Path) -> Option<&Path> {
+    path.join(CONFIG_FILE).exists().then_some(path)
 }
 
 /// A project folder (with canary.toml or canaries/), or a canaries folder

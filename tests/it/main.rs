@@ -10,6 +10,7 @@ mod ceremony;
 mod check;
 mod cli;
 mod concurrency;
+mod crash;
 mod ed25519_vectors;
 mod fetch;
 mod format_vector;

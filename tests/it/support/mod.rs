@@ -57,7 +57,13 @@ pub fn init_cmd(dir: &Path, org: &str, domain: &str, threshold: usize) -> Comman
 /// `canary` with a cleared environment (no NO_COLOR, HOME or CANARY_*
 /// leaking in from the developer's shell), run in `dir`.
 pub fn canary(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("canary").expect("binary built");
+    Command::from_std(canary_process(dir))
+}
+
+/// [`canary`] as a plain `std::process::Command`, for tests that spawn the
+/// binary and signal it while it runs.
+pub fn canary_process(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_canary"));
     cmd.env_clear()
         .env("HOME", dir)
         .env("XDG_CONFIG_HOME", dir.join(".config"))
@@ -113,6 +119,13 @@ impl Project {
     pub fn empty() -> Project {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("passphrase.txt"), format!("{PASS}\n")).unwrap();
+        Project { dir }
+    }
+
+    /// A copy of this project in a new temporary folder under `parent`.
+    pub fn copy_in(&self, parent: &Path) -> Project {
+        let dir = tempfile::tempdir_in(parent).expect("temp dir");
+        copy_dir(self.root(), dir.path());
         Project { dir }
     }
 
@@ -338,7 +351,9 @@ pub fn fingerprints(project: &Path, signers: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Every file under `root` (recursively) with its bytes and mode.
+/// Every file under `root` (recursively) with its bytes and mode, but the
+/// project lock (`.canary.lock`: not part of the project; a process killed
+/// while holding it leaves its name there, which means nothing).
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
     use std::os::unix::fs::PermissionsExt;
     let mut out = BTreeMap::new();
@@ -348,6 +363,9 @@ pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
             let e = e.unwrap();
             let meta = e.metadata().unwrap();
             let rel = e.path().strip_prefix(root).unwrap().to_path_buf();
+            if rel == Path::new(".canary.lock") {
+                continue;
+            }
             if meta.is_dir() {
                 out.insert(rel, (Vec::new(), meta.permissions().mode()));
                 stack.push(e.path());
