@@ -12,7 +12,9 @@ pub enum Error {
     /// An input file is missing, unreadable, malformed or too large.
     #[error("{path}: {problem}")]
     Input { path: String, problem: String },
-    /// A file could not be written (the operation changed nothing).
+    /// A file could not be written. Before a publish commits, nothing was
+    /// changed; after, the publish journal lets the next `canary publish`
+    /// finish it (docs/FORMAT.md, "Publishing and interruptions").
     #[error("{path}: {problem}")]
     Write { path: String, problem: String },
     /// The operation was refused for a reason the user can fix.
