@@ -755,10 +755,13 @@ pub fn parse_feed(bytes: &[u8], url: &str, n: usize) -> Result<Vec<Headline>, Fe
                 .or(e.links.first())
                 .map(|l| l.href.trim().to_string())
                 .filter(|h| !h.is_empty());
+            // A date the canonical form cannot write (before year 0 or
+            // after 9999) would make the proof unreadable: undated instead.
             let published = e
                 .published
                 .or(e.updated)
-                .map(|d| Timestamp::from_unix(d.timestamp()));
+                .map(|d| Timestamp::from_unix(d.timestamp()))
+                .filter(|&t| writable(t));
             Some(Headline {
                 title: truncate(&title).into(),
                 link: link.map(|l| truncate(&l).into()),
@@ -835,7 +838,8 @@ pub enum ExplorerError {
         got_height: u64,
         got_hash: String,
     },
-    /// The block's timestamp is 0 or negative.
+    /// The block's timestamp is 0 or negative, or past what the canonical
+    /// time form can write (after the year 9999).
     #[error("block timestamp out of range")]
     TimestampRange { timestamp: i64 },
 }
@@ -889,12 +893,19 @@ pub fn parse_block(bytes: &[u8], hash: &str, height: u64) -> Result<Timestamp, E
             got_hash: b.id,
         });
     }
-    if b.timestamp <= 0 {
+    let time = Timestamp::from_unix(b.timestamp);
+    if b.timestamp <= 0 || !writable(time) {
         return Err(ExplorerError::TimestampRange {
             timestamp: b.timestamp,
         });
     }
-    Ok(Timestamp::from_unix(b.timestamp))
+    Ok(time)
+}
+
+/// Whether a proof holding `t` reads back: the canonical form spells only
+/// the years 0000 to 9999.
+fn writable(t: Timestamp) -> bool {
+    Timestamp::parse_canonical(&t.to_string()).is_ok()
 }
 
 /// What one explorer said about a height: the hash there, and that block's
@@ -1448,6 +1459,36 @@ mod tests {
             parse_block(b"{\"id\":1}", h, 1),
             Err(ExplorerError::Json(_))
         ));
+    }
+
+    /// Found with the fuzz targets `freshness` and `feed` (fuzz/: their
+    /// check that a proof made from what was parsed reads back): a block
+    /// or headline time after 9999-12-31 (or before year 0) was kept, and
+    /// the proof file written with it did not read back.
+    #[test]
+    fn times_the_proof_cannot_write_are_refused_or_dropped() {
+        let h = "0574c1e4856596ac8bf8873105090434a5630d44edc0d1d05db7a89bdbcb7eeb";
+        let block = |t: i64| format!(r#"{{"id":"{h}","height":930000,"timestamp":{t}}}"#);
+        assert!(parse_block(block(253_402_300_799).as_bytes(), h, 930000).is_ok());
+        assert!(parse_block(block(253_402_300_800).as_bytes(), h, 930000).is_err());
+        assert!(parse_block(block(i64::MAX).as_bytes(), h, 930000).is_err());
+        for date in [
+            "Sat, 01 Jan 10000 00:00:00 GMT",
+            "Mon, 01 Jan 0000 00:00:00 +0100",
+        ] {
+            let rss = format!(
+                "<rss version=\"2.0\"><channel><title>t</title><item><title>A</title><pubDate>{date}</pubDate></item></channel></rss>"
+            );
+            let got = parse_feed(rss.as_bytes(), "https://news.example/rss.xml", 5).unwrap();
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].published, None, "{date}");
+            let feeds = vec![Feed {
+                url: "https://news.example/rss.xml".into(),
+                headlines: got,
+            }];
+            let proof = Freshness::new(ts("2026-01-01T00:00:00Z"), feeds, None, Vec::new());
+            assert_eq!(Freshness::parse(&proof.to_json()).unwrap(), proof);
+        }
     }
 
     #[test]

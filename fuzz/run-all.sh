@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every target for SECONDS (default 600), one at a time, at the lowest
+# priority, each in one process (one job, one worker): the campaign recorded
+# in docs/SECURITY.md. Logs go to logs/TARGET.log, new inputs to
+# corpus/TARGET, crashes to artifacts/TARGET/.
+#   ./run-all.sh [SECONDS] [TARGET...]
+set -u
+cd "$(dirname "$0")"
+secs=${1:-600}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(site envelope statement policy incidents freshness feed state watch_list config pubkey privkey)
+fi
+cargo +nightly fuzz build >/dev/null || exit 1
+bin=target/x86_64-unknown-linux-gnu/release
+mkdir -p logs
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t" "artifacts/$t"
+  echo "$(date -u +%FT%TZ) start $t" >> logs/run-all.log
+  nice -n 19 "$bin/$t" "corpus/$t" "seeds/$t" \
+    -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="artifacts/$t/" > "logs/$t.log" 2>&1
+  echo "$(date -u +%FT%TZ) end $t rc=$?" >> logs/run-all.log
+done
