@@ -486,13 +486,7 @@ fn build_site(
         return Ok(None);
     }
     let dir = project.canaries_dir();
-    let src = SiteSources::read(
-        &project.policy_path(),
-        trusted,
-        &dir,
-        &project.config.components,
-        a.base_url.as_deref(),
-    )?;
+    let src = site_sources(project, trusted, a)?;
     let mut canaries = sitefs::published(&dir, &files[..files.len() - 1], &trusted.policy)?;
     canaries.push(PublishedCanary {
         number: new.number,
@@ -612,13 +606,7 @@ fn rebuild(
         incident_log: log.as_deref(),
     })
     .map_err(Error::from)?;
-    let src = SiteSources::read(
-        &project.policy_path(),
-        trusted,
-        &dir,
-        &project.config.components,
-        a.base_url.as_deref(),
-    )?;
+    let src = site_sources(project, trusted, a)?;
     let canaries = sitefs::published(&dir, &files, &trusted.policy)?;
     let site_files = sitefs::build(&src, trusted, &canaries, &latest, &report)?;
     if let Some(d) = &a.site {
@@ -655,4 +643,20 @@ fn finish_site(a: &PublishArgs, files: Option<&[SiteFile]>, report: &Report) -> 
         ));
     }
     Ok(Exit::Ok)
+}
+
+/// What the site is built from: the project's policy, canaries and
+/// components, and `--base-url`.
+fn site_sources(
+    project: &Project,
+    trusted: &TrustedPolicy,
+    a: &PublishArgs,
+) -> Result<SiteSources> {
+    SiteSources::read(
+        &project.policy_path(),
+        trusted,
+        &project.canaries_dir(),
+        &project.config.components,
+        a.base_url.as_deref(),
+    )
 }
