@@ -7,6 +7,12 @@ use canary_core::timefmt::Timestamp;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // parse_feed catches feed-rs's own panics (a hostile feed is a failed
+    // feed). libFuzzer's panic hook aborts on any panic, caught or not, so
+    // the default hook is put back: a panic that escapes parse_feed still
+    // aborts (libfuzzer-sys aborts when the target unwinds).
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| drop(std::panic::take_hook()));
     let url = "https://news.example/feed.xml";
     let Ok(headlines) = freshness::parse_feed(data, url, MAX_HEADLINES) else {
         return;
