@@ -45,7 +45,21 @@ pub fn main() -> ExitCode {
         }
     };
     term::set_color(cli.color);
-    match run(cli) {
+    let outcome = match run_catching_panics(cli) {
+        Ok(outcome) => outcome,
+        Err(message) => {
+            // A bug, never an answer about the canary: one line, exit 1.
+            let mut err = anstream::stderr();
+            let message = canary_core::sanitize::rendered_line(&message);
+            let _ = writeln!(
+                err,
+                "{} internal error: {message}; nothing was verified (please report this)",
+                paint(BAD, "canary: error:")
+            );
+            return ExitCode::from(Exit::Failure.code());
+        }
+    };
+    match outcome {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
             let mut err = anstream::stderr();
@@ -59,6 +73,36 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit().code())
         }
     }
+}
+
+/// Runs the command; a panic (a bug in canary or in a crate it uses)
+/// comes back as its message instead of Rust's multi-line report. The
+/// hook only records the message: a panic that code catches and handles
+/// (feed-rs on a hostile feed, see `freshness::parse_feed`) prints nothing.
+fn run_catching_panics(cli: Cli) -> std::result::Result<Result<Exit>, String> {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let message = match info.payload().downcast_ref::<&str>() {
+            Some(s) => (*s).to_string(),
+            None => info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "a panic".into()),
+        };
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        LAST.with(|last| *last.borrow_mut() = Some(format!("{message}{at}")));
+    }));
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))).map_err(|_| {
+        LAST.with(|last| last.borrow_mut().take())
+            .unwrap_or_else(|| "a panic in another thread".into())
+    })
 }
 
 fn run(cli: Cli) -> Result<Exit> {

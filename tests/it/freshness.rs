@@ -525,6 +525,34 @@ fn an_invalid_feed_is_named() {
     );
 }
 
+/// A feed that makes the feed parser (feed-rs) panic, found by the fuzz
+/// target `feed`: named as a failed feed in one line, with no panic report
+/// on stderr, and the other feed still fetched.
+#[test]
+fn a_feed_that_crashes_the_feed_parser_is_a_failed_feed() {
+    let hostile = "<rss version=\"2.0\"><channel><title>t</title><managingEditor>ab\u{feff}x@example.com</managingEditor><item><title>A</title></item></channel></rss>";
+    let p = feeds_only(
+        &[
+            ("/ok", body("rss_1.0_debian.xml")),
+            ("/hostile", Route::Body(hostile.as_bytes().to_vec())),
+        ],
+        1,
+        5,
+    );
+    let a = p.fetch("f.json", FETCH_AT).code(4);
+    let err = stderr(&a);
+    assert!(
+        err.contains(&format!(
+            "{} failed: not a feed: the feed parser failed on it",
+            p.server.url("/hostile")
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    p.fetch_partial("f.json", FETCH_AT).success();
+    assert_eq!(p.read_json("f.json")["feeds"].as_array().unwrap().len(), 1);
+}
+
 #[test]
 fn a_feed_that_never_answers_times_out() {
     let p = feeds_only(
