@@ -312,6 +312,9 @@ mod tests {
             threshold: 2,
             cadence_days: 90,
             freshness: crate::freshness::Requirement::NONE,
+            previous_sha256: None,
+            explanation: None,
+            revoked: Vec::new(),
             signers: ["alice", "bob"]
                 .iter()
                 .enumerate()
@@ -496,6 +499,9 @@ mod tests {
                 threshold: 2,
                 cadence_days: 90,
                 freshness: crate::freshness::Requirement::NONE,
+                previous_sha256: None,
+                explanation: None,
+                revoked: Vec::new(),
                 signers: SIGNERS
                     .iter()
                     .map(|&(name, seed)| Signer {

@@ -38,6 +38,7 @@ pub mod limits;
 pub mod policy;
 pub mod remote;
 pub mod render;
+pub mod rotation;
 pub mod sanitize;
 pub mod site;
 pub mod statement;

@@ -24,6 +24,9 @@ pub struct Limits {
     /// Most canaries in one history, local or fetched (10,000: 25
     /// centuries of quarterly canaries).
     pub max_history: u64,
+    /// Most versions of one trust policy walked (256: a rotation a
+    /// quarter for 64 years).
+    pub max_policy_versions: u64,
     /// Time to establish each connection (5 s).
     pub connect_timeout: Duration,
     /// Default time for a whole verification by URL (30 s; `--timeout`).
@@ -51,6 +54,7 @@ impl Limits {
         max_file_bytes: 1 << 20,
         max_total_bytes: 64 << 20,
         max_history: 10_000,
+        max_policy_versions: 256,
         connect_timeout: Duration::from_secs(5),
         total_timeout: Duration::from_secs(30),
         max_redirects: 5,

@@ -2,10 +2,12 @@
 //!
 //! A policy is a JSON file (`keys/policy.json`). Canaries commit to the
 //! SHA-256 of its exact bytes, so verification needs no re-serialisation.
-//! The `version` field and the hash commitment leave room for rotation:
-//! a later policy can be introduced by a separately signed transition while
-//! old canaries keep pointing at the hash of the policy they were signed
-//! under (docs/FORMAT.md, "Policy").
+//! Version N+1 of a policy names version N by hash (`previous_sha256`),
+//! says why it changed (`explanation`) and lists every key revoked so far
+//! (`revoked`); it is introduced by a rotation envelope signed by both
+//! versions' signers (`crate::rotation`), while old canaries keep naming
+//! the hash of the version they were signed under (docs/FORMAT.md,
+//! "Policy" and "Rotation").
 
 use serde::{Deserialize, Serialize};
 
@@ -14,11 +16,16 @@ use crate::freshness::{Requirement, RequirementError};
 use crate::json;
 use crate::keys::{KeyError, PublicKey};
 use crate::sanitize::Untrusted;
+use crate::timefmt::Timestamp;
 
 /// Value of the `format` field.
 pub const POLICY_FORMAT: &str = "warrant-canary-policy/v1";
 /// Longest cadence accepted, in days.
 pub const MAX_CADENCE_DAYS: u32 = 366;
+/// Longest explanation of a rotation, in bytes (as a statement's text).
+pub const MAX_EXPLANATION: usize = 4000;
+/// Most revoked keys one policy lists.
+pub const MAX_REVOKED: usize = 256;
 
 /// Why a policy (or a name, domain or organisation meant for one) is
 /// refused. The words are in the `Display` impl (thiserror).
@@ -67,6 +74,19 @@ pub enum PolicyError {
     /// The freshness requirement is out of bounds.
     #[error(transparent)]
     Freshness(#[from] RequirementError),
+    /// Version 1 carries `previous_sha256` or `explanation`, or a later
+    /// version lacks one of them.
+    #[error("`previous_sha256` and `explanation` must be absent in version 1 and present in every later version")]
+    RotationFields { version: u64 },
+    /// The explanation is blank or longer than [`MAX_EXPLANATION`] bytes.
+    #[error("`explanation` must be 1 to {MAX_EXPLANATION} bytes of text")]
+    Explanation,
+    /// A revoked key does not parse, is listed twice or is still a signer.
+    #[error("revoked key `{name}`: {problem}")]
+    Revoked { name: String, problem: String },
+    /// More than [`MAX_REVOKED`] revoked keys.
+    #[error("at most {MAX_REVOKED} keys can be revoked")]
+    TooManyRevoked,
     /// `threshold` is 0 or more than the number of signers.
     #[error(
         "`threshold` is {threshold}, but must be between 1 and the number of signers ({signers})"
@@ -81,6 +101,16 @@ pub struct Signer {
     pub key: PublicKey,
 }
 
+/// A key declared compromised from a time on: its signatures on canaries
+/// issued at or after `compromised_at` do not count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// The name the key's signer had (for reports).
+    pub name: String,
+    pub key: PublicKey,
+    pub compromised_at: Timestamp,
+}
+
 /// A checked policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -92,6 +122,13 @@ pub struct Policy {
     pub signers: Vec<Signer>,
     /// What every canary's proof of freshness must hold.
     pub freshness: Requirement,
+    /// The hash of version − 1 (absent in version 1).
+    pub previous_sha256: Option<Sha256Digest>,
+    /// Why this version differs from the one before, signed and shown to
+    /// readers (absent in version 1).
+    pub explanation: Option<Untrusted>,
+    /// Every key revoked in this version or an earlier one.
+    pub revoked: Vec<Revocation>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -116,6 +153,22 @@ struct WirePolicy {
     /// policy from before the field existed.
     #[serde(default = "no_requirement", skip_serializing_if = "is_no_requirement")]
     freshness: Requirement,
+    /// The rotation fields: absent in version 1, so a policy that was
+    /// never rotated keeps the bytes (and hash) it had before they existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_sha256: Option<Sha256Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    explanation: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    revoked: Vec<WireRevocation>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireRevocation {
+    name: String,
+    public_key: String,
+    compromised_at: Timestamp,
 }
 
 fn is_no_requirement(r: &Requirement) -> bool {
@@ -202,6 +255,21 @@ impl Policy {
                 })?;
             signers.push(Signer { name: s.name, key });
         }
+        if w.revoked.len() > MAX_REVOKED {
+            return Err(PolicyError::TooManyRevoked);
+        }
+        let mut revoked = Vec::with_capacity(w.revoked.len());
+        for r in w.revoked {
+            let key = PublicKey::from_openssh(&r.public_key).map_err(|e| PolicyError::Revoked {
+                name: crate::sanitize::line(&r.name),
+                problem: e.to_string(),
+            })?;
+            revoked.push(Revocation {
+                name: r.name,
+                key,
+                compromised_at: r.compromised_at,
+            });
+        }
         let p = Policy {
             version: w.version,
             org: w.org.into(),
@@ -210,6 +278,9 @@ impl Policy {
             cadence_days: w.cadence_days,
             signers,
             freshness: w.freshness,
+            previous_sha256: w.previous_sha256,
+            explanation: w.explanation.map(Untrusted::from),
+            revoked,
         };
         p.check()?;
         Ok(p)
@@ -248,6 +319,7 @@ impl Policy {
             }
         }
         self.freshness.check()?;
+        self.check_rotation_fields()?;
         if self.threshold == 0 || self.threshold > self.signers.len() {
             return Err(PolicyError::Threshold {
                 threshold: self.threshold,
@@ -255,6 +327,43 @@ impl Policy {
             });
         }
         Ok(())
+    }
+
+    /// The fields only later versions have, and the revocation list.
+    fn check_rotation_fields(&self) -> Result<(), PolicyError> {
+        let later = self.version > 1;
+        if later != self.previous_sha256.is_some() || later != self.explanation.is_some() {
+            return Err(PolicyError::RotationFields {
+                version: self.version,
+            });
+        }
+        if let Some(e) = &self.explanation {
+            if e.raw().trim().is_empty() || e.raw().len() > MAX_EXPLANATION {
+                return Err(PolicyError::Explanation);
+            }
+        }
+        if self.revoked.len() > MAX_REVOKED {
+            return Err(PolicyError::TooManyRevoked);
+        }
+        for (i, r) in self.revoked.iter().enumerate() {
+            let problem = |p: &str| PolicyError::Revoked {
+                name: r.name.clone(),
+                problem: p.into(),
+            };
+            check_name(&r.name)?;
+            if self.revoked[..i].iter().any(|q| q.key == r.key) {
+                return Err(problem("is listed twice"));
+            }
+            if self.signer_for(&r.key).is_some() {
+                return Err(problem("is still a signer"));
+            }
+        }
+        Ok(())
+    }
+
+    /// When `key` was revoked from, if it was.
+    pub fn revoked_from(&self, key: &PublicKey) -> Option<&Revocation> {
+        self.revoked.iter().find(|r| &r.key == key)
     }
 
     /// Pretty JSON with a trailing newline; the bytes canaries commit to.
@@ -275,6 +384,17 @@ impl Policy {
                 })
                 .collect(),
             freshness: self.freshness,
+            previous_sha256: self.previous_sha256,
+            explanation: self.explanation.as_ref().map(|e| e.raw().to_string()),
+            revoked: self
+                .revoked
+                .iter()
+                .map(|r| WireRevocation {
+                    name: r.name.clone(),
+                    public_key: r.key.to_openssh(&r.name),
+                    compromised_at: r.compromised_at,
+                })
+                .collect(),
         };
         let mut out = serde_json::to_vec_pretty(&w).expect("policy serialises");
         out.push(b'\n');
@@ -311,6 +431,9 @@ mod tests {
                 })
                 .collect(),
             freshness: Requirement::DEFAULT,
+            previous_sha256: None,
+            explanation: None,
+            revoked: vec![],
         }
     }
 
@@ -379,6 +502,33 @@ mod tests {
             "{e}"
         );
         assert_eq!(check_org(" "), Err(PolicyError::Org));
+    }
+
+    #[test]
+    fn rotation_fields_belong_to_later_versions_and_round_trip() {
+        let mut p = sample(2, 1);
+        p.previous_sha256 = Some(Sha256Digest::of(b"v1"));
+        assert_eq!(p.check(), Err(PolicyError::RotationFields { version: 1 }));
+        p.version = 2;
+        assert_eq!(p.check(), Err(PolicyError::RotationFields { version: 2 }));
+        p.explanation = Some(" ".into());
+        assert_eq!(p.check(), Err(PolicyError::Explanation));
+        p.explanation = Some("Carol joins.\nThe threshold stays 1.".into());
+        p.revoked.push(Revocation {
+            name: "old".into(),
+            key: SecretKey::from_seed(&[9; 32]).public(),
+            compromised_at: Timestamp::from_unix(1_780_000_000),
+        });
+        assert_eq!(Policy::parse(&p.to_json()).unwrap(), p);
+        let mut twice = p.clone();
+        twice.revoked.push(p.revoked[0].clone());
+        assert!(twice.check().unwrap_err().to_string().contains("listed twice"));
+        let mut signer = p.clone();
+        signer.revoked[0].key = p.signers[0].key.clone();
+        assert!(signer.check().unwrap_err().to_string().contains("still a signer"));
+        // Version 1 never carries them: its bytes are those of before.
+        let v1 = sample(1, 1).to_json();
+        assert!(!String::from_utf8(v1).unwrap().contains("previous_sha256"));
     }
 
     #[test]

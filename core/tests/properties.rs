@@ -245,6 +245,10 @@ fn policy() -> impl Strategy<Value = (Policy, Vec<[u8; 32]>)> {
                         block,
                         max_age_hours: age,
                     },
+                    // Later versions name the one before and say why.
+                    previous_sha256: (version > 1).then(|| Sha256Digest::of(&seeds.concat())),
+                    explanation: (version > 1).then(|| "A rotation.".into()),
+                    revoked: Vec::new(),
                 };
                 (p, seeds)
             },
@@ -371,6 +375,9 @@ impl History {
                 })
                 .collect(),
             freshness: Requirement::NONE,
+            previous_sha256: None,
+            explanation: None,
+            revoked: Vec::new(),
         };
         TrustedPolicy::from_bytes(&p.to_json()).expect("the generated policy is valid")
     }

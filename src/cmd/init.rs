@@ -53,6 +53,9 @@ pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
         } else {
             Requirement::DEFAULT
         },
+        previous_sha256: None,
+        explanation: None,
+        revoked: Vec::new(),
     };
     policy.check().map_err(Error::usage)?;
     store::write_new_atomic(&policy_path, &policy.to_json())?;

@@ -582,7 +582,8 @@ fn a_swapped_policy_fails_the_policy_check() {
     let p = Project::with_history(1);
     let original = p.read(&p.policy_path());
     let mut policy = Policy::parse(&original).unwrap();
-    policy.version = 2;
+    // A longer cadence: still a valid version-1 policy, but another one.
+    policy.cadence_days += 1;
     let swapped = policy.to_json();
     // The same signers and threshold, but not the policy canary 1 committed to.
     p.write(&p.policy_path(), &swapped);

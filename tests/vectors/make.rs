@@ -97,6 +97,9 @@ fn policy(names: &[&str], threshold: usize) -> Policy {
             })
             .collect(),
         freshness: Requirement::NONE,
+        previous_sha256: None,
+        explanation: None,
+        revoked: Vec::new(),
     }
 }
 

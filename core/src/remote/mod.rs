@@ -563,6 +563,9 @@ mod tests {
             threshold,
             cadence_days: 90,
             freshness: crate::freshness::Requirement::NONE,
+            previous_sha256: None,
+            explanation: None,
+            revoked: Vec::new(),
             signers: seeds
                 .iter()
                 .map(|&i| Signer {

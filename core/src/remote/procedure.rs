@@ -310,6 +310,9 @@ mod tests {
             threshold: 2,
             cadence_days: 90,
             freshness: crate::freshness::Requirement::NONE,
+            previous_sha256: None,
+            explanation: None,
+            revoked: Vec::new(),
             signers: keys()
                 .iter()
                 .zip(["alice", "bob"])

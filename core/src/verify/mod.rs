@@ -360,6 +360,9 @@ mod tests {
                 cadence_days: 90,
                 signers,
                 freshness: crate::freshness::Requirement::NONE,
+                previous_sha256: None,
+                explanation: None,
+                revoked: Vec::new(),
             },
             sha256: crate::digest::Sha256Digest::of(b"policy"),
         };
@@ -460,6 +463,9 @@ mod tests {
                 })
                 .collect(),
             freshness: crate::freshness::Requirement::NONE,
+            previous_sha256: None,
+            explanation: None,
+            revoked: Vec::new(),
         };
         let trusted = TrustedPolicy::from_bytes(&policy.to_json()).unwrap();
         let t = |s| Timestamp::parse_canonical(s).unwrap();
