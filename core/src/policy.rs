@@ -522,10 +522,18 @@ mod tests {
         assert_eq!(Policy::parse(&p.to_json()).unwrap(), p);
         let mut twice = p.clone();
         twice.revoked.push(p.revoked[0].clone());
-        assert!(twice.check().unwrap_err().to_string().contains("listed twice"));
+        assert!(twice
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("listed twice"));
         let mut signer = p.clone();
         signer.revoked[0].key = p.signers[0].key.clone();
-        assert!(signer.check().unwrap_err().to_string().contains("still a signer"));
+        assert!(signer
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("still a signer"));
         // Version 1 never carries them: its bytes are those of before.
         let v1 = sample(1, 1).to_json();
         assert!(!String::from_utf8(v1).unwrap().contains("previous_sha256"));
