@@ -765,3 +765,65 @@ fn every_single_byte_change_of_one_canary_is_refused() {
         check_flip(&h, 0, |_| i, mask).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// A rotation envelope: the unchanged envelope is accepted, and no one-byte
+/// change yields another policy than the one the signers signed (a change
+/// that garbles only an extra signature may still be accepted, with the
+/// same policy). TUF's rule that a new root needs both thresholds is only
+/// as good as this.
+#[test]
+fn no_single_byte_change_of_a_rotation_yields_another_policy() {
+    use canary_core::rotation::{check_step, POLICY_PAYLOAD_TYPE};
+    let seeds: Vec<[u8; 32]> = (1..=3).map(|s| [s; 32]).collect();
+    let signers = |n: usize| -> Vec<Signer> {
+        seeds[..n]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Signer {
+                name: format!("s{i}"),
+                key: SecretKey::from_seed(s).public(),
+            })
+            .collect()
+    };
+    let v1 = Policy {
+        version: 1,
+        org: "Example".into(),
+        domain: "example.org".into(),
+        threshold: 2,
+        cadence_days: 90,
+        signers: signers(2),
+        freshness: Requirement::NONE,
+        previous_sha256: None,
+        explanation: None,
+        revoked: Vec::new(),
+    };
+    let old = TrustedPolicy::from_bytes(&v1.to_json()).unwrap();
+    let v2 = Policy {
+        version: 2,
+        signers: signers(3),
+        previous_sha256: Some(old.sha256),
+        explanation: Some("s2 joins; the threshold stays 2.".into()),
+        ..v1.clone()
+    };
+    let mut env = Envelope::new(POLICY_PAYLOAD_TYPE, v2.to_json());
+    let msg = env.signed_bytes();
+    env.signatures = seeds
+        .iter()
+        .map(|s| {
+            let k = SecretKey::from_seed(s);
+            Signature {
+                keyid: k.public().fingerprint(),
+                sig: k.sign(&msg).to_vec(),
+            }
+        })
+        .collect();
+    let bytes = env.to_json();
+    let (accepted, _) = check_step(&old, &bytes).expect("the honest rotation");
+    for i in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[i] ^= (i % 255) as u8 + 1;
+        if let Ok((p, _)) = check_step(&old, &b) {
+            assert_eq!(p.sha256, accepted.sha256, "byte {i} changed the policy");
+        }
+    }
+}
