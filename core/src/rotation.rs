@@ -15,10 +15,10 @@ use serde::Serialize;
 use crate::digest::Sha256Digest;
 use crate::envelope::Envelope;
 use crate::json::JsonError;
-use crate::keys::PublicKey;
 use crate::policy::{Policy, PolicyError, TrustedPolicy};
 use crate::sanitize::{self, Untrusted};
 use crate::timefmt::Timestamp;
+use crate::verify::check_signatures;
 
 /// Payload type of a rotation envelope: the payload is a policy's bytes.
 /// Distinct from the statement type, so a signature over a policy can never
@@ -122,51 +122,50 @@ pub struct Assessment {
     pub unknown: Vec<String>,
 }
 
-/// Counts the signatures of `env` for the step `old` → `new`. A key id
-/// only selects the key to try; each key counts once however often it
-/// signed; a key the new version revokes does not count for the old
+/// Counts the signatures of `env` for the step `old` → `new`, by the rule
+/// canaries are counted by ([`crate::verify::check_signatures`]: a key id
+/// only selects the key to try, each key counts once however often it
+/// signed). A key the new version revokes does not count for the old
 /// threshold (a thief's signature cannot help rotate).
-pub fn assess(env: &Envelope, old: &Policy, new: &Policy) -> Assessment {
-    let msg = env.signed_bytes();
-    let mut verified: Vec<(&PublicKey, bool)> = Vec::new();
-    let mut unknown = Vec::new();
-    let keys = old.signers.iter().chain(&new.signers);
-    for s in &env.signatures {
-        let Some(signer) = keys.clone().find(|k| k.key.fingerprint() == s.keyid) else {
-            unknown.push(s.keyid.clone());
-            continue;
-        };
-        let ok = signer.key.verify(&msg, &s.sig);
-        verified.push((&signer.key, ok));
-    }
-    let count = |p: &Policy, skip_revoked_by: Option<&Policy>| {
-        let mut out = Signed {
-            required: p.threshold,
-            ..Signed::default()
-        };
-        for s in &p.signers {
-            if skip_revoked_by.is_some_and(|n| n.revoked_from(&s.key).is_some()) {
-                continue;
-            }
-            let mine: Vec<bool> = verified
-                .iter()
-                .filter(|(k, _)| **k == s.key)
-                .map(|(_, ok)| *ok)
-                .collect();
-            if mine.contains(&false) {
-                out.invalid.push(s.name.clone());
-            }
-            if mine.contains(&true) {
-                out.valid.push(s.name.clone());
-            }
-        }
-        out
+pub fn assess(env: &Envelope, old: &TrustedPolicy, new: &TrustedPolicy) -> Assessment {
+    let of_old = check_signatures(env, old);
+    let of_new = check_signatures(env, new);
+    let revoked = |name: &String| {
+        old.policy
+            .signers
+            .iter()
+            .any(|s| &s.name == name && new.policy.revoked_from(&s.key).is_some())
     };
+    let kept = |v: Vec<String>| -> Vec<String> { v.into_iter().filter(|n| !revoked(n)).collect() };
+    let unknown = of_old
+        .unknown
+        .into_iter()
+        .filter(|k| of_new.unknown.contains(k))
+        .collect();
     Assessment {
-        old: count(old, Some(new)),
-        new: count(new, None),
+        old: Signed {
+            valid: kept(of_old.valid),
+            invalid: distinct(kept(of_old.invalid)),
+            required: old.policy.threshold,
+        },
+        new: Signed {
+            valid: of_new.valid,
+            invalid: distinct(of_new.invalid),
+            required: new.policy.threshold,
+        },
         unknown,
     }
+}
+
+/// `names` without repeats, in the order first seen.
+fn distinct(names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
 }
 
 /// One accepted step of the chain, for the report.
@@ -246,7 +245,7 @@ pub fn check_proposal(
     }
     let new = TrustedPolicy::from_bytes(&env.payload).map_err(StepProblem::Policy)?;
     check_successor(old, &new.policy)?;
-    let a = assess(env, &old.policy, &new.policy);
+    let a = assess(env, old, &new);
     Ok((new, a))
 }
 
@@ -530,18 +529,15 @@ pub fn load_chain<E>(
         });
     }
     let mut chain = PolicyChain::single(first);
-    let mut last = Vec::new();
     for k in 2..=n {
         let file = ChainFile::Rotation(k);
-        last = get(file)?;
         chain
-            .push(&last)
+            .push(&get(file)?)
             .map_err(|problem| ChainError::Step { file, problem })?;
     }
     if chain.newest().sha256 != Sha256Digest::of(newest_bytes) {
         return Err(ChainError::NewestDiffers(ChainFile::Rotation(n)));
     }
-    debug_assert!(!last.is_empty());
     Ok(chain)
 }
 
