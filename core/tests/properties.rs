@@ -430,8 +430,9 @@ fn run(
     latest: &[u8],
     now: Timestamp,
 ) -> Option<verify::Report> {
+    let chain = canary_core::rotation::PolicyChain::single(policy.clone());
     verify::verify(verify::Input {
-        policy,
+        chain: &chain,
         files,
         latest: Some(latest),
         incident_log: None,
@@ -496,8 +497,9 @@ proptest! {
         let policy = h.policy();
         let files = h.files(&policy);
         let latest = files.last().unwrap().bytes.clone();
+        let chain = canary_core::rotation::PolicyChain::single(policy.clone());
         let report = verify::verify(verify::Input {
-            policy: &policy,
+            chain: &chain,
             files: &files,
             latest: Some(&latest),
             incident_log: None,

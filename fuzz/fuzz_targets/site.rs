@@ -81,8 +81,9 @@ fuzz_target!(|data: &[u8]| {
             bytes: c.to_vec(),
         })
         .collect();
+    let chain = canary_core::rotation::PolicyChain::single(policy);
     let input = verify::Input {
-        policy: &policy,
+        chain: &chain,
         files: &files,
         latest: Some(parts[1]),
         incident_log: incidents.copied(),

@@ -3,6 +3,7 @@
 //! whether the site serves the repository's latest canary. One line per
 //! finding; GitHub Actions annotations under `GITHUB_ACTIONS=true`.
 
+use canary_core::rotation::PolicyChain;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -173,8 +174,9 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
     };
     let (files, latest) = canary::store::read_canaries(&canaries_dir)?;
     let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
+    let chain = PolicyChain::single(trusted.clone());
     let report = verify::verify(verify::Input {
-        policy: &trusted,
+        chain: &chain,
         files: &files,
         latest: latest.as_deref(),
         now: at,

@@ -1,5 +1,6 @@
 //! `canary draft`: the unsigned next canary, for signers to review.
 
+use canary_core::rotation::PolicyChain;
 use std::path::{Path, PathBuf};
 
 use crate::cli::DraftArgs;
@@ -99,8 +100,9 @@ fn check_history_continues(
     if files.is_empty() {
         return Ok(());
     }
+    let chain = PolicyChain::single(trusted.clone());
     let report = verify::verify(verify::Input {
-        policy: trusted,
+        chain: &chain,
         files,
         latest,
         now,

@@ -7,6 +7,7 @@
 //! interrupted one is finished by the next `canary publish`, and what one
 //! interrupted before its commit point staged is removed.
 
+use canary_core::rotation::PolicyChain;
 use std::path::{Path, PathBuf};
 
 use super::site::{self as sitefs, SiteSources};
@@ -165,7 +166,7 @@ fn check_committed(
     });
     let log = super::incident::read_log(&project.incident_log_path())?;
     let report = verify::verify(verify::Input {
-        policy: trusted,
+        chain: &PolicyChain::single(trusted.clone()),
         files: &files,
         latest: Some(canary),
         now,
@@ -356,7 +357,7 @@ fn verify_with_draft(
     let draft = files.last().expect("the draft is the last file");
     let number = draft.number;
     let report = verify::verify(verify::Input {
-        policy: trusted,
+        chain: &PolicyChain::single(trusted.clone()),
         files,
         latest: Some(&draft.bytes),
         now,
@@ -599,7 +600,7 @@ fn rebuild(
     // the canaries do not commit to.
     let log = super::incident::read_log(&project.incident_log_path())?;
     let report = verify::verify(verify::Input {
-        policy: trusted,
+        chain: &PolicyChain::single(trusted.clone()),
         files: &files,
         latest: Some(&latest),
         now,

@@ -1,6 +1,7 @@
 //! `canary sign`: review a draft and add one signature. Makes no network
 //! connection, so it can run on an offline machine.
 
+use canary_core::rotation::PolicyChain;
 use std::path::Path;
 
 use super::Draft;
@@ -133,8 +134,9 @@ fn check_follows_history(
     };
     // No incident log: its class is not judged here, and no rule of the
     // classes judged reads it.
+    let chain = PolicyChain::single(trusted.clone());
     let input = verify::Input {
-        policy: trusted,
+        chain: &chain,
         files: &files,
         latest: None,
         now,

@@ -1,5 +1,6 @@
 //! `canary verify`: the latest canary and its whole history, as a report.
 
+use canary_core::rotation::PolicyChain;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -60,8 +61,9 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         }
     }
     let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
+    let chain = PolicyChain::single(trusted);
     let mut report = verify::verify(verify::Input {
-        policy: &trusted,
+        chain: &chain,
         files: &files,
         latest: latest.as_deref(),
         now,

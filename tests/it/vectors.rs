@@ -222,8 +222,9 @@ fn verify_folder(dir: &Path, now: Timestamp) -> Result<Result<Report, VerifyErro
     let optional = |rel: &str| dir.join(rel).exists().then(|| read(rel)).transpose();
     let latest = optional("canaries/latest.json")?;
     let log = optional("canaries/incidents.jsonl")?;
+    let chain = canary_core::rotation::PolicyChain::single(policy);
     Ok(verify::verify(verify::Input {
-        policy: &policy,
+        chain: &chain,
         files: &files,
         latest: latest.as_deref(),
         now,

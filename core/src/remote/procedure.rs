@@ -7,6 +7,7 @@ use crate::digest::Sha256Digest;
 use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use crate::limits::Limits;
 use crate::policy::TrustedPolicy;
+use crate::rotation::PolicyChain;
 use crate::sanitize;
 use crate::statement::Statement;
 use crate::timefmt::Timestamp;
@@ -124,8 +125,9 @@ pub fn verify_site<T: Transport>(
     let (latest, n, latest_digest) = fetch_latest(&mut f, req, &trusted)?;
     let files = fetch_history(&mut f, req.urls, n)?;
     let incidents = f.get_optional(&req.urls.incidents())?;
+    let chain = PolicyChain::single(trusted.clone());
     let input = verify::Input {
-        policy: &trusted,
+        chain: &chain,
         files: &files,
         latest: Some(&latest),
         incident_log: incidents.as_deref(),

@@ -25,6 +25,7 @@ use crate::digest::Sha256Digest;
 use crate::freshness::{Freshness, Requirement};
 use crate::json::JsonError;
 use crate::policy::TrustedPolicy;
+use crate::rotation::PolicyChain;
 use crate::sanitize::Untrusted;
 use crate::statement::Claim;
 use crate::timefmt::Timestamp;
@@ -180,7 +181,10 @@ pub enum VerifyError {
 /// Everything a verification looks at.
 #[derive(Debug, Clone, Copy)]
 pub struct Input<'a> {
-    pub policy: &'a TrustedPolicy,
+    /// Every version of the trust policy, from version 1 (or the one
+    /// trusted version of a policy never rotated); the newest is the one
+    /// the newest canary must be signed under.
+    pub chain: &'a PolicyChain,
     /// The published canaries, in any order.
     pub files: &'a [CanaryFile],
     /// The content of the `latest.json` pointer, if one exists.
@@ -219,8 +223,8 @@ pub fn verify_draft(input: Input<'_>, draft: &CanaryFile) -> Result<Report, Veri
     all.push(draft.clone());
     let files = steps::sorted(&all, None)?;
     let mut found = steps::Findings::default();
-    let mut entries = steps::authenticate_each(&files, input.policy, &mut found)?;
-    steps::adopt_draft(&mut entries, draft, input.policy, &mut found)?;
+    let mut entries = steps::authenticate_each(&files, input.chain.newest(), &mut found)?;
+    steps::adopt_draft(&mut entries, draft, input.chain.newest(), &mut found)?;
     let input = Input {
         latest: Some(&draft.bytes),
         ..input
@@ -232,7 +236,7 @@ fn run(input: Input<'_>, claimed: Option<u64>) -> Result<Report, VerifyError> {
     let files = steps::sorted(input.files, claimed)?;
     let mut found = steps::Findings::default();
     // Rows signature, threshold, policy: nothing unauthenticated is used.
-    let entries = steps::authenticate_each(&files, input.policy, &mut found)?;
+    let entries = steps::authenticate_each(&files, input.chain.newest(), &mut found)?;
     Ok(check_authenticated(input, &files, entries, claimed, found))
 }
 
@@ -249,7 +253,7 @@ fn check_authenticated(
     let pointer_ok = steps::check_latest_pointer(files, input.latest, &mut found);
     let chain_intact = history_ok && pointer_ok && entries.iter().all(|e| e.statement.is_some());
     // Rows freshness, expired, not yet valid: the newest canary only.
-    let latest = steps::check_newest(&entries, input.policy, input.now, &mut found);
+    let latest = steps::check_newest(&entries, input.chain.newest(), input.now, &mut found);
     // Row incident log.
     let incidents = steps::check_incident_log(&entries, input.incident_log, input.now, &mut found);
     decide(
@@ -258,7 +262,7 @@ fn check_authenticated(
             verdict: Verdict::Valid,
             failure: None,
             now: input.now,
-            policy: PolicySummary::of(input.policy),
+            policy: PolicySummary::of(input.chain.newest()),
             canaries: entries.len(),
             chain_intact,
             latest,
@@ -507,8 +511,9 @@ mod tests {
             previous_sha256: Some(Envelope::parse(&one.bytes).unwrap().payload_digest()),
             ..first.clone()
         };
+        let chain = PolicyChain::single(trusted.clone());
         let input = Input {
-            policy: &trusted,
+            chain: &chain,
             files: std::slice::from_ref(&one),
             latest: None,
             now: t("2026-02-02T00:00:00Z"),
