@@ -19,8 +19,8 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(headlines.len() <= MAX_HEADLINES);
     for h in &headlines {
-        assert!(!h.title.is_empty() && h.title.len() <= MAX_TEXT);
-        assert!(h.link.as_ref().is_none_or(|l| l.len() <= MAX_TEXT));
+        assert!(!h.title.raw().is_empty() && h.title.raw().len() <= MAX_TEXT);
+        assert!(h.link.as_ref().is_none_or(|l| l.raw().len() <= MAX_TEXT));
     }
     let _ = freshness::is_frozen(None, url, &headlines);
     // `canary freshness fetch` writes these headlines into the proof file:
