@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 pub use canary_core::config::*;
+use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
+use canary_core::rotation::{self, ChainError, ChainFile, PolicyChain};
+use canary_core::verify::Class;
 
 use crate::error::{Error, Result};
 use crate::store;
@@ -61,6 +64,46 @@ impl Project {
     pub fn load_policy(&self) -> Result<TrustedPolicy> {
         load_policy(&self.policy_path())
     }
+
+    /// The chain of the policy in effect (`keys/policy.json`, the policy
+    /// of the newest published canary), every version from 1.
+    pub fn load_chain(&self) -> Result<PolicyChain> {
+        let path = self.policy_path();
+        load_chain(&path, load_policy(&path)?)
+    }
+}
+
+/// Every version of the policy at `path` (already read as `newest`), from
+/// `policy.1.json` and `rotation.K.json` beside it (docs/FORMAT.md,
+/// "Rotation"). A chain that does not hold is a policy failure (exit 12)
+/// naming the file. Files of the chain must be regular files.
+pub fn load_chain(path: &Path, newest: TrustedPolicy) -> Result<PolicyChain> {
+    if newest.policy.version <= 1 {
+        return Ok(PolicyChain::single(newest));
+    }
+    let dir = store::parent_dir(path);
+    let bytes = store::read_regular(path)?;
+    let max = Limits::DEFAULT.max_policy_versions;
+    let read = |f: ChainFile| {
+        let p = dir.join(f.file_name());
+        if !p.exists() {
+            return Ok(None);
+        }
+        store::read_regular(&p).map(Some)
+    };
+    let shown = |p: &Path| crate::error::show_path(p);
+    rotation::load_chain(&newest, &bytes, max, read).map_err(|e| {
+        let message = match e {
+            ChainError::Read(e) => return e,
+            // Names its own file, relative to the keys folder.
+            ChainError::TooLong { .. } => format!("{}: {e}", shown(path)),
+            other => format!("{}/{other}", shown(&dir)),
+        };
+        Error::Verification {
+            class: Class::Policy,
+            message,
+        }
+    })
 }
 
 pub fn load_policy(path: &Path) -> Result<TrustedPolicy> {

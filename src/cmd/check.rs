@@ -3,7 +3,6 @@
 //! whether the site serves the repository's latest canary. One line per
 //! finding; GitHub Actions annotations under `GITHUB_ACTIONS=true`.
 
-use canary_core::rotation::PolicyChain;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -168,13 +167,9 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
         ));
     }
     let (canaries_dir, default_policy) = super::verify::locate(path)?;
-    let trusted = match &a.policy {
-        Some(p) => project::load_policy(p)?,
-        None => super::verify::load_default_policy(&default_policy)?,
-    };
+    let chain = super::verify::folder_chain(a.policy.as_deref(), &default_policy)?;
     let (files, latest) = canary::store::read_canaries(&canaries_dir)?;
     let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
-    let chain = PolicyChain::single(trusted.clone());
     let report = verify::verify(verify::Input {
         chain: &chain,
         files: &files,

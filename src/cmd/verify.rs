@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::cli::VerifyArgs;
 use canary::error::{show_path, Error, Result};
 use canary::project::FreshnessConfig;
-use canary::project::{load_folder_policy, load_policy, Project, CONFIG_FILE, POLICY_FILE};
+use canary::project::{
+    load_chain, load_folder_policy, load_policy, Project, CONFIG_FILE, POLICY_FILE,
+};
 use canary::store;
 use canary_core::exit::Exit;
 use canary_core::freshness;
@@ -43,10 +45,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     }
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
     let (canaries_dir, default_policy) = locate(a.path.as_deref().unwrap_or(root))?;
-    let trusted = match &a.policy {
-        Some(p) => load_policy(p)?,
-        None => load_default_policy(&default_policy)?,
-    };
+    let chain = folder_chain(a.policy.as_deref(), &default_policy)?;
     let policy_path = a.policy.clone().unwrap_or(default_policy);
     let (files, mut latest) = store::read_canaries(&canaries_dir)?;
     if let Some(project) = project_root(a.path.as_deref().unwrap_or(root)) {
@@ -61,7 +60,6 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         }
     }
     let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
-    let chain = PolicyChain::single(trusted);
     let mut report = verify::verify(verify::Input {
         chain: &chain,
         files: &files,
@@ -93,6 +91,30 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         super::out(&render::report(&report, &show_path(&policy_path)));
     }
     Ok(exit)
+}
+
+/// The policy chain to verify a folder with. Without `--policy`, the
+/// chain of the policy beside the canaries. With `--policy FILE`, that
+/// file is the trust anchor: the folder's chain is used when the anchor is
+/// one of its versions (earlier versions are bound to it by their hashes,
+/// later ones by both thresholds at each step), else the chain beside the
+/// anchor itself, ending in it.
+pub(crate) fn folder_chain(anchor: Option<&Path>, default_policy: &Path) -> Result<PolicyChain> {
+    let Some(anchor) = anchor else {
+        let newest = load_default_policy(default_policy)?;
+        return load_chain(default_policy, newest);
+    };
+    let trusted = load_policy(anchor)?;
+    if default_policy.exists() {
+        let folder = load_folder_policy(default_policy)
+            .and_then(|newest| load_chain(default_policy, newest));
+        if let Ok(chain) = folder {
+            if chain.position(trusted.sha256).is_some() {
+                return Ok(chain);
+            }
+        }
+    }
+    load_chain(anchor, trusted)
 }
 
 /// The policy beside the canaries, when no --policy was given. A reader's
