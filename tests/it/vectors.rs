@@ -204,7 +204,7 @@ fn read_header(dir: &Path) -> Result<Header, String> {
 
 /// What the library makes of a scenario folder.
 enum Outcome {
-    Report(Report),
+    Report(Box<Report>),
     Error(VerifyError),
     /// The policy chain does not hold (`rotation::ChainError`).
     ChainRefused(String),
@@ -255,7 +255,7 @@ fn verify_folder(dir: &Path, now: Timestamp) -> Result<Outcome, String> {
         incident_log: log.as_deref(),
     });
     Ok(match result {
-        Ok(r) => Outcome::Report(r),
+        Ok(r) => Outcome::Report(Box::new(r)),
         Err(e) => Outcome::Error(e),
     })
 }
