@@ -260,3 +260,34 @@ fn a_policy_outside_the_chain_is_another_policy() {
     assert_eq!(kinds(&r.failures), ["other-policy"]);
     assert_eq!(r.failures[0].canary, Some(1));
 }
+
+/// A history long enough to be verified on several threads gives what
+/// one thread gives: findings in file order, on the right canaries.
+#[test]
+fn a_long_history_is_verified_in_parallel_with_the_same_findings() {
+    let c = chain();
+    let newest = c.newest().sha256;
+    let times: Vec<String> = (0..150)
+        .map(|i| Timestamp::from_unix(t("2026-01-01T00:00:00Z").unix() + i * 3_600).to_string())
+        .collect();
+    let canaries: Vec<(Sha256Digest, &[u8], &str)> = times
+        .iter()
+        .map(|at| (newest, &[3u8, 4][..], at.as_str()))
+        .collect();
+    let mut files = history_naming(&canaries);
+    assert!(files.len() >= super::steps::PARALLEL_FROM);
+    for n in [70usize, 71, 140] {
+        let mut env = Envelope::parse(&files[n - 1].bytes).unwrap();
+        env.signatures[0].sig[0] ^= 1;
+        files[n - 1].bytes = env.to_json();
+    }
+    let r = run(&c, &files, "2026-01-10T00:00:00Z");
+    let bad: Vec<Option<u64>> = r
+        .failures
+        .iter()
+        .filter(|f| f.problem.kind() == "bad-signature")
+        .map(|f| f.canary)
+        .collect();
+    assert_eq!(bad, [Some(70), Some(71), Some(140)]);
+    assert_eq!(r.canaries, 150);
+}

@@ -11,7 +11,7 @@ use crate::incidents::{self, Commitment};
 use crate::json::JsonError;
 use crate::policy::TrustedPolicy;
 use crate::rotation::PolicyChain;
-use crate::signatures::check_signatures_chain;
+use crate::signatures::{check_signatures_chain, SignatureCheck};
 use crate::statement::Statement;
 use crate::timefmt::Timestamp;
 
@@ -88,8 +88,8 @@ pub fn authenticate_each(
     found: &mut Findings,
 ) -> Result<Vec<Entry>, VerifyError> {
     let mut entries = Vec::with_capacity(files.len());
-    for f in files {
-        let env = parse_published(f)?;
+    for (f, prepared) in files.iter().zip(prepare_all(files, chain)) {
+        let (env, checks) = prepared?;
         let mut entry = Entry {
             number: f.number,
             digest: env.payload_digest(),
@@ -97,7 +97,7 @@ pub fn authenticate_each(
             signed_by: Vec::new(),
             version: None,
         };
-        if let Some((st, v, signed_by)) = authenticate(f, &env, chain, found)? {
+        if let Some((st, v, signed_by)) = authenticate(f, &env, &checks, chain, found)? {
             check_issued_under_policy(f, &st, &chain.versions[v], found);
             entry.signed_by = signed_by;
             entry.statement = Some(st);
@@ -106,6 +106,47 @@ pub fn authenticate_each(
         entries.push(entry);
     }
     Ok(entries)
+}
+
+/// Below this many canaries, verification stays on the calling thread
+/// (starting threads costs more than it saves).
+pub(crate) const PARALLEL_FROM: usize = 64;
+
+/// Each file parsed and its signatures checked against every version:
+/// the costly part of verification (strict Ed25519 checks), independent
+/// per canary, so a long history is split over the machine's cores. The
+/// results are in file order and the same whatever the number of threads.
+fn prepare_all(files: &[&CanaryFile], chain: &PolicyChain) -> Vec<Prepared> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || files.len() < PARALLEL_FROM {
+        return files.iter().map(|f| prepare(f, chain)).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|f| prepare(f, chain)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+type Prepared = Result<(Envelope, Vec<SignatureCheck>), VerifyError>;
+
+fn prepare(f: &CanaryFile, chain: &PolicyChain) -> Prepared {
+    let env = parse_published(f)?;
+    // A canary of another payload type is reported, not verified.
+    let checks = if env.payload_type == STATEMENT_PAYLOAD_TYPE {
+        check_signatures_chain(&env, &chain.versions)
+    } else {
+        Vec::new()
+    };
+    Ok((env, checks))
 }
 
 /// A draft being signed ([`super::verify_draft`]): its statement is used
@@ -166,6 +207,7 @@ fn parse_published(f: &CanaryFile) -> Result<Envelope, VerifyError> {
 fn authenticate(
     f: &CanaryFile,
     env: &Envelope,
+    checks: &[SignatureCheck],
     chain: &PolicyChain,
     found: &mut Findings,
 ) -> Result<Option<(Statement, usize, Vec<String>)>, VerifyError> {
@@ -182,7 +224,6 @@ fn authenticate(
         );
         return Ok(None);
     }
-    let checks = check_signatures_chain(env, &chain.versions);
     let mut invalid: Vec<&String> = Vec::new();
     for signer in checks.iter().flat_map(|c| &c.invalid) {
         if !invalid.contains(&signer) {
