@@ -1521,6 +1521,9 @@ fn seen(seen: &Folder, n: u64) -> SiteRecord {
     let st = Statement::parse(&env.payload).expect("a statement");
     SiteRecord {
         policy_sha256: Sha256Digest::of(seen.get(POLICY_PATH)),
+        policy_version: Policy::parse(seen.get(POLICY_PATH))
+            .expect("a policy")
+            .version,
         pinned_at: t(PINNED_AT),
         sequence: n,
         payload_sha256: env.payload_digest(),

@@ -318,11 +318,13 @@ fn refusal_of(e: &RemoteError<NotHeld>) -> (&'static str, Option<Class>) {
         RemoteError::Untrusted { reason, .. } => match reason {
             Untrusted::FirstContact => ("first-contact", None),
             Untrusted::PinChanged { .. } => ("pin-changed", Some(Class::Policy)),
+            Untrusted::ChainRolledBack { .. } => ("policy-rollback", Some(Class::Rollback)),
             Untrusted::FileDiffers { .. } => ("file-differs", Some(Class::Policy)),
             Untrusted::KeysDiffer { .. } => ("keys-differ", Some(Class::Policy)),
             Untrusted::ThresholdTooLow { .. } => ("threshold-too-low", Some(Class::Policy)),
             Untrusted::ReplaceWithoutPins => ("replace-without-pins", None),
         },
+        RemoteError::Chain { .. } => ("chain-broken", Some(Class::Policy)),
         RemoteError::LatestNotAuthentic { .. } => ("latest-not-authentic", e.class()),
         RemoteError::LatestPayloadType { .. } => ("latest-payload-type", e.class()),
         RemoteError::Transport(_) => ("transport", None),
