@@ -1144,6 +1144,7 @@ mod tests {
             failure: classes.first().copied(),
             now: Timestamp::from_unix(0),
             policy: crate::verify::PolicySummary::of(&p),
+            policy_chain: None,
             canaries: 2,
             chain_intact: intact,
             latest: Some(crate::verify::LatestSummary {
@@ -1395,6 +1396,7 @@ mod tests {
             failure,
             now: Timestamp::from_unix(0),
             policy: crate::verify::PolicySummary::of(c.newest()),
+            policy_chain: None,
             canaries: 2,
             chain_intact: true,
             latest: None,
