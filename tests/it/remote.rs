@@ -785,3 +785,74 @@ fn a_tampered_rotation_file_is_a_policy_failure_naming_its_url() {
     assert!(err.contains(&format!("{url}keys/policy.1.json: ")), "{err}");
     assert!(err.contains("missing"), "{err}");
 }
+
+#[test]
+fn a_pinned_reader_follows_1_to_3_across_two_runs() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[1]));
+    let url = server.url("/");
+    let reader = Reader::new();
+    let keys = key_args(&[1, 2, 3]);
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    assert_exit(&verify_at(&reader, &url, &keys), 0);
+    let first = record(&reader, &url);
+    assert_eq!(
+        first["policy_sha256"],
+        Sha256Digest::of(&rotated::policy_bytes(1)).to_string()
+    );
+    // Version 1 is left out of the record, as before rotations existed.
+    assert_eq!(first["policy_version"], serde_json::Value::Null);
+
+    // The site rotated twice; canaries 2 and 3 are under versions 2 and 3.
+    rotated::serve(&server, &rotated::site(&[1, 2, 3]));
+    let out = verify_at(&reader, &url, &[]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("the pin follows the policy chain from version 1 to version 3"),
+        "{stdout}"
+    );
+    let second = record(&reader, &url);
+    assert_eq!(
+        second["policy_sha256"],
+        Sha256Digest::of(&rotated::policy_bytes(3)).to_string()
+    );
+    assert_eq!(second["policy_version"], 3);
+    assert_eq!(second["sequence"], 3);
+
+    // Once followed, the pin is version 3 itself.
+    let out = verify_at(&reader, &url, &[]);
+    assert_exit(&out, 0);
+    assert!(
+        !text(&out.stdout).contains("follows"),
+        "{}",
+        text(&out.stdout)
+    );
+    // And the site cannot go back to version 1 now.
+    rotated::serve(&server, &rotated::site(&[1]));
+    assert_exit(&verify_at(&reader, &url, &[]), 19);
+}
+
+#[test]
+fn a_run_that_fails_does_not_move_the_pin() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[1]));
+    let url = server.url("/");
+    let reader = Reader::new();
+    assert_exit(&verify_at(&reader, &url, &["--trust-on-first-use"]), 0);
+    let pinned = reader.state().unwrap();
+    // Rotated to version 3, but canary 2 is gone: a broken history.
+    let mut files = rotated::site(&[1, 2, 3]);
+    files.remove("canaries/0002.json");
+    rotated::serve(&server, &files);
+    assert_exit(&verify_at(&reader, &url, &[]), 13);
+    assert_eq!(
+        reader.state().unwrap(),
+        pinned,
+        "the pin moved on a failure"
+    );
+    // Served whole, it passes and the pin follows.
+    rotated::serve(&server, &rotated::site(&[1, 2, 3]));
+    assert_exit(&verify_at(&reader, &url, &[]), 0);
+    assert_eq!(record(&reader, &url)["policy_version"], 3);
+}

@@ -401,3 +401,29 @@ fn watch_trusts_a_rotated_site_through_its_chain_and_catches_its_rollback() {
     );
     assert_eq!(site_record(&w, &url), pinned);
 }
+
+#[test]
+fn watch_follows_a_rotation_when_every_check_passes() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[1]));
+    let url = server.url("/");
+    let w = Watcher::new(&entry(
+        "rotated",
+        &url,
+        &rotated::fingerprints(&[1, 2, 3]),
+        "",
+    ));
+    // Canary 1 expires ten days after the watch's time: not yet due.
+    let (code, rows) = w.json(&["--warn-days", "5"]);
+    assert_eq!(code, 0, "{rows:?}");
+    assert_eq!(
+        site_record(&w, &url)["policy_version"],
+        serde_json::Value::Null
+    );
+    rotated::serve(&server, &rotated::site(&[1, 2, 3]));
+    let (code, rows) = w.json(&[]);
+    assert_eq!(code, 0, "{rows:?}");
+    let rec = site_record(&w, &url);
+    assert_eq!(rec["policy_version"], 3);
+    assert_eq!(rec["sequence"], 3);
+}

@@ -1480,6 +1480,12 @@ pub fn remote_scenarios() -> Vec<RemoteScenario> {
         r("valid-rotated-first-contact-keys", Valid, Keys(&["alice", "bob", "carol"]), All, NOW2,
           "first contact with --key for version 1's signers; the site rotated to version 3 (alice, dave, erin) before canary 1, each step signed by both thresholds: trusted through the chain, version 3 pinned",
           valid_rotated_first_contact),
+        r("valid-pinned-follows-rotation-1-to-2", Valid, PinArgs::None, All, NOW2,
+          "the first of two runs: the state pins version 1 and remembers canary 1; the site rotated to version 2 and canary 2 is signed under it: the pin follows to version 2",
+          valid_pinned_follows_1_to_2),
+        r("valid-pinned-follows-rotation-2-to-3", Valid, PinArgs::None, All, NOW3,
+          "the second run: the state pins version 2 (as the first run left it) and remembers canary 2; the site rotated to version 3 for canary 3: the pin follows to version 3",
+          valid_pinned_follows_2_to_3),
         // -- refused before the history --
         r("refused-first-contact", Refused(Refusal::FirstContact), PinArgs::None, Fetched::Policy, NOW2,
           "first contact without --trust-on-first-use, --key or --policy: refused (exit 4), nothing fetched beyond the policy",
@@ -1527,6 +1533,9 @@ pub fn remote_scenarios() -> Vec<RemoteScenario> {
         r("tripped-after-pinned", Tripped(Class::Tripped), PinArgs::None, All, NOW2,
           "the state remembers canary 1; canary 2 drops the statement no-content-feed: tripped, whatever the state says",
           tripped_after_pinned).kind("statement-removed").on(2),
+        r("tripped-after-rotation", Tripped(Class::Tripped), PinArgs::None, All, NOW2,
+          "the state pins version 1 and remembers canary 1; canary 2, under version 2, drops the statement no-content-feed: tripped; canary 2 is remembered, but the pin stays at version 1 (only a run that passes moves it)",
+          tripped_after_rotation).kind("statement-removed").on(2),
     ]
 }
 
@@ -1751,6 +1760,30 @@ fn rotated_history(under: &[usize]) -> Folder {
 
 fn valid_rotated_first_contact() -> Remote {
     first_contact(rotated_history(&[3, 3]))
+}
+
+fn valid_pinned_follows_1_to_2() -> Remote {
+    Remote {
+        site: site_of(rotated_history(&[1, 2])),
+        state: Some(seen(&Plan::new(1).seal(), 1)),
+    }
+}
+
+fn valid_pinned_follows_2_to_3() -> Remote {
+    Remote {
+        site: site_of(rotated_history(&[1, 2, 3])),
+        state: Some(seen(&rotated_history(&[1, 2]), 2)),
+    }
+}
+
+fn tripped_after_rotation() -> Remote {
+    let mut p = Plan::new(2);
+    p.canary(2).policy_sha256 = Sha256Digest::of(&version(2).to_json());
+    p.canary(2).statements.retain(|c| c.id != "no-content-feed");
+    Remote {
+        site: site_of(with_chain(p.seal(), 2)),
+        state: Some(seen(&Plan::new(1).seal(), 1)),
+    }
 }
 
 fn rollback_policy_chain() -> Remote {
