@@ -485,6 +485,7 @@ pub fn rollback_baseline(r: &WatchRecord) -> Option<SiteRecord> {
     (h.sequence > verified).then_some(SiteRecord {
         // Only the sequence, digest and time are compared.
         policy_sha256: h.payload_sha256,
+        policy_version: 1,
         pinned_at: h.seen_at,
         sequence: h.sequence,
         payload_sha256: h.payload_sha256,
@@ -779,6 +780,7 @@ mod tests {
         let mut r3 = r2.clone();
         r3.site = Some(SiteRecord {
             policy_sha256: Sha256Digest::of(b"p"),
+            policy_version: 1,
             pinned_at: t,
             sequence: 2,
             payload_sha256: b.payload_sha256,
@@ -798,6 +800,7 @@ mod tests {
         );
         let site = |n: u64| SiteRecord {
             policy_sha256: Sha256Digest::of(b"p"),
+            policy_version: 1,
             pinned_at: t0,
             sequence: n,
             payload_sha256: Sha256Digest::of(&n.to_be_bytes()),

@@ -652,15 +652,15 @@ proptest! {
     fn state_file_round_trips(
         sites in prop::collection::btree_map(
             ".{0,60}",
-            (digest(), time(), any::<u64>(), digest(), time()),
+            (digest(), 1u64..4, time(), any::<u64>(), digest(), time()),
             0..4,
         ),
     ) {
         let s = State {
             sites: sites
                 .into_iter()
-                .map(|(k, (policy_sha256, pinned_at, sequence, payload_sha256, checked_at))| {
-                    (k, SiteRecord { policy_sha256, pinned_at, sequence, payload_sha256, checked_at })
+                .map(|(k, (policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at))| {
+                    (k, SiteRecord { policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at })
                 })
                 .collect(),
         };
@@ -692,7 +692,7 @@ proptest! {
                     let r = WatchRecord {
                         name,
                         site: site.map(|(policy_sha256, pinned_at, sequence, payload_sha256, checked_at)| SiteRecord {
-                            policy_sha256, pinned_at, sequence, payload_sha256, checked_at,
+                            policy_sha256, policy_version: 1, pinned_at, sequence, payload_sha256, checked_at,
                         }),
                         status: STATUSES[status],
                         detail,

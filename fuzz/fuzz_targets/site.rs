@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(out) => {
             let _ = canary_core::render::report(&out.report, "fuzz");
             // Again, remembering this run: the rollback rule must hold.
-            let record = remote::updated_record(None, out.trusted.sha256, &out.seen, now);
+            let record = remote::updated_record(None, out.accepted.pin, &out.seen, now);
             let again = Request {
                 record: Some(&record),
                 ..req

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(State::parse(&s.to_json()).expect("own JSON parses"), s);
         for r in s.sites.values() {
             let _ = remote::check_seen(Some(r), &seen);
-            let _ = remote::updated_record(Some(r), r.policy_sha256, &seen, now);
+            let _ = remote::updated_record(Some(r), r.pin(), &seen, now);
         }
     }
     if let Ok(s) = WatchState::parse(data) {

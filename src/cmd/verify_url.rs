@@ -83,6 +83,11 @@ fn remote_error(e: RemoteError<FetchError>, urls: &SiteUrls, again: &Again<'_>) 
             fetched,
         } => untrusted(reason, urls, &policy_url, &fetched, again),
         RemoteError::Verify(v) => Error::from(v),
+        // docs/FORMAT.md: a broken chain is a policy failure, as by folder.
+        chain @ RemoteError::Chain { .. } => Error::Verification {
+            class: Class::Policy,
+            message: chain.to_string(),
+        },
         other => match class {
             Some(class) => Error::Verification {
                 class,
@@ -153,6 +158,13 @@ fn untrusted(
                 hint,
             )
         }
+        Untrusted::ChainRolledBack { pinned, fetched } => policy(
+            Class::Rollback,
+            format!(
+                "{policy_url}: ROLLBACK of the policy chain: policy version {} (sha256 {}) is pinned for this site, but the site now serves a chain ending at version {} (sha256 {}): an older policy than one seen before",
+                pinned.version, pinned.sha256, fetched.version, fetched.sha256
+            ),
+        ),
         Untrusted::PinChanged { pinned, fetched } => policy(
             Class::Policy,
             format!(
@@ -296,7 +308,9 @@ pub(crate) fn remember(
     let _lock = lock::state(state_path, command)?;
     let mut state = read_state(state_path)?;
     let on_disk = state.sites.get(urls.key());
-    let rec = match remote::merge_record(record, on_disk, out.trusted.sha256, &out.seen, now) {
+    let pin = remote::remembered_pin(&out.report, &out.accepted, record);
+    let chain: Vec<Sha256Digest> = out.chain.versions.iter().map(|v| v.sha256).collect();
+    let rec = match remote::merge_record(record, on_disk, pin, &chain, &out.seen, now) {
         Ok(rec) => rec,
         Err(Concurrent::Seen(f)) => {
             verify::add_failures(&mut out.report, [*f]);
@@ -422,6 +436,22 @@ pub fn run(raw_url: &str, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
             } else {
                 "NOT pinned: verification failed"
             });
+        }
+        // A pin that follows the site's rotations says so, and only moves
+        // when every check passed.
+        let follow = match &record {
+            Some(rec) if out.accepted.new_pin.is_none() && rec.pin() != out.accepted.pin => {
+                let (from, to) = (rec.policy_version, out.accepted.pin.version);
+                if out.report.failure.is_none() && passed {
+                    format!("the pin follows the policy chain from version {from} to version {to}")
+                } else {
+                    format!("the pin stays at policy version {from}: verification failed")
+                }
+            }
+            _ => String::new(),
+        };
+        if !follow.is_empty() {
+            trust.push(&follow);
         }
         let source = RemoteSource {
             site: urls.key().to_string(),

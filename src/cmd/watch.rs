@@ -20,7 +20,7 @@ use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
-use canary_core::remote::{self, Concurrent, Pins, Seen, SiteRecord};
+use canary_core::remote::{self, Concurrent, Pin, Pins, Seen, SiteRecord};
 use canary_core::sanitize;
 use canary_core::timefmt::{human_duration, Timestamp};
 use canary_core::verify;
@@ -213,9 +213,11 @@ fn remember(
 /// record is to be updated with.
 type Checked = (Observation, Option<Verified>);
 
-/// A site whose verification passed: the policy trusted and what was seen.
+/// A site whose verification passed: the pin to record (the newest
+/// version of the chain trusted), that chain's hashes, and what was seen.
 struct Verified {
-    trusted: Sha256Digest,
+    pin: Pin,
+    chain: Vec<Sha256Digest>,
     seen: Seen,
 }
 
@@ -239,7 +241,7 @@ fn site_record(
     let Some(v) = verified else {
         return disk.cloned();
     };
-    match remote::merge_record(started, disk, v.trusted, &v.seen, now) {
+    match remote::merge_record(started, disk, v.pin, &v.chain, &v.seen, now) {
         Ok(r) => Some(r),
         Err(Concurrent::PinChanged { .. }) => disk.cloned(),
         Err(Concurrent::Seen(f)) => {
@@ -318,8 +320,11 @@ fn check_one(
                 ),
                 (None, None) => String::new(),
             };
+            // Only a full pass moves the record, and with it the pin along
+            // the site's chain.
             let verified = r.failure.is_none().then(|| Verified {
-                trusted: out.trusted.sha256,
+                pin: out.accepted.pin,
+                chain: out.chain.versions.iter().map(|v| v.sha256).collect(),
                 seen: out.seen.clone(),
             });
             let obs = Observation {

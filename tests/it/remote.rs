@@ -665,3 +665,194 @@ fn a_policy_file_pins_exactly_that_policy() {
         "{err}"
     );
 }
+
+// ---- a site that rotated its policy (docs/FORMAT.md, "Rotation") ----------
+
+use crate::support::rotated;
+
+/// `canary verify URL --at rotated::AT` with this reader's default state.
+fn verify_at(reader: &Reader, url: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["--at", rotated::AT, "--timeout", "10"];
+    args.extend_from_slice(extra);
+    reader.verify(url, &args)
+}
+
+/// The state file's record of `url`.
+fn record(reader: &Reader, url: &str) -> serde_json::Value {
+    let state: serde_json::Value = serde_json::from_slice(&reader.state().unwrap()).unwrap();
+    state["sites"][url].clone()
+}
+
+fn key_args(seeds: &[u8]) -> Vec<String> {
+    rotated::fingerprints(seeds)
+        .into_iter()
+        .flat_map(|k| ["--key".to_string(), k])
+        .collect()
+}
+
+#[test]
+fn version_1_keys_trust_a_rotated_site_through_its_chain() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[3, 3]));
+    let url = server.url("/");
+    let reader = Reader::new();
+    let keys = key_args(&[3, 1, 2]);
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let out = verify_at(&reader, &url, &keys);
+    assert_exit(&out, 0);
+    // The chain is fetched right after the policy, from version 1.
+    let gets = server.gets();
+    assert_eq!(
+        gets[..3],
+        [
+            "/keys/policy.json",
+            "/keys/policy.1.json",
+            "/keys/rotation.2.json"
+        ]
+    );
+    assert_eq!(gets[3], "/keys/rotation.3.json");
+    // Version 3 is pinned, with its number.
+    let rec = record(&reader, &url);
+    assert_eq!(
+        rec["policy_sha256"],
+        Sha256Digest::of(&rotated::policy_bytes(3)).to_string()
+    );
+    assert_eq!(rec["policy_version"], 3);
+    // A later run needs no flag; version 1's file anchors it too.
+    let out = verify_at(&reader, &url, &["--json"]);
+    assert_exit(&out, 0);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["trusted_by"], serde_json::json!(["pin"]));
+    let v1 = reader.home.path().join("policy-v1.json");
+    fs::write(&v1, rotated::policy_bytes(1)).unwrap();
+    let out = verify_at(&Reader::new(), &url, &["--policy", v1.to_str().unwrap()]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn a_site_serving_an_older_policy_chain_is_a_rollback() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[3, 3]));
+    let url = server.url("/");
+    let reader = Reader::new();
+    assert_exit(&verify_at(&reader, &url, &["--trust-on-first-use"]), 0);
+    let before = reader.state().unwrap();
+    // The site goes back to version 2, its canaries validly signed under it.
+    rotated::serve(&server, &rotated::site(&[2, 2]));
+    let asked = server.gets().len();
+    let out = verify_at(&reader, &url, &[]);
+    assert_exit(&out, 19);
+    let err = text(&out.stderr);
+    assert!(err.contains("ROLLBACK of the policy chain"), "{err}");
+    assert!(err.contains("version 3"), "{err}");
+    assert_eq!(reader.state().unwrap(), before, "the state must not move");
+    // Nothing past the chain was fetched.
+    assert_eq!(
+        server.gets()[asked..],
+        [
+            "/keys/policy.json",
+            "/keys/policy.1.json",
+            "/keys/rotation.2.json"
+        ]
+    );
+    // --trust-on-first-use never overrides the pin.
+    assert_exit(&verify_at(&reader, &url, &["--trust-on-first-use"]), 19);
+}
+
+#[test]
+fn a_tampered_rotation_file_is_a_policy_failure_naming_its_url() {
+    let server = Server::start();
+    let mut files = rotated::site(&[2, 2]);
+    let rotation = files.get_mut("keys/rotation.2.json").unwrap();
+    // One byte of the signed policy inside the envelope's base64 payload.
+    let text_form = String::from_utf8(rotation.clone()).unwrap();
+    let at = text_form.find("\"payload\": \"").unwrap() + 20;
+    rotation[at] = if rotation[at] == b'A' { b'B' } else { b'A' };
+    rotated::serve(&server, &files);
+    let url = server.url("/");
+    let reader = Reader::new();
+    let out = verify_at(&reader, &url, &["--trust-on-first-use"]);
+    assert_exit(&out, 12);
+    let err = text(&out.stderr);
+    assert!(err.contains(&format!("{url}keys/rotation.2.json")), "{err}");
+    assert!(reader.state().is_none(), "nothing may be pinned");
+    // A chain file the site lacks is named the same way.
+    files.remove("keys/policy.1.json");
+    rotated::serve(&server, &files);
+    let out = verify_at(&reader, &url, &["--trust-on-first-use"]);
+    assert_exit(&out, 12);
+    let err = text(&out.stderr);
+    assert!(err.contains(&format!("{url}keys/policy.1.json: ")), "{err}");
+    assert!(err.contains("missing"), "{err}");
+}
+
+#[test]
+fn a_pinned_reader_follows_1_to_3_across_two_runs() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[1]));
+    let url = server.url("/");
+    let reader = Reader::new();
+    let keys = key_args(&[1, 2, 3]);
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    assert_exit(&verify_at(&reader, &url, &keys), 0);
+    let first = record(&reader, &url);
+    assert_eq!(
+        first["policy_sha256"],
+        Sha256Digest::of(&rotated::policy_bytes(1)).to_string()
+    );
+    // Version 1 is left out of the record, as before rotations existed.
+    assert_eq!(first["policy_version"], serde_json::Value::Null);
+
+    // The site rotated twice; canaries 2 and 3 are under versions 2 and 3.
+    rotated::serve(&server, &rotated::site(&[1, 2, 3]));
+    let out = verify_at(&reader, &url, &[]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("the pin follows the policy chain from version 1 to version 3"),
+        "{stdout}"
+    );
+    let second = record(&reader, &url);
+    assert_eq!(
+        second["policy_sha256"],
+        Sha256Digest::of(&rotated::policy_bytes(3)).to_string()
+    );
+    assert_eq!(second["policy_version"], 3);
+    assert_eq!(second["sequence"], 3);
+
+    // Once followed, the pin is version 3 itself.
+    let out = verify_at(&reader, &url, &[]);
+    assert_exit(&out, 0);
+    assert!(
+        !text(&out.stdout).contains("follows"),
+        "{}",
+        text(&out.stdout)
+    );
+    // And the site cannot go back to version 1 now.
+    rotated::serve(&server, &rotated::site(&[1]));
+    assert_exit(&verify_at(&reader, &url, &[]), 19);
+}
+
+#[test]
+fn a_run_that_fails_does_not_move_the_pin() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[1]));
+    let url = server.url("/");
+    let reader = Reader::new();
+    assert_exit(&verify_at(&reader, &url, &["--trust-on-first-use"]), 0);
+    let pinned = reader.state().unwrap();
+    // Rotated to version 3, but canary 2 is gone: a broken history.
+    let mut files = rotated::site(&[1, 2, 3]);
+    files.remove("canaries/0002.json");
+    rotated::serve(&server, &files);
+    assert_exit(&verify_at(&reader, &url, &[]), 13);
+    assert_eq!(
+        reader.state().unwrap(),
+        pinned,
+        "the pin moved on a failure"
+    );
+    // Served whole, it passes and the pin follows.
+    rotated::serve(&server, &rotated::site(&[1, 2, 3]));
+    assert_exit(&verify_at(&reader, &url, &[]), 0);
+    assert_eq!(record(&reader, &url)["policy_version"], 3);
+}

@@ -358,3 +358,72 @@ fn hostile_sites_get_their_own_status_and_do_not_disturb_the_others() {
         .unwrap()
         .contains("time limit"));
 }
+
+// ---- rotated sites ---------------------------------------------------------
+
+use crate::support::rotated;
+
+/// The watch state's remote record of `url`.
+fn site_record(w: &Watcher, url: &str) -> serde_json::Value {
+    let state: serde_json::Value =
+        serde_json::from_slice(&fs::read(w.state_path()).unwrap()).unwrap();
+    state["sites"][url]["site"].clone()
+}
+
+#[test]
+fn watch_trusts_a_rotated_site_through_its_chain_and_catches_its_rollback() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[3, 3]));
+    let url = server.url("/");
+    // Pinned to version 1's keys, as a watcher who listed the site early.
+    let w = Watcher::new(&entry(
+        "rotated",
+        &url,
+        &rotated::fingerprints(&[1, 2, 3]),
+        "",
+    ));
+    let (code, rows) = w.json(&[]);
+    assert_eq!(code, 0, "{rows:?}");
+    assert_eq!(rows["rotated"]["status"], "valid");
+    assert_eq!(site_record(&w, &url)["policy_version"], 3);
+    let pinned = site_record(&w, &url);
+    // Back to version 2: a rollback, and the record stays.
+    rotated::serve(&server, &rotated::site(&[2, 2]));
+    let (code, rows) = w.json(&[]);
+    assert_eq!(code, 21, "{rows:?}");
+    assert_eq!(rows["rotated"]["status"], "rollback");
+    assert!(
+        rows["rotated"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ROLLBACK of the policy chain"),
+        "{rows:?}"
+    );
+    assert_eq!(site_record(&w, &url), pinned);
+}
+
+#[test]
+fn watch_follows_a_rotation_when_every_check_passes() {
+    let server = Server::start();
+    rotated::serve(&server, &rotated::site(&[1]));
+    let url = server.url("/");
+    let w = Watcher::new(&entry(
+        "rotated",
+        &url,
+        &rotated::fingerprints(&[1, 2, 3]),
+        "",
+    ));
+    // Canary 1 expires ten days after the watch's time: not yet due.
+    let (code, rows) = w.json(&["--warn-days", "5"]);
+    assert_eq!(code, 0, "{rows:?}");
+    assert_eq!(
+        site_record(&w, &url)["policy_version"],
+        serde_json::Value::Null
+    );
+    rotated::serve(&server, &rotated::site(&[1, 2, 3]));
+    let (code, rows) = w.json(&[]);
+    assert_eq!(code, 0, "{rows:?}");
+    let rec = site_record(&w, &url);
+    assert_eq!(rec["policy_version"], 3);
+    assert_eq!(rec["sequence"], 3);
+}

@@ -23,7 +23,7 @@ use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, UpdateEntry
 use canary_core::keys::SecretKey;
 use canary_core::policy::{Policy, Revocation, Signer};
 use canary_core::remote::{SiteRecord, State};
-use canary_core::rotation::POLICY_PAYLOAD_TYPE;
+use canary_core::rotation::{ChainFile, POLICY_PAYLOAD_TYPE};
 use canary_core::statement::{Claim, LogCommitment, Statement};
 use canary_core::timefmt::Timestamp;
 use canary_core::verify::Class;
@@ -1461,6 +1461,11 @@ pub enum Refusal {
     LatestNotAuthentic(Class),
     /// The latest canary's payload type is not the v1 type (signature).
     LatestPayloadType,
+    /// The site's policy chain ends before the version the state file
+    /// pins: an older chain than one seen (rollback, exit 19).
+    PolicyRollback,
+    /// A file of the site's policy chain is missing or refused (exit 12).
+    ChainBroken,
 }
 
 impl Refusal {
@@ -1471,6 +1476,8 @@ impl Refusal {
             Refusal::KeysDiffer => "keys-differ",
             Refusal::LatestNotAuthentic(_) => "latest-not-authentic",
             Refusal::LatestPayloadType => "latest-payload-type",
+            Refusal::PolicyRollback => "policy-rollback",
+            Refusal::ChainBroken => "chain-broken",
         }
     }
 
@@ -1479,7 +1486,8 @@ impl Refusal {
     pub fn class(self) -> Option<Class> {
         match self {
             Refusal::FirstContact => None,
-            Refusal::PinChanged | Refusal::KeysDiffer => Some(Class::Policy),
+            Refusal::PinChanged | Refusal::KeysDiffer | Refusal::ChainBroken => Some(Class::Policy),
+            Refusal::PolicyRollback => Some(Class::Rollback),
             Refusal::LatestNotAuthentic(c) => Some(c),
             Refusal::LatestPayloadType => Some(Class::Signature),
         }
@@ -1497,7 +1505,7 @@ pub enum RemoteExpect {
 /// How far the documented order of fetching goes.
 #[derive(Clone, Copy)]
 pub enum Fetched {
-    /// `keys/policy.json` only (the policy is not trusted).
+    /// `keys/policy.json` and its chain only (the policy is not trusted).
     Policy,
     /// The policy and `.well-known` (the latest canary is not authentic).
     Latest,
@@ -1533,6 +1541,14 @@ impl RemoteScenario {
     /// (docs/FORMAT.md, "Order of fetching").
     fn fetches(&self, site: &Folder) -> Vec<String> {
         let mut out = vec![POLICY_PATH.to_string()];
+        // The chain, walked from version 1 (docs/FORMAT.md, "Rotation").
+        let version = Policy::parse(site.get(POLICY_PATH))
+            .expect("a policy")
+            .version;
+        if version > 1 {
+            out.push(chain_path(ChainFile::FirstPolicy));
+            out.extend((2..=version).map(|k| chain_path(ChainFile::Rotation(k))));
+        }
         if matches!(self.fetched, Fetched::Latest | Fetched::All) {
             out.push(WELL_KNOWN_PATH.into());
         }
@@ -1657,6 +1673,15 @@ pub fn remote_scenarios() -> Vec<RemoteScenario> {
         r("valid-incident-log", Valid, FirstUse, All, NOW2,
           "a two-entry incident log served with the canaries that commit to it",
           valid_remote_incident_log),
+        r("valid-rotated-first-contact-keys", Valid, Keys(&["alice", "bob", "carol"]), All, NOW2,
+          "first contact with --key for version 1's signers; the site rotated to version 3 (alice, dave, erin) before canary 1, each step signed by both thresholds: trusted through the chain, version 3 pinned",
+          valid_rotated_first_contact),
+        r("valid-pinned-follows-rotation-1-to-2", Valid, PinArgs::None, All, NOW2,
+          "the first of two runs: the state pins version 1 and remembers canary 1; the site rotated to version 2 and canary 2 is signed under it: the pin follows to version 2",
+          valid_pinned_follows_1_to_2),
+        r("valid-pinned-follows-rotation-2-to-3", Valid, PinArgs::None, All, NOW3,
+          "the second run: the state pins version 2 (as the first run left it) and remembers canary 2; the site rotated to version 3 for canary 3: the pin follows to version 3",
+          valid_pinned_follows_2_to_3),
         // -- refused before the history --
         r("refused-first-contact", Refused(Refusal::FirstContact), PinArgs::None, Fetched::Policy, NOW2,
           "first contact without --trust-on-first-use, --key or --policy: refused (exit 4), nothing fetched beyond the policy",
@@ -1667,6 +1692,12 @@ pub fn remote_scenarios() -> Vec<RemoteScenario> {
         r("policy-keys-differ", Refused(Refusal::KeysDiffer), Keys(&["alice", "bob", "mallory"]), Fetched::Policy, NOW2,
           "first contact with --key for alice, bob and mallory; the site's policy has carol, not mallory",
           valid_first_contact),
+        r("rollback-policy-chain", Refused(Refusal::PolicyRollback), PinArgs::None, Fetched::Policy, NOW2,
+          "the state pins policy version 3; the site serves a chain ending at version 2 (validly signed canaries under it): an older policy chain than one seen, refused before the canaries",
+          rollback_policy_chain),
+        r("policy-chain-broken", Refused(Refusal::ChainBroken), FirstUse, Fetched::Policy, NOW2,
+          "the site's keys/rotation.2.json has one bit of dave's signature flipped: the chain does not hold (a policy failure naming that file), nothing past it is fetched",
+          policy_chain_broken),
         r("signature-latest-flipped-byte", Refused(Refusal::LatestNotAuthentic(Signature)), FirstUse, Latest, NOW2,
           "one bit of bob's signature on the latest canary flipped: not authentic, so the history is never fetched",
           signature_latest_flipped_byte),
@@ -1698,6 +1729,9 @@ pub fn remote_scenarios() -> Vec<RemoteScenario> {
         r("tripped-after-pinned", Tripped(Class::Tripped), PinArgs::None, All, NOW2,
           "the state remembers canary 1; canary 2 drops the statement no-content-feed: tripped, whatever the state says",
           tripped_after_pinned).kind("statement-removed").on(2),
+        r("tripped-after-rotation", Tripped(Class::Tripped), PinArgs::None, All, NOW2,
+          "the state pins version 1 and remembers canary 1; canary 2, under version 2, drops the statement no-content-feed: tripped; canary 2 is remembered, but the pin stays at version 1 (only a run that passes moves it)",
+          tripped_after_rotation).kind("statement-removed").on(2),
     ]
 }
 
@@ -1718,6 +1752,9 @@ fn seen(seen: &Folder, n: u64) -> SiteRecord {
     let st = Statement::parse(&env.payload).expect("a statement");
     SiteRecord {
         policy_sha256: Sha256Digest::of(seen.get(POLICY_PATH)),
+        policy_version: Policy::parse(seen.get(POLICY_PATH))
+            .expect("a policy")
+            .version,
         pinned_at: t(PINNED_AT),
         sequence: n,
         payload_sha256: env.payload_digest(),
@@ -1833,6 +1870,121 @@ fn tripped_after_pinned() -> Remote {
         site: site_of(tripped_statement_removed()),
         state: Some(seen(&Plan::new(1).seal(), 1)),
     }
+}
+
+// ---- policy chains (rotation) ----------------------------------------------
+
+fn chain_path(f: ChainFile) -> String {
+    format!("keys/{}", f.file_name())
+}
+
+/// The chain of the rotation scenarios, with who signed each step (both
+/// thresholds met):
+/// 1. alice, bob, carol, 2 of 3 (the default policy);
+/// 2. alice, bob, dave, 2 of 3 (carol leaves, dave joins), signed by
+///    alice, bob and dave;
+/// 3. alice, dave, erin, 2 of 3 (bob leaves, erin joins), signed by
+///    alice, dave and erin.
+fn chain() -> Vec<(Policy, &'static [&'static str])> {
+    let v1 = two_of_three();
+    let v2 = next_version(
+        &v1,
+        &["alice", "bob", "dave"],
+        2,
+        "Carol has left; Dave joins.",
+    );
+    let v3 = next_version(
+        &v2,
+        &["alice", "dave", "erin"],
+        2,
+        "Bob has left; Erin joins.",
+    );
+    vec![
+        (v1, &[]),
+        (v2, &["alice", "bob", "dave"]),
+        (v3, &["alice", "dave", "erin"]),
+    ]
+}
+
+/// Version `k` of [`chain`].
+fn version(k: usize) -> Policy {
+    chain().swap_remove(k - 1).0
+}
+
+/// Publishes versions 1 … `upto` of [`chain`] in a sealed folder as
+/// `canary publish` does: `keys/policy.json` is version `upto`, beside
+/// `keys/policy.1.json` and `keys/rotation.K.json` (the copies
+/// `keys/policy.K.json` are left out: a verifier never fetches them).
+fn with_chain(mut f: Folder, upto: usize) -> Folder {
+    let versions = chain();
+    f.put(POLICY_PATH, versions[upto - 1].0.to_json());
+    if upto > 1 {
+        f.put(&chain_path(ChainFile::FirstPolicy), versions[0].0.to_json());
+    }
+    for (p, signers) in &versions[1..upto] {
+        let env = sign(POLICY_PAYLOAD_TYPE, p.to_json(), signers);
+        f.put(&chain_path(ChainFile::Rotation(p.version)), env.to_json());
+    }
+    f
+}
+
+/// Canaries 1 … n, canary i signed under version `under[i - 1]` of
+/// [`chain`] (by alice and bob under 1 and 2, alice and dave under 3),
+/// the chain published up to the last canary's version.
+fn rotated_history(under: &[usize]) -> Folder {
+    let mut p = Plan::new(under.len());
+    for (i, &k) in under.iter().enumerate() {
+        p.canary(i + 1).policy_sha256 = Sha256Digest::of(&version(k).to_json());
+        if k == 3 {
+            p.signed_by[i] = vec!["alice", "dave"];
+        }
+    }
+    let newest = *under.last().expect("a canary");
+    with_chain(p.seal(), newest)
+}
+
+fn valid_rotated_first_contact() -> Remote {
+    first_contact(rotated_history(&[3, 3]))
+}
+
+fn valid_pinned_follows_1_to_2() -> Remote {
+    Remote {
+        site: site_of(rotated_history(&[1, 2])),
+        state: Some(seen(&Plan::new(1).seal(), 1)),
+    }
+}
+
+fn valid_pinned_follows_2_to_3() -> Remote {
+    Remote {
+        site: site_of(rotated_history(&[1, 2, 3])),
+        state: Some(seen(&rotated_history(&[1, 2]), 2)),
+    }
+}
+
+fn tripped_after_rotation() -> Remote {
+    let mut p = Plan::new(2);
+    p.canary(2).policy_sha256 = Sha256Digest::of(&version(2).to_json());
+    p.canary(2).statements.retain(|c| c.id != "no-content-feed");
+    Remote {
+        site: site_of(with_chain(p.seal(), 2)),
+        state: Some(seen(&Plan::new(1).seal(), 1)),
+    }
+}
+
+fn rollback_policy_chain() -> Remote {
+    Remote {
+        site: site_of(rotated_history(&[2, 2])),
+        state: Some(seen(&rotated_history(&[3, 3]), 2)),
+    }
+}
+
+fn policy_chain_broken() -> Remote {
+    let mut f = rotated_history(&[2, 2]);
+    let path = chain_path(ChainFile::Rotation(2));
+    let mut env = Envelope::parse(f.get(&path)).expect("a rotation envelope");
+    env.signatures[2].sig[10] ^= 0x01;
+    f.put(&path, env.to_json());
+    first_contact(f)
 }
 
 // ---- writing ---------------------------------------------------------------

@@ -3,8 +3,8 @@
 //! * [`verify_site`]: the procedure, over a [`Transport`] (the binary's
 //!   network client, or [`MemoryTransport`]).
 //! * [`SiteUrls`]: where a published site keeps each file.
-//! * [`accept_policy`]: when a policy fetched from a site is trusted, given
-//!   the user's pins (`--policy`, `--key`, the state file, first use).
+//! * [`accept_chain`]: when a policy chain fetched from a site is trusted,
+//!   given the user's pins (`--policy`, `--key`, the state file, first use).
 //! * [`State`]: the local state file (pins and the highest canary seen per
 //!   site), and [`check_seen`]: the rollback / equivocation rule.
 //!
@@ -19,6 +19,7 @@ use url::Url;
 use crate::digest::Sha256Digest;
 use crate::json::{self, JsonError};
 use crate::policy::TrustedPolicy;
+use crate::rotation::{ChainFile, PolicyChain};
 use crate::timefmt::Timestamp;
 use crate::verify::{Finding, Problem};
 
@@ -81,6 +82,11 @@ impl SiteUrls {
     }
     pub fn policy(&self) -> String {
         self.join(POLICY_PATH)
+    }
+    /// A file of the policy chain: `keys/policy.1.json`,
+    /// `keys/rotation.K.json` (docs/FORMAT.md, "Rotation").
+    pub fn chain_file(&self, file: ChainFile) -> String {
+        self.join(&format!("keys/{}", file.file_name()))
     }
     pub fn incidents(&self) -> String {
         self.join(INCIDENTS_PATH)
@@ -171,13 +177,35 @@ impl TrustSource {
     }
 }
 
-/// The fetched policy is trusted.
+/// A pinned policy version: the hash of its exact bytes and its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pin {
+    pub sha256: Sha256Digest,
+    pub version: u64,
+}
+
+impl Pin {
+    pub fn of(policy: &TrustedPolicy) -> Pin {
+        Pin {
+            sha256: policy.sha256,
+            version: policy.policy.version,
+        }
+    }
+}
+
+/// The fetched policy chain is trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     /// Every rule that vouched for it (the pin is listed when it held).
     pub sources: Vec<TrustSource>,
-    /// The pin to write once every other check passed, if it changes.
+    /// A pin this run sets or replaces (first contact, `--replace-pin`):
+    /// the chain's newest version, written only once every other check
+    /// passed.
     pub new_pin: Option<Sha256Digest>,
+    /// The chain's newest version: the pin a run that passes every check
+    /// records. Past the state file's pin when the site rotated since (the
+    /// pin follows the chain, forward only).
+    pub pin: Pin,
 }
 
 /// Why a fetched policy is not trusted.
@@ -185,113 +213,143 @@ pub struct Accepted {
 pub enum Untrusted {
     /// No pin and no explicit trust: the user must decide (exit 4).
     FirstContact,
-    /// The site's policy differs from the pinned one (exit 12).
+    /// The pinned policy is not a version of the site's chain, and is a
+    /// later version than the site's newest: the site serves an older
+    /// chain than one seen before (rollback, exit 19).
+    ChainRolledBack {
+        pinned: Pin,
+        /// The site's newest version.
+        fetched: Pin,
+    },
+    /// The pinned policy is not a version of the site's chain (exit 12).
     PinChanged {
         pinned: Sha256Digest,
         fetched: Sha256Digest,
     },
-    /// The site's policy differs from the `--policy` file (exit 12).
+    /// The `--policy` file is no version of the site's chain (exit 12).
     FileDiffers {
         file: Sha256Digest,
         fetched: Sha256Digest,
     },
-    /// The policy's signer keys are not exactly the `--key` set (exit 12).
+    /// No version's signer keys are exactly the `--key` set (exit 12); the
+    /// difference is the newest version's.
     KeysDiffer {
         /// Pinned keys the policy lacks.
         missing: Vec<String>,
         /// Policy keys that were not pinned.
         extra: Vec<String>,
     },
-    /// The policy's threshold is below the minimum for `--key` (exit 12).
+    /// The threshold of the newest version whose signers are the `--key`
+    /// set is below the minimum (exit 12).
     ThresholdTooLow { threshold: usize, minimum: usize },
     /// `--replace-pin` needs `--key` or `--policy` (exit 2).
     ReplaceWithoutPins,
 }
 
-/// The pinning rule. A fetched policy is accepted when every pin the user
-/// has holds:
+/// The pinning rule, over the site's whole policy chain (every version
+/// from 1, each step checked by [`crate::rotation::check_step`]). The chain
+/// is accepted when every pin the user has holds:
 ///
-/// 1. `--policy FILE`: the fetched bytes hash to the file's hash.
-/// 2. `--key`: the set of the policy's signer fingerprints equals the set of
-///    `--key` fingerprints (no key missing, none added), and its threshold is
-///    at least `--threshold`, or a strict majority of the keys without it.
-/// 3. The state file's pin for this site: the fetched bytes hash to it. With
-///    `--replace-pin` (and 1 or 2) the pin is replaced instead of compared.
-/// 4. With none of these, only `--trust-on-first-use` accepts the policy.
+/// 1. `--policy FILE`: the file's hash is the hash of some version.
+/// 2. `--key`: the set of signer fingerprints of some version equals the
+///    set of `--key` fingerprints (no key missing, none added); of such
+///    versions the newest must have a threshold of at least `--threshold`,
+///    or a strict majority of the keys without it.
+/// 3. The state file's pin for this site is a version of the chain. A pin
+///    that is not: a rollback when the pin's version is later than the
+///    chain's newest (the site serves an older chain than one seen), else
+///    a changed policy. With `--replace-pin` (and 1 or 2) a pin outside
+///    the chain is replaced instead.
+/// 4. With none of these, only `--trust-on-first-use` accepts the chain.
 ///
-/// The policy is pinned (first contact, replacement) only by the caller,
-/// after every other check passed.
-pub fn accept_policy(
-    fetched: &TrustedPolicy,
+/// Later versions than the one a pin matched are trusted through the
+/// chain's steps (both thresholds at each). The pin is set or moved to the
+/// newest version only by the caller, after every other check passed.
+pub fn accept_chain(
+    chain: &PolicyChain,
     pins: &Pins<'_>,
-    pinned: Option<Sha256Digest>,
+    pinned: Option<Pin>,
 ) -> Result<Accepted, Untrusted> {
+    let newest = chain.newest();
+    let pin = Pin::of(newest);
     let explicit = pins.policy.is_some() || !pins.keys.is_empty();
     if pins.replace_pin && !explicit {
         return Err(Untrusted::ReplaceWithoutPins);
     }
     let mut sources = Vec::new();
     if let Some(file) = pins.policy {
-        if file.sha256 != fetched.sha256 {
+        if chain.position(file.sha256).is_none() {
             return Err(Untrusted::FileDiffers {
                 file: file.sha256,
-                fetched: fetched.sha256,
+                fetched: newest.sha256,
             });
         }
         sources.push(TrustSource::PolicyFile);
     }
     if !pins.keys.is_empty() {
         let want: BTreeSet<&str> = pins.keys.iter().map(String::as_str).collect();
-        let have: Vec<String> = fetched
-            .policy
-            .signers
-            .iter()
-            .map(|s| s.key.fingerprint())
-            .collect();
-        let have: BTreeSet<&str> = have.iter().map(String::as_str).collect();
-        if want != have {
+        let fingerprints = |p: &TrustedPolicy| -> BTreeSet<String> {
+            p.policy
+                .signers
+                .iter()
+                .map(|s| s.key.fingerprint())
+                .collect()
+        };
+        let same = |p: &&TrustedPolicy| {
+            let have = fingerprints(p);
+            have.len() == want.len() && have.iter().all(|k| want.contains(k.as_str()))
+        };
+        let Some(matched) = chain.versions.iter().rev().find(same) else {
+            let have = fingerprints(newest);
+            let have: BTreeSet<&str> = have.iter().map(String::as_str).collect();
             return Err(Untrusted::KeysDiffer {
                 missing: want.difference(&have).map(|s| s.to_string()).collect(),
                 extra: have.difference(&want).map(|s| s.to_string()).collect(),
             });
-        }
+        };
         let minimum = pins
             .min_threshold
             .unwrap_or_else(|| default_min_threshold(want.len()));
-        if fetched.policy.threshold < minimum {
+        if matched.policy.threshold < minimum {
             return Err(Untrusted::ThresholdTooLow {
-                threshold: fetched.policy.threshold,
+                threshold: matched.policy.threshold,
                 minimum,
             });
         }
         sources.push(TrustSource::Keys);
     }
+    let in_chain = |p: &Pin| chain.position(p.sha256).is_some();
     match pinned {
-        Some(p) if pins.replace_pin => {
-            let new_pin = (p != fetched.sha256).then_some(fetched.sha256);
-            if new_pin.is_none() {
-                sources.push(TrustSource::Pin);
-            }
-            Ok(Accepted { sources, new_pin })
-        }
-        Some(p) if p != fetched.sha256 => Err(Untrusted::PinChanged {
+        Some(p) if pins.replace_pin && !in_chain(&p) => Ok(Accepted {
+            sources,
+            new_pin: Some(newest.sha256),
+            pin,
+        }),
+        Some(p) if !in_chain(&p) && p.version > pin.version => Err(Untrusted::ChainRolledBack {
             pinned: p,
-            fetched: fetched.sha256,
+            fetched: pin,
+        }),
+        Some(p) if !in_chain(&p) => Err(Untrusted::PinChanged {
+            pinned: p.sha256,
+            fetched: newest.sha256,
         }),
         Some(_) => {
             sources.push(TrustSource::Pin);
             Ok(Accepted {
                 sources,
                 new_pin: None,
+                pin,
             })
         }
         None if explicit => Ok(Accepted {
             sources,
-            new_pin: Some(fetched.sha256),
+            new_pin: Some(newest.sha256),
+            pin,
         }),
         None if pins.first_use => Ok(Accepted {
             sources: vec![TrustSource::FirstUse],
-            new_pin: Some(fetched.sha256),
+            new_pin: Some(newest.sha256),
+            pin,
         }),
         None => Err(Untrusted::FirstContact),
     }
@@ -303,6 +361,11 @@ pub fn accept_policy(
 pub struct SiteRecord {
     /// SHA-256 of the exact bytes of the trusted policy.
     pub policy_sha256: Sha256Digest,
+    /// That policy's version: a site whose chain ends before it rolled
+    /// back. Absent (1) in every record made before rotations, so those
+    /// files keep their bytes.
+    #[serde(default = "version_one", skip_serializing_if = "is_version_one")]
+    pub policy_version: u64,
     /// When the policy was pinned.
     pub pinned_at: Timestamp,
     /// The highest canary sequence number seen (and fully verified).
@@ -312,6 +375,24 @@ pub struct SiteRecord {
     pub payload_sha256: Sha256Digest,
     /// When that canary was last verified.
     pub checked_at: Timestamp,
+}
+
+fn version_one() -> u64 {
+    1
+}
+
+fn is_version_one(v: &u64) -> bool {
+    *v == 1
+}
+
+impl SiteRecord {
+    /// The pinned policy version.
+    pub fn pin(&self) -> Pin {
+        Pin {
+            sha256: self.policy_sha256,
+            version: self.policy_version,
+        }
+    }
 }
 
 /// A record kept per site in a state file; `FORMAT` names the file's
@@ -457,16 +538,30 @@ pub fn may_remember(
         && report.failures.iter().all(|f| about_content(f.class))
 }
 
+/// The pin a remembered run records ([`may_remember`]): the chain's newest
+/// version when every check passed, else the record's own pin. A run that
+/// failed never moves the pin, not even along a chain it trusted.
+pub fn remembered_pin(
+    report: &crate::verify::Report,
+    accepted: &Accepted,
+    record: Option<&SiteRecord>,
+) -> Pin {
+    match record {
+        Some(r) if report.failure.is_some() => r.pin(),
+        _ => accepted.pin,
+    }
+}
+
 /// The record to store after a fully successful verification. Keeps the
 /// highest canary seen (a caller never lowers it) and the pin.
 pub fn updated_record(
     prev: Option<&SiteRecord>,
-    policy_sha256: Sha256Digest,
+    pin: Pin,
     seen: &Seen,
     now: Timestamp,
 ) -> SiteRecord {
     let pinned_at = match prev {
-        Some(p) if p.policy_sha256 == policy_sha256 => p.pinned_at,
+        Some(p) if p.policy_sha256 == pin.sha256 => p.pinned_at,
         _ => now,
     };
     let (sequence, payload_sha256) = match prev {
@@ -474,7 +569,8 @@ pub fn updated_record(
         _ => (seen.sequence, seen.payload_sha256),
     };
     SiteRecord {
-        policy_sha256,
+        policy_sha256: pin.sha256,
+        policy_version: pin.version,
         pinned_at,
         sequence,
         payload_sha256,
@@ -502,10 +598,11 @@ pub enum Concurrent {
 /// The record to write for a site when the state file may have changed
 /// since this run read it, under the state file's lock: `started` is the
 /// record the run verified against, `on_disk` the one in the file now,
-/// `trusted` the policy this run trusted and `seen` what it saw (its
-/// verification passed). When nobody wrote meanwhile this is
-/// [`updated_record`]; otherwise the two are merged so that the record
-/// still only moves forward:
+/// `trusted` the pin this run records ([`remembered_pin`]), `chain` the
+/// hashes of the versions of the chain it verified with (oldest first) and
+/// `seen` what it saw (its verification passed). When nobody wrote
+/// meanwhile this is [`updated_record`]; otherwise the two are merged so
+/// that the record still only moves forward:
 ///
 /// * the sequence and payload digest are the higher of the file's and
 ///   this run's (a run that started earlier and saw an older canary does
@@ -514,13 +611,17 @@ pub enum Concurrent {
 ///   without its rollback branch): [`Concurrent::Seen`];
 /// * a pin the file gained or changed meanwhile is kept, and this run's
 ///   record is not written: [`Concurrent::PinChanged`] (a pin this run
-///   replaces itself, `--replace-pin`, replaces the one it started with);
+///   replaces itself, `--replace-pin`, replaces the one it started with).
+///   A pin that is a version of this run's chain is no conflict: another
+///   run followed the same rotations; the later version of the two is
+///   kept;
 /// * `pinned_at` is the earlier of the two for the same pin, `checked_at`
 ///   the later.
 pub fn merge_record(
     started: Option<&SiteRecord>,
     on_disk: Option<&SiteRecord>,
-    trusted: Sha256Digest,
+    trusted: Pin,
+    chain: &[Sha256Digest],
     seen: &Seen,
     now: Timestamp,
 ) -> Result<SiteRecord, Concurrent> {
@@ -529,10 +630,15 @@ pub fn merge_record(
         return Ok(ours);
     };
     let replacing = started.map(|s| s.policy_sha256) == Some(disk.policy_sha256);
-    if disk.policy_sha256 != trusted && !replacing {
+    // The version is the place in the chain, not the file's word for it.
+    let disk_version = chain
+        .iter()
+        .position(|h| *h == disk.policy_sha256)
+        .map(|i| i as u64 + 1);
+    if disk.policy_sha256 != trusted.sha256 && !replacing && disk_version.is_none() {
         return Err(Concurrent::PinChanged {
             pinned: disk.policy_sha256,
-            trusted,
+            trusted: trusted.sha256,
         });
     }
     if let Some(f) = check_seen(Some(disk), seen)
@@ -541,8 +647,15 @@ pub fn merge_record(
     {
         return Err(Concurrent::Seen(Box::new(f)));
     }
-    let mut merged = updated_record(Some(disk), trusted, seen, now);
-    if disk.policy_sha256 == trusted {
+    let pin = match disk_version {
+        Some(version) if !replacing && version > trusted.version => Pin {
+            sha256: disk.policy_sha256,
+            version,
+        },
+        _ => trusted,
+    };
+    let mut merged = updated_record(Some(disk), pin, seen, now);
+    if disk.policy_sha256 == pin.sha256 && pin == trusted {
         merged.pinned_at = disk.pinned_at.min(ours.pinned_at);
     }
     merged.checked_at = disk.checked_at.max(now);
@@ -582,6 +695,16 @@ mod tests {
             .iter()
             .map(|&i| SecretKey::from_seed(&[i; 32]).public().fingerprint())
             .collect()
+    }
+
+    /// The pinning rule for a site whose policy was never rotated.
+    fn accept(
+        p: &TrustedPolicy,
+        pins: &Pins<'_>,
+        pinned: Option<Sha256Digest>,
+    ) -> Result<Accepted, Untrusted> {
+        let pinned = pinned.map(|sha256| Pin { sha256, version: 1 });
+        accept_chain(&PolicyChain::single(p.clone()), pins, pinned)
     }
 
     fn none() -> Pins<'static> {
@@ -639,15 +762,12 @@ mod tests {
     #[test]
     fn first_contact_needs_a_decision() {
         let p = policy(&[1, 2, 3], 2);
-        assert_eq!(
-            accept_policy(&p, &none(), None),
-            Err(Untrusted::FirstContact)
-        );
+        assert_eq!(accept(&p, &none(), None), Err(Untrusted::FirstContact));
         let tofu = Pins {
             first_use: true,
             ..none()
         };
-        let a = accept_policy(&p, &tofu, None).unwrap();
+        let a = accept(&p, &tofu, None).unwrap();
         assert_eq!(a.sources, vec![TrustSource::FirstUse]);
         assert_eq!(a.new_pin, Some(p.sha256));
     }
@@ -660,12 +780,12 @@ mod tests {
             first_use: true,
             ..none()
         };
-        let a = accept_policy(&p, &tofu, Some(p.sha256)).unwrap();
+        let a = accept(&p, &tofu, Some(p.sha256)).unwrap();
         assert_eq!(a.sources, vec![TrustSource::Pin]);
         assert_eq!(a.new_pin, None);
         // --trust-on-first-use never overrides an existing pin.
         assert_eq!(
-            accept_policy(&q, &tofu, Some(p.sha256)),
+            accept(&q, &tofu, Some(p.sha256)),
             Err(Untrusted::PinChanged {
                 pinned: p.sha256,
                 fetched: q.sha256
@@ -681,13 +801,13 @@ mod tests {
             keys: &keys,
             ..none()
         };
-        let a = accept_policy(&p, &pins, None).unwrap();
+        let a = accept(&p, &pins, None).unwrap();
         assert_eq!(a.sources, vec![TrustSource::Keys]);
         assert_eq!(a.new_pin, Some(p.sha256));
 
         // Fewer keys in the policy.
         let fewer = policy(&[1, 2], 2);
-        let e = accept_policy(&fewer, &pins, None).unwrap_err();
+        let e = accept(&fewer, &pins, None).unwrap_err();
         assert_eq!(
             e,
             Untrusted::KeysDiffer {
@@ -698,12 +818,12 @@ mod tests {
         // Another key swapped in.
         let other = policy(&[1, 2, 9], 2);
         assert!(matches!(
-            accept_policy(&other, &pins, None),
+            accept(&other, &pins, None),
             Err(Untrusted::KeysDiffer { .. })
         ));
         // One more key than pinned.
         let more = policy(&[1, 2, 3, 4], 3);
-        let e = accept_policy(&more, &pins, None).unwrap_err();
+        let e = accept(&more, &pins, None).unwrap_err();
         assert_eq!(
             e,
             Untrusted::KeysDiffer {
@@ -722,7 +842,7 @@ mod tests {
         };
         // Default minimum: a strict majority (2 of 3).
         assert_eq!(
-            accept_policy(&policy(&[1, 2, 3], 1), &pins, None),
+            accept(&policy(&[1, 2, 3], 1), &pins, None),
             Err(Untrusted::ThresholdTooLow {
                 threshold: 1,
                 minimum: 2
@@ -734,13 +854,13 @@ mod tests {
             ..none()
         };
         assert_eq!(
-            accept_policy(&policy(&[1, 2, 3], 2), &strict, None),
+            accept(&policy(&[1, 2, 3], 2), &strict, None),
             Err(Untrusted::ThresholdTooLow {
                 threshold: 2,
                 minimum: 3
             })
         );
-        assert!(accept_policy(&policy(&[1, 2, 3], 3), &strict, None).is_ok());
+        assert!(accept(&policy(&[1, 2, 3], 3), &strict, None).is_ok());
         assert_eq!(default_min_threshold(1), 1);
         assert_eq!(default_min_threshold(2), 2);
         assert_eq!(default_min_threshold(4), 3);
@@ -757,7 +877,7 @@ mod tests {
         };
         // The keys match q, but q is not the pinned policy.
         assert!(matches!(
-            accept_policy(&q, &pins, Some(p.sha256)),
+            accept(&q, &pins, Some(p.sha256)),
             Err(Untrusted::PinChanged { .. })
         ));
         // --replace-pin with keys that hold replaces the pin.
@@ -765,7 +885,7 @@ mod tests {
             replace_pin: true,
             ..pins
         };
-        let a = accept_policy(&q, &replace, Some(p.sha256)).unwrap();
+        let a = accept(&q, &replace, Some(p.sha256)).unwrap();
         assert_eq!(a.new_pin, Some(q.sha256));
         // --replace-pin alone is refused.
         let bare = Pins {
@@ -774,7 +894,7 @@ mod tests {
             ..none()
         };
         assert_eq!(
-            accept_policy(&q, &bare, Some(p.sha256)),
+            accept(&q, &bare, Some(p.sha256)),
             Err(Untrusted::ReplaceWithoutPins)
         );
     }
@@ -788,11 +908,11 @@ mod tests {
             ..none()
         };
         assert_eq!(
-            accept_policy(&p, &pins, None).unwrap().sources,
+            accept(&p, &pins, None).unwrap().sources,
             vec![TrustSource::PolicyFile]
         );
         assert_eq!(
-            accept_policy(&q, &pins, None),
+            accept(&q, &pins, None),
             Err(Untrusted::FileDiffers {
                 file: p.sha256,
                 fetched: q.sha256
@@ -804,9 +924,15 @@ mod tests {
         Sha256Digest::of(&[b])
     }
 
+    /// Version 1 of a policy with hash `sha256`.
+    fn p1(sha256: Sha256Digest) -> Pin {
+        Pin { sha256, version: 1 }
+    }
+
     fn record(sequence: u64, digest: Sha256Digest) -> SiteRecord {
         SiteRecord {
             policy_sha256: d(0),
+            policy_version: 1,
             pinned_at: Timestamp::from_unix(1_700_000_000),
             sequence,
             payload_sha256: digest,
@@ -852,10 +978,10 @@ mod tests {
     fn records_never_go_backwards() {
         let now = Timestamp::from_unix(1_800_000_000);
         let prev = record(5, d(5));
-        let r = updated_record(Some(&prev), d(0), &seen(&[(4, 4)]), now);
+        let r = updated_record(Some(&prev), p1(d(0)), &seen(&[(4, 4)]), now);
         assert_eq!((r.sequence, r.payload_sha256), (5, d(5)));
         assert_eq!(r.pinned_at, prev.pinned_at);
-        let r = updated_record(Some(&prev), d(9), &seen(&[(5, 5), (6, 6)]), now);
+        let r = updated_record(Some(&prev), p1(d(9)), &seen(&[(5, 5), (6, 6)]), now);
         assert_eq!((r.sequence, r.payload_sha256, r.pinned_at), (6, d(6), now));
         assert_eq!(r.checked_at, now);
     }
@@ -869,12 +995,19 @@ mod tests {
         let start = record(1, d(1));
         let history = [(1, 1), (2, 2), (3, 3)];
         // Nobody wrote meanwhile: the record of a lone run.
-        let lone = merge_record(Some(&start), Some(&start), d(0), &seen(&history[..2]), now);
+        let lone = merge_record(
+            Some(&start),
+            Some(&start),
+            p1(d(0)),
+            &[],
+            &seen(&history[..2]),
+            now,
+        );
         assert_eq!(
             lone,
             Ok(updated_record(
                 Some(&start),
-                d(0),
+                p1(d(0)),
                 &seen(&history[..2]),
                 now
             ))
@@ -885,17 +1018,33 @@ mod tests {
             checked_at: later,
             ..record(3, d(3))
         };
-        let r = merge_record(Some(&start), Some(&disk), d(0), &seen(&history[..2]), now).unwrap();
+        let r = merge_record(
+            Some(&start),
+            Some(&disk),
+            p1(d(0)),
+            &[],
+            &seen(&history[..2]),
+            now,
+        )
+        .unwrap();
         assert_eq!((r.sequence, r.payload_sha256), (3, d(3)));
         assert_eq!((r.pinned_at, r.checked_at), (disk.pinned_at, later));
         // The other way round: this run saw 3 after another recorded 2.
         let disk = record(2, d(2));
-        let r = merge_record(Some(&start), Some(&disk), d(0), &seen(&history), now).unwrap();
+        let r = merge_record(
+            Some(&start),
+            Some(&disk),
+            p1(d(0)),
+            &[],
+            &seen(&history),
+            now,
+        )
+        .unwrap();
         assert_eq!((r.sequence, r.payload_sha256), (3, d(3)));
         assert_eq!(r.checked_at, now);
         // First contact in both runs, the same policy: merged, and pinned
         // when the first of them pinned it.
-        let r = merge_record(None, Some(&disk), d(0), &seen(&history), now).unwrap();
+        let r = merge_record(None, Some(&disk), p1(d(0)), &[], &seen(&history), now).unwrap();
         assert_eq!((r.sequence, r.pinned_at), (3, disk.pinned_at));
     }
 
@@ -908,7 +1057,8 @@ mod tests {
         let e = merge_record(
             Some(&start),
             Some(&disk),
-            d(0),
+            p1(d(0)),
+            &[],
             &seen(&[(1, 1), (2, 7)]),
             now,
         );
@@ -921,7 +1071,8 @@ mod tests {
         let e = merge_record(
             Some(&start),
             Some(&disk),
-            d(0),
+            p1(d(0)),
+            &[],
             &seen(&[(1, 1), (2, 7), (3, 3)]),
             now,
         );
@@ -941,7 +1092,7 @@ mod tests {
         };
         // Both runs made first contact; the other pinned another policy.
         assert_eq!(
-            merge_record(None, Some(&other), d(0), &s, now),
+            merge_record(None, Some(&other), p1(d(0)), &[], &s, now),
             Err(Concurrent::PinChanged {
                 pinned: d(8),
                 trusted: d(0)
@@ -951,7 +1102,7 @@ mod tests {
         // that pin meanwhile (--replace-pin): the replacement stays.
         let start = record(1, d(1));
         assert_eq!(
-            merge_record(Some(&start), Some(&other), d(0), &s, now),
+            merge_record(Some(&start), Some(&other), p1(d(0)), &[], &s, now),
             Err(Concurrent::PinChanged {
                 pinned: d(8),
                 trusted: d(0)
@@ -960,7 +1111,7 @@ mod tests {
         // This run replaces the pin itself while another only recorded a
         // newer canary under the old one: replaced, the newer canary kept.
         let newer = record(3, d(3));
-        let r = merge_record(Some(&start), Some(&newer), d(9), &s, now).unwrap();
+        let r = merge_record(Some(&start), Some(&newer), p1(d(9)), &[], &s, now).unwrap();
         assert_eq!((r.policy_sha256, r.pinned_at, r.sequence), (d(9), now, 3));
     }
 
@@ -1022,10 +1173,12 @@ mod tests {
         let kept = Accepted {
             sources: vec![TrustSource::Pin],
             new_pin: None,
+            pin: Pin::of(&p),
         };
         let new = Accepted {
             sources: vec![TrustSource::FirstUse],
             new_pin: Some(p.sha256),
+            pin: Pin::of(&p),
         };
         let rec = record(1, d(1));
         assert!(may_remember(&report(&[], true), &new, None));
@@ -1065,5 +1218,302 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    // ---- rotations ----------------------------------------------------
+
+    /// Version `version` after `prev`, signed by `seeds`.
+    fn successor(prev: &TrustedPolicy, seeds: &[u8], threshold: usize) -> Policy {
+        let mut p = policy(seeds, threshold).policy;
+        p.version = prev.policy.version + 1;
+        p.previous_sha256 = Some(prev.sha256);
+        p.explanation = Some("Rotation.".into());
+        p
+    }
+
+    /// Adds `next` to `chain`, signed by `signers` (both sets' thresholds).
+    fn rotate(chain: &mut PolicyChain, next: &Policy, signers: &[u8]) {
+        use crate::envelope::{Envelope, Signature};
+        let mut env = Envelope::new(crate::rotation::POLICY_PAYLOAD_TYPE, next.to_json());
+        let msg = env.signed_bytes();
+        env.signatures = signers
+            .iter()
+            .map(|&i| {
+                let k = SecretKey::from_seed(&[i; 32]);
+                Signature {
+                    keyid: k.public().fingerprint(),
+                    sig: k.sign(&msg).to_vec(),
+                }
+            })
+            .collect();
+        chain.push(&env.to_json()).unwrap();
+    }
+
+    /// 1: s1 s2 s3, 2 of 3; 2: s1 s2 s4, 2 of 3; 3: s1 s2 s4, 1 of 3.
+    fn three_versions() -> PolicyChain {
+        let mut c = PolicyChain::single(policy(&[1, 2, 3], 2));
+        let v2 = successor(c.newest(), &[1, 2, 4], 2);
+        rotate(&mut c, &v2, &[1, 2, 4]);
+        let v3 = successor(c.newest(), &[1, 2, 4], 1);
+        rotate(&mut c, &v3, &[1, 2]);
+        c
+    }
+
+    fn pin_of(chain: &PolicyChain, version: usize) -> Pin {
+        Pin::of(&chain.versions[version - 1])
+    }
+
+    #[test]
+    fn a_pin_on_an_older_version_follows_the_chain_to_the_newest() {
+        let c = three_versions();
+        let a = accept_chain(&c, &none(), Some(pin_of(&c, 1))).unwrap();
+        assert_eq!(a.sources, vec![TrustSource::Pin]);
+        // Not a replacement: only the pin recorded after a pass moves.
+        assert_eq!(a.new_pin, None);
+        assert_eq!(a.pin, pin_of(&c, 3));
+        assert_eq!(a.pin.version, 3);
+    }
+
+    #[test]
+    fn an_older_chain_than_the_pinned_version_is_a_rollback() {
+        let c = three_versions();
+        let mut old = c.clone();
+        old.versions.truncate(2);
+        old.steps.truncate(1);
+        assert_eq!(
+            accept_chain(&old, &none(), Some(pin_of(&c, 3))),
+            Err(Untrusted::ChainRolledBack {
+                pinned: pin_of(&c, 3),
+                fetched: pin_of(&c, 2),
+            })
+        );
+        // A never-rotated site, pinned at version 3 before: also rollback.
+        let one = PolicyChain::single(c.versions[0].clone());
+        assert!(matches!(
+            accept_chain(&one, &none(), Some(pin_of(&c, 3))),
+            Err(Untrusted::ChainRolledBack { .. })
+        ));
+        // A pin outside the chain at or below its newest version: another
+        // chain, the changed-policy failure it always was.
+        let other = Pin {
+            sha256: d(7),
+            version: 2,
+        };
+        assert_eq!(
+            accept_chain(&c, &none(), Some(other)),
+            Err(Untrusted::PinChanged {
+                pinned: d(7),
+                fetched: c.newest().sha256
+            })
+        );
+        // --replace-pin with a pin that holds replaces a rolled-back pin.
+        let keys = fps(&[1, 2, 3]);
+        let replace = Pins {
+            keys: &keys,
+            min_threshold: Some(2),
+            replace_pin: true,
+            ..none()
+        };
+        let a = accept_chain(&old, &replace, Some(pin_of(&c, 3))).unwrap();
+        assert_eq!(a.new_pin, Some(old.newest().sha256));
+    }
+
+    #[test]
+    fn keys_and_policy_file_anchor_anywhere_in_the_chain() {
+        let c = three_versions();
+        // Version 1's keys: version 1's threshold (2) meets the majority.
+        let keys = fps(&[1, 2, 3]);
+        let pins = Pins {
+            keys: &keys,
+            ..none()
+        };
+        let a = accept_chain(&c, &pins, None).unwrap();
+        assert_eq!(a.sources, vec![TrustSource::Keys]);
+        assert_eq!(a.new_pin, Some(c.newest().sha256));
+        assert_eq!(a.pin.version, 3);
+        // Versions 2 and 3 share a signer set: the newest (3, 1 of 3) is the
+        // one whose threshold counts, and it is too low.
+        let keys = fps(&[4, 2, 1]);
+        let pins = Pins {
+            keys: &keys,
+            ..none()
+        };
+        assert_eq!(
+            accept_chain(&c, &pins, None),
+            Err(Untrusted::ThresholdTooLow {
+                threshold: 1,
+                minimum: 2
+            })
+        );
+        // No version has these keys: the difference is the newest's.
+        let keys = fps(&[1, 2, 9]);
+        let pins = Pins {
+            keys: &keys,
+            ..none()
+        };
+        assert_eq!(
+            accept_chain(&c, &pins, None),
+            Err(Untrusted::KeysDiffer {
+                missing: fps(&[9]),
+                extra: fps(&[4]),
+            })
+        );
+        // --policy: any version of the chain; another policy is refused.
+        let v2 = c.versions[1].clone();
+        let file = Pins {
+            policy: Some(&v2),
+            ..none()
+        };
+        let a = accept_chain(&c, &file, None).unwrap();
+        assert_eq!(a.sources, vec![TrustSource::PolicyFile]);
+        let stranger = policy(&[1, 2], 2);
+        let file = Pins {
+            policy: Some(&stranger),
+            ..none()
+        };
+        assert_eq!(
+            accept_chain(&c, &file, None),
+            Err(Untrusted::FileDiffers {
+                file: stranger.sha256,
+                fetched: c.newest().sha256
+            })
+        );
+    }
+
+    #[test]
+    fn the_pin_advances_only_when_the_whole_run_passes() {
+        use crate::verify::{Class, Finding, Problem, Report, Verdict};
+        let c = three_versions();
+        let mut rec = record(2, d(2));
+        rec.policy_sha256 = c.versions[0].sha256;
+        let accepted = accept_chain(&c, &none(), Some(rec.pin())).unwrap();
+        let report = |failure: Option<Class>| Report {
+            verdict: if failure.is_some() {
+                Verdict::Tripped
+            } else {
+                Verdict::Valid
+            },
+            failure,
+            now: Timestamp::from_unix(0),
+            policy: crate::verify::PolicySummary::of(c.newest()),
+            policy_chain: None,
+            canaries: 2,
+            chain_intact: true,
+            latest: None,
+            failures: failure
+                .into_iter()
+                .map(|class| Finding {
+                    class,
+                    canary: Some(2),
+                    problem: Problem::LatestMissing,
+                })
+                .collect(),
+            warnings: vec![],
+            incidents: None,
+        };
+        assert_eq!(
+            remembered_pin(&report(None), &accepted, Some(&rec)),
+            pin_of(&c, 3)
+        );
+        // TRIPPED under a followed chain: the canary may be remembered,
+        // the pin stays where it was.
+        assert_eq!(
+            remembered_pin(&report(Some(Class::Tripped)), &accepted, Some(&rec)),
+            rec.pin()
+        );
+        let now = Timestamp::from_unix(1_800_000_000);
+        let r = updated_record(Some(&rec), pin_of(&c, 3), &seen(&[(2, 2), (3, 3)]), now);
+        assert_eq!((r.policy_sha256, r.policy_version), (c.newest().sha256, 3));
+        assert_eq!(r.pinned_at, now);
+    }
+
+    #[test]
+    fn concurrent_runs_following_one_chain_keep_the_later_version() {
+        let c = three_versions();
+        let hashes: Vec<Sha256Digest> = c.versions.iter().map(|v| v.sha256).collect();
+        let now = Timestamp::from_unix(1_800_000_000);
+        let s = seen(&[(1, 1), (2, 2)]);
+        let at = |version: usize, n: u64| SiteRecord {
+            policy_sha256: hashes[version - 1],
+            policy_version: version as u64,
+            ..record(n, d(n as u8))
+        };
+        // This run follows 1 → 3 while another followed 1 → 2: version 3.
+        let r = merge_record(
+            Some(&at(1, 1)),
+            Some(&at(2, 1)),
+            pin_of(&c, 3),
+            &hashes,
+            &s,
+            now,
+        )
+        .unwrap();
+        assert_eq!(r.pin(), pin_of(&c, 3));
+        // This run keeps version 1 (it failed on content) while another
+        // moved the pin to 3: the pin never goes back.
+        let r = merge_record(
+            Some(&at(1, 1)),
+            Some(&at(3, 1)),
+            pin_of(&c, 1),
+            &hashes,
+            &s,
+            now,
+        )
+        .unwrap();
+        assert_eq!(r.pin(), pin_of(&c, 3));
+        // A pin outside the chain written meanwhile is still kept.
+        let stranger = SiteRecord {
+            policy_sha256: d(8),
+            ..record(1, d(1))
+        };
+        assert_eq!(
+            merge_record(
+                Some(&at(1, 1)),
+                Some(&stranger),
+                pin_of(&c, 3),
+                &hashes,
+                &s,
+                now
+            ),
+            Err(Concurrent::PinChanged {
+                pinned: d(8),
+                trusted: hashes[2]
+            })
+        );
+    }
+
+    #[test]
+    fn policy_version_is_left_out_at_one_and_kept_above() {
+        let mut s = State::default();
+        s.sites
+            .insert("https://example.org/".into(), record(3, d(3)));
+        let one = s.to_json();
+        assert!(!String::from_utf8_lossy(&one).contains("policy_version"));
+        let mut rec = record(3, d(3));
+        rec.policy_version = 3;
+        s.sites.insert("https://example.org/".into(), rec.clone());
+        let three = s.to_json();
+        let text = String::from_utf8(three.clone()).unwrap();
+        assert!(text.contains("\"policy_version\": 3"), "{text}");
+        assert_eq!(
+            State::parse(&three).unwrap().sites["https://example.org/"],
+            rec
+        );
+        // A file written before rotations parses with version 1.
+        let old = State::parse(&one).unwrap();
+        assert_eq!(old.sites["https://example.org/"].policy_version, 1);
+    }
+
+    #[test]
+    fn chain_files_are_under_keys() {
+        let s = SiteUrls::resolve("https://example.org/sub").unwrap();
+        assert_eq!(
+            s.chain_file(ChainFile::FirstPolicy),
+            "https://example.org/sub/keys/policy.1.json"
+        );
+        assert_eq!(
+            s.chain_file(ChainFile::Rotation(12)),
+            "https://example.org/sub/keys/rotation.12.json"
+        );
     }
 }

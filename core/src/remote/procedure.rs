@@ -7,14 +7,14 @@ use crate::digest::Sha256Digest;
 use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use crate::limits::Limits;
 use crate::policy::TrustedPolicy;
-use crate::rotation::PolicyChain;
+use crate::rotation::{self, ChainError, ChainFile, PolicyChain};
 use crate::sanitize;
 use crate::statement::Statement;
 use crate::timefmt::Timestamp;
 use crate::verify::{self, CanaryFile, Class, Report, VerifyError};
 
 use super::transport::Transport;
-use super::{accept_policy, check_seen, Accepted, Pins, Seen, SiteRecord, SiteUrls, Untrusted};
+use super::{accept_chain, check_seen, Accepted, Pins, Seen, SiteRecord, SiteUrls, Untrusted};
 
 /// One verification of one site.
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +33,10 @@ pub struct Request<'a> {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub report: Report,
+    /// The site's newest policy version (the chain's last).
     pub trusted: TrustedPolicy,
+    /// Every version of the site's policy, the canaries verified under it.
+    pub chain: PolicyChain,
     pub accepted: Accepted,
     pub seen: Seen,
     /// The exact bytes of the site's `.well-known` latest canary.
@@ -56,6 +59,13 @@ pub enum RemoteError<E> {
     /// A file that cannot be read as what it should be.
     #[error("{url}: {problem}")]
     Malformed { url: String, problem: String },
+    /// The site's policy chain does not hold: `url` is the file at fault
+    /// (`keys/policy.json` for a chain too long to walk).
+    #[error("{url}: the site's policy chain is broken: {}", chain_detail(.error))]
+    Chain {
+        url: String,
+        error: ChainError<std::convert::Infallible>,
+    },
     /// The pinning rule does not accept the site's policy.
     #[error("{policy_url}: the site's policy is not trusted")]
     Untrusted {
@@ -81,6 +91,20 @@ pub enum RemoteError<E> {
     /// A canary of the history cannot be read at all.
     #[error("{0}")]
     Verify(VerifyError),
+}
+
+/// A chain error's words without its file name (the URL says it).
+fn chain_detail(e: &ChainError<std::convert::Infallible>) -> String {
+    match e {
+        ChainError::Read(never) => match *never {},
+        ChainError::TooLong { .. } => e.to_string(),
+        ChainError::Missing(_) => "missing; every version of a rotated policy must be kept".into(),
+        ChainError::First { problem } => problem.clone(),
+        ChainError::Step { problem, .. } => problem.to_string(),
+        ChainError::NewestDiffers(_) => {
+            format!("its policy is not byte for byte {}", super::POLICY_PATH)
+        }
+    }
 }
 
 fn not_verifying(invalid: &[String]) -> String {
@@ -121,11 +145,12 @@ pub fn verify_site<T: Transport>(
         total: 0,
         limit: req.limits.max_total_bytes,
     };
-    let (trusted, accepted) = fetch_trusted_policy(&mut f, req)?;
+    let (chain, accepted) = fetch_trusted_policy(&mut f, req)?;
+    // The newest canary must be under the newest version.
+    let trusted = chain.newest().clone();
     let (latest, n, latest_digest) = fetch_latest(&mut f, req, &trusted)?;
     let files = fetch_history(&mut f, req.urls, n)?;
     let incidents = f.get_optional(&req.urls.incidents())?;
-    let chain = PolicyChain::single(trusted.clone());
     let input = verify::Input {
         chain: &chain,
         files: &files,
@@ -151,6 +176,7 @@ pub fn verify_site<T: Transport>(
     Ok(Outcome {
         report,
         trusted,
+        chain,
         accepted,
         seen,
         latest,
@@ -188,27 +214,53 @@ impl<T: Transport> Fetcher<'_, T> {
     }
 }
 
-/// Step 1: `keys/policy.json`, parsed like a local policy, and the pinning
-/// rule ([`accept_policy`]). Nothing else is fetched from a site whose
-/// policy is not trusted: a site cannot make an untrusted policy's
-/// canaries look checked.
+/// Step 1: `keys/policy.json`, parsed like a local policy; for a version
+/// N > 1, its chain (`keys/policy.1.json`, `keys/rotation.2.json` …
+/// `rotation.N.json`, walked by [`rotation::load_chain`]); then the
+/// pinning rule ([`accept_chain`]). Nothing else is fetched from a site
+/// whose chain does not hold or is not trusted: a site cannot make an
+/// untrusted policy's canaries look checked.
 fn fetch_trusted_policy<T: Transport>(
     f: &mut Fetcher<'_, T>,
     req: &Request<'_>,
-) -> Result<(TrustedPolicy, Accepted), RemoteError<T::Error>> {
+) -> Result<(PolicyChain, Accepted), RemoteError<T::Error>> {
     let policy_url = req.urls.policy();
     let bytes = f.get(&policy_url)?;
     let fetched = TrustedPolicy::from_bytes(&bytes).map_err(|e| RemoteError::Malformed {
         url: sanitize::line(&policy_url),
         problem: e.to_string(),
     })?;
-    match accept_policy(&fetched, req.pins, req.record.map(|r| r.policy_sha256)) {
-        Ok(accepted) => Ok((fetched, accepted)),
+    let max = req.limits.max_policy_versions;
+    let read = |file: ChainFile| f.get_optional(&req.urls.chain_file(file));
+    let chain =
+        rotation::load_chain(&fetched, &bytes, max, read).map_err(|e| chain_error(e, req.urls))?;
+    match accept_chain(&chain, req.pins, req.record.map(SiteRecord::pin)) {
+        Ok(accepted) => Ok((chain, accepted)),
         Err(reason) => Err(RemoteError::Untrusted {
             policy_url: sanitize::line(&policy_url),
             reason,
             fetched: Box::new(fetched),
         }),
+    }
+}
+
+/// A chain that does not hold, named by the URL of the file at fault; a
+/// file that could not be fetched stays the fetch's own error.
+fn chain_error<E>(e: ChainError<RemoteError<E>>, urls: &SiteUrls) -> RemoteError<E> {
+    let (file, error) = match e {
+        ChainError::Read(e) => return e,
+        ChainError::TooLong { version, max } => (None, ChainError::TooLong { version, max }),
+        ChainError::Missing(f) => (Some(f), ChainError::Missing(f)),
+        ChainError::First { problem } => {
+            (Some(ChainFile::FirstPolicy), ChainError::First { problem })
+        }
+        ChainError::Step { file, problem } => (Some(file), ChainError::Step { file, problem }),
+        ChainError::NewestDiffers(f) => (Some(f), ChainError::NewestDiffers(f)),
+    };
+    let url = file.map_or_else(|| urls.policy(), |f| urls.chain_file(f));
+    RemoteError::Chain {
+        url: sanitize::line(&url),
+        error,
     }
 }
 
@@ -333,7 +385,11 @@ mod tests {
 
     /// Canaries 1..=n, each linked to the one before, signed by `signers`.
     fn history(n: u64, signers: &[&SecretKey]) -> Vec<Vec<u8>> {
-        let p = policy();
+        history_under(&policy(), n, signers)
+    }
+
+    /// The same, every canary naming policy `p`.
+    fn history_under(p: &TrustedPolicy, n: u64, signers: &[&SecretKey]) -> Vec<Vec<u8>> {
         let mut out: Vec<Vec<u8>> = Vec::new();
         let mut previous = None;
         for i in 1..=n {
@@ -520,7 +576,7 @@ mod tests {
         let seen = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap();
         let record = crate::remote::updated_record(
             None,
-            seen.trusted.sha256,
+            seen.accepted.pin,
             &seen.seen,
             ts("2026-03-15T00:00:00Z"),
         );
@@ -545,6 +601,150 @@ mod tests {
         let e = run(&mut t, &tofu(), None, &small).unwrap_err();
         assert!(
             matches!(e, RemoteError::TooMuch { limit: 4_000, .. }),
+            "{e}"
+        );
+    }
+
+    /// Version 2 of the test policy: carol (seed 3) added, 2 of 3; and
+    /// its rotation envelope, signed by `signers`.
+    fn rotated(signers: &[&SecretKey]) -> (Vec<u8>, Vec<u8>) {
+        let v1 = policy();
+        let mut v2 = v1.policy.clone();
+        v2.version = 2;
+        v2.previous_sha256 = Some(v1.sha256);
+        v2.explanation = Some("Carol joins.".into());
+        v2.signers.push(Signer {
+            name: "carol".into(),
+            key: SecretKey::from_seed(&[3; 32]).public(),
+        });
+        let bytes = v2.to_json();
+        let mut env = Envelope::new(crate::rotation::POLICY_PAYLOAD_TYPE, bytes.clone());
+        let msg = env.signed_bytes();
+        env.signatures = signers
+            .iter()
+            .map(|k| Signature {
+                keyid: k.public().fingerprint(),
+                sig: k.sign(&msg).to_vec(),
+            })
+            .collect();
+        (bytes, env.to_json())
+    }
+
+    /// A site at policy version 2, its canaries all under version 2.
+    fn rotated_site(rotation_signers: &[&SecretKey]) -> MemoryTransport {
+        let [a, b] = keys();
+        let (v2, rotation) = rotated(rotation_signers);
+        let t2 = TrustedPolicy::from_bytes(&v2).unwrap();
+        let mut t = site(&history_under(&t2, 2, &[&a, &b]));
+        let urls = SiteUrls::resolve(SITE).unwrap();
+        t.files.insert(urls.policy(), v2);
+        t.files
+            .insert(urls.chain_file(ChainFile::FirstPolicy), policy_bytes());
+        t.files
+            .insert(urls.chain_file(ChainFile::Rotation(2)), rotation);
+        t
+    }
+
+    #[test]
+    fn the_chain_is_fetched_after_the_policy_and_a_pin_follows_it() {
+        let [a, b] = keys();
+        let mut t = rotated_site(&[&a, &b]);
+        // Pinned at version 1 by an earlier run.
+        let record = SiteRecord {
+            policy_sha256: policy().sha256,
+            policy_version: 1,
+            pinned_at: ts("2026-01-02T00:00:00Z"),
+            sequence: 1,
+            payload_sha256: Envelope::parse(&t.files[&SiteUrls::resolve(SITE).unwrap().canary(1)])
+                .unwrap()
+                .payload_digest(),
+            checked_at: ts("2026-01-02T00:00:00Z"),
+        };
+        let none = Pins {
+            first_use: false,
+            ..tofu()
+        };
+        let out = run(&mut t, &none, Some(&record), &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, None, "{:?}", out.report.failures);
+        assert_eq!(out.accepted.sources, vec![TrustSource::Pin]);
+        assert_eq!(out.accepted.pin.version, 2);
+        assert_eq!(out.chain.versions.len(), 2);
+        assert_eq!(
+            paths(&t),
+            [
+                "keys/policy.json",
+                "keys/policy.1.json",
+                "keys/rotation.2.json",
+                ".well-known/warrant-canary.json",
+                "canaries/0001.json",
+                "canaries/0002.json",
+                "canaries/incidents.jsonl",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_broken_chain_names_the_file_and_ends_it() {
+        let [a, b] = keys();
+        // Signed by alice alone: version 1's threshold (2) is not met.
+        let mut t = rotated_site(&[&a]);
+        let e = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap_err();
+        let RemoteError::Chain { url, error } = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(url, &format!("{SITE}keys/rotation.2.json"));
+        assert!(matches!(error, ChainError::Step { .. }), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "{SITE}keys/rotation.2.json: the site's policy chain is broken: signed by 1 of version 1's signers"
+            )),
+            "{e}"
+        );
+        assert_eq!(
+            paths(&t),
+            [
+                "keys/policy.json",
+                "keys/policy.1.json",
+                "keys/rotation.2.json"
+            ]
+        );
+        // Version 1 missing from the site.
+        let mut t = rotated_site(&[&a, &b]);
+        t.files.remove(
+            &SiteUrls::resolve(SITE)
+                .unwrap()
+                .chain_file(ChainFile::FirstPolicy),
+        );
+        let e = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap_err();
+        assert!(
+            matches!(&e, RemoteError::Chain { url, error: ChainError::Missing(ChainFile::FirstPolicy) } if url.ends_with("keys/policy.1.json")),
+            "{e}"
+        );
+        // Too many versions for the limit: named by keys/policy.json.
+        let mut t = rotated_site(&[&a, &b]);
+        let one = Limits {
+            max_policy_versions: 1,
+            ..Limits::DEFAULT
+        };
+        let e = run(&mut t, &tofu(), None, &one).unwrap_err();
+        assert!(
+            matches!(&e, RemoteError::Chain { url, error: ChainError::TooLong { .. } } if url.ends_with("keys/policy.json")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn chain_files_count_against_the_total_cap() {
+        let [a, b] = keys();
+        let mut t = rotated_site(&[&a, &b]);
+        let policy_len = t.files[&format!("{SITE}keys/policy.json")].len() as u64;
+        let small = Limits {
+            max_total_bytes: policy_len + 10,
+            ..Limits::DEFAULT
+        };
+        let e = run(&mut t, &tofu(), None, &small).unwrap_err();
+        assert!(
+            matches!(&e, RemoteError::TooMuch { url, .. } if url.ends_with("keys/policy.1.json")),
             "{e}"
         );
     }

@@ -15,6 +15,7 @@ pub mod ceremony;
 pub mod freshness;
 pub mod http;
 pub mod needs;
+pub mod rotated;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

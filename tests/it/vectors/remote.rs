@@ -14,9 +14,10 @@ use canary_core::digest::Sha256Digest;
 use canary_core::envelope::Envelope;
 use canary_core::exit::Exit;
 use canary_core::limits::Limits;
+use canary_core::policy::TrustedPolicy;
 use canary_core::remote::transport::NotHeld;
 use canary_core::remote::{
-    self, MemoryTransport, Outcome, Pins, RemoteError, SiteRecord, SiteUrls, State, Untrusted,
+    self, MemoryTransport, Outcome, Pin, Pins, RemoteError, SiteRecord, SiteUrls, State, Untrusted,
 };
 use canary_core::statement::Statement;
 use canary_core::timefmt::Timestamp;
@@ -63,9 +64,11 @@ enum Expect {
 /// code: docs/FORMAT.md makes an untrusted policy a policy failure (exit
 /// 12) except on first contact (exit 4), and an unauthentic latest canary
 /// a signature or threshold failure.
-const REFUSALS: [(&str, &[Class]); 7] = [
+const REFUSALS: [(&str, &[Class]); 9] = [
     ("first-contact", &[]),
     ("pin-changed", &[Class::Policy]),
+    ("policy-rollback", &[Class::Rollback]),
+    ("chain-broken", &[Class::Policy]),
     ("file-differs", &[Class::Policy]),
     ("keys-differ", &[Class::Policy]),
     ("threshold-too-low", &[Class::Policy]),
@@ -318,11 +321,13 @@ fn refusal_of(e: &RemoteError<NotHeld>) -> (&'static str, Option<Class>) {
         RemoteError::Untrusted { reason, .. } => match reason {
             Untrusted::FirstContact => ("first-contact", None),
             Untrusted::PinChanged { .. } => ("pin-changed", Some(Class::Policy)),
+            Untrusted::ChainRolledBack { .. } => ("policy-rollback", Some(Class::Rollback)),
             Untrusted::FileDiffers { .. } => ("file-differs", Some(Class::Policy)),
             Untrusted::KeysDiffer { .. } => ("keys-differ", Some(Class::Policy)),
             Untrusted::ThresholdTooLow { .. } => ("threshold-too-low", Some(Class::Policy)),
             Untrusted::ReplaceWithoutPins => ("replace-without-pins", None),
         },
+        RemoteError::Chain { .. } => ("chain-broken", Some(Class::Policy)),
         RemoteError::LatestNotAuthentic { .. } => ("latest-not-authentic", e.class()),
         RemoteError::LatestPayloadType { .. } => ("latest-payload-type", e.class()),
         RemoteError::Transport(_) => ("transport", None),
@@ -394,6 +399,7 @@ fn describe_kinds(r: &Report) -> String {
 
 fn check_library(dir: &Path) -> Result<(), String> {
     let h = read_header(dir)?;
+    let record = state_record(dir)?;
     let (result, requested) = verify_in_memory(dir, &h)?;
     if requested != h.fetches {
         return Err(format!("requested {requested:?}, expected {:?}", h.fetches));
@@ -423,6 +429,18 @@ fn check_library(dir: &Path) -> Result<(), String> {
                     h.class.map_or("none".into(), class_name),
                     describe_kinds(r)
                 ));
+            }
+            // A pass records the site's newest version as the pin (it
+            // follows the chain); nothing else may move it.
+            if r.failure.is_none() {
+                let pin = remote::remembered_pin(r, &out.accepted, record.as_ref());
+                let want = site_pin(&site_files(dir)?)?;
+                if pin != want {
+                    return Err(format!(
+                        "a pass would pin version {} ({}), expected the site's newest, version {} ({})",
+                        pin.version, pin.sha256, want.version, want.sha256
+                    ));
+                }
             }
             if !has_expected_failure(&h, r) {
                 return Err(format!(
@@ -479,14 +497,26 @@ fn served_latest(site: &BTreeMap<String, Vec<u8>>) -> Result<(u64, Sha256Digest)
     Ok((st.sequence, env.payload_digest()))
 }
 
+/// The site's newest policy version (`keys/policy.json`) as a pin.
+fn site_pin(site: &BTreeMap<String, Vec<u8>>) -> Result<Pin, String> {
+    let bytes = site
+        .get(remote::POLICY_PATH)
+        .ok_or("site/ has no keys/policy.json")?;
+    let p =
+        TrustedPolicy::from_bytes(bytes).map_err(|e| format!("{}: {e}", remote::POLICY_PATH))?;
+    Ok(Pin::of(&p))
+}
+
 /// After a run: one that may not move the state forward leaves the state
 /// file byte for byte as it was (or absent); one that may records the
-/// site's policy and the newest canary (never going backwards), keeping
-/// the pin's date.
+/// newest canary (never going backwards), keeping the pin's date, and as
+/// the pin the site's newest policy version when every check passed (the
+/// pin follows the site's chain), else the pin it had.
 fn check_state_after(
     path: &Path,
     before: Option<&[u8]>,
     passed: bool,
+    full_pass: bool,
     url: &str,
     prev: Option<&SiteRecord>,
     site: &BTreeMap<String, Vec<u8>>,
@@ -505,16 +535,20 @@ fn check_state_after(
         return Err(format!("the state written holds {sites:?}, expected {url}"));
     }
     let rec = &state.sites[url];
-    let policy = Sha256Digest::of(&site[remote::POLICY_PATH]);
+    let pin = match prev {
+        Some(p) if !full_pass => p.pin(),
+        _ => site_pin(site)?,
+    };
+    let policy = pin.sha256;
     let (n, digest) = served_latest(site)?;
     let want = match prev {
         Some(p) if p.sequence > n => (p.sequence, p.payload_sha256),
         _ => (n, digest),
     };
-    if rec.policy_sha256 != policy || (rec.sequence, rec.payload_sha256) != want {
+    if rec.pin() != pin || (rec.sequence, rec.payload_sha256) != want {
         return Err(format!(
-            "the state written records policy {} and canary {} ({}), expected policy {policy} and canary {} ({})",
-            rec.policy_sha256, rec.sequence, rec.payload_sha256, want.0, want.1
+            "the state written records policy version {} ({}) and canary {} ({}), expected policy version {} ({policy}) and canary {} ({})",
+            rec.policy_version, rec.policy_sha256, rec.sequence, rec.payload_sha256, pin.version, want.0, want.1
         ));
     }
     if let Some(p) = prev.filter(|p| p.policy_sha256 == policy) {
@@ -589,6 +623,7 @@ fn check_binary(dir: &Path, home: &Path) -> Result<(), String> {
             &state_path,
             before.as_deref(),
             remembered,
+            code == Some(0),
             &url,
             prev.as_ref(),
             &site,
