@@ -267,7 +267,7 @@ fn recovered_message(project: &Project, done: &journal::Finished) -> String {
 
 /// Removes what interrupted runs left that no journal refers to: the work
 /// folder (a publish killed before its commit point, or after it removed
-/// its journal), temporary files in canaries/, and staging folders beside
+/// its journal), temporary files in canaries/ and keys/, and staging folders beside
 /// `--site` (from older versions, or across file systems).
 fn remove_leftovers(project: &Project, site: Option<&Path>) -> Result<()> {
     let mut removed = Vec::new();
@@ -277,10 +277,11 @@ fn remove_leftovers(project: &Project, site: Option<&Path>) -> Result<()> {
         store::sync_dir(&project.root)?;
         removed.push(work);
     }
-    removed.extend(store::remove_leftovers(
-        &project.canaries_dir(),
-        store::TEMP_PREFIX,
-    )?);
+    // keys/ too: a publish that makes a rotation take effect writes
+    // keys/policy.json.
+    for dir in [project.canaries_dir(), project.keys_dir()] {
+        removed.extend(store::remove_leftovers(&dir, store::TEMP_PREFIX)?);
+    }
     if let Some(d) = site {
         removed.extend(sitefs::remove_stale_staging(d)?);
     }
