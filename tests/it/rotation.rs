@@ -42,7 +42,7 @@ impl Setup {
             }
         }
         let s = Setup { dir, others };
-        let d = ceremony::draft_and_sign(s.root(), 1, ISSUED[0], &signers[..threshold]);
+        let d = s.draft_and_sign(1, ISSUED[0], &signers[..threshold]);
         ceremony::publish(s.root(), d, &publish_time(0));
         s
     }
@@ -108,6 +108,17 @@ impl Setup {
         for s in signers {
             self.psign(PROPOSAL, s).success();
         }
+    }
+
+    /// Drafts canary `n` and has `signers` sign it (their keys wherever
+    /// they are); returns the draft's path.
+    fn draft_and_sign(&self, n: u64, issued_at: &str, signers: &[&str]) -> String {
+        ceremony::draft(self.root(), issued_at, &[]);
+        let d = format!("drafts/{n:04}.json");
+        for name in signers {
+            ceremony::sign(self.root(), &d, &self.key(name));
+        }
+        d
     }
 
     fn secret_key(&self, name: &str) -> SecretKey {
@@ -229,7 +240,7 @@ fn the_first_canary_under_a_pending_version_makes_it_the_policy_and_publishes_th
     s.ppublish(PROPOSAL).success();
     let v1 = s.read("keys/policy.json");
     let site = s.path("site");
-    let d = ceremony::draft_and_sign(s.root(), 2, ISSUED[1], &["carol", "alice"]);
+    let d = s.draft_and_sign(2, ISSUED[1], &["carol", "alice"]);
     let a = ceremony::publish_with(
         s.root(),
         &d,
@@ -258,7 +269,7 @@ fn the_first_canary_under_a_pending_version_makes_it_the_policy_and_publishes_th
     assert!(site.join("keys/carol.pub").is_file());
     s.canary(&["verify", "--at", &check_time(1)]).code(0);
     // Canary 3 goes on under version 2, and the site keeps the chain.
-    let d = ceremony::draft_and_sign(s.root(), 3, ISSUED[2], &["bob", "carol"]);
+    let d = s.draft_and_sign(3, ISSUED[2], &["bob", "carol"]);
     ceremony::publish_with(
         s.root(),
         &d,
@@ -472,4 +483,137 @@ fn a_canary_signed_by_a_revoked_key_after_its_compromise_is_refused() {
     let before = snapshot(s.root());
     s.canary(&["publish", d, "--at", &publish_time(1)]).code(11);
     assert_unchanged(&before, &snapshot(s.root()));
+}
+
+/// Before any canary a rotation works the same way, and the first canary
+/// makes it the policy (the history has nothing under version 1).
+#[test]
+fn a_rotation_before_the_first_canary_takes_effect_with_canary_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let others = tempfile::tempdir().unwrap();
+    ceremony::two_signers(dir.path());
+    ceremony::init(dir.path(), 2);
+    ceremony::keygen(others.path(), "carol");
+    let s = Setup { dir, others };
+    let v1 = s.read("keys/policy.json");
+    s.carol_proposal(&["alice", "bob"]);
+    s.ppublish(PROPOSAL).success();
+    assert_eq!(s.read("keys/policy.json"), v1);
+    let site = s.path("site");
+    let d = s.draft_and_sign(1, ISSUED[0], &["alice", "carol"]);
+    let a = ceremony::publish_with(
+        s.root(),
+        &d,
+        &publish_time(0),
+        &["--site", site.to_str().unwrap()],
+    );
+    assert!(
+        stdout(&a).contains("keys/policy.json is now policy version 2"),
+        "{}",
+        stdout(&a)
+    );
+    let v2 = s.read("keys/policy.2.json");
+    assert_eq!(s.read("keys/policy.json"), v2);
+    assert!(!s.path(".canary-publish").exists());
+    for (f, want) in [
+        ("keys/policy.json", v2),
+        ("keys/policy.1.json", v1),
+        ("keys/rotation.2.json", s.read("keys/rotation.2.json")),
+    ] {
+        assert_eq!(std::fs::read(site.join(f)).unwrap(), want, "{f}");
+    }
+    let index = String::from_utf8(std::fs::read(site.join("index.html")).unwrap()).unwrap();
+    assert!(
+        index.contains("carol"),
+        "the page lists version 2's signers"
+    );
+    s.canary(&["verify", "--at", &check_time(0)]).code(0);
+    let show = stdout(&s.canary(&["policy", "show"]).success());
+    assert!(
+        show.contains("(superseded)") && show.contains("(in effect)"),
+        "{show}"
+    );
+    // A rebuild keeps the chain on the site.
+    ceremony::publish_with(
+        s.root(),
+        "--rebuild",
+        &publish_time(0),
+        &["--site", site.to_str().unwrap()],
+    );
+    assert!(site.join("keys/rotation.2.json").is_file());
+}
+
+/// The explanation is whatever the proposal's author wrote: escaped in
+/// every review and listing.
+#[test]
+fn an_explanation_with_terminal_escapes_is_shown_escaped() {
+    let s = Setup::new();
+    let carol = s.other_pub("carol");
+    let hostile = "Carol joins.\u{1b}[2J\u{202e}";
+    let a = canary(s.root())
+        .args([
+            "policy",
+            "propose",
+            "--explain",
+            hostile,
+            "--add-signer",
+            &carol,
+        ])
+        .assert()
+        .success();
+    let want = "| Carol joins.\\u{001b}[2J\\u{202e}";
+    assert!(stdout(&a).contains(want), "{}", stdout(&a));
+    assert!(!stdout(&a).contains('\u{1b}'));
+    let a = s.psign(PROPOSAL, "alice").success();
+    assert!(stderr(&a).contains(want), "{}", stderr(&a));
+    assert!(!stderr(&a).contains('\u{1b}'));
+    s.psign(PROPOSAL, "bob").success();
+    s.ppublish(PROPOSAL).success();
+    let show = stdout(&s.canary(&["policy", "show"]).success());
+    assert!(show.contains(want) && !show.contains('\u{1b}'), "{show}");
+}
+
+/// A stolen key replaced by a new one: the signer stays, the old key is
+/// revoked, and a proposal that changes nothing is refused.
+#[test]
+fn a_key_is_replaced_and_revoked_and_an_empty_proposal_is_refused() {
+    let s = Setup::new();
+    let a = s
+        .canary(&["policy", "propose", "--explain", "Nothing."])
+        .code(2);
+    assert!(
+        stderr(&a).contains("the proposal changes nothing"),
+        "{}",
+        stderr(&a)
+    );
+    let new_key = s.others.path().join("keys/dave.pub");
+    let replace = format!("bob={}", new_key.display());
+    let a = s
+        .propose(&[
+            "--replace-key",
+            &replace,
+            "--revoke",
+            "bob=2026-01-15T00:00:00Z",
+        ])
+        .success();
+    let out = stdout(&a);
+    assert!(out.contains("signer bob's key replaced ("), "{out}");
+    assert!(out.contains("key of bob (SHA256:"), "{out}");
+    let p = Policy::parse(&decode(&s.read(PROPOSAL)).payload).unwrap();
+    assert_eq!(p.signers.len(), 2);
+    assert_eq!(p.revoked.len(), 1);
+    assert_eq!(p.revoked[0].name, "bob");
+    // The new key (dave's file) signs for bob in version 2; the old one
+    // cannot sign at all.
+    s.psign(PROPOSAL, "alice").success();
+    s.psign(PROPOSAL, "bob").code(4);
+    let a = s.psign(PROPOSAL, "dave").success();
+    assert!(stdout(&a).contains("as bob ("), "{}", stdout(&a));
+    // One old signature (alice's; bob's old key is revoked): not enough.
+    let a = s.ppublish(PROPOSAL).code(11);
+    assert!(
+        stderr(&a).contains("signed by 1 of version 1's signers (alice), 2 required"),
+        "{}",
+        stderr(&a)
+    );
 }
