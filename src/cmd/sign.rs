@@ -31,7 +31,7 @@ pub fn run(root: &Path, a: SignArgs, now: Timestamp) -> Result<Exit> {
     let trusted = versions.newest().clone();
     let draft = super::read_draft(&a.draft)?;
     let st = &draft.statement;
-    check_drafted_under(&a.draft, st, &trusted)?;
+    check_drafted_under(&a.draft, st, &versions.chain)?;
     check_follows_history(&project, &versions.chain, &a.draft, &draft, now)?;
     let key = load_secret(&a.key, &a.passphrase)?;
     let signer = signer_of(&a, &trusted, &key.public())?;
@@ -68,18 +68,31 @@ pub fn run(root: &Path, a: SignArgs, now: Timestamp) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// Refuses a draft made under another policy: its signatures would count
-/// for a policy this project no longer (or never) had.
-fn check_drafted_under(path: &Path, st: &Statement, trusted: &TrustedPolicy) -> Result<()> {
-    if st.policy_sha256 == trusted.sha256 {
+/// Refuses a draft made under another policy than the newest accepted
+/// version: its signatures would count for a policy this project no
+/// longer (or never) had, or one a rotation has superseded.
+fn check_drafted_under(path: &Path, st: &Statement, chain: &PolicyChain) -> Result<()> {
+    let newest = chain.newest();
+    if st.policy_sha256 == newest.sha256 {
         return Ok(());
     }
-    Err(Error::refused(format!(
+    let message = format!(
         "{}: drafted under policy {}, but this project's policy is {}",
         show_path(path),
         st.policy_sha256.short(),
-        trusted.sha256.short()
-    )))
+        newest.sha256.short()
+    );
+    Err(match chain.position(st.policy_sha256) {
+        Some(i) => Error::refused_with_hint(
+            message,
+            format!(
+                "policy version {} has been accepted since this draft was made under version {}; draft again (`canary draft --force`)",
+                newest.policy.version,
+                chain.versions[i].policy.version
+            ),
+        ),
+        None => Error::refused(message),
+    })
 }
 
 /// Refuses, before any passphrase is asked or signature made, a draft

@@ -617,3 +617,40 @@ fn a_key_is_replaced_and_revoked_and_an_empty_proposal_is_refused() {
         stderr(&a)
     );
 }
+
+/// A draft made before a rotation was accepted is under the old version:
+/// not signed further, and not published.
+#[test]
+fn a_draft_made_before_the_rotation_is_refused_after_it() {
+    let s = Setup::new();
+    let d = s.draft_and_sign(2, ISSUED[1], &["alice"]);
+    s.carol_proposal(&["alice", "bob"]);
+    s.ppublish(PROPOSAL).success();
+    let a = s
+        .canary(&["sign", &d, "--key", "secrets/bob.key", "-y"])
+        .code(4);
+    assert!(
+        stderr(&a).contains("hint: policy version 2 has been accepted since this draft was made under version 1; draft again"),
+        "{}",
+        stderr(&a)
+    );
+    // Signed by both under version 1 all the same: never published.
+    let mut env = decode(&s.read(&d));
+    let k = s.secret_key("bob");
+    let msg = env.signed_bytes();
+    env.signatures.push(Signature {
+        keyid: k.public().fingerprint(),
+        sig: k.sign(&msg).to_vec(),
+    });
+    std::fs::write(s.path(&d), env.to_json()).unwrap();
+    let before = snapshot(s.root());
+    let a = s
+        .canary(&["publish", &d, "--at", &publish_time(1)])
+        .failure();
+    assert!(
+        stderr(&a).contains("not published, nothing changed"),
+        "{}",
+        stderr(&a)
+    );
+    assert_unchanged(&before, &snapshot(s.root()));
+}
