@@ -10,7 +10,8 @@
 //!   (`canary.toml`), [`freshness`], [`incidents`], [`textsig`] (SSHSIG and
 //!   minisign), [`layout`] (file names), [`address`] (which URLs are
 //!   fetched);
-//! * rules: [`verify`] (the verification procedure), [`diff`] (what changed
+//! * rules: [`verify`] (the verification procedure), [`signatures`] and
+//!   [`rotation`] (who signed, and how a policy changes), [`diff`] (what changed
 //!   between canaries), [`remote`] (pinning, rollback, remote verification
 //!   over a [`remote::Transport`]), [`check`] and [`watch`] (unattended
 //!   checks), [`limits`] (every cap and timeout);
@@ -40,6 +41,7 @@ pub mod remote;
 pub mod render;
 pub mod rotation;
 pub mod sanitize;
+pub mod signatures;
 pub mod site;
 pub mod statement;
 pub mod style;

@@ -59,6 +59,7 @@ fn report_from(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -
         let _ = writeln!(o, "  Site         {}", line(&rs.site));
     }
     o.push_str(&trust(r, policy_source, remote));
+    o.push_str(&rotations(r));
     o.push_str(&history_line(r));
     if let Some(l) = &r.latest {
         o.push('\n');
@@ -174,6 +175,47 @@ fn trust(r: &Report, policy_source: &str, remote: Option<&RemoteSource>) -> Stri
                 len,
                 digest.short()
             );
+        }
+    }
+    o
+}
+
+/// Revoked keys, and how the policy reached its newest version: each
+/// rotation's changes, who signed it, and its signed explanation (the
+/// organisation's words, escaped). Nothing for a policy never rotated.
+fn rotations(r: &Report) -> String {
+    let mut o = String::new();
+    for (i, k) in r.policy.revoked.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "  {:<12} {:<12} {} (compromised from {})",
+            if i == 0 { "Revoked" } else { "" },
+            line(&k.name),
+            line(&k.fingerprint),
+            k.compromised_at
+        );
+    }
+    let Some(chain) = &r.policy_chain else {
+        return o;
+    };
+    let _ = writeln!(o, "  Rotations    v1 (sha256 {})", chain.first_sha256);
+    for step in &chain.rotations {
+        let names = |v: &[String]| v.iter().map(|n| line(n)).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(
+            o,
+            "               → v{} (sha256 {}), signed by {} of v{} and {} of v{}",
+            step.version,
+            step.sha256,
+            names(&step.signed_by_previous),
+            step.version.saturating_sub(1),
+            names(&step.signed_by),
+            step.version
+        );
+        for c in &step.changes {
+            let _ = writeln!(o, "                   {c}");
+        }
+        for l in step.explanation.block().lines() {
+            let _ = writeln!(o, "                   | {l}");
         }
     }
     o

@@ -17,8 +17,8 @@ use crate::envelope::Envelope;
 use crate::json::JsonError;
 use crate::policy::{Policy, PolicyError, TrustedPolicy};
 use crate::sanitize::{self, Untrusted};
+use crate::signatures::check_signatures;
 use crate::timefmt::Timestamp;
-use crate::verify::check_signatures;
 
 /// Payload type of a rotation envelope: the payload is a policy's bytes.
 /// Distinct from the statement type, so a signature over a policy can never
@@ -123,7 +123,7 @@ pub struct Assessment {
 }
 
 /// Counts the signatures of `env` for the step `old` → `new`, by the rule
-/// canaries are counted by ([`crate::verify::check_signatures`]: a key id
+/// canaries are counted by ([`crate::signatures::check_signatures`]: a key id
 /// only selects the key to try, each key counts once however often it
 /// signed). A key the new version revokes does not count for the old
 /// threshold (a thief's signature cannot help rotate).

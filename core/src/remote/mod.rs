@@ -993,6 +993,7 @@ mod tests {
             failure: classes.first().copied(),
             now: Timestamp::from_unix(0),
             policy: crate::verify::PolicySummary::of(&p),
+            policy_chain: None,
             canaries: 2,
             chain_intact: intact,
             latest: Some(crate::verify::LatestSummary {

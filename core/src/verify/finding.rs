@@ -83,6 +83,14 @@ pub enum Problem {
         /// Extra valid signatures by a key already counted.
         duplicates: usize,
     },
+    /// A signature by a key its policy chain revoked as compromised at or
+    /// before the canary's issue time: not counted. A warning while the
+    /// threshold still holds without it, a threshold failure when not.
+    RevokedKey {
+        file: String,
+        signer: String,
+        compromised_at: Timestamp,
+    },
     // --- policy ---
     /// Signed under another policy than the trusted one.
     OtherPolicy {
@@ -103,6 +111,21 @@ pub enum Problem {
         file: String,
         days: i64,
         cadence_days: u32,
+    },
+    /// Signed under an older policy version than the canary before it:
+    /// a rotation is never undone by a later canary.
+    PolicyWentBack {
+        canary: u64,
+        version: u64,
+        previous_version: u64,
+    },
+    /// The newest canary is not signed under the newest policy version
+    /// (the policy was rotated and the canary after it was withheld, or a
+    /// canary under the old keys was published after the rotation).
+    NotNewestPolicy {
+        canary: u64,
+        version: u64,
+        newest: u64,
     },
     // --- history ---
     /// Canaries `first..=last` are missing.
@@ -218,8 +241,12 @@ impl Problem {
         use Problem::*;
         match self {
             PayloadType { .. } | BadSignature { .. } | UnknownKeys { .. } => Class::Signature,
-            BelowThreshold { .. } => Class::Threshold,
-            OtherPolicy { .. } | OtherOrg { .. } | ValidityOverCadence { .. } => Class::Policy,
+            BelowThreshold { .. } | RevokedKey { .. } => Class::Threshold,
+            OtherPolicy { .. }
+            | OtherOrg { .. }
+            | ValidityOverCadence { .. }
+            | PolicyWentBack { .. }
+            | NotNewestPolicy { .. } => Class::Policy,
             Missing { .. }
             | Duplicate { .. }
             | Renumbered { .. }
@@ -244,7 +271,10 @@ impl Problem {
             BadSignature { .. } => "bad-signature",
             UnknownKeys { .. } => "unknown-keys",
             BelowThreshold { .. } => "below-threshold",
+            RevokedKey { .. } => "revoked-key",
             OtherPolicy { .. } => "other-policy",
+            PolicyWentBack { .. } => "policy-went-back",
+            NotNewestPolicy { .. } => "not-newest-policy",
             OtherOrg { .. } => "other-org",
             ValidityOverCadence { .. } => "validity-over-cadence",
             Missing { .. } => "missing",
@@ -318,6 +348,30 @@ fn authenticity_words(p: &Problem, f: &mut fmt::Formatter<'_>) -> Option<fmt::Re
             required,
             duplicates,
         } => below_threshold(f, file, signed_by, *required, *duplicates),
+        RevokedKey {
+            file,
+            signer,
+            compromised_at,
+        } => write!(
+            f,
+            "{file}: the signature by {signer} does not count: that key was revoked as compromised from {compromised_at}"
+        ),
+        PolicyWentBack {
+            canary,
+            version,
+            previous_version,
+        } => write!(
+            f,
+            "canary {canary} is signed under policy version {version}, older than version {previous_version} of the canary before it"
+        ),
+        NotNewestPolicy {
+            canary,
+            version,
+            newest,
+        } => write!(
+            f,
+            "the newest canary ({canary}) is signed under policy version {version}, but the policy is at version {newest}"
+        ),
         OtherPolicy {
             file,
             signed_under,

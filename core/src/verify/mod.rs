@@ -15,6 +15,8 @@
 //! signatures, threshold counted per distinct policy key) *before* its
 //! payload is parsed.
 
+#[cfg(test)]
+mod across_rotations;
 mod finding;
 pub mod steps;
 
@@ -25,13 +27,13 @@ use crate::digest::Sha256Digest;
 use crate::freshness::{Freshness, Requirement};
 use crate::json::JsonError;
 use crate::policy::TrustedPolicy;
-use crate::rotation::PolicyChain;
+use crate::rotation::{PolicyChain, Step};
 use crate::sanitize::Untrusted;
 use crate::statement::Claim;
 use crate::timefmt::Timestamp;
 
+pub use crate::signatures::{check_signatures, SignatureCheck};
 pub use finding::{Finding, Problem, Seen};
-pub use steps::{check_signatures, SignatureCheck};
 
 /// Allowed clock skew for an issued-at time in the future (five minutes).
 pub const CLOCK_SKEW_SECS: i64 = 300;
@@ -115,6 +117,36 @@ pub struct PolicySummary {
     pub cadence_days: u32,
     pub signers: Vec<SignerSummary>,
     pub freshness: Requirement,
+    /// Keys revoked as compromised (left out when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revoked: Vec<RevokedSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevokedSummary {
+    pub name: String,
+    pub fingerprint: String,
+    pub compromised_at: Timestamp,
+}
+
+/// The versions of a rotated policy before the newest, and the signed
+/// step that introduced each later one (docs/FORMAT.md, "Rotation").
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainSummary {
+    /// The hash of version 1.
+    pub first_sha256: Sha256Digest,
+    /// Versions 2 … N, oldest first.
+    pub rotations: Vec<Step>,
+}
+
+impl ChainSummary {
+    /// `None` for a policy never rotated (reports stay as they were).
+    fn of(chain: &PolicyChain) -> Option<Self> {
+        (!chain.steps.is_empty()).then(|| ChainSummary {
+            first_sha256: chain.versions[0].sha256,
+            rotations: chain.steps.clone(),
+        })
+    }
 }
 
 /// What the newest authenticated canary says.
@@ -142,6 +174,10 @@ pub struct Report {
     pub failure: Option<Class>,
     pub now: Timestamp,
     pub policy: PolicySummary,
+    /// How the policy got to its newest version (left out when it was
+    /// never rotated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_chain: Option<ChainSummary>,
     pub canaries: usize,
     pub chain_intact: bool,
     pub latest: Option<LatestSummary>,
@@ -223,8 +259,8 @@ pub fn verify_draft(input: Input<'_>, draft: &CanaryFile) -> Result<Report, Veri
     all.push(draft.clone());
     let files = steps::sorted(&all, None)?;
     let mut found = steps::Findings::default();
-    let mut entries = steps::authenticate_each(&files, input.chain.newest(), &mut found)?;
-    steps::adopt_draft(&mut entries, draft, input.chain.newest(), &mut found)?;
+    let mut entries = steps::authenticate_each(&files, input.chain, &mut found)?;
+    steps::adopt_draft(&mut entries, draft, input.chain, &mut found)?;
     let input = Input {
         latest: Some(&draft.bytes),
         ..input
@@ -236,7 +272,7 @@ fn run(input: Input<'_>, claimed: Option<u64>) -> Result<Report, VerifyError> {
     let files = steps::sorted(input.files, claimed)?;
     let mut found = steps::Findings::default();
     // Rows signature, threshold, policy: nothing unauthenticated is used.
-    let entries = steps::authenticate_each(&files, input.chain.newest(), &mut found)?;
+    let entries = steps::authenticate_each(&files, input.chain, &mut found)?;
     Ok(check_authenticated(input, &files, entries, claimed, found))
 }
 
@@ -249,11 +285,11 @@ fn check_authenticated(
     mut found: steps::Findings,
 ) -> Report {
     // Rows history and TRIPPED.
-    let history_ok = steps::check_history(&entries, claimed, &mut found);
+    let history_ok = steps::check_history(&entries, input.chain, claimed, &mut found);
     let pointer_ok = steps::check_latest_pointer(files, input.latest, &mut found);
     let chain_intact = history_ok && pointer_ok && entries.iter().all(|e| e.statement.is_some());
     // Rows freshness, expired, not yet valid: the newest canary only.
-    let latest = steps::check_newest(&entries, input.chain.newest(), input.now, &mut found);
+    let latest = steps::check_newest(&entries, input.chain, input.now, &mut found);
     // Row incident log.
     let incidents = steps::check_incident_log(&entries, input.incident_log, input.now, &mut found);
     decide(
@@ -263,6 +299,7 @@ fn check_authenticated(
             failure: None,
             now: input.now,
             policy: PolicySummary::of(input.chain.newest()),
+            policy_chain: ChainSummary::of(input.chain),
             canaries: entries.len(),
             chain_intact,
             latest,
@@ -318,6 +355,15 @@ impl PolicySummary {
             cadence_days: p.cadence_days,
             signers: p.signers.iter().map(SignerSummary::of).collect(),
             freshness: p.freshness,
+            revoked: p
+                .revoked
+                .iter()
+                .map(|r| RevokedSummary {
+                    name: r.name.clone(),
+                    fingerprint: r.key.fingerprint(),
+                    compromised_at: r.compromised_at,
+                })
+                .collect(),
         }
     }
 }

@@ -3,15 +3,15 @@
 //! attack it stops; each adds typed [`Finding`]s and returns what the next
 //! step needs.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::diff::{self, Change};
 use crate::digest::Sha256Digest;
 use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use crate::freshness;
 use crate::incidents::{self, Commitment};
 use crate::json::JsonError;
-use crate::policy::{Signer, TrustedPolicy};
+use crate::policy::TrustedPolicy;
+use crate::rotation::PolicyChain;
+use crate::signatures::check_signatures_chain;
 use crate::statement::Statement;
 use crate::timefmt::Timestamp;
 
@@ -49,8 +49,12 @@ pub struct Entry {
     pub number: u64,
     pub digest: Sha256Digest,
     pub statement: Option<Statement>,
-    /// Distinct policy signers whose signature verifies, in policy order.
+    /// Distinct policy signers whose signature verifies and counts, in
+    /// the order of the policy version it is signed under.
     pub signed_by: Vec<String>,
+    /// The position in the chain of the version it is verified under
+    /// (with its statement).
+    pub version: Option<usize>,
 }
 
 /// The canaries by file number; none is an error (nothing to verify),
@@ -68,17 +72,19 @@ pub fn sorted(files: &[CanaryFile], claimed: Option<u64>) -> Result<Vec<&CanaryF
 /// Rows **signature**, **threshold** and **policy**, for every canary:
 ///
 /// > Payload type is the v1 type; every signature attributed to a policy
-/// > signer verifies (`verify_strict`). At least `threshold` distinct policy
-/// > keys signed each canary. `policy_sha256` equals the hash of the trusted
-/// > policy; `org`/`domain` match; validity ≤ `cadence_days`.
+/// > signer verifies (`verify_strict`). At least `threshold` distinct keys
+/// > of the policy version the canary names signed it, none of them
+/// > revoked at its issue time. `policy_sha256` names a version of the
+/// > trusted chain; `org`/`domain` match; validity ≤ `cadence_days`.
 ///
 /// Stops forged and altered canaries, a threshold inflated by repeating
 /// one key's signature, canaries of another organisation or policy
-/// replayed here, and a canary that would stay valid for years. The
-/// payload is parsed only after the threshold is met.
+/// replayed here, a stolen key used after its revocation, and a canary
+/// that would stay valid for years. The payload is parsed only after the
+/// threshold of some version is met.
 pub fn authenticate_each(
     files: &[&CanaryFile],
-    policy: &TrustedPolicy,
+    chain: &PolicyChain,
     found: &mut Findings,
 ) -> Result<Vec<Entry>, VerifyError> {
     let mut entries = Vec::with_capacity(files.len());
@@ -89,15 +95,13 @@ pub fn authenticate_each(
             digest: env.payload_digest(),
             statement: None,
             signed_by: Vec::new(),
+            version: None,
         };
-        if let Some(signed_by) = authenticate(f, &env, policy, found) {
-            let st = Statement::parse(&env.payload).map_err(|e| VerifyError::Malformed {
-                name: f.name.clone(),
-                source: JsonError(format!("signed payload is not a valid v1 statement: {e}")),
-            })?;
-            check_issued_under_policy(f, &st, policy, found);
+        if let Some((st, v, signed_by)) = authenticate(f, &env, chain, found)? {
+            check_issued_under_policy(f, &st, &chain.versions[v], found);
             entry.signed_by = signed_by;
             entry.statement = Some(st);
+            entry.version = Some(v);
         }
         entries.push(entry);
     }
@@ -111,7 +115,7 @@ pub fn authenticate_each(
 pub fn adopt_draft(
     entries: &mut [Entry],
     draft: &CanaryFile,
-    policy: &TrustedPolicy,
+    chain: &PolicyChain,
     found: &mut Findings,
 ) -> Result<(), VerifyError> {
     let Some(entry) = entries
@@ -128,8 +132,12 @@ pub fn adopt_draft(
         name: draft.name.clone(),
         source: JsonError(format!("payload is not a valid v1 statement: {e}")),
     })?;
-    check_issued_under_policy(draft, &st, policy, found);
+    let v = chain
+        .position(st.policy_sha256)
+        .unwrap_or(chain.versions.len() - 1);
+    check_issued_under_policy(draft, &st, &chain.versions[v], found);
     entry.statement = Some(st);
+    entry.version = Some(v);
     Ok(())
 }
 
@@ -150,14 +158,17 @@ fn parse_published(f: &CanaryFile) -> Result<Envelope, VerifyError> {
     Ok(env)
 }
 
-/// Rows **signature** and **threshold** for one envelope. Returns the
-/// distinct signers when the threshold is met.
+/// Rows **signature** and **threshold** for one envelope, across the
+/// chain. Each signature is checked once; a version is a candidate when
+/// its own keys meet its own threshold. Only then is the payload parsed,
+/// and the version it names must be a candidate. Returns the statement,
+/// the version it is verified under and the signers that count.
 fn authenticate(
     f: &CanaryFile,
     env: &Envelope,
-    policy: &TrustedPolicy,
+    chain: &PolicyChain,
     found: &mut Findings,
-) -> Option<Vec<String>> {
+) -> Result<Option<(Statement, usize, Vec<String>)>, VerifyError> {
     let n = Some(f.number);
     let file = || f.name.clone();
     if env.payload_type != STATEMENT_PAYLOAD_TYPE {
@@ -169,10 +180,17 @@ fn authenticate(
                 found: found_type,
             },
         );
-        return None;
+        return Ok(None);
     }
-    let sigs = check_signatures(env, policy);
-    for signer in sigs.invalid {
+    let checks = check_signatures_chain(env, &chain.versions);
+    let mut invalid: Vec<&String> = Vec::new();
+    for signer in checks.iter().flat_map(|c| &c.invalid) {
+        if !invalid.contains(&signer) {
+            invalid.push(signer);
+        }
+    }
+    for signer in invalid {
+        let signer = signer.clone();
         found.fail(
             n,
             Problem::BadSignature {
@@ -181,34 +199,92 @@ fn authenticate(
             },
         );
     }
-    if !sigs.unknown.is_empty() {
+    // Unknown to every version (each version's list keeps envelope order).
+    let keyids: Vec<String> = checks[checks.len() - 1]
+        .unknown
+        .iter()
+        .filter(|k| checks.iter().all(|c| c.unknown.contains(k)))
+        .cloned()
+        .collect();
+    if !keyids.is_empty() {
         found.warn(
             n,
             Problem::UnknownKeys {
                 file: file(),
-                keyids: sigs.unknown,
+                keyids,
             },
         );
     }
-    let required = policy.policy.threshold;
-    if sigs.valid.len() < required {
+    let met = |i: usize| checks[i].valid.len() >= chain.versions[i].policy.threshold;
+    let below = |i: usize, found: &mut Findings| {
+        let c = &checks[i];
         found.fail(
             n,
             Problem::BelowThreshold {
                 file: file(),
-                signed_by: sigs.valid,
-                required,
-                duplicates: sigs.duplicates,
+                signed_by: c.valid.clone(),
+                required: chain.versions[i].policy.threshold,
+                duplicates: c.duplicates,
             },
         );
-        return None;
+    };
+    let Some(newest_met) = (0..checks.len()).rev().find(|&i| met(i)) else {
+        // Say it against the version that came closest (the newest of
+        // those), for a chain of one the policy itself.
+        let closest = (0..checks.len())
+            .rev()
+            .max_by_key(|&i| checks[i].valid.len())
+            .unwrap_or(0);
+        below(closest, found);
+        return Ok(None);
+    };
+    let st = Statement::parse(&env.payload).map_err(|e| VerifyError::Malformed {
+        name: f.name.clone(),
+        source: JsonError(format!("signed payload is not a valid v1 statement: {e}")),
+    })?;
+    let v = match chain.position(st.policy_sha256) {
+        Some(i) if met(i) => i,
+        // Signed by enough keys of another version than the one it names.
+        Some(i) => {
+            below(i, found);
+            return Ok(None);
+        }
+        // Row policy reports it (other-policy) against this version.
+        None => newest_met,
+    };
+    let policy = &chain.versions[v].policy;
+    let revoked = &chain.newest().policy;
+    let mut counted = Vec::new();
+    let mut dropped = Vec::new();
+    // In policy order, as `check_signatures` lists them.
+    for s in policy
+        .signers
+        .iter()
+        .filter(|s| checks[v].valid.contains(&s.name))
+    {
+        match revoked.revoked_from(&s.key) {
+            Some(r) if r.compromised_at <= st.issued_at => dropped.push(Problem::RevokedKey {
+                file: file(),
+                signer: s.name.clone(),
+                compromised_at: r.compromised_at,
+            }),
+            _ => counted.push(s.name.clone()),
+        }
     }
-    Some(sigs.valid)
+    let enough = counted.len() >= policy.threshold;
+    for problem in dropped {
+        if enough {
+            found.warn(n, problem);
+        } else {
+            found.fail(n, problem);
+        }
+    }
+    Ok(enough.then_some((st, v, counted)))
 }
 
 /// Row **policy** for one authenticated statement: signed under this very
-/// policy, for its organisation and domain, valid no longer than its
-/// cadence.
+/// policy version, for its organisation and domain, valid no longer than
+/// its cadence.
 fn check_issued_under_policy(
     f: &CanaryFile,
     st: &Statement,
@@ -253,51 +329,6 @@ fn check_issued_under_policy(
     }
 }
 
-/// Signature evaluation of one envelope against a policy.
-#[derive(Debug, Clone, Default)]
-pub struct SignatureCheck {
-    /// Distinct policy signers whose signature verifies, in policy order.
-    pub valid: Vec<String>,
-    /// Signers named by key id whose signature does not verify.
-    pub invalid: Vec<String>,
-    /// Key ids not in the policy, as found (unescaped).
-    pub unknown: Vec<String>,
-    /// Extra valid signatures by a key already counted.
-    pub duplicates: usize,
-}
-
-/// Checks every signature of `env` against the policy's keys. Key ids only
-/// select the key to try; a signature counts once per distinct key.
-pub fn check_signatures(env: &Envelope, policy: &TrustedPolicy) -> SignatureCheck {
-    let msg = env.signed_bytes();
-    let mut out = SignatureCheck::default();
-    let mut counted = BTreeSet::new();
-    // Each fingerprint once: the envelope may carry thousands of key ids.
-    let by_keyid: BTreeMap<String, &Signer> = policy
-        .policy
-        .signers
-        .iter()
-        .rev() // the first signer wins, as in `Policy::signer_by_keyid`
-        .map(|s| (s.key.fingerprint(), s))
-        .collect();
-    for s in &env.signatures {
-        match by_keyid.get(s.keyid.as_str()).copied() {
-            None => out.unknown.push(s.keyid.clone()),
-            Some(signer) if signer.key.verify(&msg, &s.sig) => {
-                if counted.insert(signer.key.to_bytes()) {
-                    out.valid.push(signer.name.clone());
-                } else {
-                    out.duplicates += 1;
-                }
-            }
-            Some(signer) => out.invalid.push(signer.name.clone()),
-        }
-    }
-    let order = |n: &String| policy.policy.signers.iter().position(|s| &s.name == n);
-    out.valid.sort_by_key(order);
-    out
-}
-
 /// Rows **history** (numbering and links) and **TRIPPED**:
 ///
 /// > Files numbered 1…N without gaps; each file holds the canary of its
@@ -310,8 +341,14 @@ pub fn check_signatures(env: &Envelope, policy: &TrustedPolicy) -> SignatureChec
 /// Stops a canary deleted from the history (hiding the one that tripped),
 /// a replaced or reordered canary, a history spliced from two, and a
 /// backdated renewal. Returns whether the history rows held.
-pub fn check_history(entries: &[Entry], claimed: Option<u64>, found: &mut Findings) -> bool {
+pub fn check_history(
+    entries: &[Entry],
+    chain: &PolicyChain,
+    claimed: Option<u64>,
+    found: &mut Findings,
+) -> bool {
     let before = found.count(Class::History);
+    check_versions_forward(entries, chain, found);
     check_numbering(entries, claimed, found);
     // Authentic canaries that hold their own number, in order: each is
     // compared with the one before it, across a gap too, so deleting the
@@ -329,6 +366,28 @@ pub fn check_history(entries: &[Entry], claimed: Option<u64>, found: &mut Findin
         check_statements_kept(b.number, sa, sb, found);
     }
     found.count(Class::History) == before
+}
+
+/// Row **policy**, across the history:
+///
+/// > The policy version never goes back from one canary to the next.
+///
+/// Stops a rotation undone by a later canary: a key rotated out (perhaps
+/// because it was stolen) signing again under the version it was in.
+fn check_versions_forward(entries: &[Entry], chain: &PolicyChain, found: &mut Findings) {
+    let mut highest: Option<usize> = None;
+    for e in entries {
+        let Some(v) = e.version else { continue };
+        if let Some(h) = highest.filter(|&h| v < h) {
+            let problem = Problem::PolicyWentBack {
+                canary: e.number,
+                version: chain.versions[v].policy.version,
+                previous_version: chain.versions[h].policy.version,
+            };
+            found.fail(Some(e.number), problem);
+        }
+        highest = highest.max(Some(v));
+    }
 }
 
 /// Files numbered 1, 2, 3, … with no gap or repeat, each holding the canary
@@ -455,19 +514,33 @@ pub fn check_latest_pointer(
 /// > `issued_at` is at most 5 minutes after "now". The newest canary's
 /// > proof of freshness meets the policy's requirement.
 ///
+/// And row **policy**: the newest canary is signed under the newest
+/// version of the chain (a rotation cannot be hidden by withholding the
+/// canary after it, nor undone by a canary under the old keys).
+///
 /// Stops a lapsed canary read as current (the silence a canary exists to
 /// make visible), a canary dated ahead to outlive its signers' freedom, and
 /// one written in advance. Only the newest canary's time and proof matter:
 /// each canary was the newest once. Returns what it says, if authentic.
 pub fn check_newest(
     entries: &[Entry],
-    policy: &TrustedPolicy,
+    chain: &PolicyChain,
     now: Timestamp,
     found: &mut Findings,
 ) -> Option<LatestSummary> {
     let newest = entries.last()?;
     let st = newest.statement.as_ref()?;
     let (n, canary) = (Some(newest.number), newest.number);
+    let v = newest.version.unwrap_or(chain.versions.len() - 1);
+    let policy = &chain.versions[v];
+    if v + 1 < chain.versions.len() {
+        let problem = Problem::NotNewestPolicy {
+            canary,
+            version: policy.policy.version,
+            newest: chain.newest().policy.version,
+        };
+        found.fail(n, problem);
+    }
     if now >= st.expires_at {
         let expires_at = st.expires_at;
         found.fail(
