@@ -233,7 +233,6 @@ fn a_signer_is_added_by_a_rotation_that_takes_effect_with_the_next_canary() {
 /// The rest of the ceremony: canary 2, signed by carol and alice under
 /// version 2, published with the site; the folder verifies.
 #[test]
-#[ignore = "needs the lead's verify across rotations (main); until then the history reads as other-policy"]
 fn the_first_canary_under_a_pending_version_makes_it_the_policy_and_publishes_the_chain() {
     let s = Setup::new();
     s.carol_proposal(&["alice", "bob", "carol"]);
@@ -456,7 +455,6 @@ fn a_revoked_key_cannot_sign_the_next_proposal() {
 }
 
 #[test]
-#[ignore = "needs the lead's verify across rotations (main); until then the history reads as other-policy"]
 fn a_canary_signed_by_a_revoked_key_after_its_compromise_is_refused() {
     let s = bob_revoked();
     ceremony::draft(s.root(), ISSUED[1], &[]);
