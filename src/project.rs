@@ -142,9 +142,14 @@ impl Versions {
 
     /// The chain without its pending versions.
     pub fn chain_in_effect(&self) -> PolicyChain {
+        self.chain_upto(self.in_effect - 1)
+    }
+
+    /// Versions 1 to `self.chain.versions[i]`.
+    pub fn chain_upto(&self, i: usize) -> PolicyChain {
         PolicyChain {
-            versions: self.chain.versions[..self.in_effect].to_vec(),
-            steps: self.chain.steps[..self.in_effect - 1].to_vec(),
+            versions: self.chain.versions[..=i].to_vec(),
+            steps: self.chain.steps[..i].to_vec(),
         }
     }
 

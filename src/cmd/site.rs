@@ -137,10 +137,7 @@ impl SiteSources {
                 "changed while canary was running",
             ));
         }
-        let chain = PolicyChain {
-            versions: versions.chain.versions[..=upto].to_vec(),
-            steps: versions.chain.steps[..upto].to_vec(),
-        };
+        let chain = versions.chain_upto(upto);
         let mut chain_files = Vec::new();
         if upto > 0 {
             let files = std::iter::once(ChainFile::FirstPolicy)

@@ -787,6 +787,10 @@ fn a_rotation_takes_effect_in_the_commit_of_its_first_canary_and_no_sooner() {
     let j: serde_json::Value = serde_json::from_slice(&q.read(&q.path(JOURNAL))).unwrap();
     assert_eq!(j["policy"]["content"].as_str().unwrap().as_bytes(), v2);
     assert_eq!(q.read(&q.policy_path()), v1, "not before the canary");
+    let at = check_time(1);
+    let verify = ["verify", "--at", &at].map(String::from);
+    let (code, out, err) = run(q.root(), &verify);
+    assert_eq!(code, 0, "before canary 2 is written: {out}{err}");
     let (code, out, err) = run(q.root(), &["publish".to_string()]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -803,6 +807,11 @@ fn a_rotation_takes_effect_in_the_commit_of_its_first_canary_and_no_sooner() {
             q.write(&q.root().join(&f), &bytes);
         }
     }
+    // verify sees the state the journal committed to: canary 2 under
+    // version 2, as publish verified it.
+    let at = check_time(1);
+    let (code, out, err) = run(q.root(), &["verify", "--at", &at].map(String::from));
+    assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = run(q.root(), &publish_args());
     assert_eq!(code, 0, "{err}");
     assert!(

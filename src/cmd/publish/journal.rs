@@ -386,6 +386,22 @@ pub(crate) fn committed_latest(
     }
 }
 
+/// For `canary verify` of the project at `root`: when an interrupted
+/// publish committed the first canary under a pending policy version and
+/// `canaries/NNNN.json` holds that canary (the newest file), the hash of
+/// that version, which `keys/policy.json` holds once the publish is
+/// finished. (Verifying under it still walks the rotation files by both
+/// thresholds: the journal names a version, it cannot make one.)
+pub(crate) fn committed_policy(root: &Path, files: &[CanaryFile]) -> Option<Sha256Digest> {
+    let j = read(root).ok()??;
+    let p = j.policy.as_ref()?;
+    let newest = files.last()?;
+    if newest.number != j.sequence || newest.bytes != j.canary.as_bytes() {
+        return None;
+    }
+    Some(Sha256Digest::of(p.content.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
