@@ -272,9 +272,22 @@ struct Tally {
 
 #[test]
 fn publish_killed_at_any_point_leaves_the_old_or_the_new_state_and_the_next_run_finishes() {
+    kill_at_any_point(&template(), MIN_KILLS, BUDGET);
+}
+
+/// The same with a rotation taking effect: keys/policy.json is never
+/// advanced without canary 2, nor canary 2 published without it.
+#[test]
+fn a_rotating_publish_killed_at_any_point_leaves_the_old_or_the_new_state() {
+    kill_at_any_point(&rotation_template(), MIN_KILLS / 2, BUDGET / 3);
+}
+
+/// Kills `canary publish` of the template's canary 2 at many points (at
+/// most [`KILLS`], fewer when they do not fit in `budget`, but at least
+/// `min_kills`) and checks what each leaves (the module's comment).
+fn kill_at_any_point(template: &Project, min_kills: usize, budget: Duration) {
     let started = Instant::now();
     let scratch = scratch();
-    let template = template();
     let old = template.snapshot();
     let args = publish_args();
     let at = check_time(1);
@@ -282,8 +295,8 @@ fn publish_killed_at_any_point_leaves_the_old_or_the_new_state_and_the_next_run_
 
     // The new state, and the median duration of five runs (after one that
     // brings the binary into the page cache).
-    reference_run(&template, &scratch);
-    let runs: Vec<_> = (0..5).map(|_| reference_run(&template, &scratch)).collect();
+    reference_run(template, &scratch);
+    let runs: Vec<_> = (0..5).map(|_| reference_run(template, &scratch)).collect();
     let new = runs[0].0.clone();
     assert!(
         runs.iter().all(|r| r.0 == new),
@@ -300,7 +313,7 @@ fn publish_killed_at_any_point_leaves_the_old_or_the_new_state_and_the_next_run_
     let mut tally = Tally::default();
     let mut kills = 0;
     let kill_start = Instant::now();
-    while kills < KILLS && (kills < MIN_KILLS || kill_start.elapsed() < BUDGET) {
+    while kills < KILLS && (kills < min_kills || kill_start.elapsed() < budget) {
         let i = kills;
         kills += 1;
         let delay = delays.delay(i);
