@@ -652,3 +652,27 @@ fn a_draft_made_before_the_rotation_is_refused_after_it() {
     );
     assert_unchanged(&before, &snapshot(s.root()));
 }
+
+#[test]
+fn an_explanation_file_is_signed_without_its_final_newline() {
+    let s = Setup::new();
+    std::fs::write(s.path("why.txt"), "Carol joins.\nFrom canary 2 on.\n").unwrap();
+    let carol = s.other_pub("carol");
+    s.canary(&[
+        "policy",
+        "propose",
+        "--explain-file",
+        "why.txt",
+        "--add-signer",
+        &carol,
+    ])
+    .success();
+    let p = Policy::parse(&decode(&s.read(PROPOSAL)).payload).unwrap();
+    assert_eq!(
+        p.explanation.unwrap().raw(),
+        "Carol joins.\nFrom canary 2 on."
+    );
+    // Neither or both: clap says so.
+    s.canary(&["policy", "propose", "--add-signer", &carol])
+        .code(2);
+}

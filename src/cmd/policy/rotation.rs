@@ -37,7 +37,11 @@ pub(super) fn propose(project: &Project, a: ProposeArgs) -> Result<Exit> {
     let base = versions.newest();
     let explanation = match (&a.explain, &a.explain_file) {
         (Some(t), _) => t.clone(),
-        (None, Some(f)) => store::read_text(f)?,
+        // A file's final newline ends the file, not the explanation.
+        (None, Some(f)) => {
+            let t = store::read_text(f)?;
+            t.strip_suffix('\n').map(str::to_string).unwrap_or(t)
+        }
         (None, None) => return Err(Error::Usage("--explain or --explain-file is needed".into())),
     };
     let (policy, new_pubs) = next_version(project, base, &a, explanation)?;
@@ -427,6 +431,18 @@ pub(super) fn publish(project: &Project, draft: Option<PathBuf>) -> Result<Exit>
         let bytes = first_version_bytes(project, &versions)?;
         store::write_new_atomic(&first, &bytes)?;
         wrote.push(first);
+    } else if versions.chain.versions.len() == 1 {
+        // Left by an interrupted first rotation: it must be version 1.
+        if store::read_regular(&first)? != first_version_bytes(project, &versions)? {
+            return Err(Error::refused_with_hint(
+                format!(
+                    "{refused}: {}: is not {}, the policy's version 1",
+                    show_path(&first),
+                    show_path(&project.policy_path())
+                ),
+                "no rotation names it yet; remove it",
+            ));
+        }
     }
     // A convenience copy; written before the rotation, whose appearance
     // is what accepts the version.
