@@ -194,16 +194,8 @@ pub fn check_step(
         return Err(StepProblem::DraftFields);
     }
     let (new, a) = check_proposal(old, &env)?;
-    let bad: Vec<String> = a
-        .old
-        .invalid
-        .iter()
-        .chain(&a.new.invalid)
-        .cloned()
-        .collect();
-    if !bad.is_empty() {
-        let mut signers = bad;
-        signers.dedup();
+    let signers = distinct(a.old.invalid.iter().chain(&a.new.invalid).cloned());
+    if !signers.is_empty() {
         return Err(StepProblem::BadSignature { signers });
     }
     if !a.old.met() {

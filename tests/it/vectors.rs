@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use canary_core::exit::Exit;
 use canary_core::policy::TrustedPolicy;
+use canary_core::rotation::{self, ChainError, ChainFile};
 use canary_core::timefmt::Timestamp;
 use canary_core::verify::{self, CanaryFile, Class, Report, Verdict, VerifyError};
 
@@ -81,6 +82,8 @@ fn class_name(c: Class) -> String {
 enum Expect {
     Verdict(Verdict),
     Error,
+    /// The policy chain is refused before any canary is read (exit 12).
+    Refused,
 }
 
 #[derive(Debug)]
@@ -132,9 +135,10 @@ fn parse_header(text: &str) -> Result<Header, String> {
         "tripped" => Expect::Verdict(Verdict::Tripped),
         "invalid" => Expect::Verdict(Verdict::Invalid),
         "error" => Expect::Error,
+        "refused" => Expect::Refused,
         other => {
             return Err(format!(
-                "`expect: {other}`: not valid, tripped, invalid or error"
+                "`expect: {other}`: not valid, tripped, invalid, error or refused"
             ))
         }
     };
@@ -166,6 +170,7 @@ fn parse_header(text: &str) -> Result<Header, String> {
         .map_err(|_| "`exit:` is not a number".to_string())?;
     let consistent = match (expect, class) {
         (Expect::Error, _) => Exit::Input.code(),
+        (Expect::Refused, _) => Exit::Policy.code(),
         (_, Some(c)) => Exit::from(c).code(),
         (_, None) => Exit::Ok.code(),
     };
@@ -197,13 +202,33 @@ fn read_header(dir: &Path) -> Result<Header, String> {
 
 // ---- the library -----------------------------------------------------------
 
+/// What the library makes of a scenario folder.
+enum Outcome {
+    Report(Box<Report>),
+    Error(VerifyError),
+    /// The policy chain does not hold (`rotation::ChainError`).
+    ChainRefused(String),
+}
+
 /// Reads a scenario folder as `canary verify` does (canaries/NNNN.json,
-/// canaries/latest.json, canaries/incidents.jsonl, keys/policy.json) and
+/// canaries/latest.json, canaries/incidents.jsonl, keys/policy.json and,
+/// for a rotated policy, keys/policy.1.json and keys/rotation.K.json) and
 /// verifies it.
-fn verify_folder(dir: &Path, now: Timestamp) -> Result<Result<Report, VerifyError>, String> {
+fn verify_folder(dir: &Path, now: Timestamp) -> Result<Outcome, String> {
     let read = |rel: &str| std::fs::read(dir.join(rel)).map_err(|e| format!("{rel}: {e}"));
-    let policy = TrustedPolicy::from_bytes(&read("keys/policy.json")?)
+    let policy_bytes = read("keys/policy.json")?;
+    let policy = TrustedPolicy::from_bytes(&policy_bytes)
         .map_err(|e| format!("keys/policy.json does not load: {e}"))?;
+    let chain_file = |f: ChainFile| {
+        let rel = format!("keys/{}", f.file_name());
+        dir.join(&rel).exists().then(|| read(&rel)).transpose()
+    };
+    let max = canary_core::limits::Limits::DEFAULT.max_policy_versions;
+    let chain = match rotation::load_chain(&policy, &policy_bytes, max, chain_file) {
+        Ok(chain) => chain,
+        Err(ChainError::Read(e)) => return Err(e),
+        Err(e) => return Ok(Outcome::ChainRefused(e.to_string())),
+    };
     let mut files = Vec::new();
     let canaries = dir.join("canaries");
     for e in std::fs::read_dir(&canaries).map_err(|e| format!("canaries/: {e}"))? {
@@ -222,14 +247,17 @@ fn verify_folder(dir: &Path, now: Timestamp) -> Result<Result<Report, VerifyErro
     let optional = |rel: &str| dir.join(rel).exists().then(|| read(rel)).transpose();
     let latest = optional("canaries/latest.json")?;
     let log = optional("canaries/incidents.jsonl")?;
-    let chain = canary_core::rotation::PolicyChain::single(policy);
-    Ok(verify::verify(verify::Input {
+    let result = verify::verify(verify::Input {
         chain: &chain,
         files: &files,
         latest: latest.as_deref(),
         now,
         incident_log: log.as_deref(),
-    }))
+    });
+    Ok(match result {
+        Ok(r) => Outcome::Report(Box::new(r)),
+        Err(e) => Outcome::Error(e),
+    })
 }
 
 /// What a report says, for mismatch messages: verdict, deciding class, and
@@ -255,12 +283,15 @@ fn check_library(dir: &Path) -> Result<(), String> {
     let h = read_header(dir)?;
     let result = verify_folder(dir, h.now)?;
     let report = match (h.expect, result) {
-        (Expect::Error, Err(_)) => return Ok(()),
-        (Expect::Error, Ok(r)) => {
-            return Err(format!("expected an input error, got {}", describe(&r)));
+        (Expect::Error, Outcome::Error(_)) | (Expect::Refused, Outcome::ChainRefused(_)) => {
+            return Ok(())
         }
-        (Expect::Verdict(_), Err(e)) => return Err(format!("input error: {e}")),
-        (Expect::Verdict(_), Ok(r)) => r,
+        (_, Outcome::ChainRefused(e)) => return Err(format!("policy chain refused: {e}")),
+        (_, Outcome::Error(e)) => return Err(format!("input error: {e}")),
+        (Expect::Error | Expect::Refused, Outcome::Report(r)) => {
+            return Err(format!("expected {:?}, got {}", h.expect, describe(&r)));
+        }
+        (Expect::Verdict(_), Outcome::Report(r)) => r,
     };
     let want = Expect::Verdict(report.verdict);
     if want != h.expect || report.failure != h.class {

@@ -21,8 +21,9 @@ use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
 use canary_core::freshness::{Block, Feed, Freshness, Headline, Requirement};
 use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, UpdateEntry};
 use canary_core::keys::SecretKey;
-use canary_core::policy::{Policy, Signer};
+use canary_core::policy::{Policy, Revocation, Signer};
 use canary_core::remote::{SiteRecord, State};
+use canary_core::rotation::POLICY_PAYLOAD_TYPE;
 use canary_core::statement::{Claim, LogCommitment, Statement};
 use canary_core::timefmt::Timestamp;
 use canary_core::verify::Class;
@@ -158,6 +159,9 @@ struct Plan {
     statements: Vec<Statement>,
     signed_by: Vec<Vec<&'static str>>,
     log: Option<Vec<u8>>,
+    /// For a rotated policy: `keys/policy.1.json` and each
+    /// `keys/rotation.K.json`, by path (`policy` is then the newest).
+    chain_files: Vec<(String, Vec<u8>)>,
 }
 
 impl Plan {
@@ -196,6 +200,7 @@ impl Plan {
             statements,
             signed_by: vec![vec!["alice", "bob"]; n],
             log: None,
+            chain_files: Vec::new(),
         }
     }
 
@@ -215,6 +220,9 @@ impl Plan {
     fn seal(&self) -> Folder {
         let mut f = Folder::default();
         f.put(POLICY_PATH, self.policy.to_json());
+        for (path, bytes) in &self.chain_files {
+            f.put(path, bytes.clone());
+        }
         let mut previous = None;
         for (i, st) in self.statements.iter().enumerate() {
             let mut st = st.clone();
@@ -396,6 +404,80 @@ fn proof_before(issued: &str) -> Freshness {
     )
 }
 
+// ---- a rotated policy ------------------------------------------------------
+
+/// When alice's key was stolen (version 3 revokes it from then on).
+const ALICE_COMPROMISED: &str = "2026-02-15T00:00:00Z";
+
+/// Version `version` after `previous`: its signers and threshold, the hash
+/// link, the explanation, every earlier revocation.
+fn next_version(previous: &Policy, names: &[&str], threshold: usize, why: &str) -> Policy {
+    Policy {
+        version: previous.version + 1,
+        previous_sha256: Some(Sha256Digest::of(&previous.to_json())),
+        explanation: Some(why.into()),
+        revoked: previous.revoked.clone(),
+        ..policy(names, threshold)
+    }
+}
+
+/// The three versions of the rotation scenarios, each with who signed the
+/// step to it: version 1 is the 2-of-3 policy; version 2 adds dave (2 of
+/// 4), signed by alice and bob; version 3 revokes alice's key as
+/// compromised from [`ALICE_COMPROMISED`] and drops her (bob, carol, dave,
+/// 2 of 3), signed by bob and carol of version 2 and carol and dave of 3.
+fn rotated_versions() -> Vec<(Policy, Vec<&'static str>)> {
+    let v1 = two_of_three();
+    let v2 = next_version(
+        &v1,
+        &["alice", "bob", "carol", "dave"],
+        2,
+        "Dave joins the signers; two of the four must sign.",
+    );
+    let mut v3 = next_version(
+        &v2,
+        &["bob", "carol", "dave"],
+        2,
+        "Alice's laptop was stolen on 15 February; her key no longer counts.",
+    );
+    v3.revoked.push(Revocation {
+        name: "alice".into(),
+        key: key("alice").public(),
+        compromised_at: t(ALICE_COMPROMISED),
+    });
+    vec![
+        (v1, vec![]),
+        (v2, vec!["alice", "bob"]),
+        (v3, vec!["bob", "carol", "dave"]),
+    ]
+}
+
+impl Plan {
+    /// Canaries 1, 2, 3 under `under[i]` (1-based versions) of the chain
+    /// `versions`, signed by bob and carol (signers of every version).
+    fn rotated(versions: &[(Policy, Vec<&'static str>)], under: &[usize]) -> Plan {
+        let newest = versions.last().expect("a version").0.clone();
+        let mut p = Plan::with_policy(newest, under.len());
+        for (i, v) in under.iter().enumerate() {
+            p.canary(i + 1).policy_sha256 = Sha256Digest::of(&versions[v - 1].0.to_json());
+        }
+        p.signed_by = vec![vec!["bob", "carol"]; under.len()];
+        p.chain_files = chain_files(versions);
+        p
+    }
+}
+
+/// `keys/policy.1.json` and `keys/rotation.K.json`, as `canary policy
+/// publish` keeps them.
+fn chain_files(versions: &[(Policy, Vec<&'static str>)]) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![("keys/policy.1.json".to_string(), versions[0].0.to_json())];
+    for (p, signers) in &versions[1..] {
+        let env = sign(POLICY_PAYLOAD_TYPE, p.to_json(), signers);
+        out.push((format!("keys/rotation.{}.json", p.version), env.to_json()));
+    }
+    out
+}
+
 // ---- scenarios -------------------------------------------------------------
 
 /// What verifying a scenario must give.
@@ -408,6 +490,9 @@ pub enum Expect {
     Invalid(Class),
     /// The input cannot be verified at all (`VerifyError`, exit 3).
     Error,
+    /// The policy chain beside the canaries is refused before any canary
+    /// is looked at (a rotation step does not hold; exit 12).
+    Refused,
 }
 
 pub struct Scenario {
@@ -439,6 +524,7 @@ impl Scenario {
             Expect::Tripped(c) => ("tripped", Some(c)),
             Expect::Invalid(c) => ("invalid", Some(c)),
             Expect::Error => ("error", None),
+            Expect::Refused => ("refused", None),
         };
         let mut out = format!("expect: {verdict}\n");
         if let Some(c) = class {
@@ -452,6 +538,7 @@ impl Scenario {
         let exit = match self.expect {
             Expect::Valid => 0,
             Expect::Error => 3,
+            Expect::Refused => exit_code(Class::Policy),
             Expect::Tripped(c) | Expect::Invalid(c) => exit_code(c),
         };
         out.push_str(&format!("exit: {exit}\n"));
@@ -515,7 +602,7 @@ fn s(
 #[rustfmt::skip]
 pub fn scenarios() -> Vec<Scenario> {
     use Class::{Expired, Freshness, History, IncidentLog, NotYetValid, Policy, Signature, Threshold};
-    use Expect::{Error, Invalid, Tripped, Valid};
+    use Expect::{Error, Invalid, Refused, Tripped, Valid};
     vec![
         // -- valid --
         s("valid-single", Valid, NOW1,
@@ -703,6 +790,40 @@ pub fn scenarios() -> Vec<Scenario> {
         s("not-yet-valid", Invalid(NotYetValid), "2025-12-31T23:54:59Z",
           "issued 5 minutes and 1 second after now",
           valid_single).on(1),
+        // -- rotation --
+        s("rotation-valid-chain", Valid, NOW3,
+          "policy rotated twice (dave joins; alice's key revoked from 2026-02-15): canary 1 under version 1 (signed by alice and bob before the compromise), 2 under version 2, 3 under version 3",
+          rotation_valid_chain),
+        s("rotation-revoked-key-not-needed", Valid, NOW3,
+          "canary 2 (after alice's compromise) is signed by alice, bob and carol: her signature does not count (a warning), bob and carol meet the threshold",
+          rotation_revoked_key_not_needed),
+        s("rotation-revoked-key-after-compromise", Invalid(Threshold), NOW3,
+          "canary 2, issued after alice's key was compromised, is signed by alice and bob: alice's signature does not count, one is below 2",
+          rotation_revoked_key_after_compromise).on(2),
+        s("rotation-keys-of-another-version", Invalid(Threshold), NOW3,
+          "canary 1 names version 1 but is signed by carol and dave: dave is a signer of later versions only",
+          rotation_keys_of_another_version).on(1),
+        s("rotation-newest-under-old-version", Invalid(Policy), NOW3,
+          "the newest canary is signed under version 2 although version 3 exists (a rotation hidden by the site or undone by old keys)",
+          rotation_newest_under_old_version).on(3),
+        s("rotation-version-went-back", Invalid(Policy), NOW3,
+          "canary 2 is under version 3 and canary 3 under version 2: a later canary cannot undo a rotation",
+          rotation_version_went_back).on(3),
+        s("rotation-signed-only-by-new-keys", Refused, NOW3,
+          "rotation.2.json is signed by dave alone, a key only version 2 lists: version 1's threshold is not met",
+          rotation_signed_only_by_new_keys),
+        s("rotation-new-threshold-not-met", Refused, NOW3,
+          "version 2 requires 3 of 4 but its rotation is signed by alice and bob only (enough for version 1, not for version 2)",
+          rotation_new_threshold_not_met),
+        s("rotation-skipped-version", Refused, NOW3,
+          "rotation.2.json holds a version 3: no version may be skipped",
+          rotation_skipped_version),
+        s("rotation-forked", Refused, NOW3,
+          "version 3 names another version 2 than the one rotation.2.json introduced (a fork spliced in)",
+          rotation_forked),
+        s("rotation-file-missing", Refused, NOW3,
+          "the policy is at version 3 but rotation.2.json is not there: every version must be kept",
+          rotation_file_missing),
         // -- input errors --
         s("error-not-json", Error, NOW2,
           "canary 2's file is not JSON",
@@ -1138,6 +1259,82 @@ fn freshness_too_old() -> Folder {
 }
 
 // ---- input errors ----------------------------------------------------------
+
+// ---- rotation --------------------------------------------------------------
+
+fn rotation_valid_chain() -> Folder {
+    let mut p = Plan::rotated(&rotated_versions(), &[1, 2, 3]);
+    p.signed_by[0] = vec!["alice", "bob"];
+    p.seal()
+}
+
+fn rotation_revoked_key_not_needed() -> Folder {
+    let mut p = Plan::rotated(&rotated_versions(), &[1, 2, 3]);
+    p.signed_by[1] = vec!["alice", "bob", "carol"];
+    p.seal()
+}
+
+fn rotation_revoked_key_after_compromise() -> Folder {
+    let mut p = Plan::rotated(&rotated_versions(), &[1, 2, 3]);
+    p.signed_by[1] = vec!["alice", "bob"];
+    p.seal()
+}
+
+fn rotation_keys_of_another_version() -> Folder {
+    let mut p = Plan::rotated(&rotated_versions(), &[1, 2, 3]);
+    p.signed_by[0] = vec!["carol", "dave"];
+    p.seal()
+}
+
+fn rotation_newest_under_old_version() -> Folder {
+    Plan::rotated(&rotated_versions(), &[1, 2, 2]).seal()
+}
+
+fn rotation_version_went_back() -> Folder {
+    Plan::rotated(&rotated_versions(), &[1, 3, 2]).seal()
+}
+
+/// The rotated folder with the step to version 2 signed by `signers`.
+fn rotation_resigned(
+    versions: &mut [(Policy, Vec<&'static str>)],
+    signers: Vec<&'static str>,
+) -> Folder {
+    versions[1].1 = signers;
+    Plan::rotated(versions, &[1, 2, 3]).seal()
+}
+
+fn rotation_signed_only_by_new_keys() -> Folder {
+    rotation_resigned(&mut rotated_versions(), vec!["dave"])
+}
+
+fn rotation_new_threshold_not_met() -> Folder {
+    let mut versions = rotated_versions();
+    versions[1].0.threshold = 3;
+    // Version 3 names the version 2 that was published.
+    versions[2].0.previous_sha256 = Some(Sha256Digest::of(&versions[1].0.to_json()));
+    rotation_resigned(&mut versions, vec!["alice", "bob"])
+}
+
+fn rotation_skipped_version() -> Folder {
+    let mut f = Plan::rotated(&rotated_versions(), &[1, 2, 3]).seal();
+    let three = f.get("keys/rotation.3.json").to_vec();
+    f.put("keys/rotation.2.json", three);
+    f
+}
+
+fn rotation_forked() -> Folder {
+    let mut versions = rotated_versions();
+    let mut other = versions[1].0.clone();
+    other.cadence_days = 60;
+    versions[2].0.previous_sha256 = Some(Sha256Digest::of(&other.to_json()));
+    Plan::rotated(&versions, &[1, 2, 3]).seal()
+}
+
+fn rotation_file_missing() -> Folder {
+    let mut f = Plan::rotated(&rotated_versions(), &[1, 2, 3]).seal();
+    f.remove("keys/rotation.2.json");
+    f
+}
 
 fn error_not_json() -> Folder {
     let mut f = Plan::new(2).seal();

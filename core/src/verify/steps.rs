@@ -232,8 +232,7 @@ fn authenticate(
         // Say it against the version that came closest (the newest of
         // those), for a chain of one the policy itself.
         let closest = (0..checks.len())
-            .rev()
-            .max_by_key(|&i| checks[i].valid.len())
+            .max_by_key(|&i| (checks[i].valid.len(), i))
             .unwrap_or(0);
         below(closest, found);
         return Ok(None);
