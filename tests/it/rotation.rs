@@ -162,7 +162,9 @@ fn a_signer_is_added_by_a_rotation_that_takes_effect_with_the_next_canary() {
     );
     assert!(review.contains("    | Carol joins the board."), "{review}");
     assert!(
-        stdout(&a).contains("version 1's signers alice: 1 of 2 required; version 2's signers alice: 1 of 2 required."),
+        stdout(&a).contains(
+            "version 1: alice (1 signed, 2 required); version 2: alice (1 signed, 2 required)."
+        ),
         "{}",
         stdout(&a)
     );
@@ -178,7 +180,7 @@ fn a_signer_is_added_by_a_rotation_that_takes_effect_with_the_next_canary() {
     s.psign(PROPOSAL, "bob").success();
     let a = s.psign(PROPOSAL, "carol").success();
     assert!(
-        stdout(&a).contains("version 1's signers alice, bob: 2 of 2 required; version 2's signers alice, bob, carol: 3 of 2 required. Ready"),
+        stdout(&a).contains("version 1: alice, bob (2 signed, 2 required); version 2: alice, bob, carol (3 signed, 2 required). Ready"),
         "{}",
         stdout(&a)
     );

@@ -245,13 +245,17 @@ fn describe(old: &TrustedPolicy, new: &TrustedPolicy, list: &[Change]) -> String
         o.push_str(&format!("    {c}\n"));
     }
     o.push_str(&format!(
-        "  Version {}: threshold {} of {} ({}), cadence {} days, freshness {}\n",
+        "  Version {}: threshold {} of {} ({}), cadence {} days, {}\n",
         p.version,
         p.threshold,
         p.signers.len(),
         signer_names(p),
         p.cadence_days,
-        p.freshness.describe()
+        if p.freshness.required() {
+            format!("proof of freshness {}", p.freshness.describe())
+        } else {
+            "no proof of freshness required".into()
+        }
     ));
     o.push_str("  Explanation (signed with the policy, shown to readers):\n");
     let text = p
@@ -265,10 +269,10 @@ fn describe(old: &TrustedPolicy, new: &TrustedPolicy, list: &[Change]) -> String
     o
 }
 
-/// One threshold's part: "alice, bob: 2 of 2 required".
+/// One threshold's part: "version 1: alice, bob (2 signed, 2 required)".
 fn part(version: u64, s: &Signed) -> String {
     format!(
-        "version {version}'s signers {}: {} of {} required",
+        "version {version}: {} ({} signed, {} required)",
         if s.valid.is_empty() {
             "nobody yet".to_string()
         } else {
