@@ -65,7 +65,8 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Create the project: canary.toml and the trust policy keys/policy.json.
     Init(InitArgs),
-    /// Inspect or change the trust policy (before the first canary).
+    /// Inspect the trust policy; change it before the first canary, or
+    /// rotate it (propose, sign, publish) after.
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Gather a proof of freshness (news headlines, a Bitcoin block) online.
@@ -178,6 +179,19 @@ pub enum PolicyCommand {
         /// Signatures required on each canary (1 to the number of signers)
         threshold: usize,
     },
+    /// Propose the next policy version (after the first canary: a rotation
+    /// signed under both versions), written to drafts/policy.N.json.
+    Propose(ProposeArgs),
+    /// Review a proposed policy version and add your signature (offline).
+    #[command(name = "sign")]
+    SignProposal(PolicySignArgs),
+    /// Accept a proposed version signed by both versions' thresholds; it
+    /// takes effect with the next canary.
+    #[command(name = "publish")]
+    PublishProposal {
+        /// The signed proposal [default: drafts/policy.N.json for the next version].
+        draft: Option<PathBuf>,
+    },
     /// Change what every canary's proof of freshness must hold.
     SetFreshness {
         /// News feeds that must contribute headlines (0: none).
@@ -190,6 +204,65 @@ pub enum PolicyCommand {
         #[arg(long, value_name = "HOURS")]
         max_age_hours: Option<u32>,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("explanation").required(true).args(["explain", "explain_file"])))]
+pub struct ProposeArgs {
+    /// Why the policy changes, signed with it and shown to readers.
+    #[arg(long, value_name = "TEXT")]
+    pub explain: Option<String>,
+    /// Read the explanation from this file.
+    #[arg(long, value_name = "FILE")]
+    pub explain_file: Option<PathBuf>,
+    /// Add a signer: NAME (key from keys/NAME.pub) or NAME=PUBFILE (copied to keys/NAME.pub); repeat for several.
+    #[arg(long, value_name = "NAME[=PUBFILE]")]
+    pub add_signer: Vec<String>,
+    /// Remove a signer; repeat for several.
+    #[arg(long, value_name = "NAME")]
+    pub remove_signer: Vec<String>,
+    /// Give a signer another key (an OpenSSH Ed25519 public key file).
+    #[arg(long, value_name = "NAME=PUBFILE")]
+    pub replace_key: Vec<String>,
+    /// Signatures required on each canary.
+    #[arg(long, value_name = "N")]
+    pub threshold: Option<usize>,
+    /// Days between canaries.
+    #[arg(long, value_name = "D")]
+    pub cadence_days: Option<u32>,
+    /// News feeds a proof of freshness must hold headlines from.
+    #[arg(long, value_name = "N")]
+    pub min_feeds: Option<u32>,
+    /// Whether a proof of freshness must hold a Bitcoin block.
+    #[arg(long, value_name = "BOOL")]
+    pub block: Option<bool>,
+    /// How long before the issue time the proof may have been gathered.
+    #[arg(long, value_name = "H")]
+    pub max_age_hours: Option<u32>,
+    /// Revoke NAME's current key as compromised from TIME (RFC 3339); NAME
+    /// leaves the signers unless --replace-key NAME=… gives a new key.
+    #[arg(long, value_name = "NAME=TIME")]
+    pub revoke: Vec<String>,
+    /// Where to write the proposal [default: drafts/policy.N.json].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Overwrite an existing proposal (its signatures are lost).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicySignArgs {
+    /// The proposal to sign (drafts/policy.N.json).
+    pub draft: PathBuf,
+    /// Your OpenSSH Ed25519 secret key.
+    #[arg(long, value_name = "SECRET")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// Sign without asking for confirmation (for scripts).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

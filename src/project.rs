@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub use canary_core::config::*;
+use canary_core::digest::Sha256Digest;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
 use canary_core::rotation::{self, ChainError, ChainFile, PolicyChain};
@@ -70,6 +71,100 @@ impl Project {
     pub fn load_chain(&self) -> Result<PolicyChain> {
         let path = self.policy_path();
         load_chain(&path, load_policy(&path)?)
+    }
+
+    /// The chain in effect ([`Project::load_chain`]) extended by every
+    /// accepted rotation no canary is signed under yet: `rotation.K.json`
+    /// for K = N+1, N+2, … as long as it exists, each checked as a step of
+    /// the chain. A refused file is a policy failure (exit 12) naming it.
+    pub fn load_chain_with_pending(&self) -> Result<Versions> {
+        let mut chain = self.load_chain()?;
+        let in_effect = chain.versions.len();
+        let dir = self.keys_dir();
+        let max = Limits::DEFAULT.max_policy_versions;
+        let mut pending_bytes = Vec::new();
+        loop {
+            let k = chain.newest().policy.version.saturating_add(1);
+            let path = dir.join(ChainFile::Rotation(k).file_name());
+            if std::fs::symlink_metadata(&path).is_err() {
+                break;
+            }
+            let policy_error = |message: String| Error::Verification {
+                class: Class::Policy,
+                message: format!("{}: {message}", crate::error::show_path(&path)),
+            };
+            if k > max {
+                return Err(policy_error(format!(
+                    "policy version {k} is beyond the {max} versions canary walks"
+                )));
+            }
+            let bytes = store::read_regular(&path)?;
+            chain
+                .push(&bytes)
+                .map_err(|e| policy_error(e.to_string()))?;
+            let env = canary_core::envelope::Envelope::parse(&bytes)
+                .expect("an accepted rotation is an envelope");
+            pending_bytes.push(env.payload);
+        }
+        Ok(Versions {
+            chain,
+            in_effect,
+            pending_bytes,
+        })
+    }
+}
+
+/// The policy chain of a project with its pending versions: those accepted
+/// by `canary policy publish` that no published canary is signed under yet
+/// (docs/FORMAT.md, "Rotation").
+#[derive(Debug, Clone)]
+pub struct Versions {
+    /// Every version, pending ones last.
+    pub chain: PolicyChain,
+    /// How many versions are in effect (`keys/policy.json` is the last of
+    /// them); the rest are pending.
+    pub in_effect: usize,
+    /// The exact bytes of each pending version, in order.
+    pending_bytes: Vec<Vec<u8>>,
+}
+
+impl Versions {
+    /// The newest accepted version, pending or not: what the next canary
+    /// is drafted and signed under.
+    pub fn newest(&self) -> &TrustedPolicy {
+        self.chain.newest()
+    }
+
+    /// The version of `keys/policy.json`.
+    pub fn in_effect(&self) -> &TrustedPolicy {
+        &self.chain.versions[self.in_effect - 1]
+    }
+
+    /// The chain without its pending versions.
+    pub fn chain_in_effect(&self) -> PolicyChain {
+        self.chain_upto(self.in_effect - 1)
+    }
+
+    /// Versions 1 to `self.chain.versions[i]`.
+    pub fn chain_upto(&self, i: usize) -> PolicyChain {
+        PolicyChain {
+            versions: self.chain.versions[..=i].to_vec(),
+            steps: self.chain.steps[..i].to_vec(),
+        }
+    }
+
+    /// The pending versions, oldest first.
+    pub fn pending(&self) -> &[TrustedPolicy] {
+        &self.chain.versions[self.in_effect..]
+    }
+
+    /// The exact bytes of the pending version whose hash is `sha256`.
+    pub fn pending_bytes(&self, sha256: Sha256Digest) -> Option<&[u8]> {
+        self.pending()
+            .iter()
+            .zip(&self.pending_bytes)
+            .find(|(v, _)| v.sha256 == sha256)
+            .map(|(_, b)| b.as_slice())
     }
 }
 

@@ -17,6 +17,7 @@ use crate::digest::Sha256Digest;
 use crate::freshness::Freshness;
 use crate::incidents::{self, Compromise, Fold, Incident, Status, UpdateEntry};
 use crate::policy::TrustedPolicy;
+use crate::rotation::PolicyChain;
 use crate::sanitize::{self, Untrusted};
 use crate::statement::Statement;
 use crate::textsig::{self, TextSignatures};
@@ -81,6 +82,15 @@ pub struct SiteInput<'a> {
     /// The exact bytes of `keys/policy.json`.
     pub policy_bytes: &'a [u8],
     pub policy: &'a TrustedPolicy,
+    /// Every version of the policy up to `policy` (a chain of one when it
+    /// was never rotated): each canary's text is checked under the
+    /// version it names.
+    pub chain: &'a PolicyChain,
+    /// The exact bytes of `keys/policy.1.json` and each
+    /// `keys/rotation.K.json`, by file name in the keys folder, published
+    /// beside `keys/policy.json` so readers can walk the chain (empty for
+    /// a policy never rotated).
+    pub chain_files: &'a [(String, Vec<u8>)],
     /// The whole history, sorted by number.
     pub canaries: &'a [PublishedCanary],
     /// The exact bytes of `canaries/latest.json`.
@@ -265,7 +275,11 @@ fn check_buildable<'a>(input: &SiteInput<'a>) -> Result<&'a TextRecord, SiteErro
     };
     for c in input.canaries {
         if let Some(t) = &c.text {
-            check_text(input.policy, c.number, &input.policy.policy.domain, t)?;
+            let policy = input
+                .chain
+                .position(c.statement.policy_sha256)
+                .map_or(input.policy, |i| &input.chain.versions[i]);
+            check_text(policy, c.number, &input.policy.policy.domain, t)?;
         }
     }
     Ok(latest_text)
@@ -293,6 +307,9 @@ fn add_history(files: &mut Files, input: &SiteInput<'_>) {
 /// public keys, and the allowed_signers file `ssh-keygen -Y verify` reads.
 fn add_keys(files: &mut Files, input: &SiteInput<'_>) {
     files.add("keys/policy.json", input.policy_bytes.to_vec(), JSON);
+    for (name, bytes) in input.chain_files {
+        files.add(format!("keys/{name}"), bytes.clone(), JSON);
+    }
     let ns = textsig::namespace(&input.policy.policy.domain);
     let mut allowed = String::new();
     for s in &input.policy.policy.signers {

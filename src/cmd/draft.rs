@@ -22,13 +22,17 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
     let _lock = project.lock("draft")?;
     refuse_unfinished_publish(&project)?;
-    let trusted = project.load_policy()?;
+    // The history verifies under the chain in effect; the next canary is
+    // drafted under the newest accepted version, pending included.
+    let versions = project.load_chain_with_pending()?;
+    let trusted = versions.newest().clone();
     let issued_at = super::parse_time(a.issued_at.as_deref(), "--issued-at", now)?;
     let (files, latest) = super::read_history(&project.canaries_dir())?;
     let log_path = project.incident_log_path();
     let log = super::incident::read_log(&log_path)?;
     let records = parse_log(&log_path, log.as_deref())?;
-    check_history_continues(&trusted, &files, latest.as_deref(), log.as_deref(), now)?;
+    let in_effect = versions.chain_in_effect();
+    check_history_continues(&in_effect, &files, latest.as_deref(), log.as_deref(), now)?;
     let prev = super::newest_statement(&files)?;
     check_issued_after(issued_at, prev.as_ref().map(|(p, _)| p))?;
     let freshness = read_freshness(&project, &a, &trusted.policy.freshness, issued_at)?;
@@ -42,11 +46,14 @@ pub fn run(root: &Path, a: DraftArgs, now: Timestamp) -> Result<Exit> {
         freshness,
     )?;
     let path = write_draft(&project, &a, &statement)?;
-    super::out(&drafted_message(
-        &statement,
-        &path,
-        prev.as_ref().map(|(p, _)| p),
-    ));
+    let mut message = drafted_message(&statement, &path, prev.as_ref().map(|(p, _)| p));
+    if !versions.pending().is_empty() {
+        message.push_str(&format!(
+            "Drafted under policy version {} (sha256 {}), accepted but not yet in effect: it takes effect when this canary is published.\n",
+            trusted.policy.version, trusted.sha256
+        ));
+    }
+    super::out(&message);
     Ok(Exit::Ok)
 }
 
@@ -91,7 +98,7 @@ fn parse_log(log_path: &Path, log: Option<&[u8]>) -> Result<Vec<Record>> {
 /// Refuses to build on a history that does not verify (an expired or
 /// tripped one is still a genuine history to continue).
 fn check_history_continues(
-    trusted: &TrustedPolicy,
+    chain: &PolicyChain,
     files: &[CanaryFile],
     latest: Option<&[u8]>,
     log: Option<&[u8]>,
@@ -100,9 +107,8 @@ fn check_history_continues(
     if files.is_empty() {
         return Ok(());
     }
-    let chain = PolicyChain::single(trusted.clone());
     let report = verify::verify(verify::Input {
-        chain: &chain,
+        chain,
         files,
         latest,
         now,

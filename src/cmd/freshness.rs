@@ -152,7 +152,8 @@ fn show_url(u: &str) -> String {
 
 fn fetch(root: &Path, a: FreshnessFetchArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
-    let trusted = project.load_policy()?;
+    // The next canary is drafted under the newest accepted version.
+    let trusted = project.load_chain_with_pending()?.newest().clone();
     let cfg = project.config.freshness.clone();
     let at = super::parse_time(a.at.as_deref(), "--at", now)?;
     let out = a.out.clone().unwrap_or_else(|| root.join(DEFAULT_OUT));

@@ -1,8 +1,11 @@
-//! `canary policy`: show the trust policy, add a signer, set the threshold.
+//! `canary policy`: show the trust policy, add a signer, set the threshold;
+//! rotate it ([`rotation`]).
 //!
-//! Changes are allowed only before the first canary: afterwards, every
+//! Edits are allowed only before the first canary: afterwards, every
 //! canary commits to the policy hash, so a change needs a signed rotation
-//! (not supported yet) rather than an edit.
+//! (`canary policy propose`) rather than an edit.
+
+mod rotation;
 
 use std::path::Path;
 
@@ -16,7 +19,7 @@ use canary_core::sanitize::line;
 
 pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
     let project = Project::load(root)?;
-    // Only `show` leaves the policy (and keys/) alone.
+    // Only `show` leaves the policy (and keys/, drafts/) alone.
     let _lock = match c {
         PolicyCommand::Show => None,
         _ => Some(project.lock("policy")?),
@@ -24,7 +27,11 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
     let trusted = project.load_policy()?;
     let mut policy = trusted.policy.clone();
     match c {
+        PolicyCommand::Propose(a) => return rotation::propose(&project, a),
+        PolicyCommand::SignProposal(a) => return rotation::sign(&project, a),
+        PolicyCommand::PublishProposal { draft } => return rotation::publish(&project, draft),
         PolicyCommand::Show => {
+            let versions = project.load_chain_with_pending()?;
             let mut o = format!(
                 "Trust policy {} (version {}, sha256 {})\n  organisation {} ({})\n  threshold    {} of {}\n  cadence      {} days\n  freshness    {}\n  signers:\n",
                 show_path(&project.policy_path()),
@@ -44,6 +51,7 @@ pub fn run(root: &Path, c: PolicyCommand) -> Result<Exit> {
                     s.key.fingerprint()
                 ));
             }
+            o.push_str(&rotation::chain_listing(&versions));
             super::out(&o);
             return Ok(Exit::Ok);
         }
@@ -134,11 +142,19 @@ fn freshness_line(policy: &Policy) -> String {
 }
 
 fn forbid_after_first_canary(project: &Project) -> Result<()> {
+    let hint = "propose the change as a new version signed under both: `canary policy propose --explain TEXT …`";
     let (files, _) = super::read_history(&project.canaries_dir())?;
     if !files.is_empty() {
         return Err(Error::refused_with_hint(
             "canaries are already published under this policy; editing it would break their verification",
-            "policy rotation (a new policy signed under the old one) is not supported yet",
+            hint,
+        ));
+    }
+    // A rotated policy is a chain: an edit would break its next link.
+    if project.load_chain_with_pending()?.chain.versions.len() > 1 {
+        return Err(Error::refused_with_hint(
+            "the policy has been rotated; editing it would break the chain of its versions",
+            hint,
         ));
     }
     Ok(())

@@ -7,14 +7,13 @@
 //! interrupted one is finished by the next `canary publish`, and what one
 //! interrupted before its commit point staged is removed.
 
-use canary_core::rotation::PolicyChain;
 use std::path::{Path, PathBuf};
 
 use super::site::{self as sitefs, SiteSources};
 use super::Draft;
 use crate::cli::PublishArgs;
 use canary::error::{show_path, Error, Result};
-use canary::project::Project;
+use canary::project::{Project, Versions};
 use canary::store;
 use canary_core::exit::Exit;
 use canary_core::policy::TrustedPolicy;
@@ -29,7 +28,6 @@ pub(crate) mod journal;
 pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     let project = Project::load(root)?;
     let _lock = project.lock("publish")?;
-    let trusted = project.load_policy()?;
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
     // A bad --upload URL is a usage error: refuse it before publishing.
     if let Some(u) = &a.upload {
@@ -40,17 +38,23 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
             "--rebuild needs --site DIR and/or --upload URL".into(),
         ));
     }
-    let recovered = recover(&project, &trusted, now)?;
+    let versions = project.load_chain_with_pending()?;
+    let recovered = recover(&project, &versions, now)?;
+    // Finishing may have made a pending version the one in effect.
+    let versions = match recovered {
+        Some(_) => project.load_chain_with_pending()?,
+        None => versions,
+    };
     remove_leftovers(&project, a.site.as_deref())?;
     if a.rebuild {
-        return rebuild(&project, &trusted, &a, now);
+        return rebuild(&project, &versions, &a, now);
     }
     let dir = project.canaries_dir();
     let (mut files, _) = super::read_history(&dir)?;
     let log = super::incident::read_log(&project.incident_log_path())?;
     let number = next_number(&files);
     if let Some(r) = &recovered {
-        if let Some(exit) = republished(&project, &trusted, &a, now, r, number)? {
+        if let Some(exit) = republished(&project, &versions, &a, now, r, number)? {
             return Ok(exit);
         }
     }
@@ -63,20 +67,23 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
         number,
         bytes: bytes.clone(),
     });
-    let report = verify_with_draft(&project, &trusted, &files, log.as_deref(), &a, now)?;
+    let report = verify_with_draft(&project, &versions, &files, log.as_deref(), &a, now)?;
     let l = report
         .latest
         .as_ref()
         .expect("valid report has a latest canary");
-    let record = text_record(&draft, &draft_path, &trusted, l, number)?;
+    let under = signed_under(&versions, &draft_path, &draft)?;
+    let trusted = &versions.chain.versions[under];
+    let record = text_record(&draft, &draft_path, trusted, l, number)?;
     let new = NewCanary {
         number,
         json: &bytes,
         draft: &draft,
         record: &record,
+        policy: versions.pending_bytes(trusted.sha256),
     };
     // Build (and stage) the site before anything is written.
-    let site_files = build_site(&project, &trusted, &a, &files, &new, &report)?;
+    let site_files = build_site(&project, &versions, under, &a, &files, &new, &report)?;
     let work = journal::work_dir(&project.root);
     let staged = match (&a.site, &site_files) {
         (Some(d), Some(f)) => Some(
@@ -87,7 +94,16 @@ pub fn run(root: &Path, a: PublishArgs, now: Timestamp) -> Result<Exit> {
     };
     let target = dir.join(canary_core::layout::canary_file_name(number));
     write_canary(&project, &new, staged)?;
-    super::out(&published_message(number, &target, l, &report));
+    let mut message = published_message(number, &target, l, &report);
+    if new.policy.is_some() {
+        message.push_str(&format!(
+            "{} is now policy version {} (sha256 {}): the rotation took effect with this canary.\n",
+            show_path(&project.policy_path()),
+            trusted.policy.version,
+            trusted.sha256
+        ));
+    }
+    super::out(&message);
     finish_site(&a, site_files.as_deref(), &report)
 }
 
@@ -105,15 +121,11 @@ struct Recovered {
 /// canary is verified first with the history on disk (signatures,
 /// threshold, policy, history: what `canary publish` checked before it
 /// committed; an expiry or a trip since accepted does not stop it).
-fn recover(
-    project: &Project,
-    trusted: &TrustedPolicy,
-    now: Timestamp,
-) -> Result<Option<Recovered>> {
+fn recover(project: &Project, versions: &Versions, now: Timestamp) -> Result<Option<Recovered>> {
     let Some(j) = journal::read(&project.root)? else {
         return Ok(None);
     };
-    check_committed(project, trusted, &j, now)?;
+    check_committed(project, versions, &j, now)?;
     let done = journal::finish(project, &j).map_err(|e| committed_but(e, j.sequence))?;
     super::out(&recovered_message(project, &done));
     Ok(Some(Recovered {
@@ -131,7 +143,7 @@ fn recover(
 /// wrote such a journal.
 fn check_committed(
     project: &Project,
-    trusted: &TrustedPolicy,
+    versions: &Versions,
     j: &journal::Journal,
     now: Timestamp,
 ) -> Result<()> {
@@ -165,8 +177,28 @@ fn check_committed(
         bytes: canary.to_vec(),
     });
     let log = super::incident::read_log(&project.incident_log_path())?;
+    // A policy the journal would make keys/policy.json must be an
+    // accepted version (its hash is checked against the canary's on read).
+    if let Some(p) = &j.policy {
+        let known = versions
+            .chain
+            .versions
+            .iter()
+            .any(|v| v.sha256.to_string() == p.sha256);
+        if !known {
+            return Err(Error::Verification {
+                class: Class::Policy,
+                message: format!(
+                    "{at}: the policy an interrupted publish committed is not an accepted version of {}, so it was not finished ({discard})",
+                    show_path(&project.policy_path())
+                ),
+            });
+        }
+    }
+    // Verified under every accepted version: keys/policy.json may or may
+    // not have been replaced yet.
     let report = verify::verify(verify::Input {
-        chain: &PolicyChain::single(trusted.clone()),
+        chain: &versions.chain,
         files: &files,
         latest: Some(canary),
         now,
@@ -235,7 +267,7 @@ fn recovered_message(project: &Project, done: &journal::Finished) -> String {
 
 /// Removes what interrupted runs left that no journal refers to: the work
 /// folder (a publish killed before its commit point, or after it removed
-/// its journal), temporary files in canaries/, and staging folders beside
+/// its journal), temporary files in canaries/ and keys/, and staging folders beside
 /// `--site` (from older versions, or across file systems).
 fn remove_leftovers(project: &Project, site: Option<&Path>) -> Result<()> {
     let mut removed = Vec::new();
@@ -245,10 +277,11 @@ fn remove_leftovers(project: &Project, site: Option<&Path>) -> Result<()> {
         store::sync_dir(&project.root)?;
         removed.push(work);
     }
-    removed.extend(store::remove_leftovers(
-        &project.canaries_dir(),
-        store::TEMP_PREFIX,
-    )?);
+    // keys/ too: a publish that makes a rotation take effect writes
+    // keys/policy.json.
+    for dir in [project.canaries_dir(), project.keys_dir()] {
+        removed.extend(store::remove_leftovers(&dir, store::TEMP_PREFIX)?);
+    }
     if let Some(d) = site {
         removed.extend(sitefs::remove_stale_staging(d)?);
     }
@@ -268,7 +301,7 @@ fn remove_leftovers(project: &Project, site: Option<&Path>) -> Result<()> {
 /// history, as `--rebuild` does.
 fn republished(
     project: &Project,
-    trusted: &TrustedPolicy,
+    versions: &Versions,
     a: &PublishArgs,
     now: Timestamp,
     r: &Recovered,
@@ -294,7 +327,7 @@ fn republished(
     if site_done && a.upload.is_none() {
         return Ok(Some(Exit::Ok));
     }
-    rebuild(project, trusted, a, now).map(Some)
+    rebuild(project, versions, a, now).map(Some)
 }
 
 /// The number the next canary gets, one past the last published.
@@ -348,7 +381,7 @@ fn check_sequence(draft_path: &Path, seq: u64, number: u64) -> Result<()> {
 /// would be to blame for.
 fn verify_with_draft(
     project: &Project,
-    trusted: &TrustedPolicy,
+    versions: &Versions,
     files: &[CanaryFile],
     log: Option<&[u8]>,
     a: &PublishArgs,
@@ -356,8 +389,10 @@ fn verify_with_draft(
 ) -> Result<Report> {
     let draft = files.last().expect("the draft is the last file");
     let number = draft.number;
+    // Every accepted version, pending included: the draft may be the
+    // first canary under a pending one.
     let report = verify::verify(verify::Input {
-        chain: &PolicyChain::single(trusted.clone()),
+        chain: &versions.chain,
         files,
         latest: Some(&draft.bytes),
         now,
@@ -384,6 +419,22 @@ fn verify_with_draft(
         });
     }
     Ok(report)
+}
+
+/// The position in the chain of the version the (verified) draft is
+/// signed under.
+fn signed_under(versions: &Versions, draft_path: &Path, draft: &Draft) -> Result<usize> {
+    versions
+        .chain
+        .position(draft.statement.policy_sha256)
+        .ok_or_else(|| Error::Verification {
+            class: Class::Policy,
+            message: format!(
+                "not published, nothing changed: {}: signed under policy {}, which is no accepted version of this project's policy",
+                show_path(draft_path),
+                draft.statement.policy_sha256.short()
+            ),
+        })
 }
 
 /// The plain text and each DSSE signer's standard-tool signatures over it,
@@ -471,13 +522,17 @@ struct NewCanary<'a> {
     json: &'a [u8],
     draft: &'a Draft,
     record: &'a TextRecord,
+    /// The exact bytes of the pending policy version it is signed under,
+    /// which becomes `keys/policy.json` with it.
+    policy: Option<&'a [u8]>,
 }
 
 /// The site's files with the new canary, when --site or --upload asks for
 /// a site; built before anything is written so a failure changes nothing.
 fn build_site(
     project: &Project,
-    trusted: &TrustedPolicy,
+    versions: &Versions,
+    under: usize,
     a: &PublishArgs,
     files: &[CanaryFile],
     new: &NewCanary<'_>,
@@ -487,8 +542,10 @@ fn build_site(
         return Ok(None);
     }
     let dir = project.canaries_dir();
-    let src = site_sources(project, trusted, a)?;
-    let mut canaries = sitefs::published(&dir, &files[..files.len() - 1], &trusted.policy)?;
+    // The site shows the policy as it is once this canary is published.
+    let src = SiteSources::read(project, versions, under, a.base_url.as_deref())?;
+    let trusted = src.chain.newest();
+    let mut canaries = sitefs::published(&dir, &files[..files.len() - 1], &src.chain)?;
     canaries.push(PublishedCanary {
         number: new.number,
         json: new.json.to_vec(),
@@ -525,7 +582,7 @@ fn write_canary(
         staged: s.path().to_path_buf(),
     });
     let root = &project.root;
-    let committed = journal::Journal::new(new.number, new.json, texts, site)
+    let committed = journal::Journal::new(new.number, new.json, texts, site, new.policy)
         .and_then(|j| journal::commit(root, &j).map(|()| j));
     let j = match committed {
         Ok(j) => j,
@@ -584,7 +641,7 @@ fn published_message(number: u64, target: &Path, l: &LatestSummary, report: &Rep
 /// `--rebuild`: the site from the published history only.
 fn rebuild(
     project: &Project,
-    trusted: &TrustedPolicy,
+    versions: &Versions,
     a: &PublishArgs,
     now: Timestamp,
 ) -> Result<Exit> {
@@ -599,17 +656,24 @@ fn rebuild(
     // The site carries the incident log too: never build one over a log
     // the canaries do not commit to.
     let log = super::incident::read_log(&project.incident_log_path())?;
+    // What is published is under the chain in effect (pending versions
+    // take effect with a canary, not a rebuild).
     let report = verify::verify(verify::Input {
-        chain: &PolicyChain::single(trusted.clone()),
+        chain: &versions.chain_in_effect(),
         files: &files,
         latest: Some(&latest),
         now,
         incident_log: log.as_deref(),
     })
     .map_err(Error::from)?;
-    let src = site_sources(project, trusted, a)?;
-    let canaries = sitefs::published(&dir, &files, &trusted.policy)?;
-    let site_files = sitefs::build(&src, trusted, &canaries, &latest, &report)?;
+    let src = SiteSources::read(
+        project,
+        versions,
+        versions.in_effect - 1,
+        a.base_url.as_deref(),
+    )?;
+    let canaries = sitefs::published(&dir, &files, &src.chain)?;
+    let site_files = sitefs::build(&src, src.chain.newest(), &canaries, &latest, &report)?;
     if let Some(d) = &a.site {
         // One rename changes the site: no journal is needed.
         let res = sitefs::stage(d, &site_files, &journal::work_dir(&project.root))
@@ -644,20 +708,4 @@ fn finish_site(a: &PublishArgs, files: Option<&[SiteFile]>, report: &Report) -> 
         ));
     }
     Ok(Exit::Ok)
-}
-
-/// What the site is built from: the project's policy, canaries and
-/// components, and `--base-url`.
-fn site_sources(
-    project: &Project,
-    trusted: &TrustedPolicy,
-    a: &PublishArgs,
-) -> Result<SiteSources> {
-    SiteSources::read(
-        &project.policy_path(),
-        trusted,
-        &project.canaries_dir(),
-        &project.config.components,
-        a.base_url.as_deref(),
-    )
 }

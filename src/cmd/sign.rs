@@ -5,7 +5,7 @@ use canary_core::rotation::PolicyChain;
 use std::path::Path;
 
 use super::Draft;
-use crate::cli::SignArgs;
+use crate::cli::{PassphraseArgs, SignArgs};
 use canary::error::{show_path, Error, Result};
 use canary::project::Project;
 use canary::store;
@@ -25,12 +25,15 @@ pub fn run(root: &Path, a: SignArgs, now: Timestamp) -> Result<Exit> {
     // Held until the draft is written, prompts included: a second signer
     // signing meanwhile would otherwise lose their signature (or this one).
     let _lock = project.lock("sign")?;
-    let trusted = project.load_policy()?;
+    // The newest accepted version, pending included: the next canary is
+    // signed under it (docs/FORMAT.md, "Rotation").
+    let versions = project.load_chain_with_pending()?;
+    let trusted = versions.newest().clone();
     let draft = super::read_draft(&a.draft)?;
     let st = &draft.statement;
-    check_drafted_under(&a.draft, st, &trusted)?;
-    check_follows_history(&project, &trusted, &a.draft, &draft, now)?;
-    let key = load_secret(&a)?;
+    check_drafted_under(&a.draft, st, &versions.chain)?;
+    check_follows_history(&project, &versions.chain, &a.draft, &draft, now)?;
+    let key = load_secret(&a.key, &a.passphrase)?;
     let signer = signer_of(&a, &trusted, &key.public())?;
     let sigs = check_signatures(&draft.envelope, &trusted);
     // The plain-text canary signers also sign with standard-tool formats.
@@ -48,7 +51,7 @@ pub fn run(root: &Path, a: SignArgs, now: Timestamp) -> Result<Exit> {
         return Ok(Exit::Ok);
     }
     super::note(&review(&project, &trusted, st, &signer, &text, &sigs)?);
-    confirm(&a, st)?;
+    confirm(a.yes, &question(st))?;
     let env = signed(&draft, &key, &signer, &trusted, &text, has_dsse);
     store::write_atomic(&a.draft, &env.to_json())?;
     let count = sigs.valid.len() + usize::from(!has_dsse);
@@ -65,18 +68,31 @@ pub fn run(root: &Path, a: SignArgs, now: Timestamp) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// Refuses a draft made under another policy: its signatures would count
-/// for a policy this project no longer (or never) had.
-fn check_drafted_under(path: &Path, st: &Statement, trusted: &TrustedPolicy) -> Result<()> {
-    if st.policy_sha256 == trusted.sha256 {
+/// Refuses a draft made under another policy than the newest accepted
+/// version: its signatures would count for a policy this project no
+/// longer (or never) had, or one a rotation has superseded.
+fn check_drafted_under(path: &Path, st: &Statement, chain: &PolicyChain) -> Result<()> {
+    let newest = chain.newest();
+    if st.policy_sha256 == newest.sha256 {
         return Ok(());
     }
-    Err(Error::refused(format!(
+    let message = format!(
         "{}: drafted under policy {}, but this project's policy is {}",
         show_path(path),
         st.policy_sha256.short(),
-        trusted.sha256.short()
-    )))
+        newest.sha256.short()
+    );
+    Err(match chain.position(st.policy_sha256) {
+        Some(i) => Error::refused_with_hint(
+            message,
+            format!(
+                "policy version {} has been accepted since this draft was made under version {}; draft again (`canary draft --force`)",
+                newest.policy.version,
+                chain.versions[i].policy.version
+            ),
+        ),
+        None => Error::refused(message),
+    })
 }
 
 /// Refuses, before any passphrase is asked or signature made, a draft
@@ -105,7 +121,7 @@ fn check_drafted_under(path: &Path, st: &Statement, trusted: &TrustedPolicy) -> 
 /// from its own age, so it is refused too, and told to update.
 fn check_follows_history(
     project: &Project,
-    trusted: &TrustedPolicy,
+    chain: &PolicyChain,
     path: &Path,
     draft: &Draft,
     now: Timestamp,
@@ -134,9 +150,8 @@ fn check_follows_history(
     };
     // No incident log: its class is not judged here, and no rule of the
     // classes judged reads it.
-    let chain = PolicyChain::single(trusted.clone());
     let input = verify::Input {
-        chain: &chain,
+        chain,
         files: &files,
         latest: None,
         now,
@@ -164,6 +179,7 @@ fn check_follows_history(
 /// The policy name of the signer holding this key; refuses a key that is
 /// not in the policy before anything is shown or signed.
 fn signer_of(a: &SignArgs, trusted: &TrustedPolicy, public: &PublicKey) -> Result<String> {
+    refuse_revoked(&a.key, trusted, public)?;
     match trusted.policy.signer_for(public) {
         Some(signer) => Ok(signer.name.clone()),
         None => Err(Error::refused_with_hint(
@@ -175,6 +191,29 @@ fn signer_of(a: &SignArgs, trusted: &TrustedPolicy, public: &PublicKey) -> Resul
             "see `canary policy show` for the signers' fingerprints",
         )),
     }
+}
+
+/// Refuses a key the policy revokes, saying so (rather than only "not a
+/// signer"): its signatures never count again. `canary policy sign` too.
+pub(crate) fn refuse_revoked(
+    path: &Path,
+    trusted: &TrustedPolicy,
+    public: &PublicKey,
+) -> Result<()> {
+    let Some(r) = trusted.policy.revoked_from(public) else {
+        return Ok(());
+    };
+    Err(Error::refused_with_hint(
+        format!(
+            "{}: key {} of {} is revoked as compromised from {} by policy version {}",
+            show_path(path),
+            public.fingerprint(),
+            canary_core::sanitize::line(&r.name),
+            r.compromised_at,
+            trusted.policy.version
+        ),
+        "sign with your new key; see `canary policy show`",
+    ))
 }
 
 /// Whether the draft already carries this key's valid signatures of the
@@ -271,10 +310,11 @@ fn freshness_warning(st: &Statement, trusted: &TrustedPolicy) -> String {
     )
 }
 
-/// Asks the signer to confirm, unless --yes; with no terminal to ask on,
-/// refuses rather than sign unseen.
-fn confirm(a: &SignArgs, st: &Statement) -> Result<()> {
-    if a.yes {
+/// Asks the signer to confirm `question`, unless --yes; with no terminal
+/// to ask on, refuses rather than sign unseen. `canary policy sign` asks
+/// the same way.
+pub(crate) fn confirm(yes: bool, question: &str) -> Result<()> {
+    if yes {
         return Ok(());
     }
     if !term::stdin_is_terminal() {
@@ -283,7 +323,7 @@ fn confirm(a: &SignArgs, st: &Statement) -> Result<()> {
             "review the draft, then pass --yes",
         ));
     }
-    if !term::confirm(&question(st))? {
+    if !term::confirm(question)? {
         return Err(Error::refused("not signed: you did not confirm"));
     }
     Ok(())
@@ -329,19 +369,21 @@ fn question(st: &Statement) -> String {
     format!("Sign canary {} of {}?", st.sequence, st.org)
 }
 
-fn load_secret(a: &SignArgs) -> Result<SecretKey> {
-    let text = zeroize::Zeroizing::new(store::read_capped(&a.key)?);
+/// Reads the secret key at `path`, asking for its passphrase (file,
+/// CANARY_PASSPHRASE or prompt) only if it is encrypted; the file's bytes
+/// and the passphrase are zeroized once read.
+pub(crate) fn load_secret(path: &Path, passphrase: &PassphraseArgs) -> Result<SecretKey> {
+    let text = zeroize::Zeroizing::new(store::read_capped(path)?);
     match SecretKey::from_openssh(&text, None) {
         Err(KeyError::PassphraseNeeded) => {
             let pass = term::passphrase(
-                a.passphrase.passphrase_file.as_deref(),
+                passphrase.passphrase_file.as_deref(),
                 false,
-                &show_path(&a.key),
+                &show_path(path),
             )?;
-            SecretKey::from_openssh(&text, Some(pass.as_bytes()))
-                .map_err(|e| Error::input(&a.key, e))
+            SecretKey::from_openssh(&text, Some(pass.as_bytes())).map_err(|e| Error::input(path, e))
         }
-        other => other.map_err(|e| Error::input(&a.key, e)),
+        other => other.map_err(|e| Error::input(path, e)),
     }
 }
 

@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 
 use canary::error::{show_path, Error, Result};
 use canary::fetch::{Client, RequestLimits};
+use canary::project::{Project, Versions};
 use canary::store;
 use canary_core::canarytext::{self, TextInput};
 use canary_core::digest::Sha256Digest;
 use canary_core::envelope::Envelope;
 use canary_core::policy::{Policy, TrustedPolicy};
+use canary_core::rotation::{ChainFile, PolicyChain};
 use canary_core::site::{self, PublishedCanary, SiteFile, TextRecord};
 use canary_core::statement::Statement;
 use canary_core::textsig::TextSignatures;
@@ -71,16 +73,22 @@ fn read_text_record(dir: &Path, number: u64, policy: &Policy) -> Result<Option<T
     Ok(Some(TextRecord { text, signatures }))
 }
 
-/// Parses a verified history into what the site shows.
+/// Parses a verified history into what the site shows. Each canary's
+/// text signatures are those of the signers of the policy version it is
+/// signed under (the newest of `chain` for one it does not name).
 pub(crate) fn published(
     dir: &Path,
     files: &[CanaryFile],
-    policy: &Policy,
+    chain: &PolicyChain,
 ) -> Result<Vec<PublishedCanary>> {
     let mut out = Vec::with_capacity(files.len());
     for f in files {
         let env = Envelope::parse(&f.bytes).map_err(|e| Error::input(&f.name, e))?;
         let statement = Statement::parse(&env.payload).map_err(|e| Error::input(&f.name, e))?;
+        let policy = &chain
+            .position(statement.policy_sha256)
+            .map_or(chain.newest(), |i| &chain.versions[i])
+            .policy;
         out.push(PublishedCanary {
             number: f.number,
             json: f.bytes.clone(),
@@ -94,7 +102,13 @@ pub(crate) fn published(
 
 /// Inputs of a site build besides the history.
 pub(crate) struct SiteSources {
+    /// The exact bytes of the site's `keys/policy.json`.
     pub policy_bytes: Vec<u8>,
+    /// Versions 1 to the site's policy version.
+    pub chain: PolicyChain,
+    /// The exact bytes of `keys/policy.1.json` and each
+    /// `keys/rotation.K.json` up to the site's version (none if it is 1).
+    pub chain_files: Vec<(String, Vec<u8>)>,
     pub incidents: Option<Vec<u8>>,
     /// The components listed in canary.toml (status shown for each).
     pub components: Vec<String>,
@@ -102,20 +116,41 @@ pub(crate) struct SiteSources {
 }
 
 impl SiteSources {
+    /// What the site of `project` is built from when its policy is version
+    /// `versions.chain.versions[upto]` (in effect, or pending and taking
+    /// effect with the canary being published).
     pub fn read(
-        policy_path: &Path,
-        trusted: &TrustedPolicy,
-        canaries_dir: &Path,
-        components: &[String],
+        project: &Project,
+        versions: &Versions,
+        upto: usize,
         base_url: Option<&str>,
     ) -> Result<Self> {
-        let policy_bytes = store::read_capped(policy_path)?;
+        let trusted = &versions.chain.versions[upto];
+        let policy_path = project.policy_path();
+        let policy_bytes = match versions.pending_bytes(trusted.sha256) {
+            Some(b) => b.to_vec(),
+            None => store::read_capped(&policy_path)?,
+        };
         if Sha256Digest::of(&policy_bytes) != trusted.sha256 {
             return Err(Error::input(
-                policy_path,
+                &policy_path,
                 "changed while canary was running",
             ));
         }
+        let chain = versions.chain_upto(upto);
+        let mut chain_files = Vec::new();
+        if upto > 0 {
+            let files = std::iter::once(ChainFile::FirstPolicy)
+                .chain((2..=trusted.policy.version).map(ChainFile::Rotation));
+            for f in files {
+                let name = f.file_name();
+                // Already walked by the chain: regular files, checked.
+                let bytes = store::read_regular(&project.keys_dir().join(&name))?;
+                chain_files.push((name, bytes));
+            }
+        }
+        let canaries_dir = project.canaries_dir();
+        let components = &project.config.components;
         let inc = canaries_dir.join("incidents.jsonl");
         let incidents = if inc.exists() {
             Some(store::read_capped(&inc)?)
@@ -133,6 +168,8 @@ impl SiteSources {
         }
         Ok(SiteSources {
             policy_bytes,
+            chain,
+            chain_files,
             incidents,
             components: components.to_vec(),
             base_url,
@@ -151,6 +188,8 @@ pub(crate) fn build(
     site::build(&site::SiteInput {
         policy_bytes: &src.policy_bytes,
         policy: trusted,
+        chain: &src.chain,
+        chain_files: &src.chain_files,
         canaries,
         latest_json,
         incidents: src.incidents.as_deref(),

@@ -45,10 +45,15 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
     }
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
     let (canaries_dir, default_policy) = locate(a.path.as_deref().unwrap_or(root))?;
-    let chain = folder_chain(a.policy.as_deref(), &default_policy)?;
+    let mut chain = folder_chain(a.policy.as_deref(), &default_policy)?;
     let policy_path = a.policy.clone().unwrap_or(default_policy);
     let (files, mut latest) = store::read_canaries(&canaries_dir)?;
     if let Some(project) = project_root(a.path.as_deref().unwrap_or(root)) {
+        if a.policy.is_none() {
+            if let Some(c) = committed_chain(project, &files, &chain) {
+                chain = c;
+            }
+        }
         // A publish interrupted after its commit point: verify the state
         // it committed to (docs/FORMAT.md, "Publishing and interruptions").
         let (committed, note) = super::publish::journal::committed_latest(project, &files);
@@ -115,6 +120,26 @@ pub(crate) fn folder_chain(anchor: Option<&Path>, default_policy: &Path) -> Resu
         }
     }
     load_chain(anchor, trusted)
+}
+
+/// While a publish that makes a pending policy version take effect is
+/// interrupted after its canary file was written, the chain up to that
+/// version (what `keys/policy.json` is once the publish is finished), as
+/// `canary publish` verified it; `None` otherwise.
+fn committed_chain(
+    project: &Path,
+    files: &[canary_core::verify::CanaryFile],
+    chain: &PolicyChain,
+) -> Option<PolicyChain> {
+    let sha = super::publish::journal::committed_policy(project, files)?;
+    if chain.position(sha).is_some() {
+        return None;
+    }
+    let versions = Project::load(project)
+        .ok()?
+        .load_chain_with_pending()
+        .ok()?;
+    Some(versions.chain_upto(versions.chain.position(sha)?))
 }
 
 /// The policy beside the canaries, when no --policy was given. A reader's

@@ -272,9 +272,22 @@ struct Tally {
 
 #[test]
 fn publish_killed_at_any_point_leaves_the_old_or_the_new_state_and_the_next_run_finishes() {
+    kill_at_any_point(&template(), MIN_KILLS, BUDGET);
+}
+
+/// The same with a rotation taking effect: keys/policy.json is never
+/// advanced without canary 2, nor canary 2 published without it.
+#[test]
+fn a_rotating_publish_killed_at_any_point_leaves_the_old_or_the_new_state() {
+    kill_at_any_point(&rotation_template(), MIN_KILLS / 2, BUDGET / 3);
+}
+
+/// Kills `canary publish` of the template's canary 2 at many points (at
+/// most [`KILLS`], fewer when they do not fit in `budget`, but at least
+/// `min_kills`) and checks what each leaves (the module's comment).
+fn kill_at_any_point(template: &Project, min_kills: usize, budget: Duration) {
     let started = Instant::now();
     let scratch = scratch();
-    let template = template();
     let old = template.snapshot();
     let args = publish_args();
     let at = check_time(1);
@@ -282,8 +295,8 @@ fn publish_killed_at_any_point_leaves_the_old_or_the_new_state_and_the_next_run_
 
     // The new state, and the median duration of five runs (after one that
     // brings the binary into the page cache).
-    reference_run(&template, &scratch);
-    let runs: Vec<_> = (0..5).map(|_| reference_run(&template, &scratch)).collect();
+    reference_run(template, &scratch);
+    let runs: Vec<_> = (0..5).map(|_| reference_run(template, &scratch)).collect();
     let new = runs[0].0.clone();
     assert!(
         runs.iter().all(|r| r.0 == new),
@@ -300,7 +313,7 @@ fn publish_killed_at_any_point_leaves_the_old_or_the_new_state_and_the_next_run_
     let mut tally = Tally::default();
     let mut kills = 0;
     let kill_start = Instant::now();
-    while kills < KILLS && (kills < MIN_KILLS || kill_start.elapsed() < BUDGET) {
+    while kills < KILLS && (kills < min_kills || kill_start.elapsed() < budget) {
         let i = kills;
         kills += 1;
         let delay = delays.delay(i);
@@ -729,4 +742,109 @@ fn a_site_on_another_file_system_is_published_with_nothing_left_beside_it() {
         .filter(|(k, _)| !k.as_os_str().is_empty())
         .collect();
     assert_same(&served, &want, "not the new site");
+}
+
+// ---- a rotation taking effect with its first canary ----
+
+/// [`template`] with version 2 of the policy pending (all three must sign)
+/// and canary 2 drafted under it and signed by all three.
+fn rotation_template() -> Project {
+    let p = Project::with_history(1);
+    let explain = ["policy", "propose", "--explain", "All three sign."];
+    p.cmd()
+        .args(explain)
+        .args(["--threshold", "3"])
+        .assert()
+        .success();
+    for s in support::SIGNERS {
+        p.cmd()
+            .args(["policy", "sign", "drafts/policy.2.json", "--key"])
+            .arg(p.secret_path(s))
+            .arg("--passphrase-file")
+            .arg(p.pass_file())
+            .arg("-y")
+            .assert()
+            .success();
+    }
+    p.cmd().args(["policy", "publish"]).assert().success();
+    let at = publish_time(0);
+    let rebuild = ["publish", "--rebuild", "--site", SITE, "--at", &at].map(String::from);
+    let (code, _, err) = run(p.root(), &rebuild);
+    assert_eq!(code, 0, "{err}");
+    p.draft(ISSUED[1]).success();
+    for s in support::SIGNERS {
+        p.sign(&p.draft_path(2), s).success();
+    }
+    p
+}
+
+/// The rotation is part of the commit: a publish that fails after its
+/// commit point leaves keys/policy.json as it was, with the journal
+/// holding the new version; the next publish writes it with the canary,
+/// and the site gets the chain.
+#[test]
+fn a_rotation_takes_effect_in_the_commit_of_its_first_canary_and_no_sooner() {
+    let scratch = scratch();
+    let template = rotation_template();
+    let (new, _) = reference_run(&template, &scratch);
+    let v1 = template.read(&template.policy_path());
+    let v2 = template.read(&template.path("keys/policy.2.json"));
+    let policy = PathBuf::from("keys/policy.json");
+    assert_eq!(new[&policy].0, v2, "the publish made version 2 the policy");
+    for f in ["keys/policy.1.json", "keys/rotation.2.json"] {
+        let served = new[&PathBuf::from(SITE).join(f)].0.clone();
+        assert_eq!(served, template.read(&template.path(f)), "{f}");
+    }
+
+    let q = committed_copy(&template, &scratch);
+    let j: serde_json::Value = serde_json::from_slice(&q.read(&q.path(JOURNAL))).unwrap();
+    assert_eq!(j["policy"]["content"].as_str().unwrap().as_bytes(), v2);
+    assert_eq!(q.read(&q.policy_path()), v1, "not before the canary");
+    let at = check_time(1);
+    let verify = ["verify", "--at", &at].map(String::from);
+    let (code, out, err) = run(q.root(), &verify);
+    assert_eq!(code, 0, "before canary 2 is written: {out}{err}");
+    let (code, out, err) = run(q.root(), &["publish".to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("canaries/0002.json, canaries/latest.json, keys/policy.json; swapped in"),
+        "{out}"
+    );
+    assert_same(&q.snapshot(), &new, "not the new state");
+
+    // Stopped after latest.json: policy.json is what is left to do.
+    let q = committed_copy(&template, &scratch);
+    for (f, (bytes, _)) in under(&new, "canaries") {
+        let name = f.to_string_lossy();
+        if name.starts_with("canaries/0002") || name == "canaries/latest.json" {
+            q.write(&q.root().join(&f), &bytes);
+        }
+    }
+    // verify sees the state the journal committed to: canary 2 under
+    // version 2, as publish verified it.
+    let at = check_time(1);
+    let (code, out, err) = run(q.root(), &["verify", "--at", &at].map(String::from));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(q.root(), &publish_args());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("): wrote keys/policy.json; swapped in"),
+        "{out}"
+    );
+    assert_same(&q.snapshot(), &new, "not the new state");
+
+    // A journal whose policy is not the one its canary names is refused.
+    let q = committed_copy(&template, &scratch);
+    let path = q.path(JOURNAL);
+    let mut j: serde_json::Value = serde_json::from_slice(&q.read(&path)).unwrap();
+    j["policy"]["content"] = String::from_utf8(v1.clone()).unwrap().into();
+    q.write(&path, &serde_json::to_vec_pretty(&j).unwrap());
+    let before = q.snapshot();
+    let (code, _, err) = run(q.root(), &publish_args());
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("its policy is not the one its canary is signed under"),
+        "{err}"
+    );
+    assert_same(&q.snapshot(), &before, "changed");
 }

@@ -17,6 +17,7 @@ mod format_vector;
 mod freshness;
 mod incidents;
 mod remote;
+mod rotation;
 mod sign_checks;
 mod site;
 mod vectors;

@@ -23,8 +23,11 @@ use super::sitefs::{self, SiteSwap};
 use canary::error::{show_path, Error, Result};
 use canary::project::Project;
 use canary::store;
+use canary_core::config::POLICY_FILE;
+use canary_core::digest::Sha256Digest;
 use canary_core::envelope::Envelope;
 use canary_core::layout::canary_file_name;
+use canary_core::policy::TrustedPolicy;
 use canary_core::statement::Statement;
 use canary_core::verify::CanaryFile;
 
@@ -52,6 +55,22 @@ pub(crate) struct Journal {
     pub texts: Vec<TextFile>,
     /// The staged site and where it goes, if a site was asked for.
     pub site: Option<SiteMove>,
+    /// The policy version the canary is signed under, when it is a
+    /// pending one: `keys/policy.json` becomes it in the same commit, so a
+    /// rotation takes effect exactly with its first canary. Absent
+    /// otherwise (journals of unrotated projects keep their shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyFile>,
+}
+
+/// The new `keys/policy.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PolicyFile {
+    /// SHA-256 of `content`: the hash the canary names.
+    pub sha256: String,
+    /// The exact bytes of the policy version.
+    pub content: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,6 +117,7 @@ impl Journal {
         canary: &[u8],
         texts: Vec<(String, Vec<u8>)>,
         site: Option<SiteMove>,
+        policy: Option<&[u8]>,
     ) -> Result<Journal> {
         let text = |name: &str, bytes: Vec<u8>| {
             String::from_utf8(bytes).map_err(|_| Error::write(name, "is not UTF-8 text"))
@@ -118,6 +138,14 @@ impl Journal {
                 })
                 .collect::<Result<_>>()?,
             site,
+            policy: policy
+                .map(|p| {
+                    Ok::<_, Error>(PolicyFile {
+                        sha256: Sha256Digest::of(p).to_string(),
+                        content: text(POLICY_FILE, p.to_vec())?,
+                    })
+                })
+                .transpose()?,
         })
     }
 
@@ -146,6 +174,15 @@ impl Journal {
         }
         if env.published().to_json() != self.canary.as_bytes() {
             return bad("its canary is not in the form canary publish writes".into());
+        }
+        if let Some(p) = &self.policy {
+            // Only the version the canary names may become policy.json.
+            let sha = Sha256Digest::of(p.content.as_bytes());
+            if sha.to_string() != p.sha256 || sha != st.policy_sha256 {
+                return bad("its policy is not the one its canary is signed under".into());
+            }
+            TrustedPolicy::from_bytes(p.content.as_bytes())
+                .map_err(|e| Error::input(at, format!("its policy: {e}")))?;
         }
         for t in &self.texts {
             if !is_text_name(&t.name, self.sequence) {
@@ -210,7 +247,7 @@ pub(crate) fn discard_empty_work_dir(root: &Path) {
 }
 
 /// Does what the journal says is left, in order: the text files, the
-/// canary, `latest.json`, the site; then removes the journal and the work
+/// canary, `latest.json`, `keys/policy.json` (a rotation), the site; then removes the journal and the work
 /// folder. Each step is skipped when its result is already in place, so
 /// `finish` can be run again after any interruption, and gives the same
 /// end state. A canary file holding another canary is never replaced.
@@ -230,6 +267,13 @@ pub(crate) fn finish(project: &Project, j: &Journal) -> Result<Finished> {
     }
     put(&j.file_name(), j.canary.as_bytes(), true)?;
     put("latest.json", j.canary.as_bytes(), false)?;
+    if let Some(p) = &j.policy {
+        // The rotation takes effect with this canary.
+        let path = project.policy_path();
+        if install(&path, p.content.as_bytes(), false)? {
+            written.push(path);
+        }
+    }
     let site = match site_to_swap(&project.root, j) {
         Some(s) => {
             let done = sitefs::finish_swap(&s.staged, &s.folder, j.canary.as_bytes())?;
@@ -340,6 +384,22 @@ pub(crate) fn committed_latest(
             )),
         ),
     }
+}
+
+/// For `canary verify` of the project at `root`: when an interrupted
+/// publish committed the first canary under a pending policy version and
+/// `canaries/NNNN.json` holds that canary (the newest file), the hash of
+/// that version, which `keys/policy.json` holds once the publish is
+/// finished. (Verifying under it still walks the rotation files by both
+/// thresholds: the journal names a version, it cannot make one.)
+pub(crate) fn committed_policy(root: &Path, files: &[CanaryFile]) -> Option<Sha256Digest> {
+    let j = read(root).ok()??;
+    let p = j.policy.as_ref()?;
+    let newest = files.last()?;
+    if newest.number != j.sequence || newest.bytes != j.canary.as_bytes() {
+        return None;
+    }
+    Some(Sha256Digest::of(p.content.as_bytes()))
 }
 
 #[cfg(test)]
