@@ -22,7 +22,7 @@ if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then b=$'\033[1m' r=$'\033[0m'; else b=''
 step() { printf '\n%s== %s%s\n$ %s\n' "$b" "$1" "$r" "$2"; }
 run() { "$@"; echo "(exit code $?)"; }
 
-step "1a. The bundled history, as of 15 November 2026 (when it was current)" \
+step "1a. The bundled history, as of 15 November 2026 (when it was current), with its change of signers" \
   "canary verify examples/demo --at 2026-11-15T00:00:00Z"
 run "$canary" verify examples/demo --at 2026-11-15T00:00:00Z
 

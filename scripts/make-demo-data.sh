@@ -4,9 +4,11 @@
 # the data is reproducible up to signature randomness (there is none:
 # Ed25519 is deterministic) and needs no network.
 #
-#   examples/demo/          a healthy project: three quarterly canaries and
-#                           an incident log of three incidents (one still
-#                           on-going), committed to by the canaries
+#   examples/demo/          a healthy project: three quarterly canaries, an
+#                           incident log of three incidents (one still
+#                           on-going) committed to by the canaries, and a
+#                           policy rotation between canaries 2 and 3 (bob
+#                           leaves, dave joins; docs/USAGE-rotation.md)
 #   examples/demo-tripped/  the same history, then a fourth canary that
 #                           drops a statement (what a gagged signer does)
 #
@@ -22,7 +24,7 @@ pass="$keys/PASSPHRASE"
 
 make_keys() {
   mkdir -p "$keys"
-  for n in alice bob carol; do
+  for n in alice bob carol dave; do
     [ -f "$keys/$n.key" ] && continue
     tmp=$(mktemp -d)
     (cd "$tmp" && "$bin" keygen --name "$n" --secret "$keys/$n.key" --passphrase-file "$pass" >/dev/null)
@@ -48,12 +50,18 @@ incident() { # dir flags...
   "$bin" -C "$dir" incident add "$@" >/dev/null
 }
 
+pub_key() { # name: the OpenSSH public line of a demo key, named after it
+  ssh-keygen -y -P "$(cat "$pass")" -f "$keys/$1.key" | sed "s/ [^ ]*\$/ $1/"
+}
+
 make_keys
+# Git keeps no permissions; ssh-keygen refuses to read a key others could.
+chmod 600 "$keys"/*.key
 for d in examples/demo examples/demo-tripped; do
   rm -rf "$d"
   mkdir -p "$d/keys"
   for n in alice bob carol; do
-    ssh-keygen -y -P "$(cat "$pass")" -f "$keys/$n.key" | sed "s/ [^ ]*\$/ $n/" > "$d/keys/$n.pub"
+    pub_key "$n" > "$d/keys/$n.pub"
   done
   "$bin" -C "$d" init --org "Demo Mail" --domain demo-mail.example --threshold 2 \
     --cadence-days 92 --no-freshness-requirement "$@" >/dev/null
@@ -66,6 +74,16 @@ for d in examples/demo examples/demo-tripped; do
     --measures "The expiry procedure is documented and all expiring certificates are collected in one calendar." \
     --recorded-at 2026-04-30T12:00:00Z
   ceremony "$d" 2026-06-01T09:00:00Z "Nothing to report this quarter."
+  # Bob leaves in July; dave takes his place (a rotation signed by two of
+  # the old signers and two of the new, taking effect with canary 3).
+  pub_key dave > "$d/keys/dave.pub"
+  "$bin" -C "$d" policy propose --remove-signer bob --add-signer dave \
+    --explain "Bob left Demo Mail at the end of July 2026. Dave, our new head of infrastructure, signs in his place; two of three signers are still required." >/dev/null
+  for s in alice carol dave; do
+    "$bin" -C "$d" policy sign "$d/drafts/policy.2.json" --key "$keys/$s.key" --passphrase-file "$pass" --yes >/dev/null 2>&1
+  done
+  "$bin" -C "$d" policy publish >/dev/null
+  rm "$d/drafts/policy.2.json"
   incident "$d" --id 2026-07-dns-discovery --title "DNS discovery answered slowly" \
     --started-at 2026-07-14T09:10:00Z --ended-at 2026-07-14T10:05:00Z \
     --component "DNS Discovery" \
@@ -94,4 +112,6 @@ s = ''.join(b for b in blocks if 'id = "no-content-feed"' not in b)
 open(p, 'w').write(s)
 PY
 ceremony "$d" 2026-11-30T09:00:00Z "Nothing to report this quarter." --accept-trip
+# Lock files are per checkout, not data.
+rm -f examples/demo/.canary.lock examples/demo-tripped/.canary.lock
 echo "regenerated examples/demo and examples/demo-tripped"
