@@ -305,6 +305,9 @@ fn add_history(files: &mut Files, input: &SiteInput<'_>) {
 
 /// Trust: the policy's exact bytes, each signer's OpenSSH and minisign
 /// public keys, and the allowed_signers file `ssh-keygen -Y verify` reads.
+/// After a rotation, also the keys of earlier versions' signers (the
+/// newest key each name had; allowed_signers lists every key), so the
+/// text signatures of older canaries stay checkable; never a revoked key.
 fn add_keys(files: &mut Files, input: &SiteInput<'_>) {
     files.add("keys/policy.json", input.policy_bytes.to_vec(), JSON);
     for (name, bytes) in input.chain_files {
@@ -312,7 +315,31 @@ fn add_keys(files: &mut Files, input: &SiteInput<'_>) {
     }
     let ns = textsig::namespace(&input.policy.policy.domain);
     let mut allowed = String::new();
-    for s in &input.policy.policy.signers {
+    let mut named = std::collections::BTreeSet::new();
+    let revoked = |k: &crate::keys::PublicKey| input.policy.policy.revoked_from(k).is_some();
+    // The policy's own signers first, then earlier versions', newest first.
+    let earlier = input
+        .chain
+        .versions
+        .iter()
+        .rev()
+        .flat_map(|v| &v.policy.signers);
+    let mut listed = std::collections::BTreeSet::new();
+    for s in input.policy.policy.signers.iter().chain(earlier) {
+        if revoked(&s.key) || !listed.insert((s.name.clone(), s.key.to_bytes())) {
+            continue;
+        }
+        // allowed_signers holds every key a name signed with (a replaced
+        // key's old signatures still verify); the key files, the newest.
+        let _ = writeln!(
+            allowed,
+            "{} namespaces=\"{ns}\" {}",
+            s.name,
+            s.key.to_openssh(&s.name)
+        );
+        if !named.insert(s.name.clone()) {
+            continue;
+        }
         files.add(
             format!("keys/{}.pub", s.name),
             format!("{}\n", s.key.to_openssh(&s.name)).into_bytes(),
@@ -322,12 +349,6 @@ fn add_keys(files: &mut Files, input: &SiteInput<'_>) {
             format!("keys/{}.minisign.pub", s.name),
             textsig::minisign_public_key_file(&s.key, &s.name).into_bytes(),
             TEXT,
-        );
-        let _ = writeln!(
-            allowed,
-            "{} namespaces=\"{ns}\" {}",
-            s.name,
-            s.key.to_openssh(&s.name)
         );
     }
     files.add("allowed_signers", allowed.into_bytes(), TEXT);

@@ -678,3 +678,66 @@ fn an_explanation_file_is_signed_without_its_final_newline() {
     s.canary(&["policy", "propose", "--add-signer", &carol])
         .code(2);
 }
+
+/// After bob leaves, the site still carries his key, so the text
+/// signatures he made on earlier canaries verify with `ssh-keygen`; a
+/// revoked key is never offered.
+#[test]
+fn the_site_keeps_former_signers_keys_but_never_a_revoked_one() {
+    let s = Setup::with(&["alice", "bob", "carol"], 2);
+    s.propose(&["--remove-signer", "bob"]).success();
+    for n in ["alice", "bob", "carol"] {
+        s.psign(PROPOSAL, n).success();
+    }
+    s.ppublish(PROPOSAL).success();
+    let site = s.path("site");
+    let d = s.draft_and_sign(2, ISSUED[1], &["alice", "carol"]);
+    ceremony::publish_with(
+        s.root(),
+        &d,
+        &publish_time(1),
+        &["--site", site.to_str().unwrap()],
+    );
+    assert_eq!(
+        std::fs::read(site.join("keys/bob.pub")).unwrap(),
+        s.read("keys/bob.pub")
+    );
+    let allowed = String::from_utf8(std::fs::read(site.join("allowed_signers")).unwrap()).unwrap();
+    assert!(allowed.lines().any(|l| l.starts_with("bob ")), "{allowed}");
+    // Canary 1 was signed by alice and bob: bob's SSHSIG still verifies.
+    let text = std::fs::read(site.join("canaries/0001.txt")).unwrap();
+    let mut child = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-f", "allowed_signers", "-I", "bob"])
+        .args([
+            "-n",
+            "warrant-canary@example.org",
+            "-s",
+            "canaries/0001.txt.bob.sig",
+        ])
+        .current_dir(&site)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-keygen runs");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "bob's old signature verifies"
+    );
+
+    // A revoked key is not offered at all.
+    let s = bob_revoked();
+    let site = s.path("site");
+    let d = s.draft_and_sign(2, ISSUED[1], &["alice", "carol"]);
+    ceremony::publish_with(
+        s.root(),
+        &d,
+        &publish_time(1),
+        &["--site", site.to_str().unwrap()],
+    );
+    let allowed = String::from_utf8(std::fs::read(site.join("allowed_signers")).unwrap()).unwrap();
+    assert!(!allowed.lines().any(|l| l.starts_with("bob ")), "{allowed}");
+    assert!(!site.join("keys/bob.pub").exists());
+}
