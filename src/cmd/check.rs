@@ -17,7 +17,7 @@ use canary_core::exit::Exit;
 use canary_core::sanitize;
 use canary_core::statement::Statement;
 use canary_core::timefmt::{human_duration, Timestamp};
-use canary_core::verify::{self, Report};
+use canary_core::verify::Report;
 
 use super::verify_url;
 
@@ -166,24 +166,8 @@ fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, Pat
             "--key, --trust-on-first-use, --replace-pin and --state are for checking a URL".into(),
         ));
     }
-    let (canaries_dir, default_policy) = super::verify::locate(path)?;
-    let chain = super::verify::folder_chain(a.policy.as_deref(), &default_policy)?;
-    let (files, latest) = canary::store::read_canaries(&canaries_dir)?;
-    let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
-    let report = verify::verify(verify::Input {
-        chain: &chain,
-        files: &files,
-        latest: latest.as_deref(),
-        now: at,
-        incident_log: log.as_deref(),
-    })
-    .map_err(|e| match e {
-        verify::VerifyError::Empty => {
-            Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
-        }
-        // A malformed canary names its own file already.
-        other => Error::from(other),
-    })?;
+    // As `canary verify DIR` does, an interrupted publish included.
+    let (report, canaries_dir, _) = super::verify::verify_folder(path, a.policy.as_deref(), at)?;
     Ok((report, canaries_dir))
 }
 

@@ -44,40 +44,8 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         ));
     }
     let now = super::parse_time(a.at.as_deref(), "--at", now)?;
-    let (canaries_dir, default_policy) = locate(a.path.as_deref().unwrap_or(root))?;
-    let mut chain = folder_chain(a.policy.as_deref(), &default_policy)?;
-    let policy_path = a.policy.clone().unwrap_or(default_policy);
-    let (files, mut latest) = store::read_canaries(&canaries_dir)?;
-    if let Some(project) = project_root(a.path.as_deref().unwrap_or(root)) {
-        if a.policy.is_none() {
-            if let Some(c) = committed_chain(project, &files, &chain) {
-                chain = c;
-            }
-        }
-        // A publish interrupted after its commit point: verify the state
-        // it committed to (docs/FORMAT.md, "Publishing and interruptions").
-        let (committed, note) = super::publish::journal::committed_latest(project, &files);
-        if let Some(n) = note {
-            super::note(&n);
-        }
-        if committed.is_some() {
-            latest = committed;
-        }
-    }
-    let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
-    let mut report = verify::verify(verify::Input {
-        chain: &chain,
-        files: &files,
-        latest: latest.as_deref(),
-        now,
-        incident_log: log.as_deref(),
-    })
-    .map_err(|e| match e {
-        verify::VerifyError::Empty => {
-            Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
-        }
-        other => Error::from(other),
-    })?;
+    let folder = a.path.as_deref().unwrap_or(root);
+    let (mut report, canaries_dir, policy_path) = verify_folder(folder, a.policy.as_deref(), now)?;
     if a.online {
         // The explorers are the verifier's choice: a folder under
         // verification could name explorers that confirm any block.
@@ -120,6 +88,52 @@ pub(crate) fn folder_chain(anchor: Option<&Path>, default_policy: &Path) -> Resu
         }
     }
     load_chain(anchor, trusted)
+}
+
+/// Verifies a folder of canaries (`canary verify DIR`, `canary check
+/// DIR`): its policy chain, or `anchor`'s; in a project, the state an
+/// interrupted publish committed to (docs/FORMAT.md, "Publishing and
+/// interruptions"), with a note about it. Returns the report,
+/// the canaries folder and the policy file used.
+pub(crate) fn verify_folder(
+    path: &Path,
+    anchor: Option<&Path>,
+    now: Timestamp,
+) -> Result<(Report, PathBuf, PathBuf)> {
+    let (canaries_dir, default_policy) = locate(path)?;
+    let mut chain = folder_chain(anchor, &default_policy)?;
+    let policy_path = anchor.map_or(default_policy, Path::to_path_buf);
+    let (files, mut latest) = store::read_canaries(&canaries_dir)?;
+    if let Some(project) = project_root(path) {
+        if anchor.is_none() {
+            if let Some(c) = committed_chain(project, &files, &chain) {
+                chain = c;
+            }
+        }
+        let (committed, note) = super::publish::journal::committed_latest(project, &files);
+        if let Some(n) = note {
+            super::note(&n);
+        }
+        if committed.is_some() {
+            latest = committed;
+        }
+    }
+    let log = super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
+    let report = verify::verify(verify::Input {
+        chain: &chain,
+        files: &files,
+        latest: latest.as_deref(),
+        now,
+        incident_log: log.as_deref(),
+    })
+    .map_err(|e| match e {
+        verify::VerifyError::Empty => {
+            Error::input(&canaries_dir, "no canaries (NNNN.json) to verify")
+        }
+        // A malformed canary names its own file already.
+        other => Error::from(other),
+    })?;
+    Ok((report, canaries_dir, policy_path))
 }
 
 /// While a publish that makes a pending policy version take effect is
