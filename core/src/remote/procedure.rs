@@ -378,13 +378,16 @@ fn fetch_history<T: Transport>(
     urls: &SiteUrls,
     first: u64,
     n: u64,
-) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>), RemoteError<T::Error>> {
+) -> Result<History, RemoteError<T::Error>> {
     let mut wanted: Vec<String> = (first..=n).map(|i| urls.canary(i)).collect();
     wanted.push(urls.incidents());
     let mut got = f.get_optional_many(&wanted)?;
     let incidents = got.pop().flatten();
     Ok((canary_files(&wanted, first, got), incidents))
 }
+
+/// The canaries fetched, and the incident log if the site has one.
+type History = (Vec<CanaryFile>, Option<Vec<u8>>);
 
 /// Canaries `first` … `last` alone.
 fn fetch_canaries<T: Transport>(
