@@ -1591,4 +1591,39 @@ mod tests {
             "https://example.org/sub/keys/rotation.12.json"
         );
     }
+
+    /// The checkpoint moves only forward along one chain, and a record
+    /// without one keeps its bytes.
+    #[test]
+    fn the_checkpoint_moves_forward_and_is_left_out_when_absent() {
+        let t0 = Timestamp::from_unix(1_800_000_000);
+        let mut rec = record(3, d(3));
+        let bytes = serde_json::to_vec(&rec).unwrap();
+        assert!(!String::from_utf8(bytes).unwrap().contains("checkpoint"));
+        let seen = |n: u64| Seen {
+            sequence: n,
+            payload_sha256: d(n as u8),
+            history: BTreeMap::new(),
+        };
+        advance_checkpoint(&mut rec, &seen(3), d(0), t0);
+        assert_eq!(rec.checkpoint.unwrap().sequence, 3);
+        // A slower run that verified less does not move it back…
+        advance_checkpoint(&mut rec, &seen(2), d(0), t0);
+        assert_eq!(rec.checkpoint.unwrap().sequence, 3);
+        // …unless under another chain (then the old one is of no use).
+        advance_checkpoint(&mut rec, &seen(2), d(9), t0);
+        assert_eq!(
+            (
+                rec.checkpoint.unwrap().sequence,
+                rec.checkpoint.unwrap().policy_sha256
+            ),
+            (2, d(9))
+        );
+        // A remembered run that did not pass carries it unchanged.
+        let kept = updated_record(Some(&rec), p1(d(9)), &seen(5), t0);
+        assert_eq!(kept.checkpoint, rec.checkpoint);
+        assert_eq!(kept.sequence, 5);
+        let back = SiteRecord::deserialize(&serde_json::to_value(&kept).unwrap()).unwrap();
+        assert_eq!(back, kept);
+    }
 }
