@@ -383,6 +383,10 @@ pub struct RemoteArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+    /// URL only: fetch and verify every canary again, not only those from
+    /// the state file's checkpoint on (a folder is always verified in full).
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -523,6 +527,10 @@ pub struct WatchArgs {
     /// Evaluate as of this time instead of now (RFC 3339).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// Fetch and verify every canary of every site again, not only those
+    /// from the state file's checkpoint on.
+    #[arg(long)]
+    pub full: bool,
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use canary_core::address::{check_url, redirect_allowed, resolved_allowed, Reach, UrlError};
 use canary_core::limits::Limits;
+use canary_core::remote::transport::MAX_BATCH;
 use canary_core::remote::Transport;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
@@ -99,6 +100,33 @@ impl Transport for SiteTransport<'_> {
 
     fn get(&mut self, url: &str) -> Result<Vec<u8>, FetchError> {
         self.client.get_within(url, self.deadline)
+    }
+
+    /// Up to [`MAX_BATCH`] requests at a time, one thread each, sharing the
+    /// client's connection pool (kept-alive connections are reused) and
+    /// the one deadline; each response keeps its own size cap. Results in
+    /// the order of `urls`.
+    fn get_many(&mut self, urls: &[String]) -> Vec<Result<Vec<u8>, FetchError>> {
+        let (client, deadline) = (self.client, self.deadline);
+        let mut out = Vec::with_capacity(urls.len());
+        for batch in urls.chunks(MAX_BATCH) {
+            if batch.len() == 1 {
+                out.push(client.get_within(&batch[0], deadline));
+                continue;
+            }
+            std::thread::scope(|s| {
+                let handles: Vec<_> = batch
+                    .iter()
+                    .map(|u| s.spawn(move || client.get_within(u, deadline)))
+                    .collect();
+                out.extend(
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+                );
+            });
+        }
+        out
     }
 
     fn is_not_found(e: &FetchError) -> bool {

@@ -222,8 +222,17 @@ fn rotations(r: &Report) -> String {
 }
 
 fn history_line(r: &Report) -> String {
+    // A continuation says what it did not verify again, and how to.
+    let skipped = match &r.checkpoint {
+        Some(cp) if cp.canaries_skipped > 0 => format!(
+            " verified now, from canary {} (the state file's checkpoint; the {} before it were verified by earlier runs, --full verifies them again)",
+            cp.sequence, cp.canaries_skipped
+        ),
+        Some(cp) => format!(" verified now, from canary {} (the state file's checkpoint)", cp.sequence),
+        None => String::new(),
+    };
     format!(
-        "  History      {} canar{}, chain {}\n",
+        "  History      {} canar{}{skipped}, chain {}\n",
         r.canaries,
         if r.canaries == 1 { "y" } else { "ies" },
         if r.chain_intact {

@@ -490,6 +490,7 @@ pub fn rollback_baseline(r: &WatchRecord) -> Option<SiteRecord> {
         sequence: h.sequence,
         payload_sha256: h.payload_sha256,
         checked_at: h.seen_at,
+        checkpoint: None,
     })
 }
 
@@ -785,6 +786,7 @@ mod tests {
             sequence: 2,
             payload_sha256: b.payload_sha256,
             checked_at: t,
+            checkpoint: None,
         });
         assert!(rollback_baseline(&r3).is_none());
     }
@@ -805,6 +807,7 @@ mod tests {
             sequence: n,
             payload_sha256: Sha256Digest::of(&n.to_be_bytes()),
             checked_at: t0,
+            checkpoint: None,
         };
         let start = next_record(None, "A", Some(site(1)), &obs(Status::Valid, Some(1)), t0);
         // Nobody else wrote: this run's record.

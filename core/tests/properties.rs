@@ -22,7 +22,7 @@ use canary_core::freshness::{self, Block, FailedSource, Feed, Freshness, Headlin
 use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, UpdateEntry};
 use canary_core::keys::SecretKey;
 use canary_core::policy::{Policy, Signer, TrustedPolicy};
-use canary_core::remote::{SiteRecord, State};
+use canary_core::remote::{Checkpoint, SiteRecord, State};
 use canary_core::statement::{Claim, LogCommitment, Statement};
 use canary_core::timefmt::Timestamp;
 use canary_core::verify::{self, CanaryFile, Verdict};
@@ -652,15 +652,19 @@ proptest! {
     fn state_file_round_trips(
         sites in prop::collection::btree_map(
             ".{0,60}",
-            (digest(), 1u64..4, time(), any::<u64>(), digest(), time()),
+            (
+                (digest(), 1u64..4, time(), any::<u64>(), digest(), time()),
+                prop::option::of((any::<u64>(), digest(), digest(), time())),
+            ),
             0..4,
         ),
     ) {
         let s = State {
             sites: sites
                 .into_iter()
-                .map(|(k, (policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at))| {
-                    (k, SiteRecord { policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at })
+                .map(|(k, ((policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at), cp))| {
+                    let checkpoint = cp.map(|(sequence, payload_sha256, policy_sha256, verified_at)| Checkpoint { sequence, payload_sha256, policy_sha256, verified_at });
+                    (k, SiteRecord { policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at, checkpoint })
                 })
                 .collect(),
         };
@@ -692,7 +696,7 @@ proptest! {
                     let r = WatchRecord {
                         name,
                         site: site.map(|(policy_sha256, pinned_at, sequence, payload_sha256, checked_at)| SiteRecord {
-                            policy_sha256, policy_version: 1, pinned_at, sequence, payload_sha256, checked_at,
+                            policy_sha256, policy_version: 1, pinned_at, sequence, payload_sha256, checked_at, checkpoint: None,
                         }),
                         status: STATUSES[status],
                         detail,

@@ -44,20 +44,29 @@ pub(crate) struct Again<'a> {
 /// Fetches and verifies one site with the core's procedure
 /// ([`remote::verify_site`]) over the network. Nothing is written; the
 /// caller stores the state when the report has no failure.
+///
+/// With `full`, the record's checkpoint is not used: every canary is
+/// fetched and verified (`--full`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check_site(
     client: &Client,
     deadline: Deadline,
     urls: &SiteUrls,
     pins: &Pins<'_>,
     record: Option<&SiteRecord>,
+    full: bool,
     now: Timestamp,
     again: &Again<'_>,
 ) -> Result<Outcome> {
     let mut transport = SiteTransport { client, deadline };
+    let without_checkpoint = record.filter(|_| full).map(|r| SiteRecord {
+        checkpoint: None,
+        ..r.clone()
+    });
     let request = remote::Request {
         urls,
         pins,
-        record,
+        record: without_checkpoint.as_ref().or(record),
         now,
         limits: &Limits::DEFAULT,
     };
@@ -311,6 +320,11 @@ pub(crate) fn remember(
     let pin = remote::remembered_pin(&out.report, &out.accepted, record);
     let chain: Vec<Sha256Digest> = out.chain.versions.iter().map(|v| v.sha256).collect();
     let rec = match remote::merge_record(record, on_disk, pin, &chain, &out.seen, now) {
+        // Only a run that passed every check moves the checkpoint.
+        Ok(mut rec) if out.report.failure.is_none() => {
+            remote::advance_checkpoint(&mut rec, &out.seen, out.trusted.sha256, now);
+            rec
+        }
         Ok(rec) => rec,
         Err(Concurrent::Seen(f)) => {
             verify::add_failures(&mut out.report, [*f]);
@@ -373,6 +387,7 @@ pub(crate) fn verify_site(
         &urls,
         &pins,
         record.as_ref(),
+        r.full,
         checks_at,
         &Again {
             command,

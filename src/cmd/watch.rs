@@ -242,7 +242,12 @@ fn site_record(
         return disk.cloned();
     };
     match remote::merge_record(started, disk, v.pin, &v.chain, &v.seen, now) {
-        Ok(r) => Some(r),
+        Ok(mut r) => {
+            // A verified site passed every check: it moves the checkpoint.
+            let newest = *v.chain.last().expect("a chain has a version");
+            remote::advance_checkpoint(&mut r, &v.seen, newest, now);
+            Some(r)
+        }
         Err(Concurrent::PinChanged { .. }) => disk.cloned(),
         Err(Concurrent::Seen(f)) => {
             obs.status = Status::from_class(f.class);
@@ -296,6 +301,7 @@ fn check_one(
         &entry.site,
         &pins,
         prev,
+        a.full,
         checks_at,
         &again,
     ) {

@@ -856,3 +856,131 @@ fn a_run_that_fails_does_not_move_the_pin() {
     assert_exit(&verify_at(&reader, &url, &[]), 0);
     assert_eq!(record(&reader, &url)["policy_version"], 3);
 }
+
+/// The canary files `gets` asked for, in order.
+fn canaries_fetched(gets: &[String]) -> Vec<String> {
+    let mut c: Vec<String> = gets
+        .iter()
+        .filter(|g| g.starts_with("/canaries/0"))
+        .cloned()
+        .collect();
+    c.sort();
+    c
+}
+
+#[test]
+fn a_repeat_run_fetches_from_the_checkpoint_and_full_fetches_everything() {
+    let org = Org::new("Example Org");
+    for (i, day) in [40, 30, 20].iter().enumerate() {
+        org.issue(&days_ago(*day), &format!("Canary {}.", i + 1));
+    }
+    let server = Server::start();
+    server.serve_dir(org.site().path());
+    let url = server.url("/");
+    let reader = Reader::new();
+    assert_exit(&reader.verify(&url, &["--trust-on-first-use"]), 0);
+    // The history came over fewer connections than requests (kept alive).
+    let first = server.gets();
+    assert_eq!(first.len(), 6, "{first:?}");
+    assert!(server.connections() < first.len(), "{first:?}");
+    let state: serde_json::Value = serde_json::from_slice(&reader.state().unwrap()).unwrap();
+    let cp = &state["sites"][&url]["checkpoint"];
+    assert_eq!(cp["sequence"], 3, "{state}");
+    assert_eq!(
+        cp["policy_sha256"],
+        Sha256Digest::of(&org.policy_bytes()).to_string()
+    );
+
+    // A fourth canary: the repeat run fetches canaries 3 and 4 only.
+    org.issue(&days_ago(10), "Canary 4.");
+    server.serve_dir(org.site().path());
+    server.clear_gets();
+    let out = reader.verify(&url, &[]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("History      2 canaries verified now, from canary 3 (the state file's checkpoint; the 2 before it were verified by earlier runs, --full verifies them again), chain intact"),
+        "{stdout}"
+    );
+    let gets = server.gets();
+    assert_eq!(
+        gets[..2],
+        ["/keys/policy.json", "/.well-known/warrant-canary.json"]
+    );
+    assert_eq!(
+        canaries_fetched(&gets),
+        ["/canaries/0003.json", "/canaries/0004.json"]
+    );
+    assert_eq!(gets.len(), 5, "{gets:?}");
+
+    // Nothing new: the checkpoint canary alone, and --json says so.
+    server.clear_gets();
+    let out = reader.verify(&url, &["--json"]);
+    assert_exit(&out, 0);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["canaries"], 1, "{j}");
+    assert_eq!(j["checkpoint"]["sequence"], 4);
+    assert_eq!(j["checkpoint"]["canaries_skipped"], 3);
+    assert_eq!(canaries_fetched(&server.gets()), ["/canaries/0004.json"]);
+
+    // --full: every canary again, and no checkpoint in the report.
+    server.clear_gets();
+    let out = reader.verify(&url, &["--full", "--json"]);
+    assert_exit(&out, 0);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["canaries"], 4);
+    assert!(j.get("checkpoint").is_none(), "{j}");
+    assert_eq!(canaries_fetched(&server.gets()).len(), 4);
+    // `canary check URL --full` too.
+    server.clear_gets();
+    let out = canary(reader.home.path())
+        .args(["check", &url, "--full"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(canaries_fetched(&server.gets()).len(), 4);
+    server.clear_gets();
+    let out = canary(reader.home.path())
+        .args(["check", &url])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(canaries_fetched(&server.gets()), ["/canaries/0004.json"]);
+}
+
+/// A trip right after the checkpoint: the tripped run is remembered (its
+/// canary is real) but does not move the checkpoint, so every later run
+/// compares the tripped canary with the one before it again.
+#[test]
+fn a_trip_after_the_checkpoint_is_reported_on_every_run() {
+    let org = Org::new("Example Org");
+    org.issue(&days_ago(20), "First.");
+    let server = Server::start();
+    server.serve_dir(org.site().path());
+    let url = server.url("/");
+    let reader = Reader::new();
+    assert_exit(&reader.verify(&url, &["--trust-on-first-use"]), 0);
+    org.issue_tripped(&days_ago(10), "no-content-feed");
+    server.serve_dir(org.site().path());
+    for _ in 0..2 {
+        server.clear_gets();
+        let out = reader.verify(&url, &["--json"]);
+        assert_exit(&out, 14);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["verdict"], "tripped", "{v}");
+        assert_eq!(v["checkpoint"]["sequence"], 1, "{v}");
+        assert_eq!(
+            canaries_fetched(&server.gets()),
+            ["/canaries/0001.json", "/canaries/0002.json"]
+        );
+        let state: serde_json::Value = serde_json::from_slice(&reader.state().unwrap()).unwrap();
+        let rec = &state["sites"][&url];
+        assert_eq!(
+            (
+                rec["sequence"].as_u64(),
+                rec["checkpoint"]["sequence"].as_u64()
+            ),
+            (Some(2), Some(1))
+        );
+    }
+}

@@ -427,3 +427,41 @@ fn watch_follows_a_rotation_when_every_check_passes() {
     assert_eq!(rec["policy_version"], 3);
     assert_eq!(rec["sequence"], 3);
 }
+
+/// A site that passed every check is fetched from its checkpoint on in the
+/// next run; `--full` fetches it all again.
+#[test]
+fn a_repeat_watch_fetches_from_the_checkpoint_and_full_fetches_all() {
+    let sites = Sites::new();
+    let w = Watcher::new(&entry(
+        "valid",
+        &sites.server.url("/valid/"),
+        &fingerprints(&sites.project),
+        "",
+    ));
+    let canaries = |s: &Server| {
+        let mut c: Vec<String> = s
+            .gets()
+            .into_iter()
+            .filter(|g| g.starts_with("/valid/canaries/0"))
+            .collect();
+        c.sort();
+        c
+    };
+    let (code, rows) = w.json(&[]);
+    assert_eq!(code, 0, "{rows:#?}");
+    assert_eq!(canaries(&sites.server).len(), 2);
+    let rec = site_record(&w, &sites.server.url("/valid/"));
+    assert_eq!(rec["checkpoint"]["sequence"], 2, "{rec}");
+    sites.server.clear_gets();
+    let (code, _) = w.json(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(canaries(&sites.server), ["/valid/canaries/0002.json"]);
+    sites.server.clear_gets();
+    let (code, _) = w.json(&["--full"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        canaries(&sites.server),
+        ["/valid/canaries/0001.json", "/valid/canaries/0002.json"]
+    );
+}

@@ -22,7 +22,7 @@ use canary_core::freshness::{Block, Feed, Freshness, Headline, Requirement};
 use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, UpdateEntry};
 use canary_core::keys::SecretKey;
 use canary_core::policy::{Policy, Revocation, Signer};
-use canary_core::remote::{SiteRecord, State};
+use canary_core::remote::{Checkpoint, SiteRecord, State};
 use canary_core::rotation::{ChainFile, POLICY_PAYLOAD_TYPE};
 use canary_core::statement::{Claim, LogCommitment, Statement};
 use canary_core::timefmt::Timestamp;
@@ -1511,6 +1511,12 @@ pub enum Fetched {
     Latest,
     /// Everything: policy, `.well-known`, canaries 1…N, the incident log.
     All,
+    /// With the state file's checkpoint at canary K: policy, `.well-known`,
+    /// canaries K…N, the incident log.
+    From(u64),
+    /// A checkpoint at K the site no longer holds: as [`Fetched::From`],
+    /// then canaries 1…K−1 (the whole history is verified).
+    FromRewritten(u64),
 }
 
 pub struct RemoteScenario {
@@ -1549,17 +1555,22 @@ impl RemoteScenario {
             out.push(chain_path(ChainFile::FirstPolicy));
             out.extend((2..=version).map(|k| chain_path(ChainFile::Rotation(k))));
         }
-        if matches!(self.fetched, Fetched::Latest | Fetched::All) {
+        if !matches!(self.fetched, Fetched::Policy) {
             out.push(WELL_KNOWN_PATH.into());
         }
-        if matches!(self.fetched, Fetched::All) {
-            let latest = Envelope::parse(site.get(WELL_KNOWN_PATH)).expect("an envelope");
-            let n = Statement::parse(&latest.payload)
-                .expect("a statement")
-                .sequence;
-            out.extend((1..=n).map(canary_path));
-            out.push(LOG_PATH.into());
-        }
+        let (first, before) = match self.fetched {
+            Fetched::Policy | Fetched::Latest => return out,
+            Fetched::All => (1, 0),
+            Fetched::From(k) => (k, 0),
+            Fetched::FromRewritten(k) => (k, k - 1),
+        };
+        let latest = Envelope::parse(site.get(WELL_KNOWN_PATH)).expect("an envelope");
+        let n = Statement::parse(&latest.payload)
+            .expect("a statement")
+            .sequence;
+        out.extend((first..=n).map(canary_path));
+        out.push(LOG_PATH.into());
+        out.extend((1..=before).map(canary_path));
         out
     }
 
@@ -1732,7 +1743,64 @@ pub fn remote_scenarios() -> Vec<RemoteScenario> {
         r("tripped-after-rotation", Tripped(Class::Tripped), PinArgs::None, All, NOW2,
           "the state pins version 1 and remembers canary 1; canary 2, under version 2, drops the statement no-content-feed: tripped; canary 2 is remembered, but the pin stays at version 1 (only a run that passes moves it)",
           tripped_after_rotation).kind("statement-removed").on(2),
+        // -- continued from the state file's checkpoint --
+        r("valid-checkpoint-later-run", Valid, PinArgs::None, Fetched::From(2), NOW3,
+          "the state's checkpoint is canary 2 (a run that passed every check); the site now serves canaries 1-3: only canaries 2 and 3 are fetched and verified, canary 2 against the checkpoint",
+          valid_checkpoint_later_run),
+        r("valid-checkpoint-nothing-new", Valid, PinArgs::None, Fetched::From(2), NOW2,
+          "the state's checkpoint is canary 2 and the site still serves canary 2 as its latest: canary 2 alone is fetched",
+          valid_checkpoint_nothing_new),
+        r("tripped-after-checkpoint", Tripped(Class::Tripped), PinArgs::None, Fetched::From(1), NOW2,
+          "the state's checkpoint is canary 1; canary 2 drops the statement no-content-feed: compared with canary 1, tripped",
+          tripped_after_checkpoint).kind("statement-removed").on(2),
+        r("tripped-checkpoint-kept-next-run", Tripped(Class::Tripped), PinArgs::None, Fetched::From(1), NOW2,
+          "the run after tripped-after-checkpoint: the state remembers the tripped canary 2, but its checkpoint stayed at canary 1 (only a run that passes every check moves it), so canary 2 is compared with canary 1 again: still tripped",
+          tripped_checkpoint_kept_next_run).kind("statement-removed").on(2),
+        r("rollback-checkpoint-rewritten", Invalid(Rollback), PinArgs::None, Fetched::FromRewritten(2), NOW3,
+          "the state's checkpoint is canary 2; the site serves canaries 1-3 with another validly signed canary 2: the whole history is fetched and verified, the history was rewritten",
+          rollback_checkpoint_rewritten).kind("history-rewritten").on(3),
     ]
+}
+
+fn valid_checkpoint_later_run() -> Remote {
+    Remote {
+        site: site_of(Plan::new(3).seal()),
+        state: Some(checkpointed(&Plan::new(2).seal(), 2)),
+    }
+}
+
+fn valid_checkpoint_nothing_new() -> Remote {
+    let f = Plan::new(2).seal();
+    Remote {
+        state: Some(checkpointed(&f, 2)),
+        site: site_of(f),
+    }
+}
+
+fn tripped_after_checkpoint() -> Remote {
+    Remote {
+        site: site_of(tripped_statement_removed()),
+        state: Some(checkpointed(&Plan::new(1).seal(), 1)),
+    }
+}
+
+fn tripped_checkpoint_kept_next_run() -> Remote {
+    let tripped = tripped_statement_removed();
+    let mut state = seen(&tripped, 2);
+    state.checkpoint = checkpointed(&Plan::new(1).seal(), 1).checkpoint;
+    Remote {
+        site: site_of(tripped),
+        state: Some(state),
+    }
+}
+
+fn rollback_checkpoint_rewritten() -> Remote {
+    let mut fork = Plan::new(3);
+    fork.canary(2).announcements = vec!["A replacement canary 2.".into()];
+    Remote {
+        site: site_of(fork.seal()),
+        state: Some(checkpointed(&Plan::new(2).seal(), 2)),
+    }
 }
 
 /// A sealed folder as a site serves it: the latest canary at `.well-known`
@@ -1759,7 +1827,20 @@ fn seen(seen: &Folder, n: u64) -> SiteRecord {
         sequence: n,
         payload_sha256: env.payload_digest(),
         checked_at: st.issued_at.plus_days(1).unwrap(),
+        checkpoint: None,
     }
+}
+
+/// [`seen`], canary `n` also the checkpoint (that run passed every check).
+fn checkpointed(folder: &Folder, n: u64) -> SiteRecord {
+    let mut rec = seen(folder, n);
+    rec.checkpoint = Some(Checkpoint {
+        sequence: n,
+        payload_sha256: rec.payload_sha256,
+        policy_sha256: rec.policy_sha256,
+        verified_at: rec.checked_at,
+    });
+    rec
 }
 
 fn first_contact(site: Folder) -> Remote {

@@ -375,6 +375,76 @@ pub struct SiteRecord {
     pub payload_sha256: Sha256Digest,
     /// When that canary was last verified.
     pub checked_at: Timestamp,
+    /// The newest canary of the last run that passed every check: the
+    /// next run verifies from it ([`checkpoint_for`]). Unlike `sequence`,
+    /// which a run remembered on a content failure (TRIPPED, expired) also
+    /// moves, it moves only on a full pass. Absent in records made before
+    /// it existed, which keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Where an earlier run's full verification ended (docs/FORMAT.md, "The
+/// state file"): canaries 1 … `sequence` verified under the chain ending
+/// at `policy_sha256`, the newest of them with this payload digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    pub sequence: u64,
+    pub payload_sha256: Sha256Digest,
+    /// The newest policy version it was verified under: after a rotation
+    /// (a key revoked, perhaps) everything is verified again.
+    pub policy_sha256: Sha256Digest,
+    pub verified_at: Timestamp,
+}
+
+impl Checkpoint {
+    /// As the continuation compares it ([`crate::verify::verify_fetched_from`]).
+    pub fn seen(&self) -> crate::verify::Seen {
+        crate::verify::Seen {
+            sequence: self.sequence,
+            sha256: self.payload_sha256,
+            at: self.verified_at,
+        }
+    }
+}
+
+/// The checkpoint a run may continue from, given the record, what the
+/// pinning rule accepted and the latest canary's number `n`: none on
+/// first contact or a replaced pin, none after a rotation since it was
+/// set (the new chain may revoke a key that signed canaries before it),
+/// none past the latest canary or past the record's own canary (a
+/// rollback is verified as in full).
+pub fn checkpoint_for(
+    record: Option<&SiteRecord>,
+    accepted: &Accepted,
+    chain: &PolicyChain,
+    n: u64,
+) -> Option<Checkpoint> {
+    let r = record?;
+    let cp = r.checkpoint?;
+    let usable = accepted.new_pin.is_none()
+        && cp.policy_sha256 == chain.newest().sha256
+        && (1..=n).contains(&cp.sequence)
+        && cp.sequence <= r.sequence;
+    usable.then_some(cp)
+}
+
+/// Moves `rec`'s checkpoint to what a run that passed every check
+/// verified: the newest canary `seen` under the chain ending at
+/// `policy`. Never back along the same chain (a run that started earlier
+/// and verified less keeps the further checkpoint another run wrote).
+pub fn advance_checkpoint(rec: &mut SiteRecord, seen: &Seen, policy: Sha256Digest, now: Timestamp) {
+    let ours = Checkpoint {
+        sequence: seen.sequence,
+        payload_sha256: seen.payload_sha256,
+        policy_sha256: policy,
+        verified_at: now,
+    };
+    match rec.checkpoint {
+        Some(cp) if cp.policy_sha256 == policy && cp.sequence > ours.sequence => {}
+        _ => rec.checkpoint = Some(ours),
+    }
 }
 
 fn version_one() -> u64 {
@@ -575,6 +645,8 @@ pub fn updated_record(
         sequence,
         payload_sha256,
         checked_at: now,
+        // Moved only by [`advance_checkpoint`], after a full pass.
+        checkpoint: prev.and_then(|p| p.checkpoint),
     }
 }
 
@@ -937,6 +1009,7 @@ mod tests {
             sequence,
             payload_sha256: digest,
             checked_at: Timestamp::from_unix(1_700_000_000),
+            checkpoint: None,
         }
     }
 
@@ -1146,6 +1219,7 @@ mod tests {
             policy: crate::verify::PolicySummary::of(&p),
             policy_chain: None,
             canaries: 2,
+            checkpoint: None,
             chain_intact: intact,
             latest: Some(crate::verify::LatestSummary {
                 sequence: 2,
@@ -1398,6 +1472,7 @@ mod tests {
             policy: crate::verify::PolicySummary::of(c.newest()),
             policy_chain: None,
             canaries: 2,
+            checkpoint: None,
             chain_intact: true,
             latest: None,
             failures: failure
@@ -1515,5 +1590,40 @@ mod tests {
             s.chain_file(ChainFile::Rotation(12)),
             "https://example.org/sub/keys/rotation.12.json"
         );
+    }
+
+    /// The checkpoint moves only forward along one chain, and a record
+    /// without one keeps its bytes.
+    #[test]
+    fn the_checkpoint_moves_forward_and_is_left_out_when_absent() {
+        let t0 = Timestamp::from_unix(1_800_000_000);
+        let mut rec = record(3, d(3));
+        let bytes = serde_json::to_vec(&rec).unwrap();
+        assert!(!String::from_utf8(bytes).unwrap().contains("checkpoint"));
+        let seen = |n: u64| Seen {
+            sequence: n,
+            payload_sha256: d(n as u8),
+            history: BTreeMap::new(),
+        };
+        advance_checkpoint(&mut rec, &seen(3), d(0), t0);
+        assert_eq!(rec.checkpoint.unwrap().sequence, 3);
+        // A slower run that verified less does not move it back…
+        advance_checkpoint(&mut rec, &seen(2), d(0), t0);
+        assert_eq!(rec.checkpoint.unwrap().sequence, 3);
+        // …unless under another chain (then the old one is of no use).
+        advance_checkpoint(&mut rec, &seen(2), d(9), t0);
+        assert_eq!(
+            (
+                rec.checkpoint.unwrap().sequence,
+                rec.checkpoint.unwrap().policy_sha256
+            ),
+            (2, d(9))
+        );
+        // A remembered run that did not pass carries it unchanged.
+        let kept = updated_record(Some(&rec), p1(d(9)), &seen(5), t0);
+        assert_eq!(kept.checkpoint, rec.checkpoint);
+        assert_eq!(kept.sequence, 5);
+        let back = SiteRecord::deserialize(&serde_json::to_value(&kept).unwrap()).unwrap();
+        assert_eq!(back, kept);
     }
 }

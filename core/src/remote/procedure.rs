@@ -13,7 +13,7 @@ use crate::statement::Statement;
 use crate::timefmt::Timestamp;
 use crate::verify::{self, CanaryFile, Class, Report, VerifyError};
 
-use super::transport::Transport;
+use super::transport::{Transport, MAX_BATCH};
 use super::{accept_chain, check_seen, Accepted, Pins, Seen, SiteRecord, SiteUrls, Untrusted};
 
 /// One verification of one site.
@@ -134,8 +134,10 @@ impl<E> RemoteError<E> {
 
 /// Fetches and verifies one site, in the order of docs/FORMAT.md, "Order
 /// of fetching": the policy and the pinning rule; the latest canary,
-/// authenticated before its number is believed; the history; the incident
-/// log; then the local verification and the rollback rule.
+/// authenticated before its number is believed; the history (from the
+/// state file's checkpoint on, when it has a usable one) and the incident
+/// log, several at a time; then the local verification and the rollback
+/// rule.
 pub fn verify_site<T: Transport>(
     transport: &mut T,
     req: &Request<'_>,
@@ -149,8 +151,26 @@ pub fn verify_site<T: Transport>(
     // The newest canary must be under the newest version.
     let trusted = chain.newest().clone();
     let (latest, n, latest_digest) = fetch_latest(&mut f, req, &trusted)?;
-    let files = fetch_history(&mut f, req.urls, n)?;
-    let incidents = f.get_optional(&req.urls.incidents())?;
+    let mut from = super::checkpoint_for(req.record, &accepted, &chain, n);
+    let first = from.map_or(1, |cp| cp.sequence);
+    let (mut files, incidents) = fetch_history(&mut f, req.urls, first, n)?;
+    if let Some(cp) = from {
+        // The site no longer holds the checkpoint canary as it was: fetch
+        // and verify all of it, as without a checkpoint, so the report
+        // (the rollback rule's history-rewritten) is the one a full run
+        // makes.
+        let holds = files
+            .first()
+            .filter(|f| f.number == cp.sequence)
+            .and_then(|f| Envelope::parse(&f.bytes).ok())
+            .is_some_and(|e| e.payload_digest() == cp.payload_sha256);
+        if !holds {
+            let mut all = fetch_canaries(&mut f, req.urls, 1, cp.sequence - 1)?;
+            all.append(&mut files);
+            files = all;
+            from = None;
+        }
+    }
     let input = verify::Input {
         chain: &chain,
         files: &files,
@@ -158,7 +178,11 @@ pub fn verify_site<T: Transport>(
         incident_log: incidents.as_deref(),
         now: req.now,
     };
-    let mut report = verify::verify_fetched(input, n).map_err(|e| match e {
+    let verified = match from {
+        Some(cp) => verify::verify_fetched_from(input, n, &cp.seen()),
+        None => verify::verify_fetched(input, n),
+    };
+    let mut report = verified.map_err(|e| match e {
         VerifyError::Empty => RemoteError::NoCanaries {
             site: sanitize::line(req.urls.key()),
         },
@@ -211,6 +235,39 @@ impl<T: Transport> Fetcher<'_, T> {
             Err(RemoteError::Transport(e)) if T::is_not_found(&e) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// [`Fetcher::get_optional`] of several files, [`MAX_BATCH`] at a
+    /// time through [`Transport::get_many`]. The results are taken in the
+    /// order of `urls`, each counted against the cap in that order: the
+    /// first failure in that order is the one returned, as one after
+    /// another.
+    fn get_optional_many(
+        &mut self,
+        urls: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, RemoteError<T::Error>> {
+        let mut out = Vec::with_capacity(urls.len());
+        for batch in urls.chunks(MAX_BATCH) {
+            for (url, got) in batch.iter().zip(self.transport.get_many(batch)) {
+                let body = match got {
+                    Ok(b) => b,
+                    Err(e) if T::is_not_found(&e) => {
+                        out.push(None);
+                        continue;
+                    }
+                    Err(e) => return Err(RemoteError::Transport(e)),
+                };
+                self.total += body.len() as u64;
+                if self.total > self.limit {
+                    return Err(RemoteError::TooMuch {
+                        url: sanitize::line(url),
+                        limit: self.limit,
+                    });
+                }
+                out.push(Some(body));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -311,26 +368,50 @@ fn fetch_latest<T: Transport>(
     Ok((bytes, st.sequence, digest))
 }
 
-/// Step 3: `canaries/0001.json` … `NNNN.json`. A canary the site does not
-/// have is left out, so the verification reports it missing (a history
-/// with a canary deleted is broken, never shorter).
+/// Steps 3 and 4: `canaries/FFFF.json` … `NNNN.json` (from `first`, 1 or
+/// the checkpoint) and `canaries/incidents.jsonl`, fetched together
+/// ([`Fetcher::get_optional_many`]). A canary the site does not have is
+/// left out, so the verification reports it missing (a history with a
+/// canary deleted is broken, never shorter).
 fn fetch_history<T: Transport>(
     f: &mut Fetcher<'_, T>,
     urls: &SiteUrls,
+    first: u64,
     n: u64,
+) -> Result<History, RemoteError<T::Error>> {
+    let mut wanted: Vec<String> = (first..=n).map(|i| urls.canary(i)).collect();
+    wanted.push(urls.incidents());
+    let mut got = f.get_optional_many(&wanted)?;
+    let incidents = got.pop().flatten();
+    Ok((canary_files(&wanted, first, got), incidents))
+}
+
+/// The canaries fetched, and the incident log if the site has one.
+type History = (Vec<CanaryFile>, Option<Vec<u8>>);
+
+/// Canaries `first` … `last` alone.
+fn fetch_canaries<T: Transport>(
+    f: &mut Fetcher<'_, T>,
+    urls: &SiteUrls,
+    first: u64,
+    last: u64,
 ) -> Result<Vec<CanaryFile>, RemoteError<T::Error>> {
-    let mut files = Vec::new();
-    for i in 1..=n {
-        let url = urls.canary(i);
-        if let Some(bytes) = f.get_optional(&url)? {
-            files.push(CanaryFile {
-                name: sanitize::line(&url),
-                number: i,
-                bytes,
-            });
-        }
-    }
-    Ok(files)
+    let wanted: Vec<String> = (first..=last).map(|i| urls.canary(i)).collect();
+    let got = f.get_optional_many(&wanted)?;
+    Ok(canary_files(&wanted, first, got))
+}
+
+fn canary_files(urls: &[String], first: u64, got: Vec<Option<Vec<u8>>>) -> Vec<CanaryFile> {
+    (first..)
+        .zip(urls.iter().zip(got))
+        .filter_map(|(number, (url, bytes))| {
+            Some(CanaryFile {
+                name: sanitize::line(url),
+                number,
+                bytes: bytes?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -390,10 +471,15 @@ mod tests {
 
     /// The same, every canary naming policy `p`.
     fn history_under(p: &TrustedPolicy, n: u64, signers: &[&SecretKey]) -> Vec<Vec<u8>> {
+        history_every(p, n, signers, 60)
+    }
+
+    /// The same, `days` apart.
+    fn history_every(p: &TrustedPolicy, n: u64, signers: &[&SecretKey], days: i64) -> Vec<Vec<u8>> {
         let mut out: Vec<Vec<u8>> = Vec::new();
         let mut previous = None;
         for i in 1..=n {
-            let issued = 1_767_225_600 + (i as i64 - 1) * 60 * 86_400;
+            let issued = 1_767_225_600 + (i as i64 - 1) * days * 86_400;
             let st = Statement {
                 org: "Example".into(),
                 domain: "example.org".into(),
@@ -659,6 +745,7 @@ mod tests {
                 .unwrap()
                 .payload_digest(),
             checked_at: ts("2026-01-02T00:00:00Z"),
+            checkpoint: None,
         };
         let none = Pins {
             first_use: false,
@@ -747,5 +834,182 @@ mod tests {
             matches!(&e, RemoteError::TooMuch { url, .. } if url.ends_with("keys/policy.1.json")),
             "{e}"
         );
+    }
+
+    /// The record a run leaves, as the binary stores it: moved when
+    /// `may_remember` allows, the checkpoint only on a full pass.
+    fn remembered(out: &Outcome, prev: Option<&SiteRecord>) -> Option<SiteRecord> {
+        let now = ts("2026-03-15T00:00:00Z");
+        if !crate::remote::may_remember(&out.report, &out.accepted, prev) {
+            return prev.cloned();
+        }
+        let pin = crate::remote::remembered_pin(&out.report, &out.accepted, prev);
+        let mut rec = crate::remote::updated_record(prev, pin, &out.seen, now);
+        if out.report.failure.is_none() {
+            crate::remote::advance_checkpoint(&mut rec, &out.seen, out.trusted.sha256, now);
+        }
+        Some(rec)
+    }
+
+    #[test]
+    fn a_repeat_run_fetches_from_the_checkpoint_on() {
+        let [a, b] = keys();
+        let canaries = history_every(&policy(), 3, &[&a, &b], 10);
+        let mut t = site(&canaries);
+        let first = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap();
+        assert!(first.report.checkpoint.is_none());
+        let rec = remembered(&first, None).unwrap();
+        let cp = rec.checkpoint.unwrap();
+        assert_eq!((cp.sequence, cp.policy_sha256), (3, policy().sha256));
+        // Two more canaries since.
+        let mut t = site(&history_every(&policy(), 5, &[&a, &b], 10));
+        let out = run(&mut t, &tofu(), Some(&rec), &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, None, "{:?}", out.report.failures);
+        assert_eq!(
+            paths(&t),
+            [
+                "keys/policy.json",
+                ".well-known/warrant-canary.json",
+                "canaries/0003.json",
+                "canaries/0004.json",
+                "canaries/0005.json",
+                "canaries/incidents.jsonl",
+            ]
+        );
+        assert_eq!(out.report.canaries, 3);
+        assert_eq!(out.report.checkpoint.unwrap().canaries_skipped, 2);
+        let rec = remembered(&out, Some(&rec)).unwrap();
+        assert_eq!(rec.checkpoint.unwrap().sequence, 5);
+        // Nothing new: the checkpoint canary alone.
+        let mut t = site(&history_every(&policy(), 5, &[&a, &b], 10));
+        let out = run(&mut t, &tofu(), Some(&rec), &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, None);
+        assert_eq!(
+            paths(&t)[2..],
+            ["canaries/0005.json", "canaries/incidents.jsonl"]
+        );
+        // Without the checkpoint (what --full passes): everything.
+        let full = SiteRecord {
+            checkpoint: None,
+            ..rec.clone()
+        };
+        let mut t = site(&history_every(&policy(), 5, &[&a, &b], 10));
+        run(&mut t, &tofu(), Some(&full), &Limits::DEFAULT).unwrap();
+        assert_eq!(paths(&t).len(), 8);
+    }
+
+    /// TRIPPED at the canary after the checkpoint, on every later run: a
+    /// tripped run is remembered (its canary is real) but does not move
+    /// the checkpoint, so the next run compares with the same canary.
+    #[test]
+    fn a_trip_after_the_checkpoint_stays_tripped() {
+        let [a, b] = keys();
+        let good = history_every(&policy(), 2, &[&a, &b], 10);
+        let mut t = site(&good);
+        let rec = remembered(&run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap(), None);
+        // Canary 3 drops a statement; canary 4 after it keeps that.
+        let urls = SiteUrls::resolve(SITE).unwrap();
+        let mut t = site(&good);
+        let mut previous = Envelope::parse(&good[1]).unwrap().payload_digest();
+        for i in 3..=4u64 {
+            let mut st = Statement::parse(&Envelope::parse(&good[1]).unwrap().payload).unwrap();
+            st.sequence = i;
+            st.issued_at = Timestamp::from_unix(1_767_225_600 + (i as i64 - 1) * 10 * 86_400);
+            st.expires_at = Timestamp::from_unix(st.issued_at.unix() + 80 * 86_400);
+            st.previous_sha256 = Some(previous);
+            st.statements.remove(0);
+            let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
+            let msg = env.signed_bytes();
+            env.signatures = [&a, &b]
+                .iter()
+                .map(|k| Signature {
+                    keyid: k.public().fingerprint(),
+                    sig: k.sign(&msg).to_vec(),
+                })
+                .collect();
+            previous = env.payload_digest();
+            t.files.insert(urls.canary(i), env.to_json());
+            t.files.insert(urls.well_known(), env.to_json());
+        }
+        let mut rec = rec;
+        for _ in 0..2 {
+            t.requests.clear();
+            let out = run(&mut t, &tofu(), rec.as_ref(), &Limits::DEFAULT).unwrap();
+            assert_eq!(out.report.verdict, verify::Verdict::Tripped);
+            assert_eq!(out.report.failures[0].canary, Some(3));
+            assert_eq!(paths(&t)[2], "canaries/0002.json");
+            rec = remembered(&out, rec.as_ref());
+            let r = rec.as_ref().unwrap();
+            // Remembered (canary 4 seen), the checkpoint left at 2.
+            assert_eq!((r.sequence, r.checkpoint.unwrap().sequence), (4, 2));
+        }
+    }
+
+    /// The site serves another canary under the checkpoint's number: it is
+    /// all fetched and verified again, and reported as without a
+    /// checkpoint (the history was rewritten).
+    #[test]
+    fn a_checkpoint_the_site_rewrote_is_verified_in_full() {
+        let [a, b] = keys();
+        let mut t = site(&history_every(&policy(), 2, &[&a, &b], 10));
+        let out = run(&mut t, &tofu(), None, &Limits::DEFAULT).unwrap();
+        let rec = remembered(&out, None).unwrap();
+        // Another history, its canary 2 different (issued a day later).
+        let other = history_every(&policy(), 3, &[&a, &b], 10);
+        let mut t = site(&other);
+        let mut cp = rec.checkpoint.unwrap();
+        cp.payload_sha256 = Sha256Digest::of(b"not canary 2");
+        let tampered = SiteRecord {
+            checkpoint: Some(cp),
+            payload_sha256: cp.payload_sha256,
+            ..rec
+        };
+        let out = run(&mut t, &tofu(), Some(&tampered), &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, Some(Class::Rollback));
+        assert!(out.report.checkpoint.is_none());
+        assert_eq!(out.report.canaries, 3);
+        assert!(matches!(
+            out.report.failures[0].problem,
+            verify::Problem::HistoryRewritten { found: Some(_), .. }
+        ));
+        assert_eq!(
+            paths(&t)[2..],
+            [
+                "canaries/0002.json",
+                "canaries/0003.json",
+                "canaries/incidents.jsonl",
+                "canaries/0001.json",
+            ]
+        );
+    }
+
+    /// A checkpoint set under another newest policy version (the site
+    /// rotated since), or past the latest canary, is not used.
+    #[test]
+    fn a_checkpoint_is_used_only_under_the_same_chain() {
+        let [a, b] = keys();
+        let mut t = rotated_site(&[&a, &b]);
+        let urls = SiteUrls::resolve(SITE).unwrap();
+        let d1 = Envelope::parse(&t.files[&urls.canary(1)])
+            .unwrap()
+            .payload_digest();
+        let record = SiteRecord {
+            policy_sha256: policy().sha256,
+            policy_version: 1,
+            pinned_at: ts("2026-01-02T00:00:00Z"),
+            sequence: 1,
+            payload_sha256: d1,
+            checked_at: ts("2026-01-02T00:00:00Z"),
+            checkpoint: Some(crate::remote::Checkpoint {
+                sequence: 1,
+                payload_sha256: d1,
+                policy_sha256: policy().sha256,
+                verified_at: ts("2026-01-02T00:00:00Z"),
+            }),
+        };
+        let out = run(&mut t, &tofu(), Some(&record), &Limits::DEFAULT).unwrap();
+        assert_eq!(out.report.failure, None, "{:?}", out.report.failures);
+        assert!(out.report.checkpoint.is_none());
+        assert_eq!(out.report.canaries, 2);
     }
 }

@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 
+/// The most URLs the procedure passes to one [`Transport::get_many`].
+pub const MAX_BATCH: usize = 8;
+
 /// GETs of a site's files. Implementations apply their own size cap per
 /// response and their own deadline; the procedure adds the cap on all
 /// responses together ([`crate::limits::Limits::max_total_bytes`]).
@@ -15,6 +18,15 @@ pub trait Transport {
 
     /// The exact bytes at `url`.
     fn get(&mut self, url: &str) -> Result<Vec<u8>, Self::Error>;
+
+    /// The bytes at each of `urls`, in the order given (whatever order
+    /// they arrive in). A transport may fetch them concurrently; by
+    /// default one after another. The procedure asks for at most
+    /// [`MAX_BATCH`] at once, so at most that many responses are held
+    /// before the cap on all responses together is applied.
+    fn get_many(&mut self, urls: &[String]) -> Vec<Result<Vec<u8>, Self::Error>> {
+        urls.iter().map(|u| self.get(u)).collect()
+    }
 
     /// Whether `error` means the server has no such file (HTTP 404 or
     /// 410), which is not a failure for the files a site may lack.

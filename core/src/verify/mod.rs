@@ -17,6 +17,8 @@
 
 #[cfg(test)]
 mod across_rotations;
+#[cfg(test)]
+mod continuation;
 mod finding;
 pub mod steps;
 
@@ -178,13 +180,32 @@ pub struct Report {
     /// never rotated).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_chain: Option<ChainSummary>,
+    /// The canaries verified by this run (all of them, unless it continued
+    /// from a checkpoint: then `checkpoint.canaries_skipped` more were
+    /// verified by earlier runs).
     pub canaries: usize,
+    /// Set when this run continued from a checkpoint (verification by URL
+    /// with a state file): left out otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<CheckpointSummary>,
     pub chain_intact: bool,
     pub latest: Option<LatestSummary>,
     pub failures: Vec<Finding>,
     pub warnings: Vec<Finding>,
     /// The incident log, when one is published or committed to.
     pub incidents: Option<crate::incidents::Summary>,
+}
+
+/// A continuation's starting point, in the report.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CheckpointSummary {
+    /// The checkpoint canary: the first one verified by this run.
+    pub sequence: u64,
+    /// Its payload digest, as an earlier fully valid run recorded it.
+    pub sha256: Sha256Digest,
+    /// The canaries before it (1 … sequence − 1), verified by earlier runs
+    /// and not fetched by this one.
+    pub canaries_skipped: u64,
 }
 
 impl Report {
@@ -268,12 +289,47 @@ pub fn verify_draft(input: Input<'_>, draft: &CanaryFile) -> Result<Report, Veri
     Ok(check_authenticated(input, &files, entries, None, found))
 }
 
+/// [`verify_fetched`] continuing an earlier verification: `from` is the
+/// newest canary of an earlier run that passed every check (a
+/// checkpoint), and `input.files` are canaries `from.sequence` … `claimed`
+/// only. The rows apply from there: canary `from.sequence` must be the one
+/// verified then (its payload digest, else the history was rewritten:
+/// rollback), numbering and links are checked from it, the next canary's
+/// statements are compared with its own (a dropped statement still trips),
+/// and the incident log against the commitments of these canaries (the
+/// log is a hash chain, so the checkpoint's commitment covers every entry
+/// signed before it). The canaries before it are neither read nor counted.
+pub fn verify_fetched_from(
+    input: Input<'_>,
+    claimed: u64,
+    from: &Seen,
+) -> Result<Report, VerifyError> {
+    let mut report = run_from(input, Some(claimed), Some(from))?;
+    report.checkpoint = Some(CheckpointSummary {
+        sequence: from.sequence,
+        sha256: from.sha256,
+        canaries_skipped: from.sequence.saturating_sub(1),
+    });
+    Ok(report)
+}
+
 fn run(input: Input<'_>, claimed: Option<u64>) -> Result<Report, VerifyError> {
+    run_from(input, claimed, None)
+}
+
+fn run_from(
+    input: Input<'_>,
+    claimed: Option<u64>,
+    from: Option<&Seen>,
+) -> Result<Report, VerifyError> {
     let files = steps::sorted(input.files, claimed)?;
     let mut found = steps::Findings::default();
     // Rows signature, threshold, policy: nothing unauthenticated is used.
     let entries = steps::authenticate_each(&files, input.chain, &mut found)?;
-    Ok(check_authenticated(input, &files, entries, claimed, found))
+    let checkpoint_ok = from.is_none_or(|cp| steps::check_checkpoint(&entries, cp, &mut found));
+    let mut report = check_authenticated_from(input, &files, entries, claimed, found, from);
+    report.chain_intact &= checkpoint_ok;
+    Ok(report)
 }
 
 /// The steps after authentication, on what it let through.
@@ -282,10 +338,22 @@ fn check_authenticated(
     files: &[&CanaryFile],
     entries: Vec<steps::Entry>,
     claimed: Option<u64>,
+    found: steps::Findings,
+) -> Report {
+    check_authenticated_from(input, files, entries, claimed, found, None)
+}
+
+fn check_authenticated_from(
+    input: Input<'_>,
+    files: &[&CanaryFile],
+    entries: Vec<steps::Entry>,
+    claimed: Option<u64>,
     mut found: steps::Findings,
+    from: Option<&Seen>,
 ) -> Report {
     // Rows history and TRIPPED.
-    let history_ok = steps::check_history(&entries, input.chain, claimed, &mut found);
+    let first = from.map_or(1, |cp| cp.sequence);
+    let history_ok = steps::check_history_from(&entries, input.chain, claimed, first, &mut found);
     let pointer_ok = steps::check_latest_pointer(files, input.latest, &mut found);
     let chain_intact = history_ok && pointer_ok && entries.iter().all(|e| e.statement.is_some());
     // Rows freshness, expired, not yet valid: the newest canary only.
@@ -301,6 +369,7 @@ fn check_authenticated(
             policy: PolicySummary::of(input.chain.newest()),
             policy_chain: ChainSummary::of(input.chain),
             canaries: entries.len(),
+            checkpoint: None,
             chain_intact,
             latest,
             failures: Vec::new(),

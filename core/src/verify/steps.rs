@@ -387,9 +387,22 @@ pub fn check_history(
     claimed: Option<u64>,
     found: &mut Findings,
 ) -> bool {
+    check_history_from(entries, chain, claimed, 1, found)
+}
+
+/// [`check_history`] of a history whose canaries before `first` were
+/// verified by an earlier run (a checkpoint, [`check_checkpoint`]):
+/// numbering starts at `first`.
+pub fn check_history_from(
+    entries: &[Entry],
+    chain: &PolicyChain,
+    claimed: Option<u64>,
+    first: u64,
+    found: &mut Findings,
+) -> bool {
     let before = found.count(Class::History);
     check_versions_forward(entries, chain, found);
-    check_numbering(entries, claimed, found);
+    check_numbering(entries, claimed, first, found);
     // Authentic canaries that hold their own number, in order: each is
     // compared with the one before it, across a gap too, so deleting the
     // canary that dropped a statement cannot hide the trip.
@@ -406,6 +419,25 @@ pub fn check_history(
         check_statements_kept(b.number, sa, sb, found);
     }
     found.count(Class::History) == before
+}
+
+/// Row **rollback**, for a continuation: the first canary is the
+/// checkpoint `from`, the newest canary an earlier run verified in full,
+/// byte for byte its payload then. Another canary there (or none) means
+/// the history was rewritten since: the same finding the rollback rule
+/// makes of a remembered canary the history no longer holds. Returns
+/// whether it held.
+pub fn check_checkpoint(entries: &[Entry], from: &super::Seen, found: &mut Findings) -> bool {
+    let at = entries.first().filter(|e| e.number == from.sequence);
+    if at.is_some_and(|e| e.digest == from.sha256) {
+        return true;
+    }
+    let problem = Problem::HistoryRewritten {
+        found: at.map(|e| e.digest),
+        seen: *from,
+    };
+    found.fail(Some(from.sequence), problem);
+    false
 }
 
 /// Row **policy**, across the history:
@@ -430,11 +462,11 @@ fn check_versions_forward(entries: &[Entry], chain: &PolicyChain, found: &mut Fi
     }
 }
 
-/// Files numbered 1, 2, 3, … with no gap or repeat, each holding the canary
+/// Files numbered 1 (or `first`), 2, 3, … with no gap or repeat, each holding the canary
 /// of its number, up to the `claimed` newest when a site's latest canary
 /// says how many there are.
-fn check_numbering(entries: &[Entry], claimed: Option<u64>, found: &mut Findings) {
-    let mut expected = 1u64;
+fn check_numbering(entries: &[Entry], claimed: Option<u64>, first: u64, found: &mut Findings) {
+    let mut expected = first;
     for e in entries {
         if e.number > expected {
             let problem = Problem::Missing {

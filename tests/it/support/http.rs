@@ -1,7 +1,10 @@
 //! A tiny HTTP/1.1 server on 127.0.0.1 for tests: fixed routes, plus the
 //! hostile behaviours a verifier must survive (never answering, dripping,
-//! huge bodies, redirect loops). Every connection thread stops by itself
-//! within [`MAX_HANG`], and the listener stops when the server is dropped.
+//! huge bodies, redirect loops). One thread per connection; plain answers
+//! (a body, a status, 404) keep the connection alive for the next request,
+//! as a real server does, so clients that pool connections are tested
+//! reusing them. Every connection thread stops by itself within
+//! [`MAX_HANG`], and the listener stops when the server is dropped.
 
 // benches/watch.rs includes this file by path
 // and uses only part of it.
@@ -45,6 +48,10 @@ struct State {
     routes: HashMap<String, Route>,
     puts: Vec<(String, Vec<u8>)>,
     gets: Vec<String>,
+    /// Waited before answering each GET (a slow link).
+    delay: Duration,
+    /// Connections accepted.
+    connections: usize,
 }
 
 pub struct Server {
@@ -66,6 +73,7 @@ impl Server {
                     break;
                 }
                 if let Ok(conn) = conn {
+                    st.lock().unwrap().connections += 1;
                     let (st, sp) = (st.clone(), sp.clone());
                     thread::spawn(move || {
                         let _ = handle(conn, &st, &sp);
@@ -128,9 +136,26 @@ impl Server {
         self.state.lock().unwrap().puts.clone()
     }
 
-    /// Every GET path received, in order.
+    /// Every GET path received, in order (of arrival: concurrent requests
+    /// in any order).
     pub fn gets(&self) -> Vec<String> {
         self.state.lock().unwrap().gets.clone()
+    }
+
+    /// Forgets the GETs received so far.
+    pub fn clear_gets(&self) {
+        self.state.lock().unwrap().gets.clear();
+    }
+
+    /// Waits `delay` before answering each GET (a link of that latency).
+    pub fn set_delay(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
+    }
+
+    /// How many connections were accepted (fewer than requests when
+    /// clients reuse them).
+    pub fn connections(&self) -> usize {
+        self.state.lock().unwrap().connections
     }
 }
 
@@ -144,13 +169,42 @@ impl Drop for Server {
 
 fn handle(conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    // Header and body go out as separate writes: without this, on a
+    // kept-alive connection the body waits for the client's delayed ACK
+    // (Nagle), tens of milliseconds a request no real server costs.
+    conn.set_nodelay(true)?;
     let mut reader = BufReader::new(conn.try_clone()?);
+    let opened = Instant::now();
+    // Requests on one connection until a route or the client ends it.
+    while opened.elapsed() < MAX_HANG && !stop.load(Ordering::SeqCst) {
+        match answer(&mut reader, &conn, state, stop)? {
+            Next::KeepAlive => continue,
+            Next::Close => break,
+        }
+    }
+    Ok(())
+}
+
+enum Next {
+    KeepAlive,
+    Close,
+}
+
+fn answer(
+    reader: &mut BufReader<TcpStream>,
+    conn: &TcpStream,
+    state: &Mutex<State>,
+    stop: &AtomicBool,
+) -> std::io::Result<Next> {
     let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
+    if reader.read_line(&mut request_line)? == 0 {
+        return Ok(Next::Close);
+    }
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or("").to_string();
     let path = parts.next().unwrap_or("/").to_string();
     let mut content_length = 0usize;
+    let mut client_closes = false;
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
@@ -160,46 +214,70 @@ fn handle(conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::
             if k.eq_ignore_ascii_case("content-length") {
                 content_length = v.trim().parse().unwrap_or(0);
             }
+            if k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close") {
+                client_closes = true;
+            }
         }
     }
-    let mut out = conn;
+    let mut out = conn.try_clone()?;
     if method == "PUT" {
         let mut body = vec![0u8; content_length.min(64 << 20)];
         reader.read_exact(&mut body)?;
         state.lock().unwrap().puts.push((path, body));
-        return out
-            .write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        out.write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+        return Ok(Next::Close);
     }
-    let route = {
+    let (route, delay) = {
         let mut s = state.lock().unwrap();
         s.gets.push(path.clone());
-        s.routes.get(&path).cloned()
+        (s.routes.get(&path).cloned(), s.delay)
+    };
+    if !delay.is_zero() {
+        thread::sleep(delay);
+    }
+    // Plain answers keep the connection; the hostile ones close it.
+    let (keep, connection) = if client_closes {
+        (Next::Close, "close")
+    } else {
+        (Next::KeepAlive, "keep-alive")
     };
     match route {
-        None => out
-            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        None => {
+            write!(
+                out,
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: {connection}\r\n\r\n"
+            )?;
+            Ok(keep)
+        }
         Some(Route::Body(b)) => {
             write!(
                 out,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
                 b.len()
             )?;
-            out.write_all(&b)
+            out.write_all(&b)?;
+            Ok(keep)
         }
-        Some(Route::Status(code)) => write!(
-            out,
-            "HTTP/1.1 {code} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        ),
-        Some(Route::Redirect(to)) => write!(
-            out,
-            "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        ),
+        Some(Route::Status(code)) => {
+            write!(
+                out,
+                "HTTP/1.1 {code} Status\r\nContent-Length: 0\r\nConnection: {connection}\r\n\r\n"
+            )?;
+            Ok(keep)
+        }
+        Some(Route::Redirect(to)) => {
+            write!(
+                out,
+                "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )?;
+            Ok(Next::Close)
+        }
         Some(Route::Hang) => {
             let start = Instant::now();
             while start.elapsed() < MAX_HANG && !stop.load(Ordering::SeqCst) {
                 thread::sleep(Duration::from_millis(50));
             }
-            Ok(())
+            Ok(Next::Close)
         }
         Some(Route::Huge(n)) => {
             out.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
@@ -210,7 +288,7 @@ fn handle(conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::
                 out.write_all(&chunk[..k])?;
                 sent += k as u64;
             }
-            Ok(())
+            Ok(Next::Close)
         }
         Some(Route::Held { body, release }) => {
             let start = Instant::now();
@@ -225,7 +303,8 @@ fn handle(conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
             )?;
-            out.write_all(&body)
+            out.write_all(&body)?;
+            Ok(Next::Close)
         }
         Some(Route::Drip { body, every }) => {
             write!(
@@ -242,7 +321,7 @@ fn handle(conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::
                 out.flush()?;
                 thread::sleep(every);
             }
-            Ok(())
+            Ok(Next::Close)
         }
     }
 }
