@@ -137,9 +137,10 @@ fn main() {
             black_box(Statement::parse(black_box(&e.payload)).unwrap());
         }
     });
+    let index = canary_core::signatures::KeyIndex::of_each(&h.chain.versions);
     let sigs = phase(&mut || {
         for e in &envs {
-            black_box(check_signatures_chain(black_box(e), &h.chain.versions));
+            black_box(check_signatures_chain(black_box(e), &index));
         }
     });
 

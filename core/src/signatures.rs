@@ -25,14 +25,40 @@ pub struct SignatureCheck {
 /// select the key to try; a signature counts once per distinct key.
 pub fn check_signatures(env: &Envelope, policy: &TrustedPolicy) -> SignatureCheck {
     let msg = env.signed_bytes();
-    check_with(env, policy, &mut |i, signer| {
+    check_with(env, &KeyIndex::of(policy), &mut |i, signer| {
         signer.key.verify(&msg, &env.signatures[i].sig)
     })
 }
 
-/// [`check_signatures`] against every version of a policy chain, each signature
-/// verified at most once per key however many versions list that key.
-pub fn check_signatures_chain(env: &Envelope, versions: &[TrustedPolicy]) -> Vec<SignatureCheck> {
+/// A policy's signers by key id (fingerprint): made once per verification,
+/// not once per canary (a fingerprint is a hash and an encoding).
+pub struct KeyIndex<'a> {
+    policy: &'a TrustedPolicy,
+    by_keyid: BTreeMap<String, &'a Signer>,
+}
+
+impl<'a> KeyIndex<'a> {
+    pub fn of(policy: &'a TrustedPolicy) -> Self {
+        let by_keyid = policy
+            .policy
+            .signers
+            .iter()
+            .rev() // the first signer wins, as in `Policy::signer_by_keyid`
+            .map(|s| (s.key.fingerprint(), s))
+            .collect();
+        KeyIndex { policy, by_keyid }
+    }
+
+    /// One index per version of a chain, in order.
+    pub fn of_each(versions: &'a [TrustedPolicy]) -> Vec<Self> {
+        versions.iter().map(KeyIndex::of).collect()
+    }
+}
+
+/// [`check_signatures`] against every version of a policy chain (indexed
+/// by [`KeyIndex::of_each`]), each signature verified at most once per key
+/// however many versions list that key.
+pub fn check_signatures_chain(env: &Envelope, versions: &[KeyIndex<'_>]) -> Vec<SignatureCheck> {
     let msg = env.signed_bytes();
     let mut verified: BTreeMap<(usize, [u8; 32]), bool> = BTreeMap::new();
     let mut verify = |i: usize, signer: &Signer| {
@@ -50,21 +76,13 @@ pub fn check_signatures_chain(env: &Envelope, versions: &[TrustedPolicy]) -> Vec
 /// whether signature `i` verifies under the signer's key.
 fn check_with(
     env: &Envelope,
-    policy: &TrustedPolicy,
+    index: &KeyIndex<'_>,
     verify: &mut dyn FnMut(usize, &Signer) -> bool,
 ) -> SignatureCheck {
     let mut out = SignatureCheck::default();
     let mut counted = BTreeSet::new();
-    // Each fingerprint once: the envelope may carry thousands of key ids.
-    let by_keyid: BTreeMap<String, &Signer> = policy
-        .policy
-        .signers
-        .iter()
-        .rev() // the first signer wins, as in `Policy::signer_by_keyid`
-        .map(|s| (s.key.fingerprint(), s))
-        .collect();
     for (i, s) in env.signatures.iter().enumerate() {
-        match by_keyid.get(s.keyid.as_str()).copied() {
+        match index.by_keyid.get(s.keyid.as_str()).copied() {
             None => out.unknown.push(s.keyid.clone()),
             Some(signer) if verify(i, signer) => {
                 if counted.insert(signer.key.to_bytes()) {
@@ -76,7 +94,8 @@ fn check_with(
             Some(signer) => out.invalid.push(signer.name.clone()),
         }
     }
-    let order = |n: &String| policy.policy.signers.iter().position(|s| &s.name == n);
-    out.valid.sort_by_key(order);
+    let signers = &index.policy.policy.signers;
+    out.valid
+        .sort_by_key(|n| signers.iter().position(|s| &s.name == n));
     out
 }

@@ -11,8 +11,8 @@ use crate::incidents::{self, Commitment};
 use crate::json::JsonError;
 use crate::policy::TrustedPolicy;
 use crate::rotation::PolicyChain;
-use crate::signatures::{check_signatures_chain, SignatureCheck};
-use crate::statement::Statement;
+use crate::signatures::{check_signatures_chain, KeyIndex, SignatureCheck};
+use crate::statement::{Statement, StatementError};
 use crate::timefmt::Timestamp;
 
 use super::{
@@ -89,7 +89,11 @@ pub fn authenticate_each(
 ) -> Result<Vec<Entry>, VerifyError> {
     let mut entries = Vec::with_capacity(files.len());
     for (f, prepared) in files.iter().zip(prepare_all(files, chain)) {
-        let (env, checks) = prepared?;
+        let Checked {
+            env,
+            checks,
+            statement,
+        } = prepared?;
         let mut entry = Entry {
             number: f.number,
             digest: env.payload_digest(),
@@ -97,7 +101,7 @@ pub fn authenticate_each(
             signed_by: Vec::new(),
             version: None,
         };
-        if let Some((st, v, signed_by)) = authenticate(f, &env, &checks, chain, found)? {
+        if let Some((st, v, signed_by)) = authenticate(f, &env, &checks, statement, chain, found)? {
             check_issued_under_policy(f, &st, &chain.versions[v], found);
             entry.signed_by = signed_by;
             entry.statement = Some(st);
@@ -110,23 +114,30 @@ pub fn authenticate_each(
 
 /// Below this many canaries, verification stays on the calling thread
 /// (starting threads costs more than it saves).
-pub(crate) const PARALLEL_FROM: usize = 64;
+pub(crate) const PARALLEL_FROM: usize = 16;
 
-/// Each file parsed and its signatures checked against every version:
-/// the costly part of verification (strict Ed25519 checks), independent
-/// per canary, so a long history is split over the machine's cores. The
+/// Each file parsed and its signatures checked against every version, and
+/// its statement parsed when some version's threshold is met: the costly
+/// part of verification (strict Ed25519 checks, JSON), independent per
+/// canary, so a long history is split over the machine's cores. The
 /// results are in file order and the same whatever the number of threads.
 fn prepare_all(files: &[&CanaryFile], chain: &PolicyChain) -> Vec<Prepared> {
+    let index = KeyIndex::of_each(&chain.versions);
+    let index = index.as_slice();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || files.len() < PARALLEL_FROM {
-        return files.iter().map(|f| prepare(f, chain)).collect();
+        return files.iter().map(|f| prepare(f, chain, index)).collect();
     }
     let chunk = files.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || part.iter().map(|f| prepare(f, chain)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|f| prepare(f, chain, index))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         handles
@@ -136,17 +147,37 @@ fn prepare_all(files: &[&CanaryFile], chain: &PolicyChain) -> Vec<Prepared> {
     })
 }
 
-type Prepared = Result<(Envelope, Vec<SignatureCheck>), VerifyError>;
+/// A canary file parsed, its signatures checked, and its statement parsed
+/// if (and only if) some version's own threshold is met.
+struct Checked {
+    env: Envelope,
+    checks: Vec<SignatureCheck>,
+    statement: Option<Result<Statement, StatementError>>,
+}
 
-fn prepare(f: &CanaryFile, chain: &PolicyChain) -> Prepared {
+type Prepared = Result<Checked, VerifyError>;
+
+fn prepare(f: &CanaryFile, chain: &PolicyChain, index: &[KeyIndex<'_>]) -> Prepared {
     let env = parse_published(f)?;
     // A canary of another payload type is reported, not verified.
-    let checks = if env.payload_type == STATEMENT_PAYLOAD_TYPE {
-        check_signatures_chain(&env, &chain.versions)
-    } else {
-        Vec::new()
-    };
-    Ok((env, checks))
+    if env.payload_type != STATEMENT_PAYLOAD_TYPE {
+        return Ok(Checked {
+            env,
+            checks: Vec::new(),
+            statement: None,
+        });
+    }
+    let checks = check_signatures_chain(&env, index);
+    let met = checks
+        .iter()
+        .zip(&chain.versions)
+        .any(|(c, v)| c.valid.len() >= v.policy.threshold);
+    let statement = met.then(|| Statement::parse(&env.payload));
+    Ok(Checked {
+        env,
+        checks,
+        statement,
+    })
 }
 
 /// A draft being signed ([`super::verify_draft`]): its statement is used
@@ -208,6 +239,7 @@ fn authenticate(
     f: &CanaryFile,
     env: &Envelope,
     checks: &[SignatureCheck],
+    statement: Option<Result<Statement, StatementError>>,
     chain: &PolicyChain,
     found: &mut Findings,
 ) -> Result<Option<(Statement, usize, Vec<String>)>, VerifyError> {
@@ -278,10 +310,14 @@ fn authenticate(
         below(closest, found);
         return Ok(None);
     };
-    let st = Statement::parse(&env.payload).map_err(|e| VerifyError::Malformed {
-        name: f.name.clone(),
-        source: JsonError(format!("signed payload is not a valid v1 statement: {e}")),
-    })?;
+    // Parsed beside the signature checks, for the same reason: a version's
+    // threshold is met.
+    let st = statement
+        .unwrap_or_else(|| Statement::parse(&env.payload))
+        .map_err(|e| VerifyError::Malformed {
+            name: f.name.clone(),
+            source: JsonError(format!("signed payload is not a valid v1 statement: {e}")),
+        })?;
     let v = match chain.position(st.policy_sha256) {
         Some(i) if met(i) => i,
         // Signed by enough keys of another version than the one it names.
