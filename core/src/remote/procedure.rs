@@ -53,7 +53,8 @@ pub enum RemoteError<E> {
     /// The transport could not get a file.
     #[error("{0}")]
     Transport(E),
-    /// All responses together passed [`Limits::max_total_bytes`].
+    /// All responses together passed [`Limits::max_total_bytes`] (with the
+    /// incident log, [`Limits::max_run_bytes`]).
     #[error("{url}: response is larger than the {limit} byte limit")]
     TooMuch { url: String, limit: u64 },
     /// A file that cannot be read as what it should be.
@@ -150,7 +151,11 @@ pub fn verify_site<T: Transport>(
     let trusted = chain.newest().clone();
     let (latest, n, latest_digest) = fetch_latest(&mut f, req, &trusted)?;
     let files = fetch_history(&mut f, req.urls, n)?;
-    let incidents = f.get_optional(&req.urls.incidents())?;
+    // The log has a cap of its own, past every other file's, and on top
+    // of the total for them (docs/FORMAT.md, "Limits").
+    f.limit = req.limits.max_run_bytes();
+    let incidents =
+        f.get_optional_up_to(&req.urls.incidents(), req.limits.max_incident_log_bytes)?;
     let input = verify::Input {
         chain: &chain,
         files: &files,
@@ -193,7 +198,30 @@ struct Fetcher<'a, T> {
 
 impl<T: Transport> Fetcher<'_, T> {
     fn get(&mut self, url: &str) -> Result<Vec<u8>, RemoteError<T::Error>> {
-        let body = self.transport.get(url).map_err(RemoteError::Transport)?;
+        let body = self.transport.get(url);
+        self.count(url, body)
+    }
+
+    /// [`Fetcher::get_optional`] for a file allowed up to `max_bytes`.
+    fn get_optional_up_to(
+        &mut self,
+        url: &str,
+        max_bytes: u64,
+    ) -> Result<Option<Vec<u8>>, RemoteError<T::Error>> {
+        let body = self.transport.get_up_to(url, max_bytes);
+        match self.count(url, body) {
+            Ok(b) => Ok(Some(b)),
+            Err(RemoteError::Transport(e)) if T::is_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn count(
+        &mut self,
+        url: &str,
+        body: Result<Vec<u8>, T::Error>,
+    ) -> Result<Vec<u8>, RemoteError<T::Error>> {
+        let body = body.map_err(RemoteError::Transport)?;
         self.total += body.len() as u64;
         if self.total > self.limit {
             return Err(RemoteError::TooMuch {
@@ -601,6 +629,34 @@ mod tests {
         let e = run(&mut t, &tofu(), None, &small).unwrap_err();
         assert!(
             matches!(e, RemoteError::TooMuch { limit: 4_000, .. }),
+            "{e}"
+        );
+    }
+
+    /// The incident log has a budget of its own, on top of the total for
+    /// every other file: a log past `max_total_bytes` is fetched, one past
+    /// its own cap is not.
+    #[test]
+    fn the_log_counts_on_top_of_the_total_for_other_files() {
+        let [a, b] = keys();
+        let mut t = site(&history(2, &[&a, &b]));
+        let others: u64 = t.files.values().map(|b| b.len() as u64).sum();
+        let log_url = format!("{SITE}canaries/incidents.jsonl");
+        t.files.insert(log_url, vec![b'x'; 10_000]);
+        let tight = Limits {
+            max_total_bytes: others,
+            max_incident_log_bytes: 10_000,
+            ..Limits::DEFAULT
+        };
+        let out = run(&mut t, &tofu(), None, &tight).unwrap();
+        assert_eq!(out.incidents.map(|b| b.len()), Some(10_000));
+        let smaller = Limits {
+            max_incident_log_bytes: 9_999,
+            ..tight
+        };
+        let e = run(&mut t, &tofu(), None, &smaller).unwrap_err();
+        assert!(
+            matches!(&e, RemoteError::TooMuch { url, limit } if url.ends_with("incidents.jsonl") && *limit == others + 9_999),
             "{e}"
         );
     }
