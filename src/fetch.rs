@@ -129,6 +129,10 @@ impl Transport for SiteTransport<'_> {
         out
     }
 
+    fn get_up_to(&mut self, url: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+        self.client.get_up_to(url, self.deadline, max_bytes)
+    }
+
     fn is_not_found(e: &FetchError) -> bool {
         matches!(
             e,
@@ -235,6 +239,17 @@ impl Client {
     /// Like [`Client::get`], but also ends by `deadline` (whichever limit
     /// comes first).
     pub fn get_within(&self, url: &str, deadline: Deadline) -> Result<Vec<u8>, FetchError> {
+        self.get_up_to(url, deadline, self.limits.max_bytes)
+    }
+
+    /// Like [`Client::get_within`], with `max_bytes` in place of the
+    /// client's size cap (for the incident log, which may be larger).
+    pub fn get_up_to(
+        &self,
+        url: &str,
+        deadline: Deadline,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, FetchError> {
         let parsed = check_url(url)?;
         let own = Deadline::after(self.limits.total_timeout);
         let deadline = if deadline.at < own.at { deadline } else { own };
@@ -254,7 +269,7 @@ impl Client {
                 status: status.as_u16(),
             });
         }
-        self.read_body(url, resp, deadline)
+        self.read_body(url, resp, deadline, max_bytes)
     }
 
     /// PUTs `body` to `url` (WebDAV / presigned-URL style upload).
@@ -281,8 +296,8 @@ impl Client {
         url: &str,
         resp: reqwest::blocking::Response,
         deadline: Deadline,
+        limit: u64,
     ) -> Result<Vec<u8>, FetchError> {
-        let limit = self.limits.max_bytes;
         let too_large = || FetchError::TooLarge {
             url: canary_core::sanitize::line(url),
             limit,

@@ -18,11 +18,25 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>> {
     read_capped_to(path, MAX_FILE_BYTES)
 }
 
+/// Largest incident log `canary` reads
+/// ([`Limits::max_incident_log_bytes`], 256 MiB): the one project file that
+/// grows without end, verified in one streamed pass.
+pub const MAX_INCIDENT_LOG_BYTES: u64 = Limits::DEFAULT.max_incident_log_bytes;
+
+/// Reads the incident log (`canaries/incidents.jsonl`), regular files only,
+/// refusing more than [`MAX_INCIDENT_LOG_BYTES`].
+pub fn read_incident_log(path: &Path) -> Result<Vec<u8>> {
+    read_capped_to(path, MAX_INCIDENT_LOG_BYTES)
+}
+
 /// Reads a whole file, refusing more than `max` bytes (for the few files
 /// that grow with their user's list, like `canary watch`'s).
 pub fn read_capped_to(path: &Path, max: u64) -> Result<Vec<u8>> {
     let f = open_regular(path)?;
-    let mut buf = Vec::new();
+    // Sized once from the file's length (a large log is not copied as
+    // the buffer doubles); at most the cap, whatever the length says.
+    let len = f.metadata().map_or(0, |m| m.len()).min(max);
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
     f.take(max + 1)
         .read_to_end(&mut buf)
         .map_err(|e| Error::input(path, io_problem(&e)))?;

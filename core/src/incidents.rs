@@ -17,6 +17,12 @@ use crate::sanitize::{self, Untrusted};
 use crate::statement::{LogCommitment, MAX_TEXT};
 use crate::timefmt::Timestamp;
 
+#[cfg(test)]
+mod reference;
+mod stream;
+
+pub use stream::fold_signed;
+
 /// File name of the log, inside the canaries folder.
 pub const LOG_FILE: &str = "incidents.jsonl";
 /// Longest incident title, in characters.
@@ -344,38 +350,22 @@ pub struct Scan {
     pub problem: Option<LogProblem>,
 }
 
-/// Reads a log from its bytes, stopping at the first problem.
+/// Reads a log from its bytes, stopping at the first problem. Keeps every
+/// record (for appending, listing and drafting); verification needs less
+/// and uses [`check`], which keeps only what its report shows.
 pub fn scan(bytes: &[u8]) -> Scan {
     let mut out = Scan::default();
-    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-    // A complete file ends in a newline, leaving an empty last piece.
-    let terminated = lines.last().is_some_and(|l| l.is_empty());
-    if terminated {
-        lines.pop();
-    }
-    out.line_hashes = lines.iter().map(|l| Sha256Digest::of(l)).collect();
-    let mut fold = Fold::default();
-    for (i, line) in lines.iter().enumerate() {
-        let n = i as u64 + 1;
-        let fail = |problem: EntryError| LogProblem { entry: n, problem };
-        let checked = check_line(line, n, i + 1 == lines.len() && !terminated)
-            .map_err(fail)
-            .and_then(|entry| {
-                let expected_prev = out.valid.last().map(|r| r.sha256);
-                check_link(&entry, n, expected_prev).map_err(fail)?;
-                fold.apply(&entry).map_err(fail)?;
-                Ok(entry)
-            });
-        match checked {
-            Ok(entry) => out.valid.push(Record {
-                entry,
-                sha256: out.line_hashes[i],
-            }),
-            Err(p) => {
-                out.problem = Some(p);
-                break;
-            }
-        }
+    let mut lines = stream::Lines::new(bytes);
+    let stop = stream::walk(&mut lines, &mut Fold::default(), |_, entry, sha256, _| {
+        out.line_hashes.push(sha256);
+        out.valid.push(Record { entry, sha256 });
+    });
+    if let Some((problem, sha256)) = stop {
+        // Every line is hashed, valid or not: commitments are checked on these.
+        out.line_hashes.push(sha256);
+        out.line_hashes
+            .extend(lines.map(|l| Sha256Digest::of(l.bytes)));
+        out.problem = Some(problem);
     }
     out
 }
@@ -523,23 +513,69 @@ impl Incident {
     pub fn ongoing_at(&self, t: Timestamp) -> bool {
         self.started_at <= t && self.ended_at.is_none_or(|end| t < end)
     }
+}
 
-    fn check(&self) -> Result<(), EntryError> {
-        check_title(self.title.raw())?;
-        check_components(&self.components)?;
-        check_text("what_happened", self.what_happened.raw(), true)?;
-        check_text("compromised_details", self.compromised_details.raw(), false)?;
-        check_text("measures", self.measures.raw(), false)?;
-        if let Some(end) = self.ended_at {
-            if end < self.started_at {
-                return Err(EntryError::EndsBeforeStart {
-                    id: self.id.clone(),
-                    started_at: self.started_at,
-                    ended_at: end,
-                });
-            }
-        }
-        Ok(())
+/// The model's rules for a new incident, in the order they are checked.
+fn check_incident(e: &IncidentEntry) -> Result<(), EntryError> {
+    check_title(e.title.raw())?;
+    check_components(&e.components)?;
+    check_text("what_happened", e.what_happened.raw(), true)?;
+    check_text("compromised_details", e.compromised_details.raw(), false)?;
+    check_text("measures", e.measures.raw(), false)?;
+    check_times(&e.id, e.started_at, e.ended_at)
+}
+
+/// The model's rules for an update to incident `id`, which now starts at
+/// `started_at` and ends at `ended_at`. The incident as it stands passed
+/// every rule when it was recorded or last updated, so only the fields the
+/// update replaces are checked, in the order a whole incident is (the first
+/// rule broken is the same one a check of the whole updated incident finds).
+fn check_update(
+    u: &UpdateEntry,
+    id: &str,
+    started_at: Timestamp,
+    ended_at: Option<Timestamp>,
+) -> Result<(), EntryError> {
+    if u.is_empty() {
+        return Err(EntryError::EmptyUpdate);
+    }
+    if let Some(note) = &u.note {
+        check_text("note", note, true)?;
+    }
+    if let Some(v) = &u.title {
+        check_title(v.raw())?;
+    }
+    if let Some(v) = &u.components {
+        check_components(v)?;
+    }
+    if let Some(v) = &u.what_happened {
+        check_text("what_happened", v.raw(), true)?;
+    }
+    if let Some(v) = &u.compromised_details {
+        check_text("compromised_details", v.raw(), false)?;
+    }
+    if let Some(v) = &u.measures {
+        check_text("measures", v.raw(), false)?;
+    }
+    check_times(
+        id,
+        u.started_at.unwrap_or(started_at),
+        u.resolved_at.or(ended_at),
+    )
+}
+
+fn check_times(
+    id: &str,
+    started_at: Timestamp,
+    ended_at: Option<Timestamp>,
+) -> Result<(), EntryError> {
+    match ended_at {
+        Some(end) if end < started_at => Err(EntryError::EndsBeforeStart {
+            id: id.to_string(),
+            started_at,
+            ended_at: end,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -559,10 +595,9 @@ impl Fold {
                 if self.index.contains_key(&e.id) {
                     return Err(EntryError::Exists { id: e.id.clone() });
                 }
-                let inc = Incident::from_entry(e);
-                inc.check()?;
+                check_incident(e)?;
                 self.index.insert(e.id.clone(), self.incidents.len());
-                self.incidents.push(inc);
+                self.incidents.push(Incident::from_entry(e));
             }
             Entry::Update(u) => {
                 let Some(&i) = self.index.get(&u.incident) else {
@@ -570,13 +605,11 @@ impl Fold {
                         id: u.incident.clone(),
                     });
                 };
-                if u.is_empty() {
-                    return Err(EntryError::EmptyUpdate);
-                }
-                if let Some(note) = &u.note {
-                    check_text("note", note, true)?;
-                }
-                let mut inc = self.incidents[i].clone();
+                let inc = &mut self.incidents[i];
+                check_update(u, &inc.id, inc.started_at, inc.ended_at)?;
+                // Checked first, then changed in place: an incident with
+                // many updates is never copied whole (that made a log of
+                // updates to one incident quadratic).
                 if let Some(v) = &u.title {
                     inc.title = v.clone();
                 }
@@ -601,9 +634,7 @@ impl Fold {
                 if let Some(v) = &u.measures {
                     inc.measures = v.clone();
                 }
-                inc.check()?;
                 inc.updates.push(u.clone());
-                self.incidents[i] = inc;
             }
         }
         Ok(())
@@ -885,32 +916,32 @@ pub fn check(log: Option<&[u8]>, commitments: &[Commitment], now: Timestamp) -> 
         }
         return out;
     };
-    let scan = scan(bytes);
-    if let Some(p) = &scan.problem {
+    // One pass over the bytes, keeping the hashes of the entries a
+    // commitment names and the incidents in brief (stream.rs), not every
+    // entry.
+    let read = stream::read(bytes, &committed);
+    if let Some(p) = &read.problem {
         out.failures.push(ChainProblem::Unreadable(p.clone()));
     }
-    let (problems, signed) = check_commitments(&committed, &scan);
+    let (problems, signed) = check_commitments(&committed, read.total, read.valid, |n| {
+        read.hashes.get(&n).copied()
+    });
     out.failures.extend(problems);
     let (signed_by, signed_n) = match signed {
         Some((k, n)) => (Some(k), n),
         None => (None, 0),
     };
-    let valid = scan.valid.len() as u64;
-    if valid > signed_n {
+    if read.valid > signed_n {
         out.warnings.push(ChainProblem::Unsigned {
             first: signed_n + 1,
-            last: valid,
+            last: read.valid,
             signed_by: signed,
         });
     }
-    let total = scan.line_hashes.len() as u64;
-    out.summary = Some(summarise(
-        &scan.valid,
-        signed_n as usize,
-        signed_by,
-        total,
-        now,
-    ));
+    out.summary = Some(
+        read.tally
+            .summary(signed_n, signed_by, read.valid, read.total, now),
+    );
     out.failures.truncate(MAX_REPORTED);
     out
 }
@@ -947,19 +978,15 @@ fn commitments_only_grow(commitments: &[Commitment]) -> Vec<ChainProblem> {
 /// Each commitment holds: the log's first `entries` lines end in the
 /// signed head (an entry edited, removed or reordered after signing breaks
 /// it). Returns the problems and the newest commitment that holds over
-/// valid entries, as (canary, entries).
+/// valid entries, as (canary, entries). The log has `total` lines, the
+/// first `valid` of them valid entries; `hash_at(n)` is the hash of line n
+/// for every n a commitment names (1 ≤ n ≤ total), None otherwise.
 fn check_commitments(
     committed: &[(u64, LogCommitment)],
-    scan: &Scan,
+    total: u64,
+    valid: u64,
+    hash_at: impl Fn(u64) -> Option<Sha256Digest>,
 ) -> (Vec<ChainProblem>, Option<(u64, u64)>) {
-    let total = scan.line_hashes.len() as u64;
-    let valid = scan.valid.len() as u64;
-    // The hash of entry n, if the log has it.
-    let hash_at = |n: u64| {
-        n.checked_sub(1)
-            .and_then(|i| scan.line_hashes.get(usize::try_from(i).ok()?))
-            .copied()
-    };
     // 0 entries (no head) is the empty prefix of any log.
     let holds = |h: Option<Sha256Digest>, n: u64| match h {
         None => n == 0,
@@ -1010,86 +1037,6 @@ fn check_commitments(
         }
     }
     (problems, signed)
-}
-
-/// On-going incidents and component status. The signed entries decide what
-/// is trusted; unsigned entries can add an incident (marked unsigned) but
-/// can never make a signed on-going incident look resolved.
-fn summarise(
-    valid: &[Record],
-    signed: usize,
-    signed_by: Option<u64>,
-    total: u64,
-    now: Timestamp,
-) -> Summary {
-    let trusted = Fold::of(&valid[..signed]);
-    let all = Fold::of(valid);
-    let mut ongoing: Vec<Ongoing> = Vec::new();
-    for inc in trusted.incidents.iter().filter(|i| i.ongoing_at(now)) {
-        let pending = all
-            .get(&inc.id)
-            .map_or(0, |a| a.updates.len() - inc.updates.len());
-        ongoing.push(Ongoing {
-            id: inc.id.clone(),
-            title: inc.title.clone(),
-            started_at: inc.started_at,
-            components: inc.components.clone(),
-            signed: true,
-            unsigned_updates: pending,
-        });
-    }
-    for inc in all.incidents.iter().filter(|i| i.ongoing_at(now)) {
-        if ongoing.iter().any(|o| o.id == inc.id) {
-            continue;
-        }
-        ongoing.push(Ongoing {
-            id: inc.id.clone(),
-            title: inc.title.clone(),
-            started_at: inc.started_at,
-            components: inc.components.clone(),
-            signed: false,
-            unsigned_updates: 0,
-        });
-    }
-    let mut names: Vec<String> = Vec::new();
-    for inc in &all.incidents {
-        let history = std::iter::once(&inc.components)
-            .chain(inc.updates.iter().filter_map(|u| u.components.as_ref()));
-        for list in history {
-            for c in list {
-                if !names.contains(c) {
-                    names.push(c.clone());
-                }
-            }
-        }
-    }
-    let components = names
-        .into_iter()
-        .map(|name| {
-            let affected_by: Vec<String> = ongoing
-                .iter()
-                .filter(|o| o.components.contains(&name))
-                .map(|o| o.id.clone())
-                .collect();
-            ComponentStatus {
-                status: if affected_by.is_empty() {
-                    Status::Operational
-                } else {
-                    Status::Affected
-                },
-                name,
-                affected_by,
-            }
-        })
-        .collect();
-    Summary {
-        entries: total,
-        signed_entries: signed as u64,
-        signed_by_canary: signed_by,
-        unsigned_entries: (valid.len() - signed) as u64,
-        ongoing,
-        components,
-    }
 }
 
 /// The status of the given components (e.g. from canary.toml) as of `t`,

@@ -15,11 +15,17 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest file read from disk, and largest single response when
-    /// verifying by URL (1 MiB). Canaries, drafts, policies and keys are a
-    /// few KiB.
+    /// verifying by URL (1 MiB), except the incident log. Canaries, drafts,
+    /// policies and keys are a few KiB.
     pub max_file_bytes: u64,
+    /// Largest incident log (`canaries/incidents.jsonl`), read from disk or
+    /// fetched (256 MiB: some 850,000 entries of about 300 bytes; the log
+    /// only grows, and is verified in one streamed pass).
+    pub max_incident_log_bytes: u64,
     /// Most bytes fetched for one verification by URL, all responses
-    /// together (64 MiB).
+    /// together but the incident log (64 MiB: the policy chain and the
+    /// canaries). The log may add up to [`Limits::max_incident_log_bytes`],
+    /// so one run fetches at most [`Limits::max_run_bytes`] (320 MiB).
     pub max_total_bytes: u64,
     /// Most canaries in one history, local or fetched (10,000: 25
     /// centuries of quarterly canaries).
@@ -52,6 +58,7 @@ impl Limits {
     /// The defaults every command uses.
     pub const DEFAULT: Limits = Limits {
         max_file_bytes: 1 << 20,
+        max_incident_log_bytes: 256 << 20,
         max_total_bytes: 64 << 20,
         max_history: 10_000,
         max_policy_versions: 256,
@@ -65,6 +72,15 @@ impl Limits {
         max_watch_entries: 10_000,
         max_watch_state_bytes: 32 << 20,
     };
+}
+
+impl Limits {
+    /// The most one verification by URL fetches: every other file
+    /// ([`Limits::max_total_bytes`]) and the incident log.
+    pub const fn max_run_bytes(&self) -> u64 {
+        self.max_total_bytes
+            .saturating_add(self.max_incident_log_bytes)
+    }
 }
 
 impl Default for Limits {
@@ -82,7 +98,9 @@ mod tests {
     fn defaults_are_the_documented_ones() {
         let l = Limits::default();
         assert_eq!(l.max_file_bytes, 1_048_576);
+        assert_eq!(l.max_incident_log_bytes, 268_435_456);
         assert_eq!(l.max_total_bytes, 67_108_864);
+        assert_eq!(l.max_run_bytes(), 335_544_320);
         assert_eq!(l.max_history, 10_000);
         assert_eq!(l.connect_timeout, Duration::from_secs(5));
         assert_eq!(l.total_timeout, Duration::from_secs(30));

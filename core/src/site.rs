@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::diff::{self, Change};
 use crate::digest::Sha256Digest;
 use crate::freshness::Freshness;
-use crate::incidents::{self, Compromise, Fold, Incident, Status, UpdateEntry};
+use crate::incidents::{self, Compromise, Incident, Status, UpdateEntry};
 use crate::policy::TrustedPolicy;
 use crate::rotation::PolicyChain;
 use crate::sanitize::{self, Untrusted};
@@ -650,13 +650,9 @@ fn empty_log_view(components: &[String]) -> LogView {
 /// Every incident of the log, newest first: as its signed entries say
 /// when a canary vouches for them, else as the unsigned ones do (marked).
 fn incident_views(log: &[u8], summary: &incidents::Summary, now: Timestamp) -> Vec<IncidentView> {
-    let scan = incidents::scan(log);
     let signed_n = summary.signed_entries;
-    let cut = usize::try_from(signed_n)
-        .unwrap_or(usize::MAX)
-        .min(scan.valid.len());
-    let trusted = Fold::of(&scan.valid[..cut]);
-    let all = Fold::of(&scan.valid);
+    // One pass, without keeping the records as well as the two folds.
+    let (trusted, all) = incidents::fold_signed(log, signed_n);
     let mut history: Vec<IncidentView> = all
         .incidents
         .iter()

@@ -42,12 +42,14 @@ pub fn run(root: &Path, c: IncidentCommand, now: Timestamp) -> Result<Exit> {
     }
 }
 
-/// The log's bytes, or None when there is no log yet.
+/// The log's bytes, or None when there is no log yet: a regular file, up
+/// to its own cap ([`store::MAX_INCIDENT_LOG_BYTES`], past every other
+/// file's). Every command that reads the log reads it here.
 pub(crate) fn read_log(path: &Path) -> Result<Option<Vec<u8>>> {
     if !path.exists() {
         return Ok(None);
     }
-    store::read_regular(path).map(Some)
+    store::read_incident_log(path).map(Some)
 }
 
 /// The existing log, which must be entirely valid before anything is added.

@@ -151,12 +151,8 @@ impl SiteSources {
         }
         let canaries_dir = project.canaries_dir();
         let components = &project.config.components;
-        let inc = canaries_dir.join("incidents.jsonl");
-        let incidents = if inc.exists() {
-            Some(store::read_capped(&inc)?)
-        } else {
-            None
-        };
+        let incidents =
+            super::incident::read_log(&canaries_dir.join(canary_core::incidents::LOG_FILE))?;
         let mut base_url = match base_url {
             Some(u) => canary_core::address::check_url(u)
                 .map_err(|e| Error::Usage(format!("--base-url: {e}")))?

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::fetch::{Client, FetchError, RequestLimits};
+use crate::support::fetch::{Client, Deadline, FetchError, RequestLimits};
 use crate::support::http::{Route, Server};
 
 fn client(total_secs: u64) -> Client {
@@ -30,6 +30,37 @@ fn caps_a_50_mib_body() {
     let e = client(10).get(&s.url("/big")).unwrap_err();
     assert!(matches!(e, FetchError::TooLarge { .. }), "{e}");
     assert!(e.to_string().contains("larger than"));
+}
+
+/// The incident log's own cap replaces the client's for that one request,
+/// and is enforced the same way.
+#[test]
+fn a_larger_cap_for_one_request_holds_too() {
+    let s = Server::start();
+    s.body("/log", vec![b'x'; (1 << 20) + 1]);
+    s.set("/big", Route::Huge(50 << 20));
+    let c = client(10);
+    let deadline = Deadline::after(Duration::from_secs(10));
+    assert!(matches!(
+        c.get(&s.url("/log")).unwrap_err(),
+        FetchError::TooLarge {
+            limit: 1_048_576,
+            ..
+        }
+    ));
+    let body = c.get_up_to(&s.url("/log"), deadline, 2 << 20).unwrap();
+    assert_eq!(body.len(), (1 << 20) + 1);
+    let e = c.get_up_to(&s.url("/big"), deadline, 2 << 20).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            FetchError::TooLarge {
+                limit: 2_097_152,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use tempfile::TempDir;
 use crate::support::digest::Sha256Digest;
 use crate::support::envelope::Envelope;
 use crate::support::statement::Statement;
-use crate::support::{self, canary, ceremony, incidents};
+use crate::support::{self, biglog, canary, ceremony, incidents};
 
 const LOG: &str = "canaries/incidents.jsonl";
 /// Every verification happens at this time (canaries are issued just before).
@@ -802,4 +802,129 @@ fn signers_see_the_entries_they_commit_to() {
         .stderr(contains(
             "unknown: canaries/incidents.jsonl here does not hold the 3 entries this draft commits to",
         ));
+}
+
+/// A log far past the 1 MiB every other file is held to (issue 11): 5,000
+/// generated entries and one added by `canary incident add`, committed to
+/// by a canary, published with the site, verified from the folder and by
+/// URL, listed and shown.
+#[test]
+fn a_log_past_one_mebibyte_is_kept_signed_and_verified() {
+    let d = project();
+    let dir = d.path();
+    let log = biglog::log(5_000);
+    assert!(log.len() > 1 << 20, "only {} bytes", log.len());
+    std::fs::create_dir_all(dir.join("canaries")).unwrap();
+    std::fs::write(dir.join(LOG), &log).unwrap();
+    canary(dir)
+        .args([
+            "incident",
+            "add",
+            "--id",
+            "mail-down",
+            "--title",
+            "Mail is down",
+            "--started-at",
+            "2026-01-04T00:00:00Z",
+            "--component",
+            "Email",
+            "--what-happened",
+            "The mail server does not answer.",
+            "--compromised",
+            "nothing",
+            "--recorded-at",
+            "2026-01-04T01:00:00Z",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("as entry 5001"));
+    let draft = ceremony::draft_and_sign(dir, 1, "2026-01-05T00:00:00Z", &SIGNERS);
+    ceremony::publish_with(dir, &draft, "2026-01-05T00:00:00Z", &["--site", "public"]);
+    let st = Statement::parse(
+        &Envelope::parse(&read(dir, "canaries/0001.json"))
+            .unwrap()
+            .payload,
+    )
+    .unwrap();
+    assert_eq!(st.incident_log.unwrap().entries, 5_001);
+
+    let j = verify_json(dir);
+    assert_eq!(j["exit_code"], 0, "{j}");
+    assert_eq!(j["incidents"]["entries"], 5_001);
+    assert_eq!(j["incidents"]["signed_entries"], 5_001);
+    // Incidents 0, 500, 1000 and 1500 of the generated ones stay on-going,
+    // and the last one, whose resolving update is past entry 5,000.
+    let ongoing: Vec<&str> = j["incidents"]["ongoing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ongoing,
+        [
+            "inc-000000",
+            "inc-000500",
+            "inc-001000",
+            "inc-001500",
+            "inc-001666",
+            "mail-down"
+        ]
+    );
+    let site_log = read(dir, "public/canaries/incidents.jsonl");
+    assert_eq!(site_log.len(), read(dir, LOG).len());
+
+    let out = canary(dir)
+        .args(["incident", "list", "--json", "--at", AT])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["entries"], 5_001);
+    assert_eq!(list["incidents"].as_array().unwrap().len(), 1_668);
+    canary(dir)
+        .args(["incident", "show", "inc-001000"])
+        .assert()
+        .success()
+        .stdout(contains("The replica was taken out of rotation."));
+
+    // By URL: the log is fetched whole, past the 1 MiB per other file.
+    let server = support::http::Server::start();
+    server.serve_dir(&dir.join("public"));
+    let home = tempfile::tempdir().unwrap();
+    let out = canary(home.path())
+        .args(["verify", &server.url("/"), "--trust-on-first-use", "--json"])
+        .args(["--at", AT])
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(j["exit_code"], 0, "{j}");
+    assert_eq!(j["incident_log"]["bytes"], site_log.len());
+    assert_eq!(j["incidents"]["signed_entries"], 5_001);
+}
+
+/// Past its own cap the log is refused, as any file past its cap is
+/// (sparse, so the test writes almost nothing).
+#[test]
+fn a_log_past_its_own_cap_is_refused() {
+    let d = signed_three();
+    let dir = d.path();
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join(LOG))
+        .unwrap();
+    f.set_len(canary::store::MAX_INCIDENT_LOG_BYTES + 1)
+        .unwrap();
+    canary(dir)
+        .args(["verify", "--at", AT])
+        .assert()
+        .failure()
+        .stderr(contains("incidents.jsonl").and(contains("262144 KiB limit")));
+    canary(dir)
+        .args(["incident", "list"])
+        .assert()
+        .failure()
+        .stderr(contains("262144 KiB limit"));
 }

@@ -1569,8 +1569,9 @@ impl RemoteScenario {
             .expect("a statement")
             .sequence;
         out.extend((first..=n).map(canary_path));
-        out.push(LOG_PATH.into());
         out.extend((1..=before).map(canary_path));
+        // The log last, alone, under its own cap.
+        out.push(LOG_PATH.into());
         out
     }
 

@@ -53,7 +53,8 @@ pub enum RemoteError<E> {
     /// The transport could not get a file.
     #[error("{0}")]
     Transport(E),
-    /// All responses together passed [`Limits::max_total_bytes`].
+    /// All responses together passed [`Limits::max_total_bytes`] (with the
+    /// incident log, [`Limits::max_run_bytes`]).
     #[error("{url}: response is larger than the {limit} byte limit")]
     TooMuch { url: String, limit: u64 },
     /// A file that cannot be read as what it should be.
@@ -153,7 +154,7 @@ pub fn verify_site<T: Transport>(
     let (latest, n, latest_digest) = fetch_latest(&mut f, req, &trusted)?;
     let mut from = super::checkpoint_for(req.record, &accepted, &chain, n);
     let first = from.map_or(1, |cp| cp.sequence);
-    let (mut files, incidents) = fetch_history(&mut f, req.urls, first, n)?;
+    let mut files = fetch_canaries(&mut f, req.urls, first, n)?;
     if let Some(cp) = from {
         // The site no longer holds the checkpoint canary as it was: fetch
         // and verify all of it, as without a checkpoint, so the report
@@ -171,6 +172,12 @@ pub fn verify_site<T: Transport>(
             from = None;
         }
     }
+    // The log has a cap of its own, past every other file's, and on top
+    // of the total for them (docs/FORMAT.md, "Limits"); fetched after the
+    // canaries, alone, for that cap.
+    f.limit = req.limits.max_run_bytes();
+    let incidents =
+        f.get_optional_up_to(&req.urls.incidents(), req.limits.max_incident_log_bytes)?;
     let input = verify::Input {
         chain: &chain,
         files: &files,
@@ -217,7 +224,30 @@ struct Fetcher<'a, T> {
 
 impl<T: Transport> Fetcher<'_, T> {
     fn get(&mut self, url: &str) -> Result<Vec<u8>, RemoteError<T::Error>> {
-        let body = self.transport.get(url).map_err(RemoteError::Transport)?;
+        let body = self.transport.get(url);
+        self.count(url, body)
+    }
+
+    /// [`Fetcher::get_optional`] for a file allowed up to `max_bytes`.
+    fn get_optional_up_to(
+        &mut self,
+        url: &str,
+        max_bytes: u64,
+    ) -> Result<Option<Vec<u8>>, RemoteError<T::Error>> {
+        let body = self.transport.get_up_to(url, max_bytes);
+        match self.count(url, body) {
+            Ok(b) => Ok(Some(b)),
+            Err(RemoteError::Transport(e)) if T::is_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn count(
+        &mut self,
+        url: &str,
+        body: Result<Vec<u8>, T::Error>,
+    ) -> Result<Vec<u8>, RemoteError<T::Error>> {
+        let body = body.map_err(RemoteError::Transport)?;
         self.total += body.len() as u64;
         if self.total > self.limit {
             return Err(RemoteError::TooMuch {
@@ -367,27 +397,6 @@ fn fetch_latest<T: Transport>(
     let digest = env.payload_digest();
     Ok((bytes, st.sequence, digest))
 }
-
-/// Steps 3 and 4: `canaries/FFFF.json` … `NNNN.json` (from `first`, 1 or
-/// the checkpoint) and `canaries/incidents.jsonl`, fetched together
-/// ([`Fetcher::get_optional_many`]). A canary the site does not have is
-/// left out, so the verification reports it missing (a history with a
-/// canary deleted is broken, never shorter).
-fn fetch_history<T: Transport>(
-    f: &mut Fetcher<'_, T>,
-    urls: &SiteUrls,
-    first: u64,
-    n: u64,
-) -> Result<History, RemoteError<T::Error>> {
-    let mut wanted: Vec<String> = (first..=n).map(|i| urls.canary(i)).collect();
-    wanted.push(urls.incidents());
-    let mut got = f.get_optional_many(&wanted)?;
-    let incidents = got.pop().flatten();
-    Ok((canary_files(&wanted, first, got), incidents))
-}
-
-/// The canaries fetched, and the incident log if the site has one.
-type History = (Vec<CanaryFile>, Option<Vec<u8>>);
 
 /// Canaries `first` … `last` alone.
 fn fetch_canaries<T: Transport>(
@@ -691,6 +700,34 @@ mod tests {
         );
     }
 
+    /// The incident log has a budget of its own, on top of the total for
+    /// every other file: a log past `max_total_bytes` is fetched, one past
+    /// its own cap is not.
+    #[test]
+    fn the_log_counts_on_top_of_the_total_for_other_files() {
+        let [a, b] = keys();
+        let mut t = site(&history(2, &[&a, &b]));
+        let others: u64 = t.files.values().map(|b| b.len() as u64).sum();
+        let log_url = format!("{SITE}canaries/incidents.jsonl");
+        t.files.insert(log_url, vec![b'x'; 10_000]);
+        let tight = Limits {
+            max_total_bytes: others,
+            max_incident_log_bytes: 10_000,
+            ..Limits::DEFAULT
+        };
+        let out = run(&mut t, &tofu(), None, &tight).unwrap();
+        assert_eq!(out.incidents.map(|b| b.len()), Some(10_000));
+        let smaller = Limits {
+            max_incident_log_bytes: 9_999,
+            ..tight
+        };
+        let e = run(&mut t, &tofu(), None, &smaller).unwrap_err();
+        assert!(
+            matches!(&e, RemoteError::TooMuch { url, limit } if url.ends_with("incidents.jsonl") && *limit == others + 9_999),
+            "{e}"
+        );
+    }
+
     /// Version 2 of the test policy: carol (seed 3) added, 2 of 3; and
     /// its rotation envelope, signed by `signers`.
     fn rotated(signers: &[&SecretKey]) -> (Vec<u8>, Vec<u8>) {
@@ -977,8 +1014,8 @@ mod tests {
             [
                 "canaries/0002.json",
                 "canaries/0003.json",
-                "canaries/incidents.jsonl",
                 "canaries/0001.json",
+                "canaries/incidents.jsonl",
             ]
         );
     }

@@ -28,6 +28,16 @@ pub trait Transport {
         urls.iter().map(|u| self.get(u)).collect()
     }
 
+    /// The exact bytes at `url`, a file allowed to be larger than the
+    /// others, up to `max_bytes` (the incident log,
+    /// [`crate::limits::Limits::max_incident_log_bytes`]). A transport
+    /// without a per-file cap of its own may just [`Transport::get`]; one
+    /// with a cap must not apply a larger one than `max_bytes`.
+    fn get_up_to(&mut self, url: &str, max_bytes: u64) -> Result<Vec<u8>, Self::Error> {
+        let _ = max_bytes;
+        self.get(url)
+    }
+
     /// Whether `error` means the server has no such file (HTTP 404 or
     /// 410), which is not a failure for the files a site may lack.
     fn is_not_found(error: &Self::Error) -> bool;

@@ -11,6 +11,7 @@ pub use canary_core::{
     config, digest, envelope, incidents, keys, layout, policy, statement, timefmt,
 };
 
+pub mod biglog;
 pub mod ceremony;
 pub mod freshness;
 pub mod http;
