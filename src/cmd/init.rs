@@ -63,6 +63,13 @@ pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
         let _ = std::fs::remove_file(&policy_path);
         return Err(e);
     }
+    // Not fatal: the project exists; say so and go on.
+    if let Err(e) = ignore_local_files(root) {
+        super::note(&format!(
+            "{e}; add {} to it by hand",
+            LOCAL_FILES.join(" and ")
+        ));
+    }
     let names: Vec<&str> = policy.signers.iter().map(|s| s.name.as_str()).collect();
     super::out(&format!(
         "Created {} and {}\n  organisation {} ({})\n  signers      {} ({} required)\n  cadence      every {} days\n  freshness    {} required with every canary\n  statements   {} (edit {} before the first draft if needed)\n",
@@ -86,4 +93,36 @@ pub fn run(root: &Path, a: InitArgs) -> Result<Exit> {
         CONFIG_FILE
     ));
     Ok(Exit::Ok)
+}
+
+/// What a project folder holds that belongs to one checkout, never to the
+/// repository: the lock and the publish journal's work folder.
+const LOCAL_FILES: [&str; 2] = [".canary.lock", ".canary-publish/"];
+
+/// Adds [`LOCAL_FILES`] to the project's `.gitignore` (made if absent),
+/// each once, keeping what is there.
+fn ignore_local_files(root: &Path) -> Result<()> {
+    let path = root.join(".gitignore");
+    let old = if path.exists() {
+        store::read_text(&path)?
+    } else {
+        String::new()
+    };
+    let missing: Vec<&str> = LOCAL_FILES
+        .into_iter()
+        .filter(|f| !old.lines().any(|l| l.trim() == *f))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut new = old;
+    if !new.is_empty() && !new.ends_with('\n') {
+        new.push('\n');
+    }
+    new.push_str("# canary: this checkout's lock and publish journal\n");
+    for f in missing {
+        new.push_str(f);
+        new.push('\n');
+    }
+    store::write_atomic(&path, new.as_bytes())
 }

@@ -1353,3 +1353,40 @@ fn a_draft_holds_everything_the_signers_review() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// `init` keeps this checkout's lock and publish journal out of git: a
+/// `.gitignore` is made, or an existing one gains the two lines, once.
+#[test]
+fn init_ignores_the_lock_and_the_publish_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    ceremony::keygen(dir.path(), "alice");
+    let ignore = dir.path().join(".gitignore");
+    std::fs::write(&ignore, "target/").unwrap();
+    init_cmd(dir.path(), "Example", "example.org", 1)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&ignore).unwrap();
+    assert_eq!(
+        text,
+        "target/\n# canary: this checkout's lock and publish journal\n.canary.lock\n.canary-publish/\n"
+    );
+    // A fresh project gets the file.
+    let fresh = tempfile::tempdir().unwrap();
+    ceremony::keygen(fresh.path(), "alice");
+    init_cmd(fresh.path(), "Example", "example.org", 1)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(fresh.path().join(".gitignore")).unwrap();
+    assert!(text.lines().any(|l| l == ".canary.lock"), "{text}");
+    assert!(text.lines().any(|l| l == ".canary-publish/"), "{text}");
+    // Lines already there are not repeated.
+    let listed = tempfile::tempdir().unwrap();
+    ceremony::keygen(listed.path(), "alice");
+    let before = ".canary-publish/\n.canary.lock\n";
+    std::fs::write(listed.path().join(".gitignore"), before).unwrap();
+    init_cmd(listed.path(), "Example", "example.org", 1)
+        .assert()
+        .success();
+    let after = std::fs::read_to_string(listed.path().join(".gitignore")).unwrap();
+    assert_eq!(after, before);
+}
