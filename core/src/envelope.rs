@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
 use crate::json::{self, JsonError};
+use crate::keys::SecretKey;
 
 /// Payload type of a v1 canary statement.
 pub const STATEMENT_PAYLOAD_TYPE: &str = "application/vnd.warrant-canary.statement.v1+json";
@@ -143,6 +144,17 @@ impl Envelope {
     /// The bytes signers sign.
     pub fn signed_bytes(&self) -> Vec<u8> {
         pae(&self.payload_type, &self.payload)
+    }
+
+    /// Signs the envelope's exact PAE bytes with `key` and appends the
+    /// signature under the key's fingerprint. It does not look at the
+    /// signatures already there: callers decide whether a key may sign twice.
+    pub fn add_signature(&mut self, key: &SecretKey) {
+        let sig = key.sign(&self.signed_bytes());
+        self.signatures.push(Signature {
+            keyid: key.public().fingerprint(),
+            sig: sig.to_vec(),
+        });
     }
 
     /// The canary's identity: SHA-256 of the exact payload bytes. Signatures

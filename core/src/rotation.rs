@@ -538,7 +538,6 @@ mod tests {
     //! The table of TUF's root-rotation tests (python-tuf
     //! `tests/test_updater_key_rotations.py`), in this format's terms.
     use super::*;
-    use crate::envelope::Signature;
     use crate::freshness::Requirement;
     use crate::keys::SecretKey;
     use crate::policy::{Revocation, Signer};
@@ -580,14 +579,9 @@ mod tests {
 
     fn rotation(new: &Policy, signers: &[u8]) -> Vec<u8> {
         let mut env = Envelope::new(POLICY_PAYLOAD_TYPE, new.to_json());
-        let msg = env.signed_bytes();
-        env.signatures = signers
-            .iter()
-            .map(|s| Signature {
-                keyid: key(*s).public().fingerprint(),
-                sig: key(*s).sign(&msg).to_vec(),
-            })
-            .collect();
+        for s in signers {
+            env.add_signature(&key(*s));
+        }
         env.to_json()
     }
 

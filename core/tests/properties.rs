@@ -401,18 +401,9 @@ impl History {
                 incident_log: None,
             };
             let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
-            let msg = env.signed_bytes();
-            env.signatures = c
-                .signers
-                .iter()
-                .map(|&k| {
-                    let sk = SecretKey::from_seed(&self.seeds[k]);
-                    Signature {
-                        keyid: sk.public().fingerprint(),
-                        sig: sk.sign(&msg).to_vec(),
-                    }
-                })
-                .collect();
+            for &k in &c.signers {
+                env.add_signature(&SecretKey::from_seed(&self.seeds[k]));
+            }
             previous = Some(env.payload_digest());
             out.push(CanaryFile {
                 name: format!("canaries/{:04}.json", i + 1),
@@ -812,17 +803,9 @@ fn no_single_byte_change_of_a_rotation_yields_another_policy() {
         ..v1.clone()
     };
     let mut env = Envelope::new(POLICY_PAYLOAD_TYPE, v2.to_json());
-    let msg = env.signed_bytes();
-    env.signatures = seeds
-        .iter()
-        .map(|s| {
-            let k = SecretKey::from_seed(s);
-            Signature {
-                keyid: k.public().fingerprint(),
-                sig: k.sign(&msg).to_vec(),
-            }
-        })
-        .collect();
+    for s in seeds {
+        env.add_signature(&SecretKey::from_seed(&s));
+    }
     let bytes = env.to_json();
     let (accepted, _) = check_step(&old, &bytes).expect("the honest rotation");
     for i in 0..bytes.len() {

@@ -10,7 +10,7 @@ use canary::error::{show_path, Error, Result};
 use canary::project::Project;
 use canary::store;
 use canary::term::{self, paint, BAD, BOLD};
-use canary_core::envelope::{Envelope, Signature, TextSignature};
+use canary_core::envelope::{Envelope, TextSignature};
 use canary_core::exit::Exit;
 use canary_core::keys::{KeyError, PublicKey, SecretKey};
 use canary_core::policy::TrustedPolicy;
@@ -342,11 +342,7 @@ fn signed(
     let fingerprint = key.public().fingerprint();
     let mut env = draft.envelope.clone();
     if !has_dsse {
-        let sig = key.sign(&env.signed_bytes());
-        env.signatures.push(Signature {
-            keyid: fingerprint.clone(),
-            sig: sig.to_vec(),
-        });
+        env.add_signature(key);
     }
     let ts = textsig::sign(
         key,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::assert::Assert;
 
 use crate::support::ceremony::{self, secret};
-use crate::support::envelope::{Envelope, Signature};
+use crate::support::envelope::Envelope;
 use crate::support::keys::SecretKey;
 use crate::support::policy::Policy;
 use crate::support::*;
@@ -360,13 +360,8 @@ fn a_proposal_that_skips_a_version_is_refused() {
     let payload = p.to_json();
     let mut skip = Envelope::new(&env.payload_type, payload.clone());
     skip.review = Some(serde_json::from_slice(&payload).unwrap());
-    let msg = skip.signed_bytes();
     for n in ["alice", "bob"] {
-        let k = s.secret_key(n);
-        skip.signatures.push(Signature {
-            keyid: k.public().fingerprint(),
-            sig: k.sign(&msg).to_vec(),
-        });
+        skip.add_signature(&s.secret_key(n));
     }
     std::fs::write(s.path("drafts/policy.3.json"), skip.to_json()).unwrap();
     let a = s.psign("drafts/policy.3.json", "alice").code(12);
@@ -473,12 +468,7 @@ fn a_canary_signed_by_a_revoked_key_after_its_compromise_is_refused() {
     // not the threshold.
     ceremony::sign_by(s.root(), d, &["alice"]);
     let mut env = decode(&s.read(d));
-    let k = s.secret_key("bob");
-    let msg = env.signed_bytes();
-    env.signatures.push(Signature {
-        keyid: k.public().fingerprint(),
-        sig: k.sign(&msg).to_vec(),
-    });
+    env.add_signature(&s.secret_key("bob"));
     std::fs::write(s.path(d), env.to_json()).unwrap();
     let before = snapshot(s.root());
     s.canary(&["publish", d, "--at", &publish_time(1)]).code(11);
@@ -636,12 +626,7 @@ fn a_draft_made_before_the_rotation_is_refused_after_it() {
     );
     // Signed by both under version 1 all the same: never published.
     let mut env = decode(&s.read(&d));
-    let k = s.secret_key("bob");
-    let msg = env.signed_bytes();
-    env.signatures.push(Signature {
-        keyid: k.public().fingerprint(),
-        sig: k.sign(&msg).to_vec(),
-    });
+    env.add_signature(&s.secret_key("bob"));
     std::fs::write(s.path(&d), env.to_json()).unwrap();
     let before = snapshot(s.root());
     let a = s

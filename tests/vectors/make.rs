@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use canary_core::digest::Sha256Digest;
-use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use canary_core::freshness::{Block, Feed, Freshness, Headline, Requirement};
 use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, UpdateEntry};
 use canary_core::keys::SecretKey;
@@ -137,13 +137,8 @@ fn claims() -> Vec<Claim> {
 /// would (key id = the key's fingerprint).
 fn sign(payload_type: &str, payload: Vec<u8>, names: &[&str]) -> Envelope {
     let mut env = Envelope::new(payload_type, payload);
-    let msg = env.signed_bytes();
     for n in names {
-        let k = key(n);
-        env.signatures.push(Signature {
-            keyid: k.public().fingerprint(),
-            sig: k.sign(&msg).to_vec(),
-        });
+        env.add_signature(&key(n));
     }
     env
 }

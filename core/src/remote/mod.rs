@@ -1307,19 +1307,11 @@ mod tests {
 
     /// Adds `next` to `chain`, signed by `signers` (both sets' thresholds).
     fn rotate(chain: &mut PolicyChain, next: &Policy, signers: &[u8]) {
-        use crate::envelope::{Envelope, Signature};
+        use crate::envelope::Envelope;
         let mut env = Envelope::new(crate::rotation::POLICY_PAYLOAD_TYPE, next.to_json());
-        let msg = env.signed_bytes();
-        env.signatures = signers
-            .iter()
-            .map(|&i| {
-                let k = SecretKey::from_seed(&[i; 32]);
-                Signature {
-                    keyid: k.public().fingerprint(),
-                    sig: k.sign(&msg).to_vec(),
-                }
-            })
-            .collect();
+        for &i in signers {
+            env.add_signature(&SecretKey::from_seed(&[i; 32]));
+        }
         chain.push(&env.to_json()).unwrap();
     }
 

@@ -426,7 +426,6 @@ fn canary_files(urls: &[String], first: u64, got: Vec<Option<Vec<u8>>>) -> Vec<C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::Signature;
     use crate::keys::SecretKey;
     use crate::policy::{Policy, Signer};
     use crate::remote::transport::MemoryTransport;
@@ -503,14 +502,9 @@ mod tests {
                 incident_log: None,
             };
             let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
-            let msg = env.signed_bytes();
-            env.signatures = signers
-                .iter()
-                .map(|k| Signature {
-                    keyid: k.public().fingerprint(),
-                    sig: k.sign(&msg).to_vec(),
-                })
-                .collect();
+            for k in signers {
+                env.add_signature(k);
+            }
             previous = Some(env.payload_digest());
             out.push(env.to_json());
         }
@@ -742,14 +736,9 @@ mod tests {
         });
         let bytes = v2.to_json();
         let mut env = Envelope::new(crate::rotation::POLICY_PAYLOAD_TYPE, bytes.clone());
-        let msg = env.signed_bytes();
-        env.signatures = signers
-            .iter()
-            .map(|k| Signature {
-                keyid: k.public().fingerprint(),
-                sig: k.sign(&msg).to_vec(),
-            })
-            .collect();
+        for k in signers {
+            env.add_signature(k);
+        }
         (bytes, env.to_json())
     }
 
@@ -956,14 +945,8 @@ mod tests {
             st.previous_sha256 = Some(previous);
             st.statements.remove(0);
             let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
-            let msg = env.signed_bytes();
-            env.signatures = [&a, &b]
-                .iter()
-                .map(|k| Signature {
-                    keyid: k.public().fingerprint(),
-                    sig: k.sign(&msg).to_vec(),
-                })
-                .collect();
+            env.add_signature(&a);
+            env.add_signature(&b);
             previous = env.payload_digest();
             t.files.insert(urls.canary(i), env.to_json());
             t.files.insert(urls.well_known(), env.to_json());

@@ -4,7 +4,7 @@
 //! going back, revoked keys not counted after their compromise.
 
 use super::*;
-use crate::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use crate::keys::SecretKey;
 use crate::policy::{Policy, Revocation, Signer};
 use crate::rotation::POLICY_PAYLOAD_TYPE;
@@ -46,14 +46,9 @@ fn policy(
 
 fn signed(payload_type: &str, payload: Vec<u8>, seeds: &[u8]) -> Vec<u8> {
     let mut env = Envelope::new(payload_type, payload);
-    let msg = env.signed_bytes();
-    env.signatures = seeds
-        .iter()
-        .map(|s| Signature {
-            keyid: key(*s).public().fingerprint(),
-            sig: key(*s).sign(&msg).to_vec(),
-        })
-        .collect();
+    for s in seeds {
+        env.add_signature(&key(*s));
+    }
     env.to_json()
 }
 

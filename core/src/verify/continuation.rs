@@ -4,7 +4,7 @@
 //! would on 1 … N, for what happened after K.
 
 use super::*;
-use crate::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use crate::incidents::{self, Compromise, IncidentEntry};
 use crate::keys::SecretKey;
 use crate::policy::{Policy, Signer};
@@ -72,14 +72,9 @@ fn history(n: u64, edit: impl Fn(u64, &mut Statement)) -> Vec<CanaryFile> {
         };
         edit(i, &mut st);
         let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
-        let msg = env.signed_bytes();
-        env.signatures = keys()
-            .iter()
-            .map(|k| Signature {
-                keyid: k.public().fingerprint(),
-                sig: k.sign(&msg).to_vec(),
-            })
-            .collect();
+        for k in &keys() {
+            env.add_signature(k);
+        }
         previous = Some(env.payload_digest());
         out.push(CanaryFile {
             name: format!("canaries/{i:04}.json"),

@@ -562,7 +562,7 @@ mod tests {
     /// as the next canary, its missing signatures still reported.
     #[test]
     fn a_draft_is_checked_as_the_next_canary_before_it_is_signed() {
-        use crate::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+        use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
         use crate::keys::SecretKey;
         use crate::policy::{Policy, Signer};
         use crate::statement::{Claim, Statement};
@@ -607,10 +607,7 @@ mod tests {
         let file = |n: u64, st: &Statement, signers: &[&SecretKey]| {
             let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
             for k in signers {
-                env.signatures.push(Signature {
-                    keyid: k.public().fingerprint(),
-                    sig: k.sign(&env.signed_bytes()).to_vec(),
-                });
+                env.add_signature(k);
             }
             CanaryFile {
                 name: format!("{n:04}.json"),

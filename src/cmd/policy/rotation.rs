@@ -14,7 +14,7 @@ use canary::error::{show_path, Error, Result};
 use canary::project::{read_public_key, Project, Versions};
 use canary::store;
 use canary::term::{paint, BAD, BOLD};
-use canary_core::envelope::{Envelope, Signature};
+use canary_core::envelope::Envelope;
 use canary_core::exit::Exit;
 use canary_core::keys::PublicKey;
 use canary_core::policy::{check_name, Policy, Revocation, Signer, TrustedPolicy};
@@ -395,10 +395,7 @@ pub(super) fn sign(project: &Project, a: PolicySignArgs) -> Result<Exit> {
         a.yes,
         &format!("Sign policy version {k} of {}?", new.policy.org),
     )?;
-    env.signatures.push(Signature {
-        keyid: public.fingerprint(),
-        sig: key.sign(&msg).to_vec(),
-    });
+    env.add_signature(&key);
     store::write_atomic(&a.draft, &env.to_json())?;
     let after = assess(&env, base, &new);
     let ready = after.old.met() && after.new.met();

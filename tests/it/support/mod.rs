@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::assert::Assert;
 use assert_cmd::Command;
 
-use self::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use self::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use self::keys::{PublicKey, SecretKey};
 use self::statement::Statement;
 use self::timefmt::Timestamp;
@@ -448,12 +448,8 @@ pub fn flip_signature_byte(bytes: &[u8], sig: usize, index: usize) -> Vec<u8> {
 /// An envelope over `payload`, signed by each key as `canary sign` would.
 pub fn sign_payload(payload_type: &str, payload: Vec<u8>, keys: &[&SecretKey]) -> Envelope {
     let mut env = Envelope::new(payload_type, payload);
-    let msg = env.signed_bytes();
     for k in keys {
-        env.signatures.push(Signature {
-            keyid: k.public().fingerprint(),
-            sig: k.sign(&msg).to_vec(),
-        });
+        env.add_signature(k);
     }
     env
 }

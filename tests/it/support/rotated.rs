@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use canary_core::digest::Sha256Digest;
-use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use canary_core::freshness::Requirement;
 use canary_core::keys::SecretKey;
 use canary_core::policy::{Policy, Signer};
@@ -41,14 +41,9 @@ pub fn fingerprints(seeds: &[u8]) -> Vec<String> {
 
 fn sign(payload_type: &str, payload: Vec<u8>, seeds: &[u8]) -> Envelope {
     let mut env = Envelope::new(payload_type, payload);
-    let msg = env.signed_bytes();
-    env.signatures = seeds
-        .iter()
-        .map(|&s| Signature {
-            keyid: key(s).public().fingerprint(),
-            sig: key(s).sign(&msg).to_vec(),
-        })
-        .collect();
+    for &s in seeds {
+        env.add_signature(&key(s));
+    }
     env
 }
 
