@@ -130,7 +130,7 @@ fn run(cli: Cli) -> Result<Exit> {
             out(&String::from_utf8_lossy(&buf));
             Ok(Exit::Ok)
         }
-        Command::SignFile(a) => sign_file::run(a),
+        Command::SignFile(a) => sign_file::run(root, a),
         Command::Man { out_dir } => man::run(out_dir.as_deref()),
     }
 }

@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::SignFileArgs;
 use canary::error::{show_path, Error, Result};
+use canary::project::{Project, CONFIG_FILE};
 use canary::store;
 use canary_core::exit::Exit;
+use canary_core::keys::PublicKey;
 use canary_core::textsig;
 
-pub fn run(a: SignFileArgs) -> Result<Exit> {
+pub fn run(root: &Path, a: SignFileArgs) -> Result<Exit> {
     let bytes = store::read_capped(&a.file)?;
     let name = a
         .file
@@ -33,6 +35,7 @@ pub fn run(a: SignFileArgs) -> Result<Exit> {
     // Checked before the passphrase is asked for.
     textsig::check_sign_file(&a.namespace, &name).map_err(Error::usage)?;
     let key = super::sign::load_secret(&a.key, &a.passphrase)?;
+    refuse_a_canary_key(root, &key.public())?;
     let sigs = textsig::sign_file(&key, &a.namespace, &name, &bytes).map_err(Error::usage)?;
     store::write_atomic(&sig_path, sigs.sshsig.as_bytes())?;
     store::write_atomic(&minisig_path, sigs.minisig.as_bytes())?;
@@ -59,6 +62,31 @@ pub fn run(a: SignFileArgs) -> Result<Exit> {
         public.to_openssh("").trim_end(),
     ));
     Ok(Exit::Ok)
+}
+
+/// A canary signer's key must not sign arbitrary files: its minisign file
+/// signature over a file that is some canary's text would pass plain
+/// `minisign -V` (docs/SECURITY.md). Checked against the project in `-C`
+/// (the current folder by default), when there is one.
+fn refuse_a_canary_key(root: &Path, public: &PublicKey) -> Result<()> {
+    if !root.join(CONFIG_FILE).exists() {
+        return Ok(());
+    }
+    let chain = Project::load(root)?.load_chain()?;
+    let listed = chain.versions.iter().any(|v| {
+        v.policy.signers.iter().any(|s| &s.key == public)
+            || v.policy.revoked.iter().any(|r| &r.key == public)
+    });
+    if listed {
+        return Err(Error::refused_with_hint(
+            format!(
+                "{} is a signer key of this canary project; sign-file refuses canary keys",
+                public.fingerprint()
+            ),
+            "use a separate key for releases (docs/RELEASING.md)",
+        ));
+    }
+    Ok(())
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

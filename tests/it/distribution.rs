@@ -347,3 +347,28 @@ fn sign_release_needs_the_committed_public_key() {
     let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
     assert!(sums.ends_with("  canary.deb\n"), "{sums}");
 }
+
+#[test]
+fn sign_file_refuses_a_canary_signers_key() {
+    let p = crate::support::Project::two_of_three();
+    std::fs::write(p.root().join("SHA256SUMS"), "00  x\n").unwrap();
+    let a = canary(p.root())
+        .args([
+            "sign-file",
+            "SHA256SUMS",
+            "--namespace",
+            NS,
+            "--passphrase-file",
+        ])
+        .arg(p.root().join("passphrase.txt"))
+        .arg("--key")
+        .arg(p.secret_path("alice"))
+        .assert()
+        .code(4);
+    assert!(
+        stderr(&a).contains("is a signer key of this canary project"),
+        "{}",
+        stderr(&a)
+    );
+    assert!(!p.root().join("SHA256SUMS.sig").exists());
+}
