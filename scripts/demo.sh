@@ -11,7 +11,11 @@
 #  4. check the published plain text with ssh-keygen and minisign, the
 #     standard tools a reader already has;
 #  5. serve the site on 127.0.0.1 and verify it by URL, pinning its policy;
-#  6. tamper with the published canary and watch verification fail.
+#  6. tamper with the published canary and watch verification fail;
+#  7. only where the machine is online: gather a real proof of freshness
+#     (headlines and a Bitcoin block), sign a canary under a policy that
+#     requires it, and verify it, asking the block explorers too. Offline,
+#     one line says the step was skipped and why.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet || exit 1
@@ -94,5 +98,23 @@ for p in sys.argv[1:]:
     json.dump(env, open(p, "w"), indent=2)
 PY
 run "$canary" verify "http://127.0.0.1:$port/" --state "$state"
+
+step "7. A proof of freshness gathered live, under a policy that requires it (online only)" \
+  "canary freshness fetch && canary draft --freshness … && canary sign … && canary verify --online"
+mkdir -p "$work/fresh/keys"
+cp examples/demo/keys/*.pub "$work/fresh/keys/"
+f() { "$canary" -C "$work/fresh" "$@"; }
+f init --org "Demo Mail" --domain demo-mail.example --threshold 2 >/dev/null || exit 1
+# Bounded: the fetch has its own timeouts; this is a ceiling on top.
+if why=$(timeout 120 "$canary" -C "$work/fresh" freshness fetch --out "$work/fresh/freshness.json" 2>&1 >/dev/null); then
+  f draft --freshness "$work/fresh/freshness.json" --announce "Demonstration canary with a live proof of freshness." >/dev/null || exit 1
+  for s in alice bob; do
+    f sign "$work/fresh/drafts/0001.json" --key "$keys/$s.key" --passphrase-file "$pass" --yes 2>/dev/null || exit 1
+  done
+  f publish "$work/fresh/drafts/0001.json" >/dev/null || exit 1
+  run f verify --online
+else
+  echo "(skipped: offline, or the sources did not answer: $(printf '%s' "$why" | grep -m1 'error:' | sed 's/^canary: error: //; s/;.*//' | cut -c1-200))"
+fi
 echo
 echo "Done. See README.md for the ceremony and verification walkthroughs."

@@ -87,12 +87,42 @@ pub enum Command {
     /// Keep the signed, append-only incident log (canaries/incidents.jsonl).
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Sign any file (e.g. release checksums) with SSHSIG and minisign:
+    /// writes FILE.sig and FILE.minisig.
+    SignFile(SignFileArgs),
     /// Print a shell completion script (e.g. `canary completions bash > /etc/bash_completion.d/canary`).
     Completions {
         /// The shell to complete for
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the man page canary(1) (roff), or write one page per command.
+    Man {
+        /// Write canary.1 and canary-COMMAND.1 for every command into DIR.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SignFileArgs {
+    /// The file to sign (at most 1 MiB).
+    pub file: PathBuf,
+    /// The signing key (OpenSSH Ed25519, as `canary keygen` writes).
+    #[arg(long, value_name = "PATH")]
+    pub key: PathBuf,
+    /// The SSHSIG namespace readers pass to `ssh-keygen -Y verify -n`
+    /// (e.g. canary-release); `warrant-canary…` is reserved for canaries.
+    #[arg(long, value_name = "NS")]
+    pub namespace: String,
+    /// The principal shown in the allowed_signers line [default: the namespace].
+    #[arg(long, value_name = "NAME")]
+    pub principal: Option<String>,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// Replace FILE.sig and FILE.minisig if they exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -110,10 +110,86 @@ pub fn sign(
     sequence: u64,
     text: &[u8],
 ) -> TextSignatures {
+    sign_with(
+        key,
+        &namespace(domain),
+        &trusted_comment(domain, sequence, text),
+        &untrusted_comment(domain, sequence, signer),
+        text,
+    )
+}
+
+/// The SSHSIG namespace prefix reserved for canary texts: [`sign_file`]
+/// refuses it, so no file signed with it can pass for a `canary.txt`.
+pub const RESERVED_NAMESPACE_PREFIX: &str = "warrant-canary";
+
+/// Why [`sign_file`] refuses a namespace or file name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignFileError {
+    #[error("the namespace must be 1 to 64 characters of a-z, 0-9, '.', '-', '_' and '@'")]
+    BadNamespace,
+    #[error(
+        "namespaces starting with `{RESERVED_NAMESPACE_PREFIX}` are reserved for canary texts"
+    )]
+    ReservedNamespace,
+    #[error("the file name must be 1 to 255 printable ASCII characters without spaces")]
+    BadName,
+}
+
+/// The trusted comment of a signed file: the namespace, the file's name
+/// and the SHA-256 of its exact bytes, so `minisign -V` shows what was
+/// signed. It never starts like a canary's ([`trusted_comment`]).
+pub fn file_trusted_comment(namespace: &str, name: &str, bytes: &[u8]) -> String {
+    format!(
+        "canary sign-file {namespace} file {name} sha256 {}",
+        crate::digest::Sha256Digest::of(bytes)
+    )
+}
+
+/// Signs an arbitrary file both ways (SSHSIG under `namespace`, minisign
+/// with [`file_trusted_comment`]); used for release checksums. Canary
+/// texts have their own namespace, which is refused here.
+pub fn sign_file(
+    key: &SecretKey,
+    namespace: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<TextSignatures, SignFileError> {
+    check_sign_file(namespace, name)?;
+    Ok(sign_with(
+        key,
+        namespace,
+        &file_trusted_comment(namespace, name, bytes),
+        &format!("{UNTRUSTED_PREFIX}{name} signed by canary sign-file ({namespace})"),
+        bytes,
+    ))
+}
+
+/// What [`sign_file`] refuses, checked on its own (before a passphrase is
+/// asked for).
+pub fn check_sign_file(ns: &str, name: &str) -> Result<(), SignFileError> {
+    let ok = !ns.is_empty()
+        && ns.len() <= 64
+        && ns
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'@'));
+    if !ok {
+        return Err(SignFileError::BadNamespace);
+    }
+    if ns.starts_with(RESERVED_NAMESPACE_PREFIX) {
+        return Err(SignFileError::ReservedNamespace);
+    }
+    if name.is_empty() || name.len() > 255 || !name.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(SignFileError::BadName);
+    }
+    Ok(())
+}
+
+fn sign_with(key: &SecretKey, ns: &str, tc: &str, untrusted: &str, text: &[u8]) -> TextSignatures {
     let public = key.public();
-    let ns = namespace(domain);
     // SSHSIG: Ed25519 over the "SSHSIG" blob with the SHA-512 of the text.
-    let blob = SshSig::signed_data(&ns, HashAlg::Sha512, text).expect("namespace is not empty");
+    let blob = SshSig::signed_data(ns, HashAlg::Sha512, text).expect("namespace is not empty");
     let sig = ssh_key::Signature::new(Algorithm::Ed25519, key.sign(&blob).to_vec())
         .expect("64-byte Ed25519 signature");
     let sshsig = SshSig::new(ssh_public(&public), ns, HashAlg::Sha512, sig)
@@ -123,7 +199,6 @@ pub fn sign(
     // minisign, prehashed: Ed25519 over BLAKE2b-512(text), then the global
     // signature over signature || trusted comment.
     let file_sig = key.sign(&Blake2b512::digest(text));
-    let tc = trusted_comment(domain, sequence, text);
     let mut global_msg = file_sig.to_vec();
     global_msg.extend_from_slice(tc.as_bytes());
     let global = key.sign(&global_msg);
@@ -132,8 +207,7 @@ pub fn sign(
     sig_struct.extend_from_slice(&minisign_key_id(&public));
     sig_struct.extend_from_slice(&file_sig);
     let minisig = format!(
-        "{}\n{}\n{TRUSTED_PREFIX}{tc}\n{}\n",
-        untrusted_comment(domain, sequence, signer),
+        "{untrusted}\n{}\n{TRUSTED_PREFIX}{tc}\n{}\n",
         STANDARD.encode(&sig_struct),
         STANDARD.encode(global)
     );
@@ -304,6 +378,51 @@ mod tests {
         );
         assert!(verify_minisig(&pk, "example.org", 3, text, "garbage").is_err());
         assert!(verify_sshsig(&pk, "example.org", text, "garbage").is_err());
+    }
+
+    #[test]
+    fn sign_file_is_kept_apart_from_canary_texts() {
+        let k = key();
+        let pk = k.public();
+        let text = b"0123abcd  canary-x86_64-linux.tar.gz\n";
+        for ns in [
+            "warrant-canary@example.org",
+            "warrant-canary",
+            "warrant-canaryx",
+        ] {
+            assert_eq!(
+                sign_file(&k, ns, "SHA256SUMS", text),
+                Err(SignFileError::ReservedNamespace)
+            );
+        }
+        for ns in ["", "Release", "a b", &"x".repeat(65)] {
+            assert_eq!(
+                sign_file(&k, ns, "SHA256SUMS", text),
+                Err(SignFileError::BadNamespace)
+            );
+        }
+        for name in ["", "a b", "sums\n"] {
+            assert_eq!(
+                sign_file(&k, "canary-release", name, text),
+                Err(SignFileError::BadName)
+            );
+        }
+        let s = sign_file(&k, "canary-release", "SHA256SUMS", text).unwrap();
+        // The same bytes as a canary text: neither signature passes for one.
+        assert!(verify_sshsig(&pk, "example.org", text, &s.sshsig).is_err());
+        assert!(verify_minisig(&pk, "example.org", 1, text, &s.minisig).is_err());
+        let tc = s.minisig.lines().nth(2).unwrap();
+        assert_eq!(
+            tc,
+            format!(
+                "trusted comment: canary sign-file canary-release file SHA256SUMS sha256 {}",
+                crate::digest::Sha256Digest::of(text)
+            )
+        );
+        assert_eq!(
+            sign_file(&k, "canary-release", "SHA256SUMS", text).unwrap(),
+            s
+        );
     }
 
     #[test]

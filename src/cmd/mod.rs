@@ -22,9 +22,11 @@ mod freshness;
 pub(crate) mod incident;
 mod init;
 mod keygen;
+mod man;
 mod policy;
 mod publish;
 mod sign;
+mod sign_file;
 mod site;
 mod verify;
 mod verify_url;
@@ -128,6 +130,8 @@ fn run(cli: Cli) -> Result<Exit> {
             out(&String::from_utf8_lossy(&buf));
             Ok(Exit::Ok)
         }
+        Command::SignFile(a) => sign_file::run(root, a),
+        Command::Man { out_dir } => man::run(out_dir.as_deref()),
     }
 }
 

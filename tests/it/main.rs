@@ -11,6 +11,7 @@ mod check;
 mod cli;
 mod concurrency;
 mod crash;
+mod distribution;
 mod ed25519_vectors;
 mod fetch;
 mod format_vector;
