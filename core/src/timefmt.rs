@@ -116,14 +116,6 @@ pub fn human_datetime(t: Timestamp) -> String {
     }
 }
 
-/// The day of a time as people read it: "15 November 2026" (UTC).
-pub fn human_date(t: Timestamp) -> String {
-    match Utc.timestamp_opt(t.0, 0).single() {
-        Some(d) => d.format("%-d %B %Y").to_string(),
-        None => t.to_string(),
-    }
-}
-
 /// When `t` is, seen from `now`, in the words a status page uses: "in 16
 /// days", "3 days ago", "2 months ago". Rounded down (an expiry "in 16
 /// days" is at least 16 days away), in the largest unit of which there are
@@ -198,7 +190,6 @@ mod tests {
             human_datetime(t("2026-03-01T23:05:07Z")),
             "1 March 2026, 23:05:07 UTC"
         );
-        assert_eq!(human_date(t("2026-03-01T23:05:07Z")), "1 March 2026");
         assert_eq!(
             human_datetime(t("1970-01-01T00:00:00Z")),
             "1 January 1970, 00:00 UTC"
