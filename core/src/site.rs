@@ -21,7 +21,7 @@ use crate::rotation::PolicyChain;
 use crate::sanitize::{self, Untrusted};
 use crate::statement::Statement;
 use crate::textsig::{self, TextSignatures};
-use crate::timefmt::{human_duration, Timestamp};
+use crate::timefmt::{self as tf, Timestamp};
 use crate::verify::{Class, Report, Verdict};
 
 /// Where the latest bundle is published for discovery.
@@ -385,10 +385,93 @@ struct HistoryView {
     number: u64,
     file: String,
     text_file: Option<String>,
-    issued_at: String,
-    expires_at: String,
+    issued: When,
+    expires: When,
     sha256: String,
     tripped: bool,
+}
+
+/// A time on the page: RFC 3339 for `<time datetime>`, the words people
+/// read, and how far it is from when the page was generated.
+#[derive(Debug, Clone, Serialize)]
+struct When {
+    datetime: String,
+    text: String,
+    relative: String,
+}
+
+fn when(t: Timestamp, now: Timestamp) -> When {
+    When {
+        datetime: t.to_string(),
+        text: tf::human_datetime(t),
+        relative: tf::relative(t, now),
+    }
+}
+
+/// The state of the organisation's services, from the incident log's
+/// on-going incidents, as the top of common status pages says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Services {
+    /// No on-going incident.
+    Operational,
+    /// On-going incidents affect some of the components.
+    PartialOutage,
+    /// On-going incidents affect every component.
+    MajorOutage,
+}
+
+impl Services {
+    pub fn label(self) -> &'static str {
+        match self {
+            Services::Operational => "All systems operational",
+            Services::PartialOutage => "Partial outage",
+            Services::MajorOutage => "Major outage",
+        }
+    }
+
+    /// From how many of the page's components on-going incidents affect.
+    pub fn of(affected: usize, components: usize) -> Services {
+        if affected == 0 {
+            Services::Operational
+        } else if affected < components {
+            Services::PartialOutage
+        } else {
+            Services::MajorOutage
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ServicesView {
+    status: Services,
+    label: &'static str,
+    /// Names of the affected components, in the page's order.
+    affected: Vec<String>,
+    components: usize,
+}
+
+fn services_view(log: &LogView) -> ServicesView {
+    let affected: Vec<String> = log
+        .components
+        .iter()
+        .filter(|c| !c.operational)
+        .map(|c| c.name.clone())
+        .collect();
+    // Every on-going incident names a component, so one is affected
+    // whenever an incident is on-going; the count is kept honest anyway.
+    let n = if affected.is_empty() && !log.ongoing.is_empty() {
+        1
+    } else {
+        affected.len()
+    };
+    let status = Services::of(n, log.components.len().max(n));
+    ServicesView {
+        status,
+        label: status.label(),
+        affected,
+        components: log.components.len(),
+    }
 }
 
 #[derive(Serialize)]
@@ -398,11 +481,13 @@ struct IndexView {
     badge: Badge,
     badge_label: &'static str,
     badge_explanation: String,
-    as_of: String,
+    /// When the page was generated: every relative time counts from it.
+    as_of: When,
+    /// The services' state from the incident log (none without a log).
+    services: Option<ServicesView>,
     sequence: u64,
-    issued_at: String,
-    expires_at: String,
-    expires_relative: String,
+    issued: When,
+    expires: When,
     statements: Vec<ClaimView>,
     announcements: Vec<String>,
     tripped: Vec<String>,
@@ -447,7 +532,7 @@ struct ComponentView {
 struct OngoingView {
     id: String,
     title: String,
-    started_at: String,
+    started: When,
     components: Vec<String>,
     /// False when only entries no canary has signed record it.
     signed: bool,
@@ -457,10 +542,14 @@ struct OngoingView {
 #[derive(Debug, Clone, Serialize)]
 struct UpdateView {
     recorded_at: String,
+    recorded: When,
     entry: u64,
     signed: bool,
-    /// "resolved at …; corrected title" or "new information".
+    /// "resolved at …; corrected title" or "new information" (the feed's
+    /// words; the page says the same from the two fields below).
     summary: String,
+    resolved: Option<When>,
+    corrected: Vec<&'static str>,
     note: Option<String>,
 }
 
@@ -472,10 +561,13 @@ struct IncidentView {
     signed: bool,
     /// "on-going", "resolved" or "not started" as of the build time.
     state: &'static str,
-    /// "When & what was affected", in words.
+    /// "When & what was affected", in words (the feed's).
     period: String,
-    started_at: String,
-    ended_at: Option<String>,
+    /// The page's: `since` (on-going), `from` (`started` to `ended`) or
+    /// `starts` (not started yet).
+    period_kind: &'static str,
+    started: When,
+    ended: Option<When>,
     components: Vec<String>,
     what_happened: String,
     compromised: Compromise,
@@ -483,13 +575,14 @@ struct IncidentView {
     compromised_details: String,
     measures: String,
     recorded_at: String,
+    recorded: When,
     /// Sorting key and the feed's `updated`: the last entry about it.
     #[serde(skip)]
     last_recorded: Timestamp,
     #[serde(skip)]
-    started: Timestamp,
+    started_ts: Timestamp,
     #[serde(skip)]
-    recorded: Timestamp,
+    recorded_ts: Timestamp,
     entry: u64,
     updates: Vec<UpdateView>,
     /// Updates not yet signed; their changes are not applied above.
@@ -537,21 +630,27 @@ fn incident_view(
     } else {
         "not started"
     };
-    let period = match (state, base.ended_at) {
-        ("on-going", _) => format!("Since {}, still on-going as of {now}", base.started_at),
+    let (period_kind, period) = match (state, base.ended_at) {
+        ("on-going", _) => (
+            "since",
+            format!("Since {}, still on-going as of {now}", base.started_at),
+        ),
         (_, Some(end)) if base.started_at <= now => {
-            format!("From {} to {end}", base.started_at)
+            ("from", format!("From {} to {end}", base.started_at))
         }
-        _ => format!("Starts {}", base.started_at),
+        _ => ("starts", format!("Starts {}", base.started_at)),
     };
     let updates: Vec<UpdateView> = all
         .updates
         .iter()
         .map(|u| UpdateView {
             recorded_at: u.recorded_at.to_string(),
+            recorded: when(u.recorded_at, now),
             entry: u.seq,
             signed: u.seq <= signed_n,
             summary: update_summary(u),
+            resolved: u.resolved_at.map(|t| when(t, now)),
+            corrected: u.changed_fields(),
             note: u.note.as_deref().map(sanitize::block),
         })
         .collect();
@@ -568,8 +667,9 @@ fn incident_view(
         signed,
         state,
         period,
-        started_at: base.started_at.to_string(),
-        ended_at: base.ended_at.map(|t| t.to_string()),
+        period_kind,
+        started: when(base.started_at, now),
+        ended: base.ended_at.map(|t| when(t, now)),
         components: base.components.iter().map(|c| sanitize::line(c)).collect(),
         what_happened: base.what_happened.block(),
         compromised: base.compromised,
@@ -577,9 +677,10 @@ fn incident_view(
         compromised_details: base.compromised_details.block(),
         measures: base.measures.block(),
         recorded_at: base.recorded_at.to_string(),
+        recorded: when(base.recorded_at, now),
         last_recorded,
-        started: base.started_at,
-        recorded: base.recorded_at,
+        started_ts: base.started_at,
+        recorded_ts: base.recorded_at,
         entry: base.entry,
         unsigned_updates: updates.iter().filter(|u| !u.signed).count(),
         updates,
@@ -613,7 +714,7 @@ fn incident_history(input: &SiteInput<'_>) -> Result<Option<LogView>, SiteError>
         return Ok(Some(empty_log_view(input.components)));
     };
     let history = incident_views(input.incidents.unwrap_or_default(), &summary, now);
-    let ongoing = ongoing_views(&summary);
+    let ongoing = ongoing_views(&summary, now);
     let components = component_views(input.components, &summary, &ongoing);
     Ok(Some(LogView {
         entries: summary.entries,
@@ -662,19 +763,19 @@ fn incident_views(log: &[u8], summary: &incidents::Summary, now: Timestamp) -> V
         })
         .collect();
     // Newest first; ties keep the log's order.
-    history.sort_by_key(|i| std::cmp::Reverse(i.started));
+    history.sort_by_key(|i| std::cmp::Reverse(i.started_ts));
     history
 }
 
 /// The on-going incidents, as the page and the component list show them.
-fn ongoing_views(summary: &incidents::Summary) -> Vec<OngoingView> {
+fn ongoing_views(summary: &incidents::Summary, now: Timestamp) -> Vec<OngoingView> {
     summary
         .ongoing
         .iter()
         .map(|o| OngoingView {
             id: o.id.clone(),
             title: o.title.to_string(),
-            started_at: o.started_at.to_string(),
+            started: when(o.started_at, now),
             components: o.components.iter().map(|c| sanitize::line(c)).collect(),
             signed: o.signed,
             unsigned_updates: o.unsigned_updates,
@@ -722,7 +823,7 @@ struct HeadlineView {
     link: Option<String>,
     /// The link again, only when it is http(s): never a `javascript:` href.
     href: Option<String>,
-    published: Option<String>,
+    published: Option<When>,
 }
 
 #[derive(Serialize)]
@@ -735,13 +836,13 @@ struct FeedView {
 struct BlockView {
     height: u64,
     hash: String,
-    time: String,
+    time: When,
     explorers: Vec<String>,
 }
 
 #[derive(Serialize)]
 struct FreshnessView {
-    fetched_at: String,
+    fetched: When,
     block: Option<BlockView>,
     feeds: Vec<FeedView>,
     failed: Vec<String>,
@@ -753,13 +854,13 @@ fn web_link(s: &str) -> Option<String> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| sanitize::line(s))
 }
 
-fn freshness_view(f: &Freshness) -> FreshnessView {
+fn freshness_view(f: &Freshness, now: Timestamp) -> FreshnessView {
     FreshnessView {
-        fetched_at: f.fetched_at.to_string(),
+        fetched: when(f.fetched_at, now),
         block: f.block.as_ref().map(|b| BlockView {
             height: b.height,
             hash: sanitize::line(&b.hash),
-            time: b.time.to_string(),
+            time: when(b.time, now),
             explorers: b.explorers.iter().map(|e| sanitize::line(e)).collect(),
         }),
         feeds: f
@@ -774,7 +875,7 @@ fn freshness_view(f: &Freshness) -> FreshnessView {
                         title: h.title.to_string(),
                         link: h.link.as_ref().map(Untrusted::to_string),
                         href: h.link.as_ref().and_then(|l| web_link(l.raw())),
-                        published: h.published.map(|t| t.to_string()),
+                        published: h.published.map(|t| when(t, now)),
                     })
                     .collect(),
             })
@@ -800,7 +901,6 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
     let st = &latest.statement;
     let text = latest.text.as_ref().expect("checked");
     let b = badge(r);
-    let expires_in = r.now.seconds_until(st.expires_at);
     let signed: Vec<&str> = text.signatures.iter().map(|(n, _)| n.as_str()).collect();
     let p = &input.policy.policy;
     let first = &text.signatures[0].0;
@@ -815,12 +915,12 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
         domain: st.domain.to_string(),
         badge: b,
         badge_label: b.label(),
-        badge_explanation: badge_explanation(b, expires_in),
-        as_of: r.now.to_string(),
+        badge_explanation: badge_explanation(b, st.expires_at, r.now),
+        as_of: when(r.now, r.now),
+        services: log.as_ref().map(services_view),
         sequence: st.sequence,
-        issued_at: st.issued_at.to_string(),
-        expires_at: st.expires_at.to_string(),
-        expires_relative: human_duration(expires_in),
+        issued: when(st.issued_at, r.now),
+        expires: when(st.expires_at, r.now),
         statements: st
             .statements
             .iter()
@@ -845,24 +945,25 @@ fn render_index(input: &SiteInput<'_>, log: &Option<LogView>) -> Result<String, 
         base_url: input.base_url.to_string(),
         payload_sha256: latest.payload_sha256.to_string(),
         policy_sha256: input.policy.sha256.to_string(),
-        history: history_views(input.canaries),
-        freshness: st.freshness.as_ref().map(freshness_view),
+        history: history_views(input.canaries, r.now),
+        freshness: st.freshness.as_ref().map(|f| freshness_view(f, r.now)),
         incidents: log.clone(),
     };
     render_template(&view)
 }
 
-/// What the badge means, in a sentence for the page.
-fn badge_explanation(b: Badge, expires_in: i64) -> String {
+/// What the badge means, in a sentence for the page (the expiry itself,
+/// with its date, follows it on the page).
+fn badge_explanation(b: Badge, expires_at: Timestamp, now: Timestamp) -> String {
     match b {
         Badge::Valid => "Every check holds: signatures, threshold, policy, history and statements.".to_string(),
         Badge::ExpiringSoon => format!(
             "Every check holds, but this canary expires {}; a new one is due.",
-            human_duration(expires_in)
+            tf::relative(expires_at, now)
         ),
         Badge::Expired => format!(
             "This canary expired {}, and no newer canary has been published. Treat it as void.",
-            human_duration(expires_in)
+            tf::relative(expires_at, now)
         ),
         Badge::Tripped => "A statement made by an earlier canary was removed or reworded. Read this as the signal the canary exists to give.".to_string(),
     }
@@ -886,7 +987,7 @@ fn signer_views(policy: &TrustedPolicy, signed: &[&str]) -> Vec<SignerView> {
 }
 
 /// The history table, newest first, each canary marked when it tripped.
-fn history_views(canaries: &[PublishedCanary]) -> Vec<HistoryView> {
+fn history_views(canaries: &[PublishedCanary], now: Timestamp) -> Vec<HistoryView> {
     let mut history = Vec::new();
     let mut prev: Option<&Statement> = None;
     for c in canaries {
@@ -897,8 +998,8 @@ fn history_views(canaries: &[PublishedCanary]) -> Vec<HistoryView> {
                 .text
                 .as_ref()
                 .map(|_| format!("canaries/{:04}.txt", c.number)),
-            issued_at: c.statement.issued_at.to_string(),
-            expires_at: c.statement.expires_at.to_string(),
+            issued: when(c.statement.issued_at, now),
+            expires: when(c.statement.expires_at, now),
             sha256: c.payload_sha256.to_string(),
             tripped: tripped_in(prev, &c.statement),
         });
@@ -1116,7 +1217,7 @@ fn incident_entry(inc: &IncidentView, tag: &str, base_url: &str) -> Entry {
     )));
     entry.set_id(format!("{tag}:incident:{}", inc.id));
     entry.set_updated(atom_time(inc.last_recorded));
-    entry.set_published(Some(atom_time(inc.recorded)));
+    entry.set_published(Some(atom_time(inc.recorded_ts)));
     entry.set_links(vec![
         atom_link(
             format!("{base_url}#incident-{}", inc.id),
@@ -1299,6 +1400,52 @@ mod tests {
         assert_eq!(
             v.period,
             "From 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn services_are_down_in_part_or_in_whole_by_the_components_affected() {
+        assert_eq!(Services::of(0, 5), Services::Operational);
+        assert_eq!(Services::of(0, 0), Services::Operational);
+        assert_eq!(Services::of(1, 5), Services::PartialOutage);
+        assert_eq!(Services::of(4, 5), Services::PartialOutage);
+        assert_eq!(Services::of(5, 5), Services::MajorOutage);
+        assert_eq!(Services::of(1, 1), Services::MajorOutage);
+        assert_eq!(Services::PartialOutage.label(), "Partial outage");
+        let log = |components: Vec<ComponentView>, ongoing: Vec<OngoingView>| LogView {
+            entries: 1,
+            signed_entries: 1,
+            signed_by_canary: Some(1),
+            unsigned_entries: 0,
+            components,
+            ongoing,
+            history: vec![],
+        };
+        let c = |name: &str, operational| ComponentView {
+            name: name.into(),
+            operational,
+            affected_by: vec![],
+        };
+        let v = services_view(&log(vec![c("Email", true), c("Web", false)], vec![]));
+        assert_eq!(
+            (v.status, v.affected),
+            (Services::PartialOutage, vec!["Web".to_string()])
+        );
+        let v = services_view(&log(vec![c("Email", true)], vec![]));
+        assert_eq!(v.status, Services::Operational);
+        // An on-going incident is never shown as all operational.
+        let t = Timestamp::from_unix(0);
+        let o = OngoingView {
+            id: "x".into(),
+            title: "X".into(),
+            started: when(t, t),
+            components: vec!["Gone".into()],
+            signed: true,
+            unsigned_updates: 0,
+        };
+        assert_eq!(
+            services_view(&log(vec![], vec![o])).status,
+            Services::MajorOutage
         );
     }
 

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A point in time, UTC, whole seconds.
@@ -105,6 +105,47 @@ pub fn human_duration(secs: i64) -> String {
     }
 }
 
+/// A time as people read it: "15 November 2026, 09:00 UTC", with the
+/// seconds only when there are some ("09:00:30 UTC"), so nothing the
+/// RFC 3339 form says is lost.
+pub fn human_datetime(t: Timestamp) -> String {
+    match Utc.timestamp_opt(t.0, 0).single() {
+        Some(d) if d.second() == 0 => d.format("%-d %B %Y, %H:%M UTC").to_string(),
+        Some(d) => d.format("%-d %B %Y, %H:%M:%S UTC").to_string(),
+        None => t.to_string(),
+    }
+}
+
+/// When `t` is, seen from `now`, in the words a status page uses: "in 16
+/// days", "3 days ago", "2 months ago". Rounded down (an expiry "in 16
+/// days" is at least 16 days away), in the largest unit of which there are
+/// at least two, up to years; days below 100 (a quarterly canary's whole
+/// life, "in 89 days"), then months of 30 days.
+pub fn relative(t: Timestamp, now: Timestamp) -> String {
+    let secs = now.seconds_until(t);
+    let a = secs.unsigned_abs();
+    const DAY: u64 = 86_400;
+    let (n, unit) = if a >= 730 * DAY {
+        (a / (365 * DAY), "year")
+    } else if a >= 100 * DAY {
+        (a / (30 * DAY), "month")
+    } else if a >= 2 * DAY {
+        (a / DAY, "day")
+    } else if a >= 2 * 3600 {
+        (a / 3600, "hour")
+    } else if a >= 120 {
+        (a / 60, "minute")
+    } else {
+        (a, "second")
+    };
+    let s = if n == 1 { "" } else { "s" };
+    match secs {
+        0 => "now".into(),
+        1.. => format!("in {n} {unit}{s}"),
+        _ => format!("{n} {unit}{s} ago"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +177,49 @@ mod tests {
         assert_eq!(human_duration(5 * 86_400 + 10), "in 5 days");
         assert_eq!(human_duration(-3 * 3600), "3 hours ago");
         assert_eq!(human_duration(30), "in 30 seconds");
+    }
+
+    #[test]
+    fn times_read_as_people_write_them() {
+        let t = |s: &str| Timestamp::parse_canonical(s).unwrap();
+        assert_eq!(
+            human_datetime(t("2026-11-15T09:00:00Z")),
+            "15 November 2026, 09:00 UTC"
+        );
+        assert_eq!(
+            human_datetime(t("2026-03-01T23:05:07Z")),
+            "1 March 2026, 23:05:07 UTC"
+        );
+        assert_eq!(
+            human_datetime(t("1970-01-01T00:00:00Z")),
+            "1 January 1970, 00:00 UTC"
+        );
+    }
+
+    #[test]
+    fn relative_times_round_down_in_the_largest_unit_of_two() {
+        let now = Timestamp::parse_canonical("2026-11-15T00:00:00Z").unwrap();
+        let at = |secs: i64| relative(now.plus_seconds(secs).unwrap(), now);
+        const D: i64 = 86_400;
+        assert_eq!(at(16 * D + 9 * 3600), "in 16 days");
+        assert_eq!(at(-3 * D), "3 days ago");
+        assert_eq!(at(-(2 * D - 1)), "47 hours ago");
+        assert_eq!(at(3600), "in 60 minutes");
+        assert_eq!(at(-119), "119 seconds ago");
+        assert_eq!(at(1), "in 1 second");
+        assert_eq!(at(0), "now");
+        assert_eq!(at(89 * D + 3600), "in 89 days");
+        assert_eq!(at(-99 * D), "99 days ago");
+        assert_eq!(at(-100 * D), "3 months ago");
+        assert_eq!(at(-185 * D), "6 months ago");
+        assert_eq!(at(729 * D), "in 24 months");
+        assert_eq!(at(-800 * D), "2 years ago");
+        // Never a panic at the ends of time.
+        let far = relative(
+            Timestamp::from_unix(i64::MAX),
+            Timestamp::from_unix(i64::MIN),
+        );
+        assert!(far.starts_with("in "), "{far}");
+        assert!(!human_datetime(Timestamp::from_unix(i64::MAX)).is_empty());
     }
 }

@@ -229,12 +229,13 @@ fn the_page_renders_statements_and_escapes_a_script() {
     assert!(html.contains("has never turned over any encryption or signing keys"));
     assert!(html.contains("&lt;script&gt;alert("), "{html}");
     assert!(!html.to_lowercase().contains("<script"), "{html}");
-    assert!(
-        html.contains("<strong class=\"badge valid\">valid</strong> as of 2026-03-02T00:00:00Z")
-    );
+    assert!(html.contains("Warrant canary <strong class=\"badge valid\">valid</strong>"));
     assert!(html.contains(
-        "Next update due by <time datetime=\"2026-04-01T00:00:00Z\">2026-04-01T00:00:00Z</time>"
-    ));
+        "Status as of <time datetime=\"2026-03-02T00:00:00Z\">2 March 2026, 00:00 UTC</time>, when this page was generated."
+    ), "{html}");
+    assert!(html.contains(
+        "Next update due by <time datetime=\"2026-04-01T00:00:00Z\">1 April 2026, 00:00 UTC</time></strong> (in 30 days, counted from when this page was generated)"
+    ), "{html}");
     assert!(html.contains(&format!(
         "ssh-keygen -Y verify -f allowed_signers -I alice -n {NS} -s canary.txt.sig &lt; canary.txt"
     )));
@@ -261,6 +262,14 @@ fn a_tripped_canary_shows_tripped_in_page_and_feed() {
     assert!(
         html.contains("<strong class=\"badge tripped\">TRIPPED</strong>"),
         "{html}"
+    );
+    let card = status_card(&html, "canary").unwrap();
+    assert!(
+        card.contains("<div class=\"state canary tripped\">"),
+        "{card}"
+    );
+    assert!(
+        page_text(card).contains("A statement made by an earlier canary was removed or reworded.")
     );
     assert!(html.contains("national security letter"));
     let feed = std::fs::read(d.path().join("public/feed.xml")).unwrap();
@@ -522,7 +531,13 @@ fn badges_follow_the_clock() {
     assert!(page("2026-03-20T00:00:00Z").contains("badge expiring-soon\">expiring soon<"));
     let expired = page("2026-04-02T00:00:00Z");
     assert!(expired.contains("badge expired\">expired<"), "{expired}");
-    assert!(expired.contains("as of 2026-04-02T00:00:00Z"));
+    assert!(expired.contains(
+        "Status as of <time datetime=\"2026-04-02T00:00:00Z\">2 April 2026, 00:00 UTC</time>"
+    ));
+    assert!(
+        page_text(&expired).contains("This canary expired 24 hours ago"),
+        "{expired}"
+    );
 }
 
 #[test]
@@ -689,7 +704,7 @@ fn the_page_shows_component_status_incidents_in_four_questions_and_unsigned_entr
     // Component status as of the build, from the signed entries: the
     // unsigned "resolved" update does not hide the signed outage.
     assert!(
-        text.contains("Component status As of 2026-03-02T00:00:00Z"),
+        text.contains("Component status As of 2 March 2026, 00:00 UTC , from the incident log"),
         "{text}"
     );
     assert!(
@@ -708,7 +723,7 @@ fn the_page_shows_component_status_incidents_in_four_questions_and_unsigned_entr
 
     // On-going incidents.
     assert!(
-        text.contains("Main server outage : since 2025-12-01T14:00:00Z , affecting App & Server (1 update not yet signed)"),
+        text.contains("Main server outage : since 1 December 2025, 14:00 UTC (90 days ago), affecting App & Server (1 update not yet signed)"),
         "{text}"
     );
     assert!(html.contains("<a href=\"#incident-main-outage\">Main server outage</a>"));
@@ -723,9 +738,22 @@ fn the_page_shows_component_status_incidents_in_four_questions_and_unsigned_entr
         assert_eq!(html.matches(&format!("<dt>{q}</dt>")).count(), 3, "{q}");
     }
     assert!(text.contains(
-        "From 2025-09-28T08:00:00Z to 2025-09-30T12:00:00Z Affected: Push Notifications"
+        "From 28 September 2025, 08:00 UTC to 30 September 2025, 12:00 UTC Affected: Push Notifications"
     ));
-    assert!(text.contains("Since 2025-12-01T14:00:00Z, still on-going as of 2026-03-02T00:00:00Z"));
+    assert!(text.contains(
+        "Since 1 December 2025, 14:00 UTC (90 days ago), still on-going as of 2 March 2026, 00:00 UTC"
+    ));
+    // Each of those times, for machines, in its <time> element.
+    for (machine, human) in [
+        ("2025-09-28T08:00:00Z", "28 September 2025, 08:00 UTC"),
+        ("2025-09-30T12:00:00Z", "30 September 2025, 12:00 UTC"),
+        ("2025-12-01T14:00:00Z", "1 December 2025, 14:00 UTC"),
+        ("2025-12-01T15:00:00Z", "1 December 2025, 15:00 UTC"),
+        ("2026-03-02T00:00:00Z", "2 March 2026, 00:00 UTC"),
+    ] {
+        let tag = format!("<time datetime=\"{machine}\">{human}</time>");
+        assert!(html.contains(&tag), "{tag}");
+    }
     assert!(text.contains("Nothing was compromised or lost."));
     assert!(text.contains("Expiry dates are now monitored."));
     let (dns, outage, push) = (
@@ -744,11 +772,11 @@ fn the_page_shows_component_status_incidents_in_four_questions_and_unsigned_entr
     // Updates: the signed note, and the unsigned resolution, marked and
     // not applied.
     assert!(text.contains(
-        "2025-12-10T00:00:00Z : new information (entry 3) Root cause confirmed <b>by the vendor</b>."
+        "10 December 2025, 00:00 UTC : new information (entry 3) Root cause confirmed <b>by the vendor</b>."
     ), "{text}");
     assert!(html.contains("Root cause confirmed &lt;b&gt;by the vendor&lt;&#x2f;b&gt;."));
     assert!(text.contains(
-        "2026-02-01T00:00:00Z : resolved at 2026-02-01T00:00:00Z (entry 4) not yet signed; not applied above"
+        "1 February 2026, 00:00 UTC : resolved at 1 February 2026, 00:00 UTC (entry 4) not yet signed; not applied above"
     ), "{text}");
     // The unsigned incident, clearly marked.
     let dns_article = &html[dns..outage];
@@ -974,7 +1002,9 @@ fn canary_txt_carries_headlines_block_and_log_commitment_and_still_verifies() {
     // `javascript:` link.
     let html = std::fs::read_to_string(site.join("index.html")).unwrap();
     assert!(html.contains(BLOCK_890442));
-    assert!(page_text(&html).contains("height 890442, mined 2025-04-01T19:47:14Z"));
+    assert!(html.contains(
+        "height 890442, mined <time datetime=\"2025-04-01T19:47:14Z\">1 April 2025, 19:47:14 UTC</time>"
+    ), "{html}");
     assert!(html.contains("uk story 4: talks resume &amp; markets react"));
     assert!(
         html.contains("<a href=\"https:&#x2f;&#x2f;uk.example&#x2f;4\""),
@@ -1010,4 +1040,216 @@ fn canary_txt_carries_headlines_block_and_log_commitment_and_still_verifies() {
     assert!(!minisign_verify(&site, &minisign_key(&site, "alice"), None)
         .status
         .success());
+}
+
+// ---- the status line and the dates people read ----
+
+/// The `class="state …"` card of `kind` (canary or services) at the top of
+/// the page, up to its end.
+fn status_card<'a>(html: &'a str, kind: &str) -> Option<&'a str> {
+    let start = html.find(&format!("<div class=\"state {kind} "))?;
+    let end = start + html[start..].find("</div>")?;
+    Some(&html[start..end])
+}
+
+/// Canary 1 (issued T1), published as of NOW, after `incidents` recorded
+/// each incident `(id, title, started, ended, component)`.
+fn site_with(dir: &Path, incidents: &[(&str, &str, &str, Option<&str>, &str)]) -> String {
+    project(dir, None);
+    for (id, title, started, ended, component) in incidents {
+        add_incident(
+            dir,
+            id,
+            title,
+            (started, *ended),
+            component,
+            "What happened.",
+            started,
+        );
+    }
+    let d = draft_and_sign(dir, 1, T1);
+    publish(dir, &d, &["--site", "public"]);
+    std::fs::read_to_string(dir.join("public/index.html")).unwrap()
+}
+
+#[test]
+fn the_status_line_says_all_systems_operational_with_dates_as_people_read_them() {
+    let d = tempfile::tempdir().unwrap();
+    let html = site_with(
+        d.path(),
+        &[(
+            "slow",
+            "Login slow",
+            "2025-12-01T10:00:00Z",
+            Some("2025-12-01T11:30:00Z"),
+            "Website",
+        )],
+    );
+    let canary = status_card(&html, "canary").expect("canary status");
+    let services = status_card(&html, "services").expect("services status");
+    // The status line comes first, before the statement.
+    assert!(html.find("id=\"status\"").unwrap() < html.find("<main>").unwrap());
+    assert!(html.find(canary).unwrap() < html.find(services).unwrap());
+    assert!(
+        canary.contains("<div class=\"state canary valid\">"),
+        "{canary}"
+    );
+    assert!(canary.contains("Warrant canary <strong class=\"badge valid\">valid</strong>"));
+    assert!(
+        canary.contains(
+            "Canary 1, issued <time datetime=\"2026-01-01T00:00:00Z\">1 January 2026, 00:00 UTC</time>. \
+             Next update due by <time datetime=\"2026-04-01T00:00:00Z\">1 April 2026, 00:00 UTC</time>, in 30 days."
+        ),
+        "{canary}"
+    );
+    assert!(services.contains("<div class=\"state services operational\">"));
+    assert!(
+        page_text(services).contains(
+            "All systems operational No on-going incidents: every component is operational."
+        ),
+        "{services}"
+    );
+    assert!(
+        html.contains("<title>Warrant canary of Example: valid · All systems operational</title>")
+    );
+    // The resolved incident, in words and for machines.
+    assert!(html.contains(
+        "From <time datetime=\"2025-12-01T10:00:00Z\">1 December 2025, 10:00 UTC</time> \
+         to <time datetime=\"2025-12-01T11:30:00Z\">1 December 2025, 11:30 UTC</time>"
+    ));
+
+    // Every <time> on the page: a canonical RFC 3339 UTC time, and its text
+    // is that same time as people write it.
+    let mut seen = 0;
+    for part in html.split("<time datetime=\"").skip(1) {
+        let (machine, rest) = part.split_once("\">").unwrap();
+        let text = &rest[..rest.find("</time>").unwrap()];
+        let t = chrono::DateTime::parse_from_rfc3339(machine).unwrap();
+        assert!(machine.ends_with('Z') && machine.len() == 20, "{machine}");
+        let want = t.format("%-d %B %Y, %H:%M UTC").to_string();
+        assert_eq!(text, want, "{machine}");
+        seen += 1;
+    }
+    assert!(seen >= 8, "{seen} <time> elements");
+}
+
+#[test]
+fn a_project_with_no_incident_is_all_systems_operational() {
+    // Its canaries commit to an empty incident log: a signed "nothing".
+    let d = tempfile::tempdir().unwrap();
+    let site = published_site(d.path());
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(status_card(&html, "canary").is_some());
+    let services = status_card(&html, "services").unwrap();
+    assert!(services.contains("<div class=\"state services operational\">"));
+    assert!(page_text(services).contains("All systems operational No on-going incidents"));
+    assert!(page_text(&html).contains("Email operational"));
+}
+
+#[test]
+fn on_going_incidents_make_a_partial_or_a_major_outage() {
+    // Two on-going incidents (one not yet signed) of five components.
+    let d = tempfile::tempdir().unwrap();
+    let site = site_with_incidents(d.path());
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    let services = status_card(&html, "services").unwrap();
+    assert!(services.contains("<div class=\"state services partial-outage\">"));
+    let text = page_text(services);
+    assert!(
+        text.contains(
+            "Partial outage On-going incident: Main server outage , affecting App & Server, \
+             since 1 December 2025, 14:00 UTC (90 days ago) \
+             On-going incident: DNS discovery fails , affecting DNS Discovery, \
+             since 10 February 2026, 00:00 UTC (20 days ago) not yet signed"
+        ),
+        "{text}"
+    );
+    assert!(services.contains("<a href=\"#incident-main-outage\">Main server outage</a>"));
+    assert!(html.contains("· Partial outage</title>"));
+
+    // Every component the project names is down: a major outage.
+    let d = tempfile::tempdir().unwrap();
+    project(d.path(), None);
+    let toml = std::fs::read_to_string(d.path().join("canary.toml")).unwrap();
+    let start = toml.find("components = [").unwrap();
+    let end = start + toml[start..].find(']').unwrap() + 1;
+    let toml = format!("{}components = [\"Email\"]{}", &toml[..start], &toml[end..]);
+    std::fs::write(d.path().join("canary.toml"), toml).unwrap();
+    add_incident(
+        d.path(),
+        "mail",
+        "Mail down",
+        ("2026-02-28T00:00:00Z", None),
+        "Email",
+        "Down.",
+        "2026-02-28T00:10:00Z",
+    );
+    let draft = draft_and_sign(d.path(), 1, T1);
+    publish(d.path(), &draft, &["--site", "public"]);
+    let html = std::fs::read_to_string(d.path().join("public/index.html")).unwrap();
+    let services = status_card(&html, "services").unwrap();
+    assert!(
+        services.contains("<div class=\"state services major-outage\">"),
+        "{services}"
+    );
+    assert!(page_text(services).contains("Major outage On-going incident: Mail down"));
+}
+
+#[test]
+fn the_status_line_says_expiring_soon_and_expired_with_the_due_date() {
+    let d = tempfile::tempdir().unwrap();
+    published_site(d.path());
+    let page = |at: &str| {
+        ok(canary(d.path()).args(["publish", "--rebuild", "--site", "public", "--at", at]));
+        std::fs::read_to_string(d.path().join("public/index.html")).unwrap()
+    };
+    let soon = page("2026-03-20T00:00:00Z");
+    let card = status_card(&soon, "canary").unwrap();
+    assert!(card.contains("<div class=\"state canary expiring-soon\">"));
+    assert!(
+        page_text(card).contains(
+            "Every check holds, but this canary expires in 12 days; a new one is due. \
+             Canary 1, issued 1 January 2026, 00:00 UTC . Next update due by 1 April 2026, 00:00 UTC , in 12 days."
+        ),
+        "{card}"
+    );
+    let expired = page("2026-05-01T12:00:00Z");
+    let card = status_card(&expired, "canary").unwrap();
+    assert!(card.contains("<div class=\"state canary expired\">"));
+    assert!(
+        card.contains(
+            "Its next update was due by <time datetime=\"2026-04-01T00:00:00Z\">1 April 2026, 00:00 UTC</time>, 30 days ago."
+        ),
+        "{card}"
+    );
+    assert!(page_text(card).contains("This canary expired 30 days ago"));
+    assert!(expired.contains(
+        "Status as of <time datetime=\"2026-05-01T12:00:00Z\">1 May 2026, 12:00 UTC</time>, when this page was generated. \
+         Relative times (such as “in 16 days”) count from then."
+    ));
+}
+
+#[test]
+fn a_hostile_incident_title_is_escaped_in_the_status_line_and_everywhere() {
+    let d = tempfile::tempdir().unwrap();
+    let hostile = "</a><script>alert(1)</script><img src=x onerror=alert(2)> \"quoted\" & more";
+    let html = site_with(
+        d.path(),
+        &[("evil", hostile, "2026-02-01T00:00:00Z", None, "Website")],
+    );
+    let services = status_card(&html, "services").unwrap();
+    let escaped = "&lt;&#x2f;a&gt;&lt;script&gt;alert(1)&lt;&#x2f;script&gt;&lt;img src=x onerror=alert(2)&gt; &quot;quoted&quot; &amp; more";
+    assert!(
+        services.contains(&format!("<a href=\"#incident-evil\">{escaped}</a>")),
+        "{services}"
+    );
+    // Shown in the status line, the component table, the on-going list and
+    // the history: each time escaped.
+    assert_eq!(html.matches(escaped).count(), 4, "{html}");
+    let lower = html.to_lowercase();
+    assert!(
+        !lower.contains("<script") && !lower.contains("<img"),
+        "{html}"
+    );
+    assert!(!html.contains("\"quoted\""));
 }
