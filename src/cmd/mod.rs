@@ -27,6 +27,7 @@ mod publish;
 mod sign;
 mod site;
 mod verify;
+mod verify_foreign;
 mod verify_url;
 mod watch;
 
