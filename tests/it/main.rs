@@ -13,6 +13,7 @@ mod concurrency;
 mod crash;
 mod ed25519_vectors;
 mod fetch;
+mod foreign;
 mod format_vector;
 mod freshness;
 mod incidents;

@@ -555,6 +555,42 @@ fn check_dates(r: &mut Report, p: &text::Parsed, c: &Canary, now: Timestamp) {
     }
 }
 
+/// `next` with each statement whose text is unchanged given the id it had
+/// in `prev`: ids are positions (`2.3` is the third bullet under 2), so
+/// removing one bullet would otherwise read as its followers reworded.
+/// A statement whose text is new keeps its own id when no other takes it.
+fn align(prev: &[Claim], next: Vec<Claim>) -> Vec<Claim> {
+    let mut used = std::collections::BTreeSet::new();
+    let mut ids: Vec<Option<String>> = next
+        .iter()
+        .map(|n| {
+            let p = prev
+                .iter()
+                .find(|p| p.text == n.text && !used.contains(&p.id))?;
+            used.insert(p.id.clone());
+            Some(p.id.clone())
+        })
+        .collect();
+    for (i, n) in next.iter().enumerate() {
+        if ids[i].is_none() {
+            let id = if used.contains(&n.id) {
+                format!("{}+new", n.id)
+            } else {
+                n.id.clone()
+            };
+            used.insert(id.clone());
+            ids[i] = Some(id);
+        }
+    }
+    next.into_iter()
+        .zip(ids)
+        .map(|(c, id)| Claim {
+            id: id.unwrap_or(c.id),
+            text: c.text,
+        })
+        .collect()
+}
+
 /// Rollback, equivocation and the trip rule against the state file.
 fn compare(r: &mut Report, prev: &state::Record, issued: Timestamp, statements: &[Claim]) {
     if issued < prev.issued_at {
@@ -588,6 +624,7 @@ fn compare(r: &mut Report, prev: &state::Record, issued: Timestamp, statements: 
             text: Untrusted::new(text::masked(s.text.raw())),
         })
         .collect();
+    let now = align(&prev.baseline.statements, now);
     r.changes = crate::diff::claim_changes(&prev.baseline.statements, &now);
     let trips: Vec<Problem> = r
         .changes
