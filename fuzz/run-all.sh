@@ -10,7 +10,7 @@ secs=${1:-600}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(site envelope statement policy rotation incidents freshness feed state watch_list config pubkey privkey)
+  targets=(site envelope statement policy rotation incidents freshness feed state watch_list config pubkey privkey foreign_text)
 fi
 cargo +nightly fuzz build >/dev/null || exit 1
 bin=target/x86_64-unknown-linux-gnu/release

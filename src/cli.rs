@@ -384,6 +384,57 @@ pub struct VerifyArgs {
     /// With --online: an Esplora API base URL to ask (https); repeat for several.
     #[arg(long = "explorer", value_name = "URL", requires = "online")]
     pub explorers: Vec<String>,
+    #[command(flatten)]
+    pub foreign: ForeignArgs,
+}
+
+/// `canary verify --foreign KIND`: a plain-text canary signed with OpenPGP
+/// or signify (docs/USAGE-foreign.md).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ForeignArgs {
+    /// Verify a foreign canary: PATH|URL is its text (or give
+    /// --clearsigned / --embedded), signed with OpenPGP or signify.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub foreign: Option<ForeignKind>,
+    /// A detached signature over the text (file or URL; OpenPGP `.asc`/`.sig`
+    /// or signify `.sig`); repeat for each.
+    #[arg(long = "sig", value_name = "FILE|URL", requires = "foreign")]
+    pub sigs: Vec<String>,
+    /// OpenPGP: a clear-signed text (file or URL): the text and its signatures.
+    #[arg(long, value_name = "FILE|URL", requires = "foreign")]
+    pub clearsigned: Option<String>,
+    /// signify: an embedded signature (file or URL): the signature, then the text.
+    #[arg(long, value_name = "FILE|URL", requires = "foreign")]
+    pub embedded: Option<String>,
+    /// OpenPGP: a pinned signer's certificate (public key file); repeat for each.
+    #[arg(long = "cert", value_name = "FILE", requires = "foreign")]
+    pub certs: Vec<PathBuf>,
+    /// OpenPGP: pin only the --cert whose primary fingerprint this is; repeat.
+    #[arg(long = "fingerprint", value_name = "FPR", requires = "foreign")]
+    pub fingerprints: Vec<String>,
+    /// OpenPGP: a signer counts only if this key (e.g. the Qubes master
+    /// signing key) certified its certificate; repeat for several.
+    #[arg(long = "certifier", value_name = "FILE", requires = "foreign")]
+    pub certifiers: Vec<PathBuf>,
+    /// signify: a pinned public key file; repeat for each.
+    #[arg(long = "signify-key", value_name = "FILE", requires = "foreign")]
+    pub signify_keys: Vec<PathBuf>,
+    /// Days a canary is valid when its text names no next date.
+    #[arg(long, value_name = "DAYS", default_value_t = canary_core::foreign::DEFAULT_CADENCE_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3660), requires = "foreign")]
+    pub cadence_days: u32,
+    /// With --state: adopt this canary's statements as the ones later
+    /// canaries are compared with (after reading what changed).
+    #[arg(long, requires = "foreign")]
+    pub accept_statements: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForeignKind {
+    /// OpenPGP signatures (Qubes OS, Kicksecure's .asc)
+    Openpgp,
+    /// OpenBSD signify (Kicksecure's .sig)
+    Signify,
 }
 
 /// Trust and limits for verifying by URL (docs/USAGE-remote.md).
@@ -395,8 +446,9 @@ pub struct RemoteArgs {
     #[arg(long = "key", value_name = "FINGERPRINT")]
     pub keys: Vec<String>,
     /// With --key: the smallest threshold accepted [default: a majority of
-    /// the keys].
-    #[arg(long, value_name = "N", requires = "keys")]
+    /// the keys]. With --foreign: the pinned keys that must have signed
+    /// [default: all of them].
+    #[arg(long, value_name = "N")]
     pub threshold: Option<usize>,
     /// URL only, first contact: trust the policy the site serves and pin it.
     #[arg(long)]

@@ -41,9 +41,28 @@ impl Change {
 
 /// Changes from `prev` to `next`, trips first, in statement order.
 pub fn changes(prev: &Statement, next: &Statement) -> Vec<Change> {
+    let mut out = claim_changes(&prev.statements, &next.statements);
+    for a in &prev.announcements {
+        if !next.announcements.contains(a) {
+            out.push(Change::AnnouncementRemoved { text: a.clone() });
+        }
+    }
+    for a in &next.announcements {
+        if !prev.announcements.contains(a) {
+            out.push(Change::AnnouncementAdded { text: a.clone() });
+        }
+    }
+    out
+}
+
+/// Changes from one list of statements to the next (by id): removed and
+/// reworded ones first, in `prev`'s order, then those added. Our own
+/// canaries and foreign ones (`crate::foreign`) share this rule.
+pub fn claim_changes(prev: &[Claim], next: &[Claim]) -> Vec<Change> {
+    let claim = |id: &str| next.iter().find(|c| c.id == id);
     let mut out = Vec::new();
-    for Claim { id, text } in &prev.statements {
-        match next.claim(id) {
+    for Claim { id, text } in prev {
+        match claim(id) {
             None => out.push(Change::Removed {
                 id: id.clone(),
                 text: text.clone(),
@@ -56,22 +75,12 @@ pub fn changes(prev: &Statement, next: &Statement) -> Vec<Change> {
             Some(_) => {}
         }
     }
-    for c in &next.statements {
-        if prev.claim(&c.id).is_none() {
+    for c in next {
+        if !prev.iter().any(|p| p.id == c.id) {
             out.push(Change::Added {
                 id: c.id.clone(),
                 text: c.text.clone(),
             });
-        }
-    }
-    for a in &prev.announcements {
-        if !next.announcements.contains(a) {
-            out.push(Change::AnnouncementRemoved { text: a.clone() });
-        }
-    }
-    for a in &next.announcements {
-        if !prev.announcements.contains(a) {
-            out.push(Change::AnnouncementAdded { text: a.clone() });
         }
     }
     out

@@ -908,6 +908,28 @@ pub fn parse_block(bytes: &[u8], hash: &str, height: u64) -> Result<Timestamp, E
     Ok(time)
 }
 
+/// `GET /block/HASH` for a block known only by its hash (a foreign
+/// canary's proof of freshness): its `id` must be `hash`. Returns the
+/// height and the block time.
+pub fn parse_block_by_hash(bytes: &[u8], hash: &str) -> Result<(u64, Timestamp), ExplorerError> {
+    let b: EsploraBlock = crate::json::from_slice(bytes)?;
+    if b.id != hash {
+        return Err(ExplorerError::WrongBlock {
+            height: b.height,
+            hash: hash.to_string(),
+            got_height: b.height,
+            got_hash: b.id,
+        });
+    }
+    let time = Timestamp::from_unix(b.timestamp);
+    if b.timestamp <= 0 || !writable(time) {
+        return Err(ExplorerError::TimestampRange {
+            timestamp: b.timestamp,
+        });
+    }
+    Ok((b.height, time))
+}
+
 /// Whether a proof holding `t` reads back: the canonical form spells only
 /// the years 0000 to 9999.
 fn writable(t: Timestamp) -> bool {

@@ -30,6 +30,7 @@ pub mod diff;
 pub mod digest;
 pub mod envelope;
 pub mod exit;
+pub mod foreign;
 pub mod freshness;
 pub mod incidents;
 pub mod json;

@@ -161,6 +161,7 @@ fn check(root: &Path, a: &CheckArgs, now: Timestamp) -> Result<Exit> {
 /// PATH` does (same folder rules, policy, incident log).
 fn check_local(path: &Path, a: &CheckArgs, at: Timestamp) -> Result<(Report, PathBuf)> {
     let r = &a.remote;
+    super::verify_url::threshold_needs_keys(r)?;
     if !r.keys.is_empty() || r.trust_on_first_use || r.replace_pin || r.state.is_some() {
         return Err(Error::Usage(
             "--key, --trust-on-first-use, --replace-pin and --state are for checking a URL".into(),

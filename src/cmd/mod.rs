@@ -29,6 +29,7 @@ mod sign;
 mod sign_file;
 mod site;
 mod verify;
+mod verify_foreign;
 mod verify_url;
 mod watch;
 

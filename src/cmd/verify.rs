@@ -29,6 +29,9 @@ struct JsonReport<'a> {
 }
 
 pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
+    if a.foreign.foreign.is_some() {
+        return super::verify_foreign::run(root, &a, now);
+    }
     if let Some(url) = a
         .path
         .as_deref()
@@ -38,6 +41,7 @@ pub fn run(root: &Path, a: VerifyArgs, now: Timestamp) -> Result<Exit> {
         return super::verify_url::run(url, &a, now);
     }
     let r = &a.remote;
+    super::verify_url::threshold_needs_keys(r)?;
     if !r.keys.is_empty() || r.trust_on_first_use || r.replace_pin || r.state.is_some() {
         return Err(Error::Usage(
             "--key, --trust-on-first-use, --replace-pin and --state are for verifying a URL".into(),
@@ -193,6 +197,22 @@ pub(crate) fn locate(path: &Path) -> Result<(PathBuf, PathBuf)> {
     Err(Error::input(path, "no such folder of canaries"))
 }
 
+/// The explorers `--online` asks: `--explorer`, else the user's own
+/// project's (`-C`), else the defaults; never the verified input's.
+pub(crate) fn explorer_config(root: &Path, explorers: &[String]) -> Result<FreshnessConfig> {
+    let mut cfg = if root.join(CONFIG_FILE).exists() {
+        Project::load(root)?.config.freshness
+    } else {
+        FreshnessConfig::default()
+    };
+    if !explorers.is_empty() {
+        cfg.explorers = explorers.to_vec();
+        cfg.check()
+            .map_err(|e| Error::Usage(format!("--explorer: {e}")))?;
+    }
+    Ok(cfg)
+}
+
 /// `--online`: asks the block explorers whether the recorded block is the
 /// one at that height, with that time. The explorers come from `--explorer`,
 /// else the user's own project (`-C`, the current folder by default), else
@@ -207,16 +227,7 @@ fn check_online(root: &Path, explorers: &[String], report: &mut Report) -> Resul
         report.warnings.push(Finding::new(Some(sequence), problem));
         return Ok(());
     };
-    let mut cfg = if root.join(CONFIG_FILE).exists() {
-        Project::load(root)?.config.freshness
-    } else {
-        FreshnessConfig::default()
-    };
-    if !explorers.is_empty() {
-        cfg.explorers = explorers.to_vec();
-        cfg.check()
-            .map_err(|e| Error::Usage(format!("--explorer: {e}")))?;
-    }
+    let cfg = explorer_config(root, explorers)?;
     let client = super::freshness::client(
         &cfg,
         canary_core::limits::Limits::DEFAULT.max_explorer_bytes,

@@ -273,6 +273,7 @@ struct JsonReport<'a> {
 
 /// Checks the spelling of `--key` and the range of `--threshold`.
 pub(crate) fn check_remote_args(r: &crate::cli::RemoteArgs) -> Result<()> {
+    threshold_needs_keys(r)?;
     for (i, k) in r.keys.iter().enumerate() {
         remote::check_fingerprint(k).map_err(|e| Error::Usage(format!("--key: {e}")))?;
         // As in a watch list: the keys are a set, and --threshold is
@@ -288,6 +289,17 @@ pub(crate) fn check_remote_args(r: &crate::cli::RemoteArgs) -> Result<()> {
                 r.keys.len()
             )));
         }
+    }
+    Ok(())
+}
+
+/// `--threshold` without `--key` (outside `--foreign`): a usage error, as
+/// when clap required it.
+pub(crate) fn threshold_needs_keys(r: &crate::cli::RemoteArgs) -> Result<()> {
+    if r.threshold.is_some() && r.keys.is_empty() {
+        return Err(Error::Usage(
+            "--threshold requires --key (or --foreign)".into(),
+        ));
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod crash;
 mod distribution;
 mod ed25519_vectors;
 mod fetch;
+mod foreign;
 mod format_vector;
 mod freshness;
 mod incidents;
