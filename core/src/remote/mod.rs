@@ -23,6 +23,7 @@ use crate::rotation::{ChainFile, PolicyChain};
 use crate::timefmt::Timestamp;
 use crate::verify::{Finding, Problem};
 
+pub mod cache;
 mod procedure;
 pub mod transport;
 
