@@ -12,8 +12,9 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 use canary_core::address::{check_url, redirect_allowed, resolved_allowed, Reach, UrlError};
+use canary_core::incidents::{self, LogMark};
 use canary_core::limits::Limits;
-use canary_core::remote::cache::{SiteCache, Validators};
+use canary_core::remote::cache::{CachedResponse, SiteCache, Validators};
 use canary_core::remote::transport::MAX_BATCH;
 use canary_core::remote::Transport;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -164,6 +165,10 @@ pub struct SiteTransport<'a> {
     pub client: &'a Client,
     pub deadline: Deadline,
     pub cached: Option<&'a SiteCache>,
+    /// The incident log's URL and where the last run that passed left it
+    /// (the state file's mark): asked for from its end on when `cached`
+    /// holds exactly that log.
+    pub log: Option<(String, LogMark)>,
     /// What each file got, in the order asked: for the cache, once the run
     /// is known to have passed.
     pub fetched: Vec<Fetched>,
@@ -186,6 +191,8 @@ pub enum How {
     Fetched,
     /// 304: the cached body.
     NotModified,
+    /// 206: the cached log, and this many bytes appended to it.
+    Appended(u64),
 }
 
 impl<'a> SiteTransport<'a> {
@@ -194,7 +201,79 @@ impl<'a> SiteTransport<'a> {
             client,
             deadline,
             cached,
+            log: None,
             fetched: Vec::new(),
+        }
+    }
+
+    /// The incident log, asked from its end on (`Range: bytes=LEN-1-`,
+    /// with the cached copy's validators): when the server sends bytes
+    /// that continue the marked log ([`incidents::continues`]: the byte
+    /// before them is the copy's final LF, then an entry numbered
+    /// `entries + 1` linked to the head), the copy and they are the log;
+    /// a 304 is the copy; a 200 is the whole log (a server ignoring
+    /// Range). Anything else — 416, a range other than the one asked,
+    /// nothing appended although the file changed, bytes that do not
+    /// continue, an answer too large — and the log is fetched whole,
+    /// without conditions. `entry` is the cached log, `mark` the state
+    /// file's, which it matches.
+    fn fetch_appended(
+        &self,
+        url: &str,
+        max: u64,
+        entry: &CachedResponse,
+        mark: &LogMark,
+    ) -> Result<(Vec<u8>, Fetched), FetchError> {
+        let from = mark.bytes - 1;
+        let ask = Ask {
+            if_none_match: Some(&entry.validators).filter(|v| !v.is_empty()),
+            range_from: Some(from),
+        };
+        let fetched = |validators, how| Fetched {
+            url: url.to_string(),
+            validators,
+            how,
+            body: None,
+        };
+        match self.client.request(url, self.deadline, max, &ask) {
+            Ok(Got::NotModified) => {
+                return Ok((
+                    entry.body.clone(),
+                    fetched(entry.validators.clone(), How::NotModified),
+                ))
+            }
+            Ok(Got::Body { bytes, validators }) => {
+                return Ok((bytes, fetched(validators, How::Fetched)))
+            }
+            Ok(Got::Partial {
+                range,
+                bytes,
+                validators,
+            }) => {
+                let whole = range.start == from
+                    && range.end + 1 == range.total
+                    && bytes.len() as u64 == range.total - range.start
+                    && bytes.first() == Some(&b'\n');
+                if whole && incidents::continues(mark, &bytes[1..]) {
+                    let mut log = Vec::with_capacity(entry.body.len() + bytes.len() - 1);
+                    log.extend_from_slice(&entry.body);
+                    log.extend_from_slice(&bytes[1..]);
+                    let how = How::Appended(bytes.len() as u64 - 1);
+                    return Ok((log, fetched(validators, how)));
+                }
+            }
+            Ok(Got::BadRange) | Err(FetchError::Status { .. } | FetchError::TooLarge { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        match self
+            .client
+            .request(url, self.deadline, max, &Ask::default())?
+        {
+            Got::Body { bytes, validators } => Ok((bytes, fetched(validators, How::Fetched))),
+            other => Err(FetchError::Status {
+                url: canary_core::sanitize::line(url),
+                status: other.status(),
+            }),
         }
     }
 
@@ -202,10 +281,18 @@ impl<'a> SiteTransport<'a> {
     /// with validators is held for it. A 304 without conditions (no usable
     /// copy was held) is asked again without them, once.
     fn fetch(&self, url: &str, max: u64) -> Result<(Vec<u8>, Fetched), FetchError> {
-        let entry = self
-            .cached
-            .and_then(|c| c.get(url))
-            .filter(|e| !e.validators.is_empty() && e.body.len() as u64 <= max);
+        let cached = self.cached.and_then(|c| c.get(url));
+        if let (Some(e), Some((log, mark))) = (cached, &self.log) {
+            let same = log == url
+                && mark.bytes > 0
+                && mark.bytes <= max
+                && e.body.len() as u64 == mark.bytes
+                && canary_core::digest::Sha256Digest::of(&e.body) == mark.sha256;
+            if same {
+                return self.fetch_appended(url, max, e, mark);
+            }
+        }
+        let entry = cached.filter(|e| !e.validators.is_empty() && e.body.len() as u64 <= max);
         let ask = Ask {
             if_none_match: entry.map(|e| &e.validators),
             range_from: None,
@@ -631,6 +718,24 @@ mod tests {
         RequestLimits {
             total_timeout: Duration::from_secs(5),
             ..RequestLimits::default()
+        }
+    }
+
+    #[test]
+    fn content_ranges_are_read_strictly() {
+        let r = ContentRange::parse("bytes 10-19/20").unwrap();
+        assert_eq!((r.start, r.end, r.total), (10, 19, 20));
+        for bad in [
+            "bytes 10-19/*",
+            "bytes */20",
+            "bytes 10-20/20",
+            "bytes 19-10/20",
+            "bytes +1-2/3",
+            "bytes 1-2/3 ",
+            "items 1-2/3",
+            "bytes 99999999999999999999-1/2",
+        ] {
+            assert_eq!(ContentRange::parse(bad), None, "{bad}");
         }
     }
 

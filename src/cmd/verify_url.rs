@@ -13,6 +13,7 @@ use canary::fetch::{Client, Deadline, FetchError, Fetched, RequestLimits, SiteTr
 use canary::{cache, lock, project, store};
 use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
+use canary_core::incidents::LogMark;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
 use canary_core::remote::cache::{CachedResponse, SiteCache};
@@ -63,6 +64,11 @@ pub(crate) fn check_site(
     again: &Again<'_>,
 ) -> Result<(Outcome, Vec<Fetched>)> {
     let mut transport = SiteTransport::new(client, deadline, cached);
+    if cached.is_some() {
+        transport.log = record
+            .and_then(|r| r.incident_log)
+            .map(|mark| (urls.incidents(), mark));
+    }
     let without_checkpoint = record.filter(|_| full).map(|r| SiteRecord {
         checkpoint: None,
         ..r.clone()
@@ -373,9 +379,11 @@ pub(crate) fn remember(
     let pin = remote::remembered_pin(&out.report, &out.accepted, record);
     let chain: Vec<Sha256Digest> = out.chain.versions.iter().map(|v| v.sha256).collect();
     let rec = match remote::merge_record(record, on_disk, pin, &chain, &out.seen, now) {
-        // Only a run that passed every check moves the checkpoint.
+        // Only a run that passed every check moves the checkpoint, and
+        // the mark of its incident log.
         Ok(mut rec) if out.report.failure.is_none() => {
             remote::advance_checkpoint(&mut rec, &out.seen, out.trusted.sha256, now);
+            rec.incident_log = out.incidents.as_deref().and_then(LogMark::of);
             rec
         }
         Ok(rec) => rec,

@@ -18,6 +18,7 @@ use canary::fetch::{Client, Deadline, FetchError};
 use canary::{cache, lock, store};
 use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
+use canary_core::incidents::LogMark;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
 use canary_core::remote::{self, Concurrent, Pin, Pins, Seen, SiteRecord};
@@ -229,6 +230,8 @@ struct Verified {
     pin: Pin,
     chain: Vec<Sha256Digest>,
     seen: Seen,
+    /// Where its incident log ended, if it has one.
+    log: Option<LogMark>,
 }
 
 /// The remote record to keep for a site, merged under the lock with the
@@ -256,6 +259,7 @@ fn site_record(
             // A verified site passed every check: it moves the checkpoint.
             let newest = *v.chain.last().expect("a chain has a version");
             remote::advance_checkpoint(&mut r, &v.seen, newest, now);
+            r.incident_log = v.log;
             Some(r)
         }
         Err(Concurrent::PinChanged { .. }) => disk.cloned(),
@@ -347,6 +351,7 @@ fn check_one(
                 pin: out.accepted.pin,
                 chain: out.chain.versions.iter().map(|v| v.sha256).collect(),
                 seen: out.seen.clone(),
+                log: out.incidents.as_deref().and_then(LogMark::of),
             });
             // Written here, by the worker, so that no more than `--jobs`
             // sites' bytes are held at once; only for a site whose every

@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::support::digest::Sha256Digest;
 use crate::support::http::Server;
 use crate::support::{canary, ok, text};
 
@@ -418,4 +419,223 @@ fn watch_asks_unchanged_sites_conditionally() {
     assert_eq!(server.count(200), 0);
     assert_eq!(first, second);
     assert_eq!(second["canaries"][0]["status"], "valid");
+}
+
+// ---------------------------------------------------------------------------
+// The incident log from its end on (HTTP Range).
+
+/// An organisation whose canary 2 commits to a log of `n` incidents,
+/// served, and verified once by `reader` (which keeps the log's mark).
+fn served_log_of(n: usize) -> (Org, Server, String, Reader) {
+    let org = Org::new("Example Org");
+    org.issue(&days_ago(30), "First.");
+    for i in 0..n {
+        add_incident(&org, &format!("outage-{i}"), 25);
+    }
+    org.issue(&days_ago(20), "Second.");
+    let server = Server::start();
+    server.serve_dir(org.site().path());
+    let url = server.url("/");
+    let reader = Reader::new();
+    assert_exit(&reader.verify(&url, &["--trust-on-first-use"]), 0);
+    (org, server, url, reader)
+}
+
+fn log_of(org: &Org) -> Vec<u8> {
+    fs::read(org.project().join("canaries/incidents.jsonl")).unwrap()
+}
+
+/// Serves `log` as the site's incident log.
+fn serve_log(server: &Server, log: &[u8]) {
+    server.body("/canaries/incidents.jsonl", log.to_vec());
+}
+
+fn log_answers(server: &Server) -> Vec<(u16, Option<String>)> {
+    server
+        .answers()
+        .into_iter()
+        .filter(|a| a.path == "/canaries/incidents.jsonl")
+        .map(|a| (a.status, a.header("range").map(str::to_string)))
+        .collect()
+}
+
+fn mark(reader: &Reader, url: &str) -> serde_json::Value {
+    let state: serde_json::Value = serde_json::from_slice(&reader.state().unwrap()).unwrap();
+    state["sites"][url]["incident_log"].clone()
+}
+
+/// The run with the cache and the one without give the same report; the
+/// second must have fetched the whole log.
+fn same_as_whole_fetch(
+    reader: &Reader,
+    server: &Server,
+    url: &str,
+    code: i32,
+) -> serde_json::Value {
+    let twin = uncached_twin(reader);
+    let now = at_now();
+    server.clear_answers();
+    let cached = reader.verify(url, &["--json", "--at", &now]);
+    assert_exit(&cached, code);
+    let seen = log_answers(server);
+    server.clear_answers();
+    let whole = twin.verify(url, &["--json", "--at", &now]);
+    assert_exit(&whole, code);
+    assert_eq!(log_answers(server), [(200, None)]);
+    assert_eq!(report(&cached), report(&whole));
+    serde_json::json!(seen
+        .iter()
+        .map(|(s, r)| serde_json::json!([s, r]))
+        .collect::<Vec<_>>())
+}
+
+#[test]
+fn an_appended_log_is_fetched_from_its_end_and_verified_as_the_whole_file() {
+    let (org, server, url, reader) = served_log_of(3);
+    let before = log_of(&org);
+    let m = mark(&reader, &url);
+    assert_eq!(m["bytes"], before.len());
+    assert_eq!(m["entries"], 3);
+    assert_eq!(m["sha256"], Sha256Digest::of(&before).to_string());
+    // Two more incidents, and canary 3 committing to them.
+    add_incident(&org, "later-1", 5);
+    add_incident(&org, "later-2", 4);
+    org.issue(&days_ago(2), "Third.");
+    server.serve_dir(org.site().path());
+    let after = log_of(&org);
+    let seen = same_as_whole_fetch(&reader, &server, &url, 0);
+    assert_eq!(
+        seen,
+        serde_json::json!([[206, format!("bytes={}-", before.len() - 1)]])
+    );
+    // The log reported is the server's, byte for byte, and the next run
+    // continues from its end.
+    let m = mark(&reader, &url);
+    assert_eq!(m["bytes"], after.len());
+    assert_eq!(m["entries"], 5);
+    server.clear_answers();
+    let out = reader.verify(&url, &["--json"]);
+    assert_exit(&out, 0);
+    let j = report(&out);
+    assert_eq!(
+        j["incident_log"]["sha256"],
+        Sha256Digest::of(&after).to_string()
+    );
+    assert_eq!(j["incidents"]["signed_entries"], 5, "{j}");
+    assert_eq!(log_answers(&server)[0].0, 304);
+
+    // Without validators, Range alone.
+    add_incident(&org, "later-3", 3);
+    org.issue(&days_ago(1), "Fourth.");
+    server.serve_dir(org.site().path());
+    server.set_validators(false, false);
+    server.clear_answers();
+    assert_exit(&reader.verify(&url, &[]), 0);
+    assert_eq!(log_answers(&server)[0].0, 206);
+    assert_eq!(mark(&reader, &url)["entries"], 6);
+}
+
+/// Entries after the last one signed are appended too (not yet signed,
+/// a warning): the same report either way.
+#[test]
+fn unsigned_entries_appended_read_the_same() {
+    let (org, server, url, reader) = served_log_of(2);
+    add_incident(&org, "unsigned", 1);
+    serve_log(&server, &log_of(&org));
+    let seen = same_as_whole_fetch(&reader, &server, &url, 0);
+    assert_eq!(seen[0][0], 206);
+}
+
+/// The log with entry 1 reworded and the chain made again (every hash
+/// after it changes), plus one more entry.
+fn rewritten(log: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev: Option<String> = None;
+    for (i, line) in log
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let mut v: serde_json::Value = serde_json::from_slice(line).unwrap();
+        if i == 0 {
+            v["title"] = "Nothing happened, really".into();
+        }
+        if let Some(p) = &prev {
+            v["prev"] = p.clone().into();
+        }
+        let bytes = serde_json::to_vec(&v).unwrap();
+        prev = Some(Sha256Digest::of(&bytes).to_string());
+        out.extend_from_slice(&bytes);
+        out.push(b'\n');
+    }
+    out
+}
+
+#[test]
+fn a_server_that_rewrites_the_prefix_is_fetched_whole() {
+    let (org, server, url, reader) = served_log_of(3);
+    let log = log_of(&org);
+    add_incident(&org, "later", 2);
+    let rewritten = rewritten(&log_of(&org));
+    assert!(rewritten.len() >= log.len());
+    serve_log(&server, &rewritten);
+    let seen = same_as_whole_fetch(&reader, &server, &url, 18);
+    assert_eq!(seen[0][0], 206, "{seen}");
+    assert_eq!(seen[1], serde_json::json!([200, null]), "{seen}");
+    assert_eq!(seen.as_array().unwrap().len(), 2, "{seen}");
+}
+
+#[test]
+fn a_truncated_log_is_fetched_whole() {
+    let (org, server, url, reader) = served_log_of(3);
+    let log = log_of(&org);
+    let first = log.iter().position(|&b| b == b'\n').unwrap() + 1;
+    serve_log(&server, &log[..first]);
+    let seen = same_as_whole_fetch(&reader, &server, &url, 18);
+    assert_eq!(
+        seen,
+        serde_json::json!([[416, format!("bytes={}-", log.len() - 1)], [200, null]])
+    );
+}
+
+/// Bytes appended that do not continue the head (another entry 4, its
+/// `prev` not entry 3's hash), and a file that changed but grew by
+/// nothing: the whole log, which reads as it does without the cache.
+#[test]
+fn an_append_that_does_not_continue_the_head_is_fetched_whole() {
+    let (org, server, url, reader) = served_log_of(3);
+    let log = log_of(&org);
+    add_incident(&org, "later", 2);
+    let grown = log_of(&org);
+    let mut forged = log.clone();
+    let fourth = &grown[log.len()..];
+    let mut v: serde_json::Value = serde_json::from_slice(&fourth[..fourth.len() - 1]).unwrap();
+    v["prev"] = Sha256Digest::of(b"another entry 3").to_string().into();
+    forged.extend_from_slice(&serde_json::to_vec(&v).unwrap());
+    forged.push(b'\n');
+    serve_log(&server, &forged);
+    let seen = same_as_whole_fetch(&reader, &server, &url, 18);
+    assert_eq!(seen[0][0], 206);
+    assert_eq!(seen[1], serde_json::json!([200, null]));
+    // The same length, one byte changed inside entry 2: nothing appended.
+    let mut changed = log.clone();
+    let at = log.len() / 2;
+    changed[at] = if changed[at] == b'a' { b'b' } else { b'a' };
+    serve_log(&server, &changed);
+    let seen = same_as_whole_fetch(&reader, &server, &url, 18);
+    assert_eq!(seen.as_array().unwrap().len(), 2, "{seen}");
+}
+
+#[test]
+fn a_server_that_ignores_range_sends_the_whole_log_once() {
+    let (org, server, url, reader) = served_log_of(3);
+    add_incident(&org, "later", 2);
+    org.issue(&days_ago(1), "Third.");
+    server.serve_dir(org.site().path());
+    server.set_ranges(false);
+    let seen = same_as_whole_fetch(&reader, &server, &url, 0);
+    let len = log_of(&org).len();
+    assert_eq!(seen.as_array().unwrap().len(), 1, "{seen}");
+    assert_eq!(seen[0][0], 200);
+    assert_eq!(mark(&reader, &url)["bytes"], len);
 }
