@@ -92,3 +92,52 @@ pub fn evict(dir: &Path, max: u64) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past the bound, the files written least recently go first; other
+    /// files in the folder are never touched.
+    #[test]
+    fn eviction_keeps_the_newest_within_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<PathBuf> = ["a", "b", "c"]
+            .iter()
+            .map(|s| file_for(dir.path(), s))
+            .collect();
+        let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(100);
+        for (i, p) in names.iter().enumerate() {
+            fs::write(p, vec![0u8; 100]).unwrap();
+            let f = fs::File::options().write(true).open(p).unwrap();
+            f.set_modified(t0 + std::time::Duration::from_secs(i as u64 * 10))
+                .unwrap();
+        }
+        let other = dir.path().join("notes.txt");
+        fs::write(&other, vec![0u8; 1000]).unwrap();
+        evict(dir.path(), 300).unwrap();
+        assert!(names.iter().all(|p| p.exists()));
+        evict(dir.path(), 250).unwrap();
+        assert!(!names[0].exists() && names[1].exists() && names[2].exists());
+        evict(dir.path(), 0).unwrap();
+        assert!(names.iter().all(|p| !p.exists()));
+        assert!(other.exists());
+        evict(&dir.path().join("absent"), 0).unwrap();
+    }
+
+    #[test]
+    fn the_cache_folder_is_named_after_the_state_file() {
+        assert_eq!(
+            dir_for(Path::new("/d/state.json")),
+            Path::new("/d/state.json.cache")
+        );
+        let c = SiteCache {
+            site: "https://example.org/".into(),
+            entries: Vec::new(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), &c, None).unwrap();
+        assert_eq!(load(dir.path(), &c.site), Some(c.clone()));
+        assert_eq!(load(dir.path(), "https://other.example/"), None);
+    }
+}
