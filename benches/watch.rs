@@ -4,10 +4,14 @@
 //! own organisation with three signer keys (2 required), a policy and one
 //! signed canary, serves them from the test HTTP server on 127.0.0.1
 //! (tests/it/support/http.rs), writes a watch list pinning every site's keys,
-//! and times the real binary: `canary watch LIST --json` with the default
-//! 16 jobs (`CANARY_BENCH_JOBS` to change), a cold run (no state) and warm
-//! runs. Run with `cargo bench --bench watch`; the figures and the machine
-//! are in docs/PERFORMANCE.md. Not a test: nothing here asserts a time.
+//! and times the real binary: `canary watch LIST --json` with watch's
+//! default `--jobs` (`CANARY_BENCH_JOBS` to give one), a cold run (no
+//! state) and warm runs (nothing changed: every file answered 304 from the
+//! response cache). Every response is delayed by 50 ms, a simulated link
+//! (`CANARY_BENCH_DELAY_MS`; 0 for bare loopback). Each run prints its
+//! requests and how many were answered 304. Run with `cargo bench --bench
+//! watch`; the figures and the machine are in docs/PERFORMANCE.md. Not a
+//! test: nothing here asserts a time.
 
 #[path = "../tests/it/support/http.rs"]
 mod http;
@@ -98,11 +102,13 @@ fn site(i: usize, now: Timestamp) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is expected.
     let sites = env_or("CANARY_BENCH_SITES", 1000);
-    let jobs = env_or("CANARY_BENCH_JOBS", 16);
+    let jobs = std::env::var("CANARY_BENCH_JOBS").ok();
     let runs = env_or("CANARY_BENCH_RUNS", 3);
+    let delay = env_or("CANARY_BENCH_DELAY_MS", 50);
     let now = Timestamp::now();
     let dir = tempfile::tempdir().expect("temp dir");
     let server = http::Server::start();
+    server.set_delay(Duration::from_millis(delay as u64));
 
     let t = Instant::now();
     let mut list = String::new();
@@ -129,15 +135,20 @@ fn main() {
     let state = dir.path().join("state.json");
     let mut times = Vec::new();
     for run in 0..=runs {
+        server.clear_answers();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary"));
+        cmd.args(["watch", "--json", "--state"]).arg(&state);
+        if let Some(j) = &jobs {
+            cmd.args(["--jobs", j]);
+        }
         let t = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_canary"))
-            .args(["watch", "--json", "--jobs", &jobs.to_string(), "--state"])
-            .arg(&state)
+        let out = cmd
             .arg(&list_path)
             .env("NO_COLOR", "1")
             .output()
             .expect("run canary");
         let took = t.elapsed();
+        let (requests, not_modified) = (server.answers().len(), server.count(304));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
                 "canary watch printed no JSON ({e}): {}",
@@ -158,9 +169,9 @@ fn main() {
         );
         let label = if run == 0 { "cold (no state)" } else { "warm" };
         println!(
-            "canary watch: {sites} canaries, --jobs {jobs}, {label}: {:.3} s ({} valid)",
+            "canary watch: {sites} canaries, {delay} ms a response, --jobs {}, {label}: {:.3} s ({valid} valid, {requests} requests, {not_modified} answered 304)",
+            jobs.as_deref().unwrap_or("default"),
             took.as_secs_f64(),
-            valid
         );
         if run > 0 {
             times.push(took);

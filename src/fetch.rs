@@ -12,7 +12,9 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 use canary_core::address::{check_url, redirect_allowed, resolved_allowed, Reach, UrlError};
+use canary_core::incidents::{self, LogMark};
 use canary_core::limits::Limits;
+use canary_core::remote::cache::{CachedResponse, SiteCache, Validators};
 use canary_core::remote::transport::MAX_BATCH;
 use canary_core::remote::Transport;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -61,6 +63,73 @@ pub enum FetchError {
     Network { url: String, message: String },
 }
 
+/// How to ask for a file: conditionally on the validators of a copy held
+/// (`If-None-Match` / `If-Modified-Since`), and from a byte on (`Range:
+/// bytes=N-`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ask<'a> {
+    pub if_none_match: Option<&'a Validators>,
+    pub range_from: Option<u64>,
+}
+
+/// What a server answered to a [`Client::request`].
+#[derive(Debug)]
+pub enum Got {
+    /// The whole file (200, or any 2xx but 206).
+    Body {
+        bytes: Vec<u8>,
+        validators: Validators,
+    },
+    /// 304 to a conditional request: the copy held is current.
+    NotModified,
+    /// 206 to a range request: `bytes` are `range.start` on.
+    Partial {
+        range: ContentRange,
+        bytes: Vec<u8>,
+        validators: Validators,
+    },
+    /// 416 to a range request, or a 206 without a `Content-Range` one can
+    /// read: the file is not what the range assumed.
+    BadRange,
+}
+
+impl Got {
+    fn status(&self) -> u16 {
+        match self {
+            Got::Body { .. } => 200,
+            Got::NotModified => 304,
+            Got::Partial { .. } => 206,
+            Got::BadRange => 416,
+        }
+    }
+}
+
+/// A 206's `Content-Range: bytes START-END/TOTAL` (a known total only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentRange {
+    pub start: u64,
+    pub end: u64,
+    pub total: u64,
+}
+
+impl ContentRange {
+    pub fn parse(v: &str) -> Option<ContentRange> {
+        let (span, total) = v.strip_prefix("bytes ")?.split_once('/')?;
+        let (start, end) = span.split_once('-')?;
+        let number = |s: &str| {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u64>().ok())
+                .flatten()
+        };
+        let r = ContentRange {
+            start: number(start)?,
+            end: number(end)?,
+            total: number(total)?,
+        };
+        (r.start <= r.end && r.end < r.total).then_some(r)
+    }
+}
+
 /// A time limit shared by several requests, e.g. every file of one
 /// verification by URL.
 #[derive(Debug, Clone, Copy)]
@@ -89,17 +158,192 @@ impl Deadline {
 }
 
 /// The network as the core's [`Transport`]: every GET through `client`,
-/// within one `deadline` shared by all the files of one verification.
+/// within one `deadline` shared by all the files of one verification;
+/// with `cached`, conditionally on the responses of the last run that
+/// passed (a 304 hands back their bytes, for the same verification).
 pub struct SiteTransport<'a> {
     pub client: &'a Client,
     pub deadline: Deadline,
+    pub cached: Option<&'a SiteCache>,
+    /// The incident log's URL and where the last run that passed left it
+    /// (the state file's mark): asked for from its end on when `cached`
+    /// holds exactly that log.
+    pub log: Option<(String, LogMark)>,
+    /// What each file got, in the order asked: for the cache, once the run
+    /// is known to have passed.
+    pub fetched: Vec<Fetched>,
+}
+
+/// How one file of a run was had.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub url: String,
+    pub validators: Validators,
+    pub how: How,
+    /// The body, for files fetched with [`Transport::get`] (the small
+    /// ones); the incident log's is the caller's already.
+    pub body: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// A whole body came.
+    Fetched,
+    /// 304: the cached body.
+    NotModified,
+    /// 206: the cached log, and this many bytes appended to it.
+    Appended(u64),
+}
+
+impl<'a> SiteTransport<'a> {
+    pub fn new(client: &'a Client, deadline: Deadline, cached: Option<&'a SiteCache>) -> Self {
+        SiteTransport {
+            client,
+            deadline,
+            cached,
+            log: None,
+            fetched: Vec::new(),
+        }
+    }
+
+    /// The incident log, asked from its end on (`Range: bytes=LEN-1-`,
+    /// with the cached copy's validators): when the server sends bytes
+    /// that continue the marked log ([`incidents::continues`]: the byte
+    /// before them is the copy's final LF, then an entry numbered
+    /// `entries + 1` linked to the head), the copy and they are the log;
+    /// a 304 is the copy; a 200 is the whole log (a server ignoring
+    /// Range). Anything else — 416, a range other than the one asked,
+    /// nothing appended although the file changed, bytes that do not
+    /// continue, an answer too large — and the log is fetched whole,
+    /// without conditions. `entry` is the cached log, `mark` the state
+    /// file's, which it matches.
+    fn fetch_appended(
+        &self,
+        url: &str,
+        max: u64,
+        entry: &CachedResponse,
+        mark: &LogMark,
+    ) -> Result<(Vec<u8>, Fetched), FetchError> {
+        let from = mark.bytes - 1;
+        let ask = Ask {
+            if_none_match: Some(&entry.validators).filter(|v| !v.is_empty()),
+            range_from: Some(from),
+        };
+        let fetched = |validators, how| Fetched {
+            url: url.to_string(),
+            validators,
+            how,
+            body: None,
+        };
+        match self.client.request(url, self.deadline, max, &ask) {
+            Ok(Got::NotModified) => {
+                return Ok((
+                    entry.body.clone(),
+                    fetched(entry.validators.clone(), How::NotModified),
+                ))
+            }
+            Ok(Got::Body { bytes, validators }) => {
+                return Ok((bytes, fetched(validators, How::Fetched)))
+            }
+            Ok(Got::Partial {
+                range,
+                bytes,
+                validators,
+            }) => {
+                let whole = range.start == from
+                    && range.end + 1 == range.total
+                    && bytes.len() as u64 == range.total - range.start
+                    && bytes.first() == Some(&b'\n');
+                if whole && incidents::continues(mark, &bytes[1..]) {
+                    let mut log = Vec::with_capacity(entry.body.len() + bytes.len() - 1);
+                    log.extend_from_slice(&entry.body);
+                    log.extend_from_slice(&bytes[1..]);
+                    let how = How::Appended(bytes.len() as u64 - 1);
+                    return Ok((log, fetched(validators, how)));
+                }
+            }
+            Ok(Got::BadRange) | Err(FetchError::Status { .. } | FetchError::TooLarge { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        match self
+            .client
+            .request(url, self.deadline, max, &Ask::default())?
+        {
+            Got::Body { bytes, validators } => Ok((bytes, fetched(validators, How::Fetched))),
+            other => Err(FetchError::Status {
+                url: canary_core::sanitize::line(url),
+                status: other.status(),
+            }),
+        }
+    }
+
+    /// One file, up to `max` bytes: conditionally when a cached response
+    /// with validators is held for it. A 304 without conditions (no usable
+    /// copy was held) is asked again without them, once.
+    fn fetch(&self, url: &str, max: u64) -> Result<(Vec<u8>, Fetched), FetchError> {
+        let cached = self.cached.and_then(|c| c.get(url));
+        if let (Some(e), Some((log, mark))) = (cached, &self.log) {
+            let same = log == url
+                && mark.bytes > 0
+                && mark.bytes <= max
+                && e.body.len() as u64 == mark.bytes
+                && canary_core::digest::Sha256Digest::of(&e.body) == mark.sha256;
+            if same {
+                return self.fetch_appended(url, max, e, mark);
+            }
+        }
+        let entry = cached.filter(|e| !e.validators.is_empty() && e.body.len() as u64 <= max);
+        let ask = Ask {
+            if_none_match: entry.map(|e| &e.validators),
+            range_from: None,
+        };
+        let fetched = |validators, how| Fetched {
+            url: url.to_string(),
+            validators,
+            how,
+            body: None,
+        };
+        let got = match self.client.request(url, self.deadline, max, &ask) {
+            Err(FetchError::Status { status: 304, .. }) if entry.is_none() => {
+                self.client
+                    .request(url, self.deadline, max, &Ask::default())?
+            }
+            other => other?,
+        };
+        match (got, entry) {
+            (Got::NotModified, Some(e)) => Ok((
+                e.body.clone(),
+                fetched(e.validators.clone(), How::NotModified),
+            )),
+            (Got::Body { bytes, validators }, _) => Ok((bytes, fetched(validators, How::Fetched))),
+            // Not asked for: Client::request makes these errors.
+            (other, _) => Err(FetchError::Status {
+                url: canary_core::sanitize::line(url),
+                status: other.status(),
+            }),
+        }
+    }
+
+    fn keep(
+        &mut self,
+        got: Result<(Vec<u8>, Fetched), FetchError>,
+        body: bool,
+    ) -> Result<Vec<u8>, FetchError> {
+        let (bytes, mut f) = got?;
+        if body {
+            f.body = Some(bytes.clone());
+        }
+        self.fetched.push(f);
+        Ok(bytes)
+    }
 }
 
 impl Transport for SiteTransport<'_> {
     type Error = FetchError;
 
     fn get(&mut self, url: &str) -> Result<Vec<u8>, FetchError> {
-        self.client.get_within(url, self.deadline)
+        let got = self.fetch(url, self.client.limits.max_bytes);
+        self.keep(got, true)
     }
 
     /// Up to [`MAX_BATCH`] requests at a time, one thread each, sharing the
@@ -107,30 +351,32 @@ impl Transport for SiteTransport<'_> {
     /// the one deadline; each response keeps its own size cap. Results in
     /// the order of `urls`.
     fn get_many(&mut self, urls: &[String]) -> Vec<Result<Vec<u8>, FetchError>> {
-        let (client, deadline) = (self.client, self.deadline);
-        let mut out = Vec::with_capacity(urls.len());
+        let max = self.client.limits.max_bytes;
+        let mut got = Vec::with_capacity(urls.len());
         for batch in urls.chunks(MAX_BATCH) {
             if batch.len() == 1 {
-                out.push(client.get_within(&batch[0], deadline));
+                got.push(self.fetch(&batch[0], max));
                 continue;
             }
+            let this = &*self;
             std::thread::scope(|s| {
                 let handles: Vec<_> = batch
                     .iter()
-                    .map(|u| s.spawn(move || client.get_within(u, deadline)))
+                    .map(|u| s.spawn(move || this.fetch(u, max)))
                     .collect();
-                out.extend(
+                got.extend(
                     handles
                         .into_iter()
                         .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
                 );
             });
         }
-        out
+        got.into_iter().map(|g| self.keep(g, true)).collect()
     }
 
     fn get_up_to(&mut self, url: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
-        self.client.get_up_to(url, self.deadline, max_bytes)
+        let got = self.fetch(url, max_bytes);
+        self.keep(got, false)
     }
 
     fn is_not_found(e: &FetchError) -> bool {
@@ -250,26 +496,85 @@ impl Client {
         deadline: Deadline,
         max_bytes: u64,
     ) -> Result<Vec<u8>, FetchError> {
+        match self.request(url, deadline, max_bytes, &Ask::default())? {
+            Got::Body { bytes, .. } => Ok(bytes),
+            other => Err(FetchError::Status {
+                url: canary_core::sanitize::line(url),
+                status: other.status(),
+            }),
+        }
+    }
+
+    /// GETs `url` as `ask` says (conditionally, or from a byte on), up to
+    /// `max_bytes` of body. A 304, 206 or 416 is an answer only to a
+    /// request that asked for it (else it is [`FetchError::Status`]); every
+    /// other status but 2xx is an error.
+    pub fn request(
+        &self,
+        url: &str,
+        deadline: Deadline,
+        max_bytes: u64,
+        ask: &Ask<'_>,
+    ) -> Result<Got, FetchError> {
         let parsed = check_url(url)?;
         let own = Deadline::after(self.limits.total_timeout);
         let deadline = if deadline.at < own.at { deadline } else { own };
         if deadline.passed() {
             return Err(timeout(url, deadline));
         }
-        let resp = self
-            .inner
-            .get(parsed.clone())
-            .timeout(deadline.remaining())
-            .send()
-            .map_err(|e| self.classify(url, e, deadline))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(FetchError::Status {
-                url: canary_core::sanitize::line(url),
-                status: status.as_u16(),
-            });
+        let mut req = self.inner.get(parsed.clone()).timeout(deadline.remaining());
+        if let Some(v) = ask.if_none_match {
+            if let Some(etag) = &v.etag {
+                req = req.header(reqwest::header::IF_NONE_MATCH, etag.as_str());
+            }
+            if let Some(lm) = &v.last_modified {
+                req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm.as_str());
+            }
         }
-        self.read_body(url, resp, deadline, max_bytes)
+        if let Some(from) = ask.range_from {
+            req = req.header(reqwest::header::RANGE, format!("bytes={from}-"));
+        }
+        let resp = req.send().map_err(|e| self.classify(url, e, deadline))?;
+        let status = resp.status().as_u16();
+        let header = |name: reqwest::header::HeaderName| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let validators = Validators::new(
+            header(reqwest::header::ETAG).as_deref(),
+            header(reqwest::header::LAST_MODIFIED).as_deref(),
+        );
+        let conditional = ask.if_none_match.is_some_and(|v| !v.is_empty());
+        match status {
+            304 if conditional => Ok(Got::NotModified),
+            206 if ask.range_from.is_some() => {
+                let range = header(reqwest::header::CONTENT_RANGE)
+                    .as_deref()
+                    .and_then(ContentRange::parse);
+                let Some(range) = range else {
+                    return Ok(Got::BadRange);
+                };
+                // The part may be at most what is left of the cap.
+                let room = max_bytes.saturating_sub(range.start);
+                let bytes = self.read_body(url, resp, deadline, room)?;
+                Ok(Got::Partial {
+                    range,
+                    bytes,
+                    validators,
+                })
+            }
+            416 if ask.range_from.is_some() => Ok(Got::BadRange),
+            _ if (200..300).contains(&status) && status != 206 => Ok(Got::Body {
+                bytes: self.read_body(url, resp, deadline, max_bytes)?,
+                validators,
+            }),
+            _ => Err(FetchError::Status {
+                url: canary_core::sanitize::line(url),
+                status,
+            }),
+        }
     }
 
     /// PUTs `body` to `url` (WebDAV / presigned-URL style upload).
@@ -413,6 +718,24 @@ mod tests {
         RequestLimits {
             total_timeout: Duration::from_secs(5),
             ..RequestLimits::default()
+        }
+    }
+
+    #[test]
+    fn content_ranges_are_read_strictly() {
+        let r = ContentRange::parse("bytes 10-19/20").unwrap();
+        assert_eq!((r.start, r.end, r.total), (10, 19, 20));
+        for bad in [
+            "bytes 10-19/*",
+            "bytes */20",
+            "bytes 10-20/20",
+            "bytes 19-10/20",
+            "bytes +1-2/3",
+            "bytes 1-2/3 ",
+            "items 1-2/3",
+            "bytes 99999999999999999999-1/2",
+        ] {
+            assert_eq!(ContentRange::parse(bad), None, "{bad}");
         }
     }
 

@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod error;
 pub mod fetch;
 pub mod lock;

@@ -144,6 +144,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(&parent_of(path))
 }
 
+/// Replaces `path` atomically, like [`write_atomic`], without syncing the
+/// file or its folder: for files that check themselves when read (the
+/// response cache, whose every body carries its SHA-256), so that one cut
+/// short by a crash is refused, not trusted, and an fsync per file (about
+/// 2 ms here, once per site in `canary watch`) is not worth paying.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temp_beside(path)?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::write(path, io_problem(&e)))?;
+    tmp.persist(path)
+        .map_err(|e| Error::write(path, io_problem(&e.error)))?;
+    Ok(())
+}
+
 /// Creates `path` atomically, failing if it already exists; durable once
 /// it returns, like [`write_atomic`].
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

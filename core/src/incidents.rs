@@ -1100,9 +1100,95 @@ pub fn default_id(started_at: Timestamp, title: &str, fold: &Fold) -> String {
         .expect("a free suffix exists")
 }
 
+/// Where a verified log ended: its length in bytes, its number of entries
+/// and its head (the hash of its last entry, which commits to every entry
+/// before it), and the SHA-256 of all its bytes. By URL, the state file
+/// keeps it for the log of the last run that passed, so that the next run
+/// can ask only for what was appended ([`continues`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogMark {
+    pub bytes: u64,
+    pub entries: u64,
+    pub head_sha256: Sha256Digest,
+    pub sha256: Sha256Digest,
+}
+
+impl LogMark {
+    /// The mark of a log that verified (every line an entry, each ending
+    /// in LF); none for an empty log or one not ending in LF.
+    pub fn of(log: &[u8]) -> Option<LogMark> {
+        let body = log.strip_suffix(b"\n")?;
+        let last = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        Some(LogMark {
+            bytes: log.len() as u64,
+            entries: log.iter().filter(|&&b| b == b'\n').count() as u64,
+            head_sha256: Sha256Digest::of(&body[last..]),
+            sha256: Sha256Digest::of(log),
+        })
+    }
+}
+
+/// Whether `appended`, the bytes a server says follow a log marked `mark`,
+/// continue it: they begin with a whole entry numbered `mark.entries + 1`
+/// whose `prev` is `mark.head_sha256`. Since each entry names the hash of
+/// the one before it, such a continuation of a valid file can only follow
+/// exactly the marked entries; nothing after the first appended entry is
+/// looked at here (the whole log is verified after).
+pub fn continues(mark: &LogMark, appended: &[u8]) -> bool {
+    let Some(line) = stream::Lines::new(appended).next() else {
+        return false;
+    };
+    let n = mark.entries + 1;
+    check_line(line.bytes, n, line.unterminated)
+        .and_then(|e| check_link(&e, n, Some(mark.head_sha256)))
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mark of a log names its end; only an entry that follows that
+    /// end, numbered and linked to it, continues it.
+    #[test]
+    fn a_mark_and_what_continues_it() {
+        let log = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/incidents/example.jsonl"
+        ))
+        .unwrap();
+        let lines: Vec<&[u8]> = log.split_inclusive(|&b| b == b'\n').collect();
+        assert_eq!(lines.len(), 3);
+        let two = [lines[0], lines[1]].concat();
+        let m = LogMark::of(&two).unwrap();
+        assert_eq!((m.bytes, m.entries), (two.len() as u64, 2));
+        assert_eq!(
+            m.head_sha256,
+            Sha256Digest::of(&lines[1][..lines[1].len() - 1])
+        );
+        assert_eq!(m.sha256, Sha256Digest::of(&two));
+        assert!(continues(&m, lines[2]));
+        assert!(continues(
+            &m,
+            &[lines[2], b"anything after".as_slice()].concat()
+        ));
+        assert!(!continues(&m, b""));
+        assert!(
+            !continues(&m, &lines[2][..lines[2].len() - 1]),
+            "unterminated"
+        );
+        assert!(!continues(&m, lines[1]), "entry 2 again");
+        // Entry 3 after another head.
+        let other = LogMark {
+            head_sha256: Sha256Digest::of(b"x"),
+            ..m
+        };
+        assert!(!continues(&other, lines[2]));
+        assert_eq!(LogMark::of(b""), None);
+        assert_eq!(LogMark::of(&two[..two.len() - 1]), None);
+        assert_eq!(LogMark::of(lines[0]).unwrap().entries, 1);
+    }
 
     fn t(s: &str) -> Timestamp {
         Timestamp::parse_canonical(s).unwrap()

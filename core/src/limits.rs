@@ -52,6 +52,10 @@ pub struct Limits {
     pub max_watch_entries: usize,
     /// Largest `canary watch` state file (32 MiB).
     pub max_watch_state_bytes: u64,
+    /// Most bytes kept in the response cache beside one state file, all
+    /// sites together (512 MiB; docs/FORMAT.md, "The response cache"):
+    /// past it, the sites written least recently are dropped.
+    pub max_cache_bytes: u64,
 }
 
 impl Limits {
@@ -71,6 +75,7 @@ impl Limits {
         max_watch_list_bytes: 4 << 20,
         max_watch_entries: 10_000,
         max_watch_state_bytes: 32 << 20,
+        max_cache_bytes: 512 << 20,
     };
 }
 

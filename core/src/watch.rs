@@ -491,6 +491,7 @@ pub fn rollback_baseline(r: &WatchRecord) -> Option<SiteRecord> {
         payload_sha256: h.payload_sha256,
         checked_at: h.seen_at,
         checkpoint: None,
+        incident_log: None,
     })
 }
 
@@ -787,6 +788,7 @@ mod tests {
             payload_sha256: b.payload_sha256,
             checked_at: t,
             checkpoint: None,
+            incident_log: None,
         });
         assert!(rollback_baseline(&r3).is_none());
     }
@@ -808,6 +810,7 @@ mod tests {
             payload_sha256: Sha256Digest::of(&n.to_be_bytes()),
             checked_at: t0,
             checkpoint: None,
+            incident_log: None,
         };
         let start = next_record(None, "A", Some(site(1)), &obs(Status::Valid, Some(1)), t0);
         // Nobody else wrote: this run's record.

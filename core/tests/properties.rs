@@ -19,7 +19,7 @@ use canary_core::config::{Config, FreshnessConfig};
 use canary_core::digest::Sha256Digest;
 use canary_core::envelope::{Envelope, Signature, TextSignature, STATEMENT_PAYLOAD_TYPE};
 use canary_core::freshness::{self, Block, FailedSource, Feed, Freshness, Headline, Requirement};
-use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, UpdateEntry};
+use canary_core::incidents::{self, Compromise, Entry, IncidentEntry, LogMark, UpdateEntry};
 use canary_core::keys::SecretKey;
 use canary_core::policy::{Policy, Signer, TrustedPolicy};
 use canary_core::remote::{Checkpoint, SiteRecord, State};
@@ -655,7 +655,9 @@ proptest! {
                 .into_iter()
                 .map(|(k, ((policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at), cp))| {
                     let checkpoint = cp.map(|(sequence, payload_sha256, policy_sha256, verified_at)| Checkpoint { sequence, payload_sha256, policy_sha256, verified_at });
-                    (k, SiteRecord { policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at, checkpoint })
+                    // The incident log's mark rides on the checkpoint's digests.
+                    let incident_log = cp.map(|(sequence, payload_sha256, policy_sha256, _)| LogMark { bytes: sequence, entries: sequence / 2, head_sha256: payload_sha256, sha256: policy_sha256 });
+                    (k, SiteRecord { policy_sha256, policy_version, pinned_at, sequence, payload_sha256, checked_at, checkpoint, incident_log })
                 })
                 .collect(),
         };
@@ -688,6 +690,7 @@ proptest! {
                         name,
                         site: site.map(|(policy_sha256, pinned_at, sequence, payload_sha256, checked_at)| SiteRecord {
                             policy_sha256, policy_version: 1, pinned_at, sequence, payload_sha256, checked_at, checkpoint: None,
+                            incident_log: None,
                         }),
                         status: STATUSES[status],
                         detail,

@@ -9,12 +9,14 @@ use serde::Serialize;
 
 use crate::cli::{RemoteArgs, VerifyArgs};
 use canary::error::{show_path, Error, Result};
-use canary::fetch::{Client, Deadline, FetchError, RequestLimits, SiteTransport};
-use canary::{lock, project, store};
+use canary::fetch::{Client, Deadline, FetchError, Fetched, RequestLimits, SiteTransport};
+use canary::{cache, lock, project, store};
 use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
+use canary_core::incidents::LogMark;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
+use canary_core::remote::cache::{CachedResponse, SiteCache};
 use canary_core::remote::{
     self, Concurrent, Outcome, Pins, RemoteError, SiteRecord, SiteUrls, State, Untrusted,
 };
@@ -46,7 +48,9 @@ pub(crate) struct Again<'a> {
 /// caller stores the state when the report has no failure.
 ///
 /// With `full`, the record's checkpoint is not used: every canary is
-/// fetched and verified (`--full`).
+/// fetched and verified (`--full`). With `cached`, files are asked for
+/// conditionally on the responses of the last run that passed; what each
+/// file got is returned beside the outcome, for [`cache_after`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn check_site(
     client: &Client,
@@ -55,10 +59,16 @@ pub(crate) fn check_site(
     pins: &Pins<'_>,
     record: Option<&SiteRecord>,
     full: bool,
+    cached: Option<&SiteCache>,
     now: Timestamp,
     again: &Again<'_>,
-) -> Result<Outcome> {
-    let mut transport = SiteTransport { client, deadline };
+) -> Result<(Outcome, Vec<Fetched>)> {
+    let mut transport = SiteTransport::new(client, deadline, cached);
+    if cached.is_some() {
+        transport.log = record
+            .and_then(|r| r.incident_log)
+            .map(|mark| (urls.incidents(), mark));
+    }
     let without_checkpoint = record.filter(|_| full).map(|r| SiteRecord {
         checkpoint: None,
         ..r.clone()
@@ -70,7 +80,56 @@ pub(crate) fn check_site(
         now,
         limits: &Limits::DEFAULT,
     };
-    remote::verify_site(&mut transport, &request).map_err(|e| remote_error(e, urls, again))
+    let out =
+        remote::verify_site(&mut transport, &request).map_err(|e| remote_error(e, urls, again))?;
+    Ok((out, transport.fetched))
+}
+
+/// Whether a run asks conditionally, from the response cache: for a site
+/// the state file knows, unless `--full` or `--replace-pin` (which are
+/// about seeing everything afresh).
+pub(crate) fn uses_cache(record: Option<&SiteRecord>, full: bool, replace_pin: bool) -> bool {
+    record.is_some() && !full && !replace_pin
+}
+
+/// The site's response cache after a run that passed every check
+/// ([`cache::after_run`]): the bodies it had, the incident log's from the
+/// outcome.
+pub(crate) fn cache_after(urls: &SiteUrls, out: &Outcome, fetched: Vec<Fetched>) -> SiteCache {
+    let log = urls.incidents();
+    let responses = fetched.into_iter().filter_map(|f| {
+        let body = match f.body {
+            Some(b) => b,
+            None if f.url == log => out.incidents.clone()?,
+            None => return None,
+        };
+        Some(CachedResponse {
+            url: f.url,
+            validators: f.validators,
+            body,
+        })
+    });
+    remote::cache::after_run(urls, responses, out.seen.sequence)
+}
+
+/// Writes a site's cache after a run that passed; a failure is a note,
+/// not the run's failure (the next run only fetches more).
+pub(crate) fn save_cache(dir: &Path, next: &SiteCache, before: Option<&SiteCache>) {
+    if let Err(e) = cache::save(dir, next, before) {
+        super::note(&format!(
+            "canary: note: the response cache was not updated: {e}\n"
+        ));
+    }
+}
+
+/// Keeps the cache folder within [`Limits::max_cache_bytes`], once per
+/// command; a failure is a note, as in [`save_cache`].
+pub(crate) fn bound_cache(dir: &Path) {
+    if let Err(e) = cache::evict(dir, Limits::DEFAULT.max_cache_bytes) {
+        super::note(&format!(
+            "canary: note: the response cache was not trimmed: {e}\n"
+        ));
+    }
 }
 
 /// A site that could not be verified, as the user's error: the class of
@@ -332,9 +391,11 @@ pub(crate) fn remember(
     let pin = remote::remembered_pin(&out.report, &out.accepted, record);
     let chain: Vec<Sha256Digest> = out.chain.versions.iter().map(|v| v.sha256).collect();
     let rec = match remote::merge_record(record, on_disk, pin, &chain, &out.seen, now) {
-        // Only a run that passed every check moves the checkpoint.
+        // Only a run that passed every check moves the checkpoint, and
+        // the mark of its incident log.
         Ok(mut rec) if out.report.failure.is_none() => {
             remote::advance_checkpoint(&mut rec, &out.seen, out.trusted.sha256, now);
+            rec.incident_log = out.incidents.as_deref().and_then(LogMark::of);
             rec
         }
         Ok(rec) => rec,
@@ -393,13 +454,18 @@ pub(crate) fn verify_site(
         replace_pin: r.replace_pin,
     };
     let total = Duration::from_secs(r.timeout);
-    let mut out = check_site(
+    let cache_dir = cache::dir_for(&state_path);
+    let cached = uses_cache(record.as_ref(), r.full, r.replace_pin)
+        .then(|| cache::load(&cache_dir, urls.key()))
+        .flatten();
+    let (mut out, fetched) = check_site(
         &client(total)?,
         Deadline::after(total),
         &urls,
         &pins,
         record.as_ref(),
         r.full,
+        cached.as_ref(),
         checks_at,
         &Again {
             command,
@@ -407,6 +473,14 @@ pub(crate) fn verify_site(
         },
     )?;
     let remembered = remember(command, &state_path, &urls, record.as_ref(), &mut out, now)?;
+    if remembered && out.report.failure.is_none() {
+        save_cache(
+            &cache_dir,
+            &cache_after(&urls, &out, fetched),
+            cached.as_ref(),
+        );
+        bound_cache(&cache_dir);
+    }
     Ok(SiteCheck {
         urls,
         state_path,

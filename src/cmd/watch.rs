@@ -15,9 +15,10 @@ use serde::Serialize;
 use crate::cli::WatchArgs;
 use canary::error::{show_path, Error, Result};
 use canary::fetch::{Client, Deadline, FetchError};
-use canary::{lock, store};
+use canary::{cache, lock, store};
 use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
+use canary_core::incidents::LogMark;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
 use canary_core::remote::{self, Concurrent, Pin, Pins, Seen, SiteRecord};
@@ -106,6 +107,7 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
         None => default_state_path()?,
     };
     let state = read_state(&state_path)?;
+    let cache_dir = cache::dir_for(&state_path);
 
     // One client (one connection pool) for every site; each site's own
     // deadline bounds it, whatever the others do.
@@ -128,7 +130,15 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
                     break;
                 };
                 let prev = state.sites.get(entry.site.key());
-                let r = check_one(&client, entry, policy.as_ref(), prev, &a, checks_at);
+                let r = check_one(
+                    &client,
+                    &cache_dir,
+                    entry,
+                    policy.as_ref(),
+                    prev,
+                    &a,
+                    checks_at,
+                );
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 progress.inc(1);
             });
@@ -144,6 +154,7 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
         })
         .collect();
     let rows = remember(&state_path, &state, &list, checked, checks_at, now)?;
+    verify_url::bound_cache(&cache_dir);
 
     let exit = watch::exit(rows.iter().map(|r| r.status));
     if a.json {
@@ -219,6 +230,8 @@ struct Verified {
     pin: Pin,
     chain: Vec<Sha256Digest>,
     seen: Seen,
+    /// Where its incident log ended, if it has one.
+    log: Option<LogMark>,
 }
 
 /// The remote record to keep for a site, merged under the lock with the
@@ -246,6 +259,7 @@ fn site_record(
             // A verified site passed every check: it moves the checkpoint.
             let newest = *v.chain.last().expect("a chain has a version");
             remote::advance_checkpoint(&mut r, &v.seen, newest, now);
+            r.incident_log = v.log;
             Some(r)
         }
         Err(Concurrent::PinChanged { .. }) => disk.cloned(),
@@ -274,6 +288,7 @@ fn progress_bar(len: u64) -> ProgressBar {
 /// URL`), what to update the remote record with.
 fn check_one(
     client: &Client,
+    cache_dir: &Path,
     entry: &Entry,
     policy: Option<&TrustedPolicy>,
     prev_watch: Option<&WatchRecord>,
@@ -289,6 +304,9 @@ fn check_one(
         replace_pin: entry.replace_pin,
     };
     let deadline = Deadline::after(Duration::from_secs(entry.timeout.unwrap_or(a.timeout)));
+    let cached = verify_url::uses_cache(prev, a.full, entry.replace_pin)
+        .then(|| cache::load(cache_dir, entry.site.key()))
+        .flatten();
     // A valid list always says whom to trust, so there is no first-contact
     // hint to word.
     let again = verify_url::Again {
@@ -302,10 +320,11 @@ fn check_one(
         &pins,
         prev,
         a.full,
+        cached.as_ref(),
         checks_at,
         &again,
     ) {
-        Ok(mut out) => {
+        Ok((mut out, fetched)) => {
             if let Some(b) = prev_watch.and_then(watch::rollback_baseline) {
                 verify::add_failures(&mut out.report, remote::check_seen(Some(&b), &out.seen));
             }
@@ -332,7 +351,15 @@ fn check_one(
                 pin: out.accepted.pin,
                 chain: out.chain.versions.iter().map(|v| v.sha256).collect(),
                 seen: out.seen.clone(),
+                log: out.incidents.as_deref().and_then(LogMark::of),
             });
+            // Written here, by the worker, so that no more than `--jobs`
+            // sites' bytes are held at once; only for a site whose every
+            // check passed.
+            if verified.is_some() {
+                let next = verify_url::cache_after(&entry.site, &out, fetched);
+                verify_url::save_cache(cache_dir, &next, cached.as_ref());
+            }
             let obs = Observation {
                 status,
                 detail,

@@ -14,6 +14,8 @@ use crate::support::http::{Route, Server};
 use crate::support::keys::SecretKey;
 use crate::support::{self, canary, ceremony, copy_dir, layout, ok, text};
 
+mod conditional;
+
 const SIGNERS: [&str; 3] = ["alice", "bob", "carol"];
 
 /// An organisation's ceremony folder: `project/` (keys, policy, canaries)

@@ -1824,6 +1824,7 @@ fn seen(seen: &Folder, n: u64) -> SiteRecord {
         payload_sha256: env.payload_digest(),
         checked_at: st.issued_at.plus_days(1).unwrap(),
         checkpoint: None,
+        incident_log: None,
     }
 }
 

@@ -23,6 +23,7 @@ use crate::rotation::{ChainFile, PolicyChain};
 use crate::timefmt::Timestamp;
 use crate::verify::{Finding, Problem};
 
+pub mod cache;
 mod procedure;
 pub mod transport;
 
@@ -382,6 +383,13 @@ pub struct SiteRecord {
     /// it existed, which keep their bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,
+    /// The incident log of the last run that passed every check, where it
+    /// ended: the next run asks only for the bytes after it when the
+    /// response cache holds exactly that log (docs/FORMAT.md, "Response
+    /// cache"). Set and cleared with the checkpoint's moves; absent in
+    /// records made before it existed, or for a site without a log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_log: Option<crate::incidents::LogMark>,
 }
 
 /// Where an earlier run's full verification ended (docs/FORMAT.md, "The
@@ -647,6 +655,7 @@ pub fn updated_record(
         checked_at: now,
         // Moved only by [`advance_checkpoint`], after a full pass.
         checkpoint: prev.and_then(|p| p.checkpoint),
+        incident_log: prev.and_then(|p| p.incident_log),
     }
 }
 
@@ -1010,6 +1019,7 @@ mod tests {
             payload_sha256: digest,
             checked_at: Timestamp::from_unix(1_700_000_000),
             checkpoint: None,
+            incident_log: None,
         }
     }
 

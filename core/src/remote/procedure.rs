@@ -772,6 +772,7 @@ mod tests {
                 .payload_digest(),
             checked_at: ts("2026-01-02T00:00:00Z"),
             checkpoint: None,
+            incident_log: None,
         };
         let none = Pins {
             first_use: false,
@@ -1026,6 +1027,7 @@ mod tests {
                 policy_sha256: policy().sha256,
                 verified_at: ts("2026-01-02T00:00:00Z"),
             }),
+            incident_log: None,
         };
         let out = run(&mut t, &tofu(), Some(&record), &Limits::DEFAULT).unwrap();
         assert_eq!(out.report.failure, None, "{:?}", out.report.failures);

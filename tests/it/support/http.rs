@@ -3,7 +3,11 @@
 //! huge bodies, redirect loops). One thread per connection; plain answers
 //! (a body, a status, 404) keep the connection alive for the next request,
 //! as a real server does, so clients that pool connections are tested
-//! reusing them. Every connection thread stops by itself within
+//! reusing them. Bodies carry an `ETag` and a `Last-Modified` and are
+//! answered as a static file server does: 304 to a matching
+//! `If-None-Match` / `If-Modified-Since`, 206 (or 416) to `Range: bytes=N-`;
+//! each can be turned off, and every answer's status is counted, so tests
+//! can tell what a client asked and got. Every connection thread stops by itself within
 //! [`MAX_HANG`], and the listener stops when the server is dropped.
 
 // benches/watch.rs includes this file by path
@@ -52,6 +56,34 @@ struct State {
     delay: Duration,
     /// Connections accepted.
     connections: usize,
+    /// Which validators bodies carry (and are honoured): ETag, Last-Modified.
+    etag: bool,
+    last_modified: bool,
+    /// Whether `Range: bytes=N-` is honoured (else the whole body, 200).
+    ranges: bool,
+    /// A hostile server: 304 to every GET of a body, asked or not.
+    always_304: bool,
+    /// Every GET answered: its path, status and request headers (names in
+    /// lower case), in order of arrival.
+    answers: Vec<Answer>,
+}
+
+/// One GET as the server saw and answered it.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub path: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Answer {
+    /// The value of request header `name` (lower case), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 pub struct Server {
@@ -64,7 +96,12 @@ impl Server {
     pub fn start() -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().unwrap();
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            etag: true,
+            last_modified: true,
+            ranges: true,
+            ..State::default()
+        }));
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp) = (state.clone(), stop.clone());
         thread::spawn(move || {
@@ -152,6 +189,42 @@ impl Server {
         self.state.lock().unwrap().delay = delay;
     }
 
+    /// Which validators bodies carry and the server honours (both by
+    /// default, as nginx or GitHub Pages send them).
+    pub fn set_validators(&self, etag: bool, last_modified: bool) {
+        let mut s = self.state.lock().unwrap();
+        s.etag = etag;
+        s.last_modified = last_modified;
+    }
+
+    /// Whether `Range` is honoured (by default); off: a server that
+    /// ignores it and answers 200 with the whole body.
+    pub fn set_ranges(&self, on: bool) {
+        self.state.lock().unwrap().ranges = on;
+    }
+
+    /// A hostile server that answers 304 to every GET of a body.
+    pub fn set_always_304(&self, on: bool) {
+        self.state.lock().unwrap().always_304 = on;
+    }
+
+    /// Every GET answered so far (path, status, request headers).
+    pub fn answers(&self) -> Vec<Answer> {
+        self.state.lock().unwrap().answers.clone()
+    }
+
+    /// How many GETs were answered with `status`.
+    pub fn count(&self, status: u16) -> usize {
+        self.answers().iter().filter(|a| a.status == status).count()
+    }
+
+    /// Forgets the GETs and answers received so far.
+    pub fn clear_answers(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.gets.clear();
+        s.answers.clear();
+    }
+
     /// How many connections were accepted (fewer than requests when
     /// clients reuse them).
     pub fn connections(&self) -> usize {
@@ -205,12 +278,14 @@ fn answer(
     let path = parts.next().unwrap_or("/").to_string();
     let mut content_length = 0usize;
     let mut client_closes = false;
+    let mut headers = Vec::new();
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
             break;
         }
         if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
             if k.eq_ignore_ascii_case("content-length") {
                 content_length = v.trim().parse().unwrap_or(0);
             }
@@ -227,11 +302,29 @@ fn answer(
         out.write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
         return Ok(Next::Close);
     }
-    let (route, delay) = {
+    let (route, delay, http) = {
         let mut s = state.lock().unwrap();
         s.gets.push(path.clone());
-        (s.routes.get(&path).cloned(), s.delay)
+        let http = Http {
+            etag: s.etag,
+            last_modified: s.last_modified,
+            ranges: s.ranges,
+            always_304: s.always_304,
+        };
+        (s.routes.get(&path).cloned(), s.delay, http)
     };
+    let status = match &route {
+        None => 404,
+        Some(Route::Body(b)) => http.answer(&headers, b).status,
+        Some(Route::Status(code)) => *code,
+        Some(Route::Redirect(_)) => 302,
+        Some(_) => 200,
+    };
+    state.lock().unwrap().answers.push(Answer {
+        path: path.clone(),
+        status,
+        headers: headers.clone(),
+    });
     if !delay.is_zero() {
         thread::sleep(delay);
     }
@@ -250,12 +343,24 @@ fn answer(
             Ok(keep)
         }
         Some(Route::Body(b)) => {
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
-                b.len()
-            )?;
-            out.write_all(&b)?;
+            let a = http.answer(&headers, &b);
+            let reason = match a.status {
+                200 => "OK",
+                206 => "Partial Content",
+                304 => "Not Modified",
+                _ => "Range Not Satisfiable",
+            };
+            let mut head = format!("HTTP/1.1 {} {reason}\r\n", a.status);
+            for (k, v) in &a.headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            // A 304 has no body and says no length.
+            if a.status != 304 {
+                head.push_str(&format!("Content-Length: {}\r\n", a.body.len()));
+            }
+            head.push_str(&format!("Connection: {connection}\r\n\r\n"));
+            out.write_all(head.as_bytes())?;
+            out.write_all(a.body)?;
             Ok(keep)
         }
         Some(Route::Status(code)) => {
@@ -324,4 +429,121 @@ fn answer(
             Ok(Next::Close)
         }
     }
+}
+
+/// How the server answers a body: its validators, conditional requests and
+/// ranges.
+#[derive(Clone, Copy, Debug)]
+struct Http {
+    etag: bool,
+    last_modified: bool,
+    ranges: bool,
+    always_304: bool,
+}
+
+struct BodyAnswer<'a> {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: &'a [u8],
+}
+
+impl Http {
+    fn answer<'a>(&self, req: &[(String, String)], body: &'a [u8]) -> BodyAnswer<'a> {
+        let header = |name: &str| req.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let (etag, modified) = validators(body);
+        let mut headers = Vec::new();
+        if self.etag {
+            headers.push(("ETag", etag.clone()));
+        }
+        if self.last_modified {
+            headers.push(("Last-Modified", modified.clone()));
+        }
+        // RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only
+        // without it; then Range (and If-Range).
+        let not_modified = match (header("if-none-match"), header("if-modified-since")) {
+            (Some(inm), _) => {
+                self.etag && inm.split(',').any(|t| t.trim() == etag || t.trim() == "*")
+            }
+            (None, Some(ims)) => self.last_modified && ims == modified,
+            (None, None) => false,
+        };
+        if self.always_304 || not_modified {
+            return BodyAnswer {
+                status: 304,
+                headers,
+                body: &[],
+            };
+        }
+        let range = header("range")
+            .filter(|_| self.ranges)
+            .and_then(|r| r.strip_prefix("bytes="))
+            .and_then(|r| r.strip_suffix('-'))
+            .and_then(|n| n.parse::<usize>().ok());
+        let same = |v: &str| (self.etag && v == etag) || (self.last_modified && v == modified);
+        match range {
+            Some(start) if header("if-range").is_none_or(same) => {
+                if start < body.len() {
+                    headers.push((
+                        "Content-Range",
+                        format!("bytes {start}-{}/{}", body.len() - 1, body.len()),
+                    ));
+                    BodyAnswer {
+                        status: 206,
+                        headers,
+                        body: &body[start..],
+                    }
+                } else {
+                    headers.push(("Content-Range", format!("bytes */{}", body.len())));
+                    BodyAnswer {
+                        status: 416,
+                        headers,
+                        body: &[],
+                    }
+                }
+            }
+            _ => BodyAnswer {
+                status: 200,
+                headers,
+                body,
+            },
+        }
+    }
+}
+
+/// A body's ETag and Last-Modified: both follow its bytes, so a changed
+/// body has new ones and an unchanged one (served again) the same.
+fn validators(body: &[u8]) -> (String, String) {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    let h = h.finish();
+    // Some second of 2026, as an HTTP date.
+    let secs = 1_767_225_600 + (h % 31_536_000) as i64;
+    (format!("\"{h:016x}-{}\"", body.len()), http_date(secs))
+}
+
+/// `Thu, 01 Jan 2026 00:00:00 GMT` for a Unix time.
+fn http_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
+    format!(
+        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
