@@ -899,13 +899,7 @@ pub fn parse_block(bytes: &[u8], hash: &str, height: u64) -> Result<Timestamp, E
             got_hash: b.id,
         });
     }
-    let time = Timestamp::from_unix(b.timestamp);
-    if b.timestamp <= 0 || !writable(time) {
-        return Err(ExplorerError::TimestampRange {
-            timestamp: b.timestamp,
-        });
-    }
-    Ok(time)
+    block_time(b.timestamp)
 }
 
 /// `GET /block/HASH` for a block known only by its hash (a foreign
@@ -921,13 +915,16 @@ pub fn parse_block_by_hash(bytes: &[u8], hash: &str) -> Result<(u64, Timestamp),
             got_hash: b.id,
         });
     }
-    let time = Timestamp::from_unix(b.timestamp);
-    if b.timestamp <= 0 || !writable(time) {
-        return Err(ExplorerError::TimestampRange {
-            timestamp: b.timestamp,
-        });
+    Ok((b.height, block_time(b.timestamp)?))
+}
+
+/// A block's time as an explorer states it, if it is one canary can write.
+fn block_time(timestamp: i64) -> Result<Timestamp, ExplorerError> {
+    let time = Timestamp::from_unix(timestamp);
+    if timestamp <= 0 || !writable(time) {
+        return Err(ExplorerError::TimestampRange { timestamp });
     }
-    Ok((b.height, time))
+    Ok(time)
 }
 
 /// Whether a proof holding `t` reads back: the canonical form spells only

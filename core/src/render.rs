@@ -82,12 +82,25 @@ fn headline(r: &Report) -> String {
         paint(BOLD, &r.policy.org.to_string()),
         line(&r.policy.domain)
     );
-    let verdict = match r.verdict {
+    let _ = writeln!(
+        o,
+        "{} (as of {})",
+        verdict_line(r.verdict, r.failure),
+        r.now
+    );
+    o
+}
+
+/// The newest canary's number, dates and signers, when it is authentic.
+/// "VALID: every check holds", "TRIPPED: …", "NOT VALID: the X check
+/// failed": the verdict line of our own and of foreign canaries' reports.
+pub(crate) fn verdict_line(verdict: Verdict, failure: Option<Class>) -> String {
+    let word = match verdict {
         Verdict::Valid => paint(OK, "VALID"),
         Verdict::Tripped => paint(BAD, "TRIPPED"),
         Verdict::Invalid => paint(BAD, "NOT VALID"),
     };
-    let why = match (r.verdict, r.failure) {
+    let why = match (verdict, failure) {
         (Verdict::Valid, _) => "every check holds".to_string(),
         (Verdict::Tripped, _) => {
             "a statement was removed or reworded: read this as the signal the canary exists to give"
@@ -96,11 +109,9 @@ fn headline(r: &Report) -> String {
         (_, Some(c)) => format!("{} check failed", c.label()),
         _ => String::new(),
     };
-    let _ = writeln!(o, "{verdict}: {why} (as of {})", r.now);
-    o
+    format!("{word}: {why}")
 }
 
-/// The newest canary's number, dates and signers, when it is authentic.
 fn newest_canary(r: &Report) -> String {
     let mut o = String::new();
     let Some(l) = &r.latest else {

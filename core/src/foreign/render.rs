@@ -7,7 +7,7 @@ use super::{Checked, ExpiresFrom, IssuedFrom, Report};
 use crate::sanitize::line;
 use crate::style::{paint, BAD, BOLD, DIM, OK, WARN};
 use crate::timefmt::human_duration;
-use crate::verify::{Class, Verdict};
+use crate::verify::Class;
 
 /// `source` names the text (its file or URL, as the user gave it).
 pub fn report(r: &Report, source: &str, state: Option<&str>) -> String {
@@ -24,21 +24,12 @@ pub fn report(r: &Report, source: &str, state: Option<&str>) -> String {
         r.kind.name(),
         paint(BOLD, &title)
     );
-    let verdict = match r.verdict {
-        Verdict::Valid => paint(OK, "VALID"),
-        Verdict::Tripped => paint(BAD, "TRIPPED"),
-        Verdict::Invalid => paint(BAD, "NOT VALID"),
-    };
-    let why = match (r.verdict, r.failure) {
-        (Verdict::Valid, _) => "every check holds".to_string(),
-        (Verdict::Tripped, _) => {
-            "a statement was removed or reworded: read this as the signal the canary exists to give"
-                .to_string()
-        }
-        (_, Some(c)) => format!("{} check failed", c.label()),
-        _ => String::new(),
-    };
-    let _ = writeln!(o, "{verdict}: {why} (as of {})\n", r.now);
+    let _ = writeln!(
+        o,
+        "{} (as of {})\n",
+        crate::render::verdict_line(r.verdict, r.failure),
+        r.now
+    );
     let _ = writeln!(
         o,
         "  Text         {} (sha256 {})",
