@@ -19,6 +19,7 @@ use toml::Spanned;
 
 use crate::digest::Sha256Digest;
 use crate::exit::Exit;
+use crate::foreign::{self, Kind};
 use crate::remote::{self, SiteRecord, SiteUrls};
 use crate::sanitize;
 use crate::timefmt::{human_duration, Timestamp};
@@ -39,7 +40,10 @@ pub struct Entry {
     pub name: String,
     /// The line of its `[[canary]]` table, for messages.
     pub line: usize,
-    pub site: SiteUrls,
+    /// Our own format: the site. A foreign entry (`kind = ...`) has none.
+    pub site: Option<SiteUrls>,
+    /// A foreign canary (`kind = "openpgp"` or `"signify"`).
+    pub foreign: Option<Foreign>,
     /// Pinned signer key fingerprints (`keys = [...]`).
     pub keys: Vec<String>,
     /// With `keys`: the smallest threshold accepted.
@@ -54,6 +58,23 @@ pub struct Entry {
     pub timeout: Option<u64>,
 }
 
+/// A foreign canary to watch: the fields of `canary verify --foreign`'s
+/// flags, as written (paths relative to the list's folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    pub kind: Kind,
+    /// The text (`url`, file or URL), unless clear-signed / embedded.
+    pub text: Option<String>,
+    pub sigs: Vec<String>,
+    pub clearsigned: Option<String>,
+    pub embedded: Option<String>,
+    pub certs: Vec<String>,
+    pub fingerprints: Vec<String>,
+    pub certifiers: Vec<String>,
+    pub signify_keys: Vec<String>,
+    pub cadence_days: u32,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireList {
@@ -65,7 +86,21 @@ struct WireList {
 #[serde(deny_unknown_fields)]
 struct WireEntry {
     name: Spanned<String>,
-    url: Spanned<String>,
+    url: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    #[serde(default)]
+    sigs: Vec<Spanned<String>>,
+    clearsigned: Option<Spanned<String>>,
+    embedded: Option<Spanned<String>>,
+    #[serde(default)]
+    certs: Vec<Spanned<String>>,
+    #[serde(default)]
+    fingerprints: Vec<Spanned<String>>,
+    #[serde(default)]
+    certifiers: Vec<Spanned<String>>,
+    #[serde(default)]
+    signify_keys: Vec<Spanned<String>>,
+    cadence_days: Option<Spanned<u32>>,
     #[serde(default)]
     keys: Vec<Spanned<String>>,
     threshold: Option<Spanned<usize>>,
@@ -173,7 +208,25 @@ fn entry(table: Spanned<WireEntry>, lines: &Lines, seen: &mut Seen) -> Result<En
     let line = lines.of(table.span().start);
     let e = table.into_inner();
     let name = check_name(&e.name, line, lines, &mut seen.names)?;
-    let site = check_site(&e.url, line, lines, &mut seen.sites)?;
+    if let Some(kind) = e.kind.clone() {
+        return foreign_entry(&kind, e, name, line, lines);
+    }
+    if let Some(f) = foreign_only(&e) {
+        return Err(ListError {
+            line,
+            problem: format!(
+                "`{}`: `{f}` is for foreign canaries: add `kind = \"openpgp\"` or `kind = \"signify\"`",
+                sanitize::line(&name)
+            ),
+        });
+    }
+    let Some(url) = &e.url else {
+        return Err(ListError {
+            line,
+            problem: "missing field `url`".into(),
+        });
+    };
+    let site = check_site(url, line, lines, &mut seen.sites)?;
     let keys = check_keys(&e.keys, lines)?;
     let threshold = check_threshold(e.threshold.as_ref(), &keys, lines)?;
     let policy = check_policy(e.policy.as_ref(), lines)?;
@@ -192,12 +245,153 @@ fn entry(table: Spanned<WireEntry>, lines: &Lines, seen: &mut Seen) -> Result<En
     Ok(Entry {
         name,
         line,
-        site,
+        site: Some(site),
+        foreign: None,
         keys,
         threshold,
         policy,
         trust_on_first_use: e.trust_on_first_use,
         replace_pin,
+        timeout,
+    })
+}
+
+/// The first field given that only a foreign entry takes.
+fn foreign_only(e: &WireEntry) -> Option<&'static str> {
+    [
+        ("sigs", !e.sigs.is_empty()),
+        ("clearsigned", e.clearsigned.is_some()),
+        ("embedded", e.embedded.is_some()),
+        ("certs", !e.certs.is_empty()),
+        ("fingerprints", !e.fingerprints.is_empty()),
+        ("certifiers", !e.certifiers.is_empty()),
+        ("signify_keys", !e.signify_keys.is_empty()),
+        ("cadence_days", e.cadence_days.is_some()),
+    ]
+    .into_iter()
+    .find_map(|(f, given)| given.then_some(f))
+}
+
+/// A `kind = ...` entry: the rules of `canary verify --foreign`'s flags
+/// (the threshold's upper bound, the number of pinned keys, is checked
+/// once the keys are read).
+fn foreign_entry(
+    kind: &Spanned<String>,
+    e: WireEntry,
+    name: String,
+    line: usize,
+    lines: &Lines,
+) -> Result<Entry, ListError> {
+    let shown = sanitize::line(&name);
+    let at = |problem: String| ListError {
+        line,
+        problem: format!("`{shown}` (kind = \"{}\"): {problem}", kind.get_ref()),
+    };
+    let k = match kind.get_ref().as_str() {
+        "openpgp" => Kind::Openpgp,
+        "signify" => Kind::Signify,
+        other => {
+            return Err(lines.err(
+                kind.span(),
+                format!(
+                    "`{shown}`: unknown kind `{}`: \"openpgp\" or \"signify\" (or no kind, for our own format)",
+                    sanitize::line(other)
+                ),
+            ))
+        }
+    };
+    let ours = [
+        ("keys", !e.keys.is_empty()),
+        ("policy", e.policy.is_some()),
+        ("trust_on_first_use", e.trust_on_first_use),
+        ("replace_pin", e.replace_pin.is_some()),
+    ];
+    if let Some((f, _)) = ours.iter().find(|(_, given)| *given) {
+        return Err(at(format!(
+            "`{f}` is for our own format; a foreign canary pins `certs` / `fingerprints` (openpgp) or `signify_keys` (signify)"
+        )));
+    }
+    let strings =
+        |v: &[Spanned<String>]| -> Vec<String> { v.iter().map(|s| s.get_ref().clone()).collect() };
+    let one = |v: &Option<Spanned<String>>| v.as_ref().map(|s| s.get_ref().clone());
+    let f = Foreign {
+        kind: k,
+        text: one(&e.url),
+        sigs: strings(&e.sigs),
+        clearsigned: one(&e.clearsigned),
+        embedded: one(&e.embedded),
+        certs: strings(&e.certs),
+        fingerprints: strings(&e.fingerprints),
+        certifiers: strings(&e.certifiers),
+        signify_keys: strings(&e.signify_keys),
+        cadence_days: e
+            .cadence_days
+            .as_ref()
+            .map_or(crate::foreign::DEFAULT_CADENCE_DAYS, |c| *c.get_ref()),
+    };
+    if !(1..=3660).contains(&f.cadence_days) {
+        return Err(at("`cadence_days` must be 1 to 3660".into()));
+    }
+    for v in [&f.text, &f.clearsigned, &f.embedded].into_iter().flatten() {
+        if v.trim().is_empty() {
+            return Err(at("a file or URL is empty".into()));
+        }
+    }
+    match k {
+        Kind::Openpgp => {
+            if !f.signify_keys.is_empty() || f.embedded.is_some() {
+                return Err(at(
+                    "`signify_keys` and `embedded` are for kind = \"signify\"".into(),
+                ));
+            }
+            if f.certs.is_empty() {
+                return Err(at("missing `certs`: the signers' certificate files".into()));
+            }
+            if f.clearsigned.is_some() && f.text.is_some() {
+                return Err(at(
+                    "give `url` (with `sigs`) or `clearsigned`, not both".into()
+                ));
+            }
+            if f.clearsigned.is_none() && (f.text.is_none() || f.sigs.is_empty()) {
+                return Err(at(
+                    "missing `url` and `sigs` (the text and its signatures), or `clearsigned`"
+                        .into(),
+                ));
+            }
+        }
+        Kind::Signify => {
+            if !f.certs.is_empty()
+                || !f.fingerprints.is_empty()
+                || !f.certifiers.is_empty()
+                || f.clearsigned.is_some()
+            {
+                return Err(at("`certs`, `fingerprints`, `certifiers` and `clearsigned` are for kind = \"openpgp\"".into()));
+            }
+            if f.signify_keys.is_empty() {
+                return Err(at("missing `signify_keys`: the public key file".into()));
+            }
+            if f.embedded.is_none() && (f.text.is_none() || f.sigs.is_empty()) {
+                return Err(at(
+                    "missing `url` and `sigs` (the text and its signature), or `embedded`".into(),
+                ));
+            }
+        }
+    }
+    let threshold = match e.threshold.as_ref() {
+        Some(t) if *t.get_ref() == 0 => return Err(at("`threshold` must be at least 1".into())),
+        t => t.map(|t| *t.get_ref()),
+    };
+    let timeout = check_timeout(e.timeout.as_ref(), lines)?;
+    Ok(Entry {
+        name,
+        line,
+        site: None,
+        foreign: Some(f),
+        keys: Vec::new(),
+        threshold,
+        policy: None,
+        trust_on_first_use: false,
+        replace_pin: false,
         timeout,
     })
 }
@@ -461,6 +655,10 @@ pub struct WatchRecord {
     /// The newest canary authenticated here in any run, even one that failed
     /// another check (tripped, expired): never goes backwards.
     pub highest_seen: Option<HighestSeen>,
+    /// A foreign entry's series record (`canary verify --foreign`'s state
+    /// record): absent for our own format, so its files keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<foreign::state::Record>,
 }
 
 /// A canary authenticated by the trusted policy (its signatures met the
@@ -535,6 +733,8 @@ pub fn next_record(
     };
     WatchRecord {
         highest_seen,
+        // The caller sets a foreign entry's new series record.
+        foreign: prev.and_then(|p| p.foreign.clone()),
         name: name.to_string(),
         site,
         status: obs.status,
@@ -575,6 +775,13 @@ pub fn merge_record(
         (None, o) => o,
     };
     let site = ours.site.clone();
+    // A foreign series record never goes backwards either: the newer
+    // canary's (ours on a tie).
+    let foreign = match (&disk.foreign, &ours.foreign) {
+        (Some(d), Some(o)) if d.issued_at > o.issued_at => Some(d.clone()),
+        (d, None) => d.clone(),
+        (_, o) => o.clone(),
+    };
     let (mut last, other) = if disk.checked_at > ours.checked_at {
         (disk.clone(), ours.failing_since)
     } else {
@@ -586,6 +793,7 @@ pub fn merge_record(
     WatchRecord {
         site,
         highest_seen,
+        foreign,
         ..last
     }
 }
@@ -680,7 +888,7 @@ mod tests {
         assert_eq!((l[0].name.as_str(), l[0].line), ("A", 2));
         assert_eq!(l[0].keys, vec![FP1.to_string(), FP2.to_string()]);
         assert_eq!(l[0].threshold, Some(2));
-        assert_eq!(l[1].site.key(), "https://b.example/org/");
+        assert_eq!(l[1].site.as_ref().unwrap().key(), "https://b.example/org/");
         assert_eq!(
             (l[1].policy.as_deref(), l[1].timeout),
             (Some("b.json"), Some(5))
@@ -735,6 +943,43 @@ mod tests {
         assert!(e.problem.contains("url"), "{e}");
         assert_eq!(err("").line, 1);
         assert!(err("# nothing\n").problem.contains("no canaries"));
+    }
+
+    #[test]
+    fn parses_foreign_entries_with_verify_foreigns_rules() {
+        let l = parse_list(
+            "[[canary]]\nname = \"Q\"\nkind = \"openpgp\"\nurl = \"q.txt\"\nsigs = [\"q.sig\"]\ncerts = [\"a.asc\"]\nthreshold = 1\n\n[[canary]]\nname = \"K\"\nkind = \"signify\"\nembedded = \"https://k.example/c.sig\"\nsignify_keys = [\"k.pub\"]\ncadence_days = 30\n",
+        )
+        .unwrap();
+        let q = l[0].foreign.as_ref().unwrap();
+        assert_eq!((q.kind, q.text.as_deref()), (Kind::Openpgp, Some("q.txt")));
+        assert_eq!((l[0].threshold, q.cadence_days), (Some(1), 90));
+        assert!(l[0].site.is_none());
+        let k = l[1].foreign.as_ref().unwrap();
+        assert_eq!(
+            (k.kind, k.cadence_days, k.text.as_deref()),
+            (Kind::Signify, 30, None)
+        );
+
+        let e = err("[[canary]]\nname = \"Q\"\nkind = \"x\"\n");
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.problem.contains("unknown kind `x`"), "{e}");
+        let e = err(
+            "[[canary]]\nname = \"Q\"\nkind = \"signify\"\nurl = \"t\"\nsignify_keys = [\"k\"]\n",
+        );
+        assert!(
+            e.problem
+                .contains("`Q` (kind = \"signify\"): missing `url` and `sigs`"),
+            "{e}"
+        );
+        let e = err("[[canary]]\nname = \"Q\"\nkind = \"openpgp\"\nclearsigned = \"c\"\ncerts = [\"a\"]\nkeys = []\ntrust_on_first_use = true\n");
+        assert!(
+            e.problem
+                .contains("`trust_on_first_use` is for our own format"),
+            "{e}"
+        );
+        let e = err("[[canary]]\nname = \"A\"\nurl = \"https://a.example\"\ntrust_on_first_use = true\ncerts = [\"a\"]\n");
+        assert!(e.problem.contains("`certs` is for foreign canaries"), "{e}");
     }
 
     fn obs(status: Status, sequence: Option<u64>) -> Observation {
@@ -866,6 +1111,48 @@ mod tests {
             Some(t0),
             "the streak began with the other run"
         );
+    }
+
+    /// A foreign series record is carried from run to run and, when two
+    /// runs wrote it, the newer canary's is kept.
+    #[test]
+    fn a_foreign_series_record_never_goes_backwards() {
+        let (t0, t1) = (
+            Timestamp::from_unix(1_800_000_000),
+            Timestamp::from_unix(1_800_000_100),
+        );
+        let rec = |issued: i64| foreign::state::Record {
+            kind: Kind::Openpgp,
+            issued_at: Timestamp::from_unix(issued),
+            text_sha256: Sha256Digest::of(&issued.to_be_bytes()),
+            checked_at: t0,
+            baseline: foreign::state::Baseline {
+                issued_at: Timestamp::from_unix(issued),
+                statements: Vec::new(),
+            },
+        };
+        let mut start = next_record(None, "Q", None, &obs(Status::Valid, Some(46)), t0);
+        assert!(start.foreign.is_none());
+        start.foreign = Some(rec(100));
+        // A run that records nothing (unreachable) keeps it.
+        let kept = next_record(Some(&start), "Q", None, &obs(Status::Unreachable, None), t1);
+        assert_eq!(kept.foreign, start.foreign);
+        // Another run recorded a newer canary meanwhile: it stays.
+        let mut disk = start.clone();
+        disk.foreign = Some(rec(300));
+        disk.checked_at = t1;
+        let mut ours = next_record(Some(&start), "Q", None, &obs(Status::Valid, Some(46)), t0);
+        ours.foreign = Some(rec(200));
+        let m = merge_record(Some(&start), Some(&disk), ours.clone());
+        assert_eq!(m.foreign, Some(rec(300)));
+        disk.foreign = Some(rec(100));
+        let m = merge_record(Some(&start), Some(&disk), ours);
+        assert_eq!(m.foreign, Some(rec(200)));
+        // Absent from our own format's records, so their bytes are unchanged.
+        let own = next_record(None, "A", None, &obs(Status::Valid, Some(2)), t0);
+        let mut s = WatchState::default();
+        s.sites.insert("https://a.example/".into(), own);
+        assert!(!String::from_utf8(s.to_json()).unwrap().contains("foreign"));
     }
 
     #[test]

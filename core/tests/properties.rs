@@ -701,6 +701,7 @@ proptest! {
                         checked_at,
                         failing_since,
                         highest_seen: highest.map(|(sequence, payload_sha256, seen_at)| HighestSeen { sequence, payload_sha256, seen_at }),
+                        foreign: None,
                     };
                     (url, r)
                 })

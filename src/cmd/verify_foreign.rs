@@ -295,41 +295,24 @@ pub fn run(root: &Path, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
     )?;
     let threshold = threshold(a.remote.threshold, keys.ids().len())?;
     let text_arg = a.path.as_deref().map(|p| p.to_string_lossy().into_owned());
-    let text_src = text_arg.as_deref().map(Source::of);
-    let sigs: Vec<Source<'_>> = f.sigs.iter().map(|s| Source::of(s)).collect();
-    let clear = f.clearsigned.as_deref().map(Source::of);
-    let embedded = f.embedded.as_deref().map(Source::of);
-    let mut client = None;
-    let fetched = fetch(
+    let spec = Spec {
         kind,
-        text_src.as_ref(),
-        &sigs,
-        clear.as_ref(),
-        embedded.as_ref(),
-        &mut client,
-        a.remote.timeout,
-    )?;
-    let shown = text_src
-        .as_ref()
-        .or(clear.as_ref())
-        .or(embedded.as_ref())
-        .map(Source::show)
-        .unwrap_or_default();
-
-    let series = state::series_key(kind, &keys.ids());
+        keys: &keys,
+        threshold,
+        text: text_arg.as_deref(),
+        sigs: &f.sigs,
+        clearsigned: f.clearsigned.as_deref(),
+        embedded: f.embedded.as_deref(),
+        cadence_days: f.cadence_days,
+        timeout: a.remote.timeout,
+    };
+    let series = spec.series();
     let state_path = a.remote.state.as_deref();
     let previous = match state_path {
         Some(p) => read_state(p)?.sites.remove(&series),
         None => None,
     };
-    let mut report = verify_fetched(
-        &keys,
-        &fetched,
-        threshold,
-        f.cadence_days,
-        now,
-        previous.as_ref(),
-    );
+    let (mut report, shown) = check(&spec, now, previous.as_ref())?;
     if a.online {
         online(root, &a.explorers, &mut report)?;
     }
@@ -358,6 +341,67 @@ pub fn run(root: &Path, a: &VerifyArgs, now: Timestamp) -> Result<Exit> {
         super::out(&foreign::render::report(&report, &shown, st.as_deref()));
     }
     Ok(exit)
+}
+
+/// One foreign canary to check, as `verify --foreign`'s flags (or a watch
+/// list entry) give it: each input a file or a URL.
+pub(crate) struct Spec<'a> {
+    pub kind: Kind,
+    pub keys: &'a Keys,
+    pub threshold: usize,
+    pub text: Option<&'a str>,
+    pub sigs: &'a [String],
+    pub clearsigned: Option<&'a str>,
+    pub embedded: Option<&'a str>,
+    pub cadence_days: u32,
+    /// Seconds, for the URLs.
+    pub timeout: u64,
+}
+
+impl Spec<'_> {
+    /// The key of its series in a state file.
+    pub(crate) fn series(&self) -> String {
+        state::series_key(self.kind, &self.keys.ids())
+    }
+}
+
+/// Reads and verifies one foreign canary against `previous` (the state
+/// file's record of its series): `canary verify --foreign` and `canary
+/// watch` both. Returns the report and the text's name as shown.
+pub(crate) fn check(
+    spec: &Spec<'_>,
+    now: Timestamp,
+    previous: Option<&state::Record>,
+) -> Result<(foreign::Report, String)> {
+    let text_src = spec.text.map(Source::of);
+    let sigs: Vec<Source<'_>> = spec.sigs.iter().map(|s| Source::of(s)).collect();
+    let clear = spec.clearsigned.map(Source::of);
+    let embedded = spec.embedded.map(Source::of);
+    let mut client = None;
+    let fetched = fetch(
+        spec.kind,
+        text_src.as_ref(),
+        &sigs,
+        clear.as_ref(),
+        embedded.as_ref(),
+        &mut client,
+        spec.timeout,
+    )?;
+    let shown = text_src
+        .as_ref()
+        .or(clear.as_ref())
+        .or(embedded.as_ref())
+        .map(Source::show)
+        .unwrap_or_default();
+    let report = verify_fetched(
+        spec.keys,
+        &fetched,
+        spec.threshold,
+        spec.cadence_days,
+        now,
+        previous,
+    );
+    Ok((report, shown))
 }
 
 /// The core's verification over what was read.

@@ -3,6 +3,7 @@
 //! bounded concurrency; then a table, and the watch state file written once,
 //! atomically, after the run.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +19,7 @@ use canary::fetch::{Client, Deadline, FetchError};
 use canary::{cache, lock, store};
 use canary_core::digest::Sha256Digest;
 use canary_core::exit::Exit;
+use canary_core::foreign::{self, state};
 use canary_core::incidents::LogMark;
 use canary_core::limits::Limits;
 use canary_core::policy::TrustedPolicy;
@@ -27,12 +29,16 @@ use canary_core::timefmt::{human_duration, Timestamp};
 use canary_core::verify;
 use canary_core::watch::{self, Entry, Observation, Status, WatchRecord, WatchState};
 
-use super::verify_url;
+use super::{verify_foreign, verify_url};
 
 /// One row of the result.
 #[derive(Serialize)]
 struct Row {
     name: String,
+    /// A foreign canary's kind (absent for our own format).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<foreign::Kind>,
+    /// The site, or a foreign canary's text (file or URL).
     url: String,
     status: Status,
     /// The table's status cell ("expiring in 5 days").
@@ -77,12 +83,97 @@ fn write_state(path: &Path, state: &WatchState) -> Result<()> {
     store::write_atomic(path, &state.to_json())
 }
 
-/// Reads the list and the policy files it names (relative to its folder).
-fn read_list(path: &Path) -> Result<Vec<(Entry, Option<TrustedPolicy>)>> {
+/// One list entry, ready to check: its key in the state file (the site's
+/// root URL, or a foreign canary's series), and what its files gave.
+struct Listed {
+    entry: Entry,
+    key: String,
+    policy: Option<TrustedPolicy>,
+    foreign: Option<ForeignReady>,
+}
+
+/// A foreign entry with its pinned keys read and its paths resolved
+/// against the list's folder.
+struct ForeignReady {
+    kind: foreign::Kind,
+    keys: verify_foreign::Keys,
+    threshold: usize,
+    text: Option<String>,
+    sigs: Vec<String>,
+    clearsigned: Option<String>,
+    embedded: Option<String>,
+    cadence_days: u32,
+}
+
+impl ForeignReady {
+    fn spec(&self, timeout: u64) -> verify_foreign::Spec<'_> {
+        verify_foreign::Spec {
+            kind: self.kind,
+            keys: &self.keys,
+            threshold: self.threshold,
+            text: self.text.as_deref(),
+            sigs: &self.sigs,
+            clearsigned: self.clearsigned.as_deref(),
+            embedded: self.embedded.as_deref(),
+            cadence_days: self.cadence_days,
+            timeout,
+        }
+    }
+}
+
+/// A file or URL of a foreign entry: a relative path is the list's
+/// folder's.
+fn resolve(base: &Path, s: &str) -> String {
+    if canary_core::remote::looks_like_url(s) || Path::new(s).is_absolute() {
+        s.to_string()
+    } else {
+        base.join(s).to_string_lossy().into_owned()
+    }
+}
+
+/// Reads a foreign entry's pinned keys (as `verify --foreign` does) and
+/// checks its threshold against them.
+fn ready(base: &Path, f: &watch::Foreign, threshold: Option<usize>) -> Result<ForeignReady> {
+    let paths = |v: &[String]| -> Vec<PathBuf> { v.iter().map(|p| base.join(p)).collect() };
+    let keys = verify_foreign::read_keys(
+        f.kind,
+        &paths(&f.certs),
+        &f.fingerprints,
+        &paths(&f.certifiers),
+        &paths(&f.signify_keys),
+    )?;
+    let pinned = keys.ids().len();
+    let threshold = match threshold {
+        None => pinned,
+        Some(t) if t <= pinned => t,
+        Some(t) => {
+            return Err(Error::Usage(format!(
+                "`threshold` {t} must be between 1 and the number of pinned keys ({pinned})"
+            )))
+        }
+    };
+    let one = |v: &Option<String>| v.as_deref().map(|s| resolve(base, s));
+    Ok(ForeignReady {
+        kind: f.kind,
+        threshold,
+        text: one(&f.text),
+        sigs: f.sigs.iter().map(|s| resolve(base, s)).collect(),
+        clearsigned: one(&f.clearsigned),
+        embedded: one(&f.embedded),
+        cadence_days: f.cadence_days,
+        keys,
+    })
+}
+
+/// Reads the list and the files it names (relative to its folder): the
+/// policy files, and the keys of foreign entries. A problem names the list,
+/// the line and the entry.
+fn read_list(path: &Path) -> Result<Vec<Listed>> {
     let bytes = store::read_capped_to(path, Limits::DEFAULT.max_watch_list_bytes)?;
     let text = String::from_utf8(bytes).map_err(|_| Error::input(path, "is not UTF-8 text"))?;
     let entries = watch::parse_list(&text).map_err(|e| Error::input(path, e))?;
     let base = path.parent().unwrap_or(Path::new(""));
+    let mut series: BTreeMap<String, usize> = BTreeMap::new();
     entries
         .into_iter()
         .map(|e| {
@@ -94,7 +185,33 @@ fn read_list(path: &Path) -> Result<Vec<(Entry, Option<TrustedPolicy>)>> {
                         .map_err(|x| Error::input(path, format!("line {}: policy: {x}", e.line)))
                 })
                 .transpose()?;
-            Ok((e, policy))
+            let at = |x: String| {
+                Error::input(
+                    path,
+                    format!("line {}: `{}`: {x}", e.line, sanitize::line(&e.name)),
+                )
+            };
+            let (key, foreign) = match (&e.site, &e.foreign) {
+                (Some(site), _) => (site.key().to_string(), None),
+                (None, Some(f)) => {
+                    let r = ready(base, f, e.threshold).map_err(|x| at(x.to_string()))?;
+                    let key = r.spec(0).series();
+                    if let Some(first) = series.insert(key.clone(), e.line) {
+                        return Err(at(format!(
+                            "the same {} keys are already watched on line {first}",
+                            f.kind.name()
+                        )));
+                    }
+                    (key, Some(r))
+                }
+                (None, None) => unreachable!("an entry is a site or a foreign canary"),
+            };
+            Ok(Listed {
+                entry: e,
+                key,
+                policy,
+                foreign,
+            })
         })
         .collect()
 }
@@ -113,7 +230,7 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
     // deadline bounds it, whatever the others do.
     let longest = list
         .iter()
-        .map(|(e, _)| e.timeout.unwrap_or(a.timeout))
+        .map(|l| l.entry.timeout.unwrap_or(a.timeout))
         .max()
         .unwrap_or(a.timeout);
     let client = verify_url::client(Duration::from_secs(longest))?;
@@ -126,19 +243,14 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
         for _ in 0..jobs {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((entry, policy)) = list.get(i) else {
+                let Some(l) = list.get(i) else {
                     break;
                 };
-                let prev = state.sites.get(entry.site.key());
-                let r = check_one(
-                    &client,
-                    &cache_dir,
-                    entry,
-                    policy.as_ref(),
-                    prev,
-                    &a,
-                    checks_at,
-                );
+                let prev = state.sites.get(&l.key);
+                let r = match &l.foreign {
+                    Some(f) => check_foreign(f, &l.entry, prev, &a, checks_at),
+                    None => check_one(&client, &cache_dir, l, prev, &a, checks_at),
+                };
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 progress.inc(1);
             });
@@ -181,7 +293,7 @@ pub fn run(a: WatchArgs, now: Timestamp) -> Result<Exit> {
 fn remember(
     state_path: &Path,
     state: &WatchState,
-    list: &[(Entry, Option<TrustedPolicy>)],
+    list: &[Listed],
     checked: Vec<Checked>,
     checks_at: Timestamp,
     now: Timestamp,
@@ -190,16 +302,24 @@ fn remember(
     let _lock = lock::state(state_path, "watch")?;
     let mut written = read_state(state_path)?;
     let mut rows = Vec::with_capacity(list.len());
-    for ((entry, _), (mut obs, verified)) in list.iter().zip(checked) {
-        let key = entry.site.key().to_string();
+    for (l, (mut obs, verified, series)) in list.iter().zip(checked) {
+        let (entry, key) = (&l.entry, l.key.clone());
         let prev = state.sites.get(&key);
         let on_disk = written.sites.get(&key);
         let site = site_record(prev, on_disk, verified, &mut obs, now);
         let changed = watch::changes(prev, &obs);
-        let ours = watch::next_record(prev, &entry.name, site, &obs, now);
+        let mut ours = watch::next_record(prev, &entry.name, site, &obs, now);
+        if series.is_some() {
+            ours.foreign = series;
+        }
+        let (kind, url) = match &l.foreign {
+            Some(f) => (Some(f.kind), obs_source(f)),
+            None => (None, key.clone()),
+        };
         rows.push(Row {
             name: entry.name.clone(),
-            url: key.clone(),
+            kind,
+            url,
             status: obs.status,
             status_text: obs.status_text(checks_at),
             needs_attention: obs.status.needs_attention(),
@@ -220,9 +340,22 @@ fn remember(
     Ok(rows)
 }
 
-/// What one site came to, and, when every check passed, what the remote
-/// record is to be updated with.
-type Checked = (Observation, Option<Verified>);
+/// What one entry came to; for a site whose every check passed, what the
+/// remote record is to be updated with; for a foreign canary, its series'
+/// new record when it may move.
+type Checked = (Observation, Option<Verified>, Option<state::Record>);
+
+/// The text a foreign row names: its `url`, or the clear-signed /
+/// embedded file.
+fn obs_source(f: &ForeignReady) -> String {
+    let s = f
+        .text
+        .as_deref()
+        .or(f.clearsigned.as_deref())
+        .or(f.embedded.as_deref())
+        .unwrap_or_default();
+    verify_foreign::Source::of(s).show()
+}
 
 /// A site whose verification passed: the pin to record (the newest
 /// version of the chain trusted), that chain's hashes, and what was seen.
@@ -289,12 +422,13 @@ fn progress_bar(len: u64) -> ProgressBar {
 fn check_one(
     client: &Client,
     cache_dir: &Path,
-    entry: &Entry,
-    policy: Option<&TrustedPolicy>,
+    l: &Listed,
     prev_watch: Option<&WatchRecord>,
     a: &WatchArgs,
     checks_at: Timestamp,
 ) -> Checked {
+    let (entry, policy) = (&l.entry, l.policy.as_ref());
+    let site = entry.site.as_ref().expect("not a foreign entry");
     let prev = prev_watch.and_then(|r| r.site.as_ref());
     let pins = Pins {
         policy,
@@ -305,7 +439,7 @@ fn check_one(
     };
     let deadline = Deadline::after(Duration::from_secs(entry.timeout.unwrap_or(a.timeout)));
     let cached = verify_url::uses_cache(prev, a.full, entry.replace_pin)
-        .then(|| cache::load(cache_dir, entry.site.key()))
+        .then(|| cache::load(cache_dir, site.key()))
         .flatten();
     // A valid list always says whom to trust, so there is no first-contact
     // hint to word.
@@ -316,7 +450,7 @@ fn check_one(
     match verify_url::check_site(
         client,
         deadline,
-        &entry.site,
+        site,
         &pins,
         prev,
         a.full,
@@ -357,7 +491,7 @@ fn check_one(
             // sites' bytes are held at once; only for a site whose every
             // check passed.
             if verified.is_some() {
-                let next = verify_url::cache_after(&entry.site, &out, fetched);
+                let next = verify_url::cache_after(site, &out, fetched);
                 verify_url::save_cache(cache_dir, &next, cached.as_ref());
             }
             let obs = Observation {
@@ -368,27 +502,85 @@ fn check_one(
                 issued_at: latest.map(|l| l.issued_at),
                 expires_at: latest.map(|l| l.expires_at),
             };
-            (obs, verified)
+            (obs, verified, None)
         }
-        Err(e) => {
-            let status = match &e {
-                Error::Verification { class, .. } => Status::from_class(*class),
-                Error::Refused { .. } => Status::NotPinned,
-                Error::Fetch(FetchError::TooLarge { .. }) => Status::Malformed,
-                Error::Fetch(_) => Status::Unreachable,
-                _ => Status::Malformed,
-            };
-            let obs = Observation {
-                status,
-                detail: sanitize::rendered_line(&e.to_string()),
-                sequence: None,
-                payload_sha256: None,
-                issued_at: None,
-                expires_at: None,
-            };
-            (obs, None)
-        }
+        Err(e) => (failed(&e), None, None),
     }
+}
+
+/// What a run that could not verify came to: the error's status.
+fn failed(e: &Error) -> Observation {
+    let status = match e {
+        Error::Verification { class, .. } => Status::from_class(*class),
+        Error::Refused { .. } => Status::NotPinned,
+        Error::Fetch(FetchError::TooLarge { .. }) => Status::Malformed,
+        Error::Fetch(_) => Status::Unreachable,
+        _ => Status::Malformed,
+    };
+    Observation {
+        status,
+        detail: sanitize::rendered_line(&e.to_string()),
+        sequence: None,
+        payload_sha256: None,
+        issued_at: None,
+        expires_at: None,
+    }
+}
+
+/// Fetches and verifies one foreign canary exactly as `canary verify
+/// --foreign` does ([`verify_foreign::check`]), against its series' record
+/// in the watch state: a trip or a rollback is found as there. Never fails:
+/// every problem is a status.
+fn check_foreign(
+    f: &ForeignReady,
+    entry: &Entry,
+    prev_watch: Option<&WatchRecord>,
+    a: &WatchArgs,
+    checks_at: Timestamp,
+) -> Checked {
+    let previous = prev_watch.and_then(|r| r.foreign.as_ref());
+    let spec = f.spec(entry.timeout.unwrap_or(a.timeout));
+    let report = match verify_foreign::check(&spec, checks_at, previous) {
+        Ok((r, _)) => r,
+        Err(e) => return (failed(&e), None, None),
+    };
+    let c = report.canary.as_ref();
+    let expires_at = c.and_then(|c| c.expires_at);
+    let status = match (report.failure, expires_at) {
+        (Some(class), _) => Status::from_class(class),
+        (None, Some(e)) => watch::fresh_status(e, checks_at, a.warn_days),
+        (None, None) => Status::Malformed,
+    };
+    let detail = match (report.failures.first(), expires_at) {
+        // A finding may span lines (a reworded statement's before and now).
+        (Some(x), _) => sanitize::rendered_line(
+            &x.problem
+                .to_string()
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        (None, Some(e)) => format!(
+            "canary of {} expires at {e} ({})",
+            c.and_then(|c| c.issued_at)
+                .map_or("-".into(), |t| t.to_string()),
+            human_duration(checks_at.seconds_until(e))
+        ),
+        (None, None) => String::new(),
+    };
+    let obs = Observation {
+        status,
+        detail,
+        sequence: c.and_then(|c| c.serial),
+        payload_sha256: c.map(|_| report.content_sha256),
+        issued_at: c.and_then(|c| c.issued_at),
+        expires_at,
+    };
+    // A watch never adopts new statements: a trip stays reported until the
+    // canary's statements are back (docs/USAGE-check-watch.md).
+    let record = report.record(previous, false);
+    (obs, None, record)
 }
 
 fn date(t: Option<Timestamp>) -> String {

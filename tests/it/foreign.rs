@@ -642,3 +642,283 @@ fn by_url_and_online_the_block_is_asked_for() {
     let (code, out, err) = run(dir.path(), &a);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// `canary watch` with foreign entries: a list holding one of our own sites
+/// and Qubes' canary (text and both signatures from 127.0.0.1, the
+/// certificates beside the list, named relative to it).
+struct ForeignWatch {
+    home: tempfile::TempDir,
+    server: Server,
+}
+
+/// Our own sites' canary 2 (2026-03-01) is valid then; so is Qubes 046.
+const WATCH_AT: &str = "2026-03-22T00:00:00Z";
+
+impl ForeignWatch {
+    fn new(d: &Data, extra_entry: &str) -> ForeignWatch {
+        let home = tempfile::tempdir().unwrap();
+        let project = crate::support::Project::with_history(2);
+        let server = Server::start();
+        crate::support::serve_site(
+            &server,
+            "/ours",
+            &crate::support::site_files(project.root()),
+        );
+        fs::create_dir(home.path().join("keys")).unwrap();
+        fs::copy(d.marmarek(), home.path().join("keys/marmarek.asc")).unwrap();
+        fs::copy(d.simon(), home.path().join("keys/simon.asc")).unwrap();
+        let keys: Vec<String> =
+            crate::support::fingerprints(project.root(), &crate::support::SIGNERS)
+                .iter()
+                .map(|k| format!("\"{k}\""))
+                .collect();
+        let list = format!(
+            "[[canary]]\nname = \"Ours\"\nurl = \"{}\"\nkeys = [{}]\nthreshold = 2\n\n\
+             [[canary]]\nname = \"Qubes OS\"\nkind = \"openpgp\"\nurl = \"{}\"\n\
+             sigs = [\"{}\", \"{}\"]\ncerts = [\"keys/marmarek.asc\", \"keys/simon.asc\"]\n\
+             threshold = 2\ncadence_days = 90\n\n{extra_entry}",
+            server.url("/ours/"),
+            keys.join(", "),
+            server.url("/q/canary.txt"),
+            server.url("/q/canary.txt.sig.marmarek"),
+            server.url("/q/canary.txt.sig.simon"),
+        );
+        fs::write(home.path().join("list.toml"), list).unwrap();
+        let _ = project;
+        ForeignWatch { home, server }
+    }
+
+    /// Serves Qubes canary `n` (with `text` instead of its own, if given).
+    fn serve_qubes(&self, d: &Data, n: &str, text: Option<Vec<u8>>) {
+        let body = text.unwrap_or_else(|| fs::read(d.qubes(n)).unwrap());
+        self.server.body("/q/canary.txt", body);
+        for (who, sig) in ["marmarek", "simon"].iter().zip(both_sigs(d, n)) {
+            self.server
+                .body(&format!("/q/canary.txt.sig.{who}"), fs::read(sig).unwrap());
+        }
+    }
+
+    fn run(&self, extra: &[&str]) -> (i32, String, String) {
+        let mut a = s(&[
+            "watch",
+            "list.toml",
+            "--at",
+            WATCH_AT,
+            "--state",
+            "state.json",
+        ]);
+        a.extend(s(extra));
+        run(self.home.path(), &a)
+    }
+
+    /// The rows of `--json`, by name.
+    fn rows(&self) -> (i32, Value) {
+        let (code, out, err) = self.run(&["--json"]);
+        let j = json(&format!("{out}{err}"));
+        let mut rows = serde_json::Map::new();
+        for r in j["canaries"].as_array().unwrap() {
+            rows.insert(r["name"].as_str().unwrap().to_string(), r.clone());
+        }
+        (code, Value::Object(rows))
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_slice(&fs::read(self.home.path().join("state.json")).unwrap()).unwrap()
+    }
+}
+
+#[test]
+fn watch_shows_a_qubes_canary_beside_our_own_and_catches_tampering_and_rollback() {
+    let Some(d) = Data::get() else { return };
+    let w = ForeignWatch::new(&d, "");
+    w.serve_qubes(&d, "046-2026", None);
+    let (code, out, err) = w.run(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("NAME"), "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Ours ") && l.contains("valid")),
+        "{out}"
+    );
+    let q = lines
+        .iter()
+        .find(|l| l.starts_with("Qubes OS "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(q.contains("valid") && q.contains("2026-03-"), "{q}");
+    assert!(
+        out.contains("2 canaries: 2 valid, 0 expiring, 0 need attention"),
+        "{out}"
+    );
+
+    let (code, rows) = w.rows();
+    assert_eq!(code, 0, "{rows}");
+    let qubes = &rows["Qubes OS"];
+    assert_eq!(qubes["kind"], "openpgp");
+    assert_eq!(qubes["status"], "valid");
+    assert_eq!(qubes["url"], w.server.url("/q/canary.txt"));
+    assert!(qubes["issued_at"].as_str().unwrap().starts_with("2026-03-"));
+    assert!(qubes["next_due"].is_string());
+    assert_eq!(rows["Ours"]["status"], "valid");
+    assert!(
+        rows["Ours"].get("kind").is_none(),
+        "our own rows are unchanged"
+    );
+    // The series record is kept per entry; our own site's record has none.
+    let st = w.state();
+    let sites = st["sites"].as_object().unwrap();
+    let ours = &sites[&w.server.url("/ours/")];
+    assert!(ours.get("foreign").is_none(), "{ours}");
+    let series = sites
+        .iter()
+        .find(|(k, _)| k.starts_with("openpgp:"))
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("{st}"));
+    assert_eq!(series["name"], "Qubes OS");
+    assert_eq!(series["foreign"]["kind"], "openpgp");
+
+    // One byte of the text changed on the server: a bad signature.
+    let orig = fs::read_to_string(d.qubes("046-2026")).unwrap();
+    let bad = orig.replacen("warrants", "warrantz", 1);
+    assert_ne!(bad, orig);
+    w.serve_qubes(&d, "046-2026", Some(bad.into_bytes()));
+    let (code, out, _) = w.run(&[]);
+    assert_eq!(code, 21, "{out}");
+    assert!(out.contains("bad signature"), "{out}");
+    assert!(out.contains("Qubes OS: "), "{out}");
+    assert!(out.contains("1 need attention"), "{out}");
+
+    // Back to the real 046, then the older 045 served: a rollback, found
+    // from the watch state as `verify --foreign --state` finds it.
+    w.serve_qubes(&d, "046-2026", None);
+    assert_eq!(w.run(&[]).0, 0);
+    w.serve_qubes(&d, "045-2025", None);
+    let (code, rows) = w.rows();
+    assert_eq!(code, 21, "{rows}");
+    assert_eq!(rows["Qubes OS"]["status"], "rollback", "{rows}");
+    assert_eq!(rows["Ours"]["status"], "valid");
+}
+
+#[test]
+fn watch_reports_a_foreign_trip_between_two_runs() {
+    let Some(d) = Data::get() else { return };
+    let key_dir = tempfile::tempdir().unwrap();
+    let (key, sign) = signify_key(key_dir.path());
+    let v1 = fs::read_to_string(d.k("canary-previous-d81555e/canary.txt")).unwrap();
+    let removed = "* The Kicksecure / Whonix Project has never turned over any signing key.\n";
+    let v2 = fs::read_to_string(d.k("canary/canary.txt"))
+        .unwrap()
+        .replace(removed, "");
+    let entry = |w: &ForeignWatch| {
+        format!(
+            "[[canary]]\nname = \"Kicksecure\"\nkind = \"signify\"\nurl = \"{}\"\nsigs = [\"{}\"]\nsignify_keys = [\"{key}\"]\n",
+            w.server.url("/k/canary.txt"),
+            w.server.url("/k/canary.txt.sig"),
+        )
+    };
+    let w = ForeignWatch::new(&d, "");
+    let list = fs::read_to_string(w.home.path().join("list.toml")).unwrap();
+    fs::write(
+        w.home.path().join("list.toml"),
+        format!("{list}{}", entry(&w)),
+    )
+    .unwrap();
+    w.serve_qubes(&d, "046-2026", None);
+    let serve = |body: &str| {
+        w.server.body("/k/canary.txt", body.as_bytes().to_vec());
+        w.server.body("/k/canary.txt.sig", sign(body.as_bytes()));
+    };
+    let at = ["--at", KS_AT];
+    serve(&v1);
+    let (code, out, err) = run(
+        w.home.path(),
+        &s(&[
+            "watch",
+            "list.toml",
+            "--state",
+            "state.json",
+            at[0],
+            at[1],
+            "--json",
+        ]),
+    );
+    let j = json(&out);
+    let k = j["canaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Kicksecure")
+        .unwrap_or_else(|| panic!("{out}{err}"))
+        .clone();
+    assert_eq!(k["status"], "valid", "{k}");
+    assert_eq!(k["kind"], "signify");
+    // Our own site and Qubes 046 have expired by then: attention anyway.
+    assert_eq!(code, 21);
+    serve(&v2);
+    let (code, out, _) = run(
+        w.home.path(),
+        &s(&["watch", "list.toml", "--state", "state.json", at[0], at[1]]),
+    );
+    assert_eq!(code, 21, "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("Kicksecure "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        row.contains("TRIPPED") && row.contains("valid → TRIPPED"),
+        "{row}"
+    );
+    assert!(out.contains("statement 2.2 was removed"), "{out}");
+    // Still tripped next run: a watch never adopts the new statements.
+    let (_, out, _) = run(
+        w.home.path(),
+        &s(&["watch", "list.toml", "--state", "state.json", at[0], at[1]]),
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("Kicksecure ") && l.contains("TRIPPED")),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_foreign_watch_entry_with_an_unknown_kind_or_a_missing_field_is_refused() {
+    let Some(d) = Data::get() else { return };
+    let w = ForeignWatch::new(&d, "");
+    let list = fs::read_to_string(w.home.path().join("list.toml")).unwrap();
+    let cases = [
+        (
+            list.replace("kind = \"openpgp\"", "kind = \"gpg\""),
+            "line 9: `Qubes OS`: unknown kind `gpg`",
+        ),
+        (
+            list.replace("certs = [\"keys/marmarek.asc\", \"keys/simon.asc\"]\n", ""),
+            "line 7: `Qubes OS` (kind = \"openpgp\"): missing `certs`",
+        ),
+        (
+            list.replace("sigs = [", "signify_keys = [\"k.pub\"]\nsigs = ["),
+            "line 7: `Qubes OS` (kind = \"openpgp\"): `signify_keys` and `embedded` are for",
+        ),
+        (
+            list.replace("keys/simon.asc", "keys/nobody.asc"),
+            "line 7: `Qubes OS`: ",
+        ),
+        (
+            list.replace("threshold = 2\ncadence", "threshold = 3\ncadence"),
+            "line 7: `Qubes OS`: `threshold` 3 must be between 1 and the number of pinned keys (2)",
+        ),
+        (
+            list.replacen("threshold = 2\n", "threshold = 2\nsigs = [\"x\"]\n", 1),
+            "line 1: `Ours`: `sigs` is for foreign canaries",
+        ),
+    ];
+    for (text, want) in cases {
+        fs::write(w.home.path().join("list.toml"), &text).unwrap();
+        let (code, out, err) = w.run(&[]);
+        assert_eq!(code, 3, "{want}: {out}{err}");
+        assert!(err.contains(&format!("list.toml: {want}")), "{want}: {err}");
+        assert_eq!(out, "");
+    }
+    assert!(!w.home.path().join("state.json").exists());
+}
