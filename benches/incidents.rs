@@ -25,7 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use canary_core::digest::Sha256Digest;
-use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use canary_core::incidents;
 use canary_core::keys::SecretKey;
 use canary_core::policy::TrustedPolicy;
@@ -79,11 +79,7 @@ fn folder(dir: &Path, log: &[u8], entries: u64, now: Timestamp) {
     });
     let st = Statement::parse(&serde_json::to_vec(&statement).unwrap()).expect("valid statement");
     let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
-    let msg = env.signed_bytes();
-    env.signatures.push(Signature {
-        keyid: key.public().fingerprint(),
-        sig: key.sign(&msg).to_vec(),
-    });
+    env.add_signature(&key);
     let canary = env.published().to_json();
     std::fs::create_dir_all(dir.join("keys")).unwrap();
     std::fs::create_dir_all(dir.join("canaries")).unwrap();

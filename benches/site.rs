@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use canary_core::keys::SecretKey;
 use canary_core::policy::TrustedPolicy;
 use canary_core::statement::{default_claims, Statement};
@@ -68,12 +68,8 @@ fn site(n: usize, now: Timestamp) -> (Vec<u8>, Vec<Vec<u8>>) {
         });
         let st = Statement::parse(&serde_json::to_vec(&statement).unwrap()).expect("statement");
         let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
-        let msg = env.signed_bytes();
         for k in &keys[..2] {
-            env.signatures.push(Signature {
-                keyid: k.public().fingerprint(),
-                sig: k.sign(&msg).to_vec(),
-            });
+            env.add_signature(k);
         }
         previous = Some(env.payload_digest());
         canaries.push(env.to_json());

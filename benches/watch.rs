@@ -19,7 +19,7 @@ mod http;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use canary_core::keys::SecretKey;
 use canary_core::policy::TrustedPolicy;
 use canary_core::statement::{default_claims, Statement};
@@ -76,12 +76,8 @@ fn site(i: usize, now: Timestamp) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
     });
     let st = Statement::parse(&serde_json::to_vec(&statement).unwrap()).expect("valid statement");
     let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, st.to_payload());
-    let msg = env.signed_bytes();
     for k in &keys[..2] {
-        env.signatures.push(Signature {
-            keyid: k.public().fingerprint(),
-            sig: k.sign(&msg).to_vec(),
-        });
+        env.add_signature(k);
     }
     let canary = env.to_json();
     let files = vec![

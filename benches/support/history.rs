@@ -8,7 +8,7 @@
 #![allow(dead_code)] // each includer uses a part
 
 use canary_core::digest::Sha256Digest;
-use canary_core::envelope::{Envelope, Signature, STATEMENT_PAYLOAD_TYPE};
+use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use canary_core::freshness::Requirement;
 use canary_core::incidents::{Compromise, Entry, IncidentEntry, UpdateEntry};
 use canary_core::keys::SecretKey;
@@ -57,13 +57,8 @@ pub fn policy() -> Policy {
 /// An envelope over `payload` signed by the keys `signers` (indices).
 pub fn sign(payload: Vec<u8>, signers: &[usize]) -> Envelope {
     let mut env = Envelope::new(STATEMENT_PAYLOAD_TYPE, payload);
-    let msg = env.signed_bytes();
     for &i in signers {
-        let k = key(i);
-        env.signatures.push(Signature {
-            keyid: k.public().fingerprint(),
-            sig: k.sign(&msg).to_vec(),
-        });
+        env.add_signature(&key(i));
     }
     env
 }

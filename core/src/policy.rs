@@ -412,6 +412,31 @@ impl Policy {
     }
 }
 
+/// Test fixture shared by core's unit tests: version 1 of "Example"
+/// (example.org), 2 of the given keys required, named alice, bob, carol….
+#[cfg(test)]
+pub(crate) fn example_policy(keys: &[crate::keys::SecretKey]) -> Policy {
+    Policy {
+        version: 1,
+        org: "Example".into(),
+        domain: "example.org".into(),
+        threshold: 2,
+        cadence_days: 90,
+        freshness: Requirement::NONE,
+        previous_sha256: None,
+        explanation: None,
+        revoked: Vec::new(),
+        signers: keys
+            .iter()
+            .zip(["alice", "bob", "carol", "dave"])
+            .map(|(k, name)| Signer {
+                name: name.into(),
+                key: k.public(),
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

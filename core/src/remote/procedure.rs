@@ -427,7 +427,7 @@ fn canary_files(urls: &[String], first: u64, got: Vec<Option<Vec<u8>>>) -> Vec<C
 mod tests {
     use super::*;
     use crate::keys::SecretKey;
-    use crate::policy::{Policy, Signer};
+    use crate::policy::Signer;
     use crate::remote::transport::MemoryTransport;
     use crate::remote::{SiteRecord, TrustSource};
     use crate::statement::{default_claims, Statement};
@@ -446,26 +446,7 @@ mod tests {
     }
 
     fn policy_bytes() -> Vec<u8> {
-        let p = Policy {
-            version: 1,
-            org: "Example".into(),
-            domain: "example.org".into(),
-            threshold: 2,
-            cadence_days: 90,
-            freshness: crate::freshness::Requirement::NONE,
-            previous_sha256: None,
-            explanation: None,
-            revoked: Vec::new(),
-            signers: keys()
-                .iter()
-                .zip(["alice", "bob"])
-                .map(|(k, name)| Signer {
-                    name: name.into(),
-                    key: k.public(),
-                })
-                .collect(),
-        };
-        p.to_json()
+        crate::policy::example_policy(&keys()).to_json()
     }
 
     fn ts(s: &str) -> Timestamp {

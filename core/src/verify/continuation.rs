@@ -7,7 +7,6 @@ use super::*;
 use crate::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};
 use crate::incidents::{self, Compromise, IncidentEntry};
 use crate::keys::SecretKey;
-use crate::policy::{Policy, Signer};
 use crate::statement::{default_claims, LogCommitment, Statement};
 
 fn keys() -> [SecretKey; 2] {
@@ -18,25 +17,7 @@ fn keys() -> [SecretKey; 2] {
 }
 
 fn chain() -> PolicyChain {
-    let p = Policy {
-        version: 1,
-        org: "Example".into(),
-        domain: "example.org".into(),
-        threshold: 2,
-        cadence_days: 90,
-        freshness: crate::freshness::Requirement::NONE,
-        previous_sha256: None,
-        explanation: None,
-        revoked: Vec::new(),
-        signers: keys()
-            .iter()
-            .zip(["alice", "bob"])
-            .map(|(k, name)| Signer {
-                name: name.into(),
-                key: k.public(),
-            })
-            .collect(),
-    };
+    let p = crate::policy::example_policy(&keys());
     PolicyChain::single(TrustedPolicy::from_bytes(&p.to_json()).unwrap())
 }
 
