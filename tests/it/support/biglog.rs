@@ -1,5 +1,5 @@
 //! A large, valid incident log made quickly (for the large-log test and
-//! `benches/incidents.rs`): entries are chained directly, not appended one
+//! `bench/benches/incidents.rs`): entries are chained directly, not appended one
 //! by one through `incidents::append` (which rereads the whole log).
 //!
 //! One incident in three entries: an incident, an update with a note, and

@@ -10,7 +10,7 @@
 //! can tell what a client asked and got. Every connection thread stops by itself within
 //! [`MAX_HANG`], and the listener stops when the server is dropped.
 
-// benches/watch.rs includes this file by path
+// bench/benches/watch.rs and site.rs include this file by path
 // and uses only part of it.
 #![allow(dead_code)]
 

@@ -7,11 +7,11 @@
 //! times the real binary as a child process, `CANARY_BENCH_RUNS` times
 //! each (default 5): first contact (no state file), a repeat run (the
 //! state's checkpoint at the newest canary), a repeat after one new canary,
-//! and a repeat with `--full`. Run with `cargo bench --bench site`; the
+//! and a repeat with `--full`. Run with `cargo bench -p canary-bench --bench site`; the
 //! figures are in docs/PERFORMANCE.md. Not a test: nothing here asserts a
 //! time.
 
-#[path = "../tests/it/support/http.rs"]
+#[path = "../../tests/it/support/http.rs"]
 mod http;
 
 use std::path::Path;
@@ -90,7 +90,7 @@ fn serve(server: &http::Server, policy: &[u8], canaries: &[Vec<u8>]) {
 fn verify(server: &http::Server, state: &Path, extra: &[&str]) -> (Duration, usize) {
     let before = server.gets().len();
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_canary"))
+    let out = Command::new(canary_bench::canary_bin())
         .args(["verify", &server.url("/"), "--json", "--state"])
         .arg(state)
         .args(extra)

@@ -1,19 +1,18 @@
 //! Writes an honest history for benchmarks (scripts/bench-compare):
 //!
 //! ```text
-//! cargo run --release --example make-history -- DIR CANARIES [LOG_ENTRIES]
+//! cargo run --release -p canary-bench --bin make-history -- DIR CANARIES [LOG_ENTRIES]
 //! ```
 //!
 //! DIR/keys/policy.json (2 of 3 signers), DIR/canaries/0001.json … N (two
 //! signatures each, linked), latest.json, and with LOG_ENTRIES > 0 an
 //! incident log the canaries commit to; the newest canary is issued an
 //! hour ago, so `canary verify DIR` finds it valid now. Built in memory
-//! with canary-core (benches/support/history.rs): 10,000 canaries in about
+//! with canary-core (bench/src/history.rs): 10,000 canaries in about
 //! a second, where 10,000 CLI ceremonies would take an hour. The keys come
 //! from public fixed seeds: this is test data, never a real canary.
 
-#[path = "../benches/support/history.rs"]
-mod support;
+use canary_bench::history as support;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -1,11 +1,9 @@
-//! Honest histories built in memory for the benchmarks (`benches/`) and
-//! for `examples/make-history.rs` (scripts/bench-compare): a 2-of-3
+//! Honest histories built in memory for the benchmarks (`bench/benches/`)
+//! and for `make-history` (bench/src/bin/, scripts/bench-compare): a 2-of-3
 //! policy, N canaries each signed by two keys and linked to the one
 //! before, and optionally an incident log the canaries commit to. Keys
 //! come from fixed public seeds (`SecretKey::from_seed`), as in
 //! tests/vectors/make.rs: nothing here is secret.
-
-#![allow(dead_code)] // each includer uses a part
 
 use canary_core::digest::Sha256Digest;
 use canary_core::envelope::{Envelope, STATEMENT_PAYLOAD_TYPE};

@@ -1,6 +1,6 @@
 //! Benchmark: the 10,000-canary history against its signature checks done
 //! one by one on one core, and the memory verification takes
-//! (`cargo bench --bench parallel`; `CANARY_BENCH_CANARIES`,
+//! (`cargo bench -p canary-bench --bench parallel`; `CANARY_BENCH_CANARIES`,
 //! `CANARY_BENCH_RUNS` to change the defaults of 10,000 and 7).
 //!
 //! Prints the median wall time of
@@ -17,8 +17,7 @@
 //! /proc/self/clear_refs) against the size of the data verified.
 //! Figures: docs/PERFORMANCE.md. Reports only; asserts no time.
 
-#[path = "support/history.rs"]
-mod support;
+use canary_bench::history as support;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

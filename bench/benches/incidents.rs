@@ -14,10 +14,10 @@
 //!    add`, `draft`, `sign`, `publish --site` (which builds the site),
 //!    `incident list --json`, `incident show`, `verify`.
 //!
-//! Run with `cargo bench --bench incidents`; the figures and the machine are
+//! Run with `cargo bench -p canary-bench --bench incidents`; the figures and the machine are
 //! in docs/PERFORMANCE.md. Not a test: nothing here asserts a time.
 
-#[path = "../tests/it/support/biglog.rs"]
+#[path = "../../tests/it/support/biglog.rs"]
 mod biglog;
 
 use std::path::Path;
@@ -114,7 +114,7 @@ fn run_measured(cmd: &mut Command) -> (Duration, u64, i32) {
 /// `canary ARGS` in `dir` with a clean environment, output discarded;
 /// panics unless it succeeds. Returns the wall time and peak RSS (KiB).
 fn canary_in(dir: &Path, args: &[&str]) -> (Duration, u64) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary"));
+    let mut cmd = Command::new(canary_bench::canary_bin());
     cmd.args(args)
         .current_dir(dir)
         .env_clear()
@@ -255,7 +255,7 @@ fn main() {
         let mut times = Vec::new();
         let mut rss = 0;
         for _ in 0..runs {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary"));
+            let mut cmd = Command::new(canary_bench::canary_bin());
             cmd.arg("verify")
                 .arg(dir.path())
                 .arg("--json")

@@ -9,11 +9,11 @@
 //! state) and warm runs (nothing changed: every file answered 304 from the
 //! response cache). Every response is delayed by 50 ms, a simulated link
 //! (`CANARY_BENCH_DELAY_MS`; 0 for bare loopback). Each run prints its
-//! requests and how many were answered 304. Run with `cargo bench --bench
+//! requests and how many were answered 304. Run with `cargo bench -p canary-bench --bench
 //! watch`; the figures and the machine are in docs/PERFORMANCE.md. Not a
 //! test: nothing here asserts a time.
 
-#[path = "../tests/it/support/http.rs"]
+#[path = "../../tests/it/support/http.rs"]
 mod http;
 
 use std::process::Command;
@@ -132,7 +132,7 @@ fn main() {
     let mut times = Vec::new();
     for run in 0..=runs {
         server.clear_answers();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary"));
+        let mut cmd = Command::new(canary_bench::canary_bin());
         cmd.args(["watch", "--json", "--state"]).arg(&state);
         if let Some(j) = &jobs {
             cmd.args(["--jobs", j]);

@@ -1,12 +1,11 @@
 //! Criterion benchmark: incident-log verification as a function of the
-//! log's size (`cargo bench --bench incident_log`): 1,000 and 10,000 entries
+//! log's size (`cargo bench -p canary-bench --bench incident_log`): 1,000 and 10,000 entries
 //! (incidents opened and resolved, chained as `canary incident` appends
 //! them), as `incidents::check` against one canary's commitment to the
 //! whole log, and as part of verifying a 4-canary history that commits to
 //! it step by step. Figures: docs/PERFORMANCE.md. Reports only.
 
-#[path = "support/history.rs"]
-mod support;
+use canary_bench::history as support;
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -1,19 +1,18 @@
 //! Criterion benchmark: verification of whole histories as a function of
-//! their size (`cargo bench --bench history`): 1, 10, 100, 1,000 and
+//! their size (`cargo bench -p canary-bench --bench history`): 1, 10, 100, 1,000 and
 //! 10,000 canaries under a 2-of-3 policy, two signatures each, built in
-//! memory (benches/support/history.rs) and verified with
+//! memory (bench/src/history.rs) and verified with
 //! `canary_core::verify::verify`, as `canary verify DIR` does after
 //! reading the files. From 64 canaries on, verification checks signatures
 //! on every core (core/src/verify/steps.rs, `prepare_all`).
 //!
 //! `one-core baseline/20000 verify_strict` is the same 20,000 strict
 //! Ed25519 checks done one by one on the calling thread: the issue's
-//! yardstick for the 10,000-canary figure (`cargo bench --bench parallel`
+//! yardstick for the 10,000-canary figure (`cargo bench -p canary-bench --bench parallel`
 //! prints the ratio and peak memory). Figures: docs/PERFORMANCE.md.
 //! Reports only; asserts no time.
 
-#[path = "support/history.rs"]
-mod support;
+use canary_bench::history as support;
 
 use std::hint::black_box;
 use std::time::Duration;

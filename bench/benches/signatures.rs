@@ -1,5 +1,5 @@
 //! Criterion benchmark: strict Ed25519 signature checks, alone and as
-//! verification counts them (`cargo bench --bench signatures`).
+//! verification counts them (`cargo bench -p canary-bench --bench signatures`).
 //!
 //! * `verify_strict`: one ed25519-dalek `verify_strict` over a canary's
 //!   signed bytes (PAE of a ~1.4 KB statement), the floor every other
@@ -13,8 +13,7 @@
 //!
 //! Figures and the machine: docs/PERFORMANCE.md. Reports only; asserts no time.
 
-#[path = "support/history.rs"]
-mod support;
+use canary_bench::history as support;
 
 use std::hint::black_box;
 
