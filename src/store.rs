@@ -304,17 +304,20 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::write(dir, io_problem(&e)))
 }
 
+/// From this many canary files on, they are read on several threads.
+const READ_PARALLEL_FROM: usize = 64;
+
 /// Every published canary in `dir` and the bytes of `latest.json`, if any.
 pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
     let entries = fs::read_dir(dir).map_err(|e| Error::input(dir, io_problem(&e)))?;
-    let mut files = Vec::new();
+    let mut found = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::input(dir, io_problem(&e)))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some(number) = canary_core::layout::canary_number(&name) {
             // Each file is capped; so is their number (the same bound as a
             // remote history), so a folder cannot exhaust memory either.
-            if files.len() as u64 >= Limits::DEFAULT.max_history {
+            if found.len() as u64 >= Limits::DEFAULT.max_history {
                 return Err(Error::input(
                     dir,
                     format!(
@@ -323,15 +326,22 @@ pub fn read_canaries(dir: &Path) -> Result<(Vec<CanaryFile>, Option<Vec<u8>>)> {
                     ),
                 ));
             }
-            let path = dir.join(&name);
-            files.push(CanaryFile {
-                name: crate::error::show_path(&path),
-                number,
-                bytes: read_regular(&path)?,
-            });
+            found.push((number, dir.join(&name)));
         }
     }
-    files.sort_by_key(|f| f.number);
+    found.sort_by_key(|(number, _)| *number);
+    // A long history is mostly system calls (open, stat, read per file):
+    // several threads keep more of them in flight. The first file that
+    // cannot be read, in canary order, is the one reported.
+    let files = canary_core::parallel::map(&found, READ_PARALLEL_FROM, |(number, path)| {
+        Ok(CanaryFile {
+            name: crate::error::show_path(path),
+            number: *number,
+            bytes: read_regular(path)?,
+        })
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
     let latest_path = dir.join("latest.json");
     let latest = if latest_path.exists() {
         Some(read_regular(&latest_path)?)
@@ -353,6 +363,30 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// A long folder is read on several threads: the files still come in
+    /// canary order, and the first unreadable one in that order is named.
+    #[test]
+    fn many_canaries_read_in_order_and_name_the_first_unreadable() {
+        let d = tempfile::tempdir().unwrap();
+        let n = READ_PARALLEL_FROM as u64 * 2 + 3;
+        for i in (1..=n).rev() {
+            fs::write(d.path().join(format!("{i:04}.json")), i.to_string()).unwrap();
+        }
+        fs::write(d.path().join("notes.txt"), "not a canary").unwrap();
+        let (files, latest) = read_canaries(d.path()).unwrap();
+        assert!(latest.is_none());
+        let got: Vec<(u64, Vec<u8>)> = files.into_iter().map(|f| (f.number, f.bytes)).collect();
+        let want: Vec<(u64, Vec<u8>)> = (1..=n).map(|i| (i, i.to_string().into_bytes())).collect();
+        assert_eq!(got, want);
+        for i in [n - 1, 70, 50] {
+            let p = d.path().join(format!("{i:04}.json"));
+            fs::remove_file(&p).unwrap();
+            fs::create_dir(&p).unwrap();
+        }
+        let e = read_canaries(d.path()).unwrap_err().to_string();
+        assert!(e.contains("0050.json"), "{e}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! different documents), then parsed into the typed model, whose structs deny
 //! unknown fields. serde_json's recursion limit (128) bounds nesting.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -29,10 +30,19 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 /// accepts an array in place of an object (fields by position) and a left-out
 /// `null` field; the signed formats (envelope, statement, policy) use this so
 /// a document has one reading in every implementation of docs/FORMAT.md.
+///
+/// Three passes over the bytes at most: the untyped reading refuses
+/// duplicate keys as it goes (the same errors, at the same place, as
+/// [`from_slice`]), the typed one gives serde's messages, and the
+/// comparison walks for a message only when the two readings differ.
 pub fn from_slice_exact<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, JsonError> {
-    let t: T = from_slice(bytes)?;
-    let read: Value = serde_json::from_slice(bytes).map_err(describe)?;
+    let StrictValue(read) = serde_json::from_slice(bytes).map_err(describe)?;
+    let t: T = serde_json::from_slice(bytes).map_err(describe)?;
     let back = serde_json::to_value(&t).map_err(|e| JsonError(e.to_string()))?;
+    // `==` on values is exactly "first_difference finds none".
+    if back == read {
+        return Ok(t);
+    }
     match first_difference(&back, &read, &mut "$".to_string()) {
         None => Ok(t),
         Some(d) => Err(JsonError(format!("not in the canonical form: {d}"))),
@@ -145,17 +155,155 @@ impl<'de> Visitor<'de> for NoDupVisitor {
         Ok(NoDuplicateKeys)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
-                return Err(de::Error::custom(format!(
-                    "duplicate key `{}`",
-                    crate::sanitize::line(&key)
-                )));
+        let mut seen = Seen::default();
+        while let Some(Key(key)) = map.next_key()? {
+            if !seen.insert(key) {
+                return Err(duplicate(seen.last()));
             }
             map.next_value::<NoDuplicateKeys>()?;
         }
         Ok(NoDuplicateKeys)
+    }
+}
+
+fn duplicate<E: de::Error>(key: &str) -> E {
+    E::custom(format!("duplicate key `{}`", crate::sanitize::line(key)))
+}
+
+/// An object key, borrowed from the document when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// The keys of one object so far: a short list searched in place (objects
+/// in these formats have a dozen keys), a hash set past that, so a hostile
+/// object of a million keys costs no more than linear time.
+enum Seen<'de> {
+    Few(Vec<Cow<'de, str>>),
+    Many(HashSet<Cow<'de, str>>, Cow<'de, str>),
+}
+
+impl Default for Seen<'_> {
+    fn default() -> Self {
+        Seen::Few(Vec::new())
+    }
+}
+
+impl<'de> Seen<'de> {
+    const FEW: usize = 16;
+
+    /// Records `key`; false when it was already there.
+    fn insert(&mut self, key: Cow<'de, str>) -> bool {
+        match self {
+            Seen::Few(keys) if keys.contains(&key) => {
+                keys.push(key);
+                false
+            }
+            Seen::Few(keys) if keys.len() < Self::FEW => {
+                keys.push(key);
+                true
+            }
+            Seen::Few(keys) => {
+                let set = keys.drain(..).collect();
+                *self = Seen::Many(set, Cow::Borrowed(""));
+                self.insert(key)
+            }
+            Seen::Many(set, last) => {
+                let fresh = set.insert(key.clone());
+                *last = key;
+                fresh
+            }
+        }
+    }
+
+    /// The key inserted last.
+    fn last(&self) -> &str {
+        match self {
+            Seen::Few(keys) => keys.last().map_or("", |k| k),
+            Seen::Many(_, last) => last,
+        }
+    }
+}
+
+/// Any JSON value whose objects have no repeated key, read in one pass.
+#[derive(Debug)]
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        // As serde_json's own `Value` reads it (JSON has no NaN).
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(Key(key)) = map.next_key()? {
+            // Refused before the value is read, where `NoDuplicateKeys`
+            // refuses it, so the error names the same place.
+            if object.contains_key(key.as_ref()) {
+                return Err(duplicate(&key));
+            }
+            let StrictValue(v) = map.next_value()?;
+            object.insert(key.into_owned(), v);
+        }
+        Ok(Value::Object(object))
     }
 }
 
@@ -304,6 +452,93 @@ mod tests {
             e(br#"{"a":1,"c":[]}"#),
             "not in the canonical form: `$.b` is missing (write null)"
         );
+    }
+
+    /// The one-pass reading of `from_slice_exact` refuses what the two
+    /// passes of `from_slice` refuse, with the same message and position.
+    #[test]
+    fn exact_reading_names_duplicates_where_from_slice_does() {
+        let docs: [&[u8]; 5] = [
+            br#"{"a":1,"a":2}"#,
+            br#"{"a":1,"b":null,"c":[{"x":"1","x":"2"}]}"#,
+            br#"{"a":1,"\u0061":2}"#,
+            br#"{"c":[],"b":{"k":{"k":1,"k":2}},"a":1}"#,
+            br#"{"a":1,"a":{"#,
+        ];
+        for doc in docs {
+            let two = from_slice::<serde_json::Value>(doc).unwrap_err();
+            let one = from_slice_exact::<S>(doc).unwrap_err();
+            assert_eq!(one, two, "{}", String::from_utf8_lossy(doc));
+        }
+        let e = from_slice_exact::<S>(br#"{"a":1,"\u0061":2}"#).unwrap_err();
+        assert_eq!(
+            e.0,
+            "unexpected content: duplicate key `a` at line 1 column 15"
+        );
+    }
+
+    /// Past the short list, duplicates are still found (and in linear
+    /// time: a hash set takes over).
+    #[test]
+    fn objects_with_many_keys_still_refuse_duplicates() {
+        for n in [Seen::FEW - 1, Seen::FEW, Seen::FEW + 1, 5_000] {
+            let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+            let clean = format!("{{{}}}", keys.join(","));
+            assert!(from_slice::<serde_json::Value>(clean.as_bytes()).is_ok());
+            assert!(serde_json::from_slice::<StrictValue>(clean.as_bytes()).is_ok());
+            for dup in [0, n / 2, n - 1] {
+                let doc = format!("{{{},\"k{dup}\":0}}", keys.join(","));
+                let e = from_slice::<serde_json::Value>(doc.as_bytes()).unwrap_err();
+                assert!(e.0.contains(&format!("duplicate key `k{dup}`")), "{e}");
+                let e = serde_json::from_slice::<StrictValue>(doc.as_bytes()).unwrap_err();
+                assert!(
+                    e.to_string().contains(&format!("duplicate key `k{dup}`")),
+                    "{e}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Where there is no duplicate, the one-pass reading is serde_json's.
+        #[test]
+        fn strict_value_reads_what_serde_json_reads(doc in json_text()) {
+            let ours = serde_json::from_slice::<StrictValue>(doc.as_bytes()).map(|v| v.0);
+            let theirs = serde_json::from_slice::<serde_json::Value>(doc.as_bytes());
+            match (ours, theirs) {
+                (Ok(a), Ok(b)) => proptest::prop_assert_eq!(a, b),
+                (Err(a), Err(b)) => proptest::prop_assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => proptest::prop_assert!(false, "{:?} vs {:?}", a, b),
+            }
+        }
+    }
+
+    /// JSON-ish text: numbers of every kind, escapes, nesting, and now and
+    /// then a stray character so errors are compared too.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|n| format!("{n:e}")),
+            Just("1e400".to_string()),
+            "[a-z\\\\\"é]{0,6}".prop_map(|s| format!("\"{s}\"")),
+            Just("\"\\u00e9\\ud83d\\ude00\"".to_string()),
+            Just("[".to_string()),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                proptest::collection::btree_map("[a-z]{1,3}", inner, 0..5).prop_map(|m| {
+                    let fields: Vec<String> =
+                        m.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                    format!("{{{}}}", fields.join(","))
+                }),
+            ]
+        })
     }
 
     /// `depth` arrays, one inside the other: a complete, well-formed

@@ -14,7 +14,8 @@
 //!   [`rotation`] (who signed, and how a policy changes), [`diff`] (what changed
 //!   between canaries), [`remote`] (pinning, rollback, remote verification
 //!   over a [`remote::Transport`]), [`check`] and [`watch`] (unattended
-//!   checks), [`limits`] (every cap and timeout);
+//!   checks), [`limits`] (every cap and timeout), [`parallel`] (work split
+//!   over the cores);
 //! * words: [`render`], [`canarytext`], [`site`] (text, HTML, Atom as
 //!   strings, escaping everything through [`sanitize`]), [`style`], [`exit`].
 //!
@@ -37,6 +38,7 @@ pub mod json;
 pub mod keys;
 pub mod layout;
 pub mod limits;
+pub mod parallel;
 pub mod policy;
 pub mod remote;
 pub mod render;

@@ -138,8 +138,14 @@ fn run(cli: Cli) -> Result<Exit> {
 
 /// Writes to stdout; a closed pipe (`canary verify | head`) is not an error.
 pub(crate) fn out(text: &str) {
-    let mut o = anstream::stdout();
-    let _ = o.write_all(text.as_bytes());
+    let stdout = std::io::stdout();
+    // Styled (or stripped, off a terminal) in memory and written at once:
+    // one write(2) for a report, not one per styled fragment.
+    let choice = anstream::AutoStream::choice(&stdout);
+    let mut styled = anstream::AutoStream::new(Vec::with_capacity(text.len()), choice);
+    let _ = styled.write_all(text.as_bytes());
+    let mut o = stdout.lock();
+    let _ = o.write_all(&styled.into_inner());
     let _ = o.flush();
 }
 

@@ -124,27 +124,7 @@ pub(crate) const PARALLEL_FROM: usize = 16;
 fn prepare_all(files: &[&CanaryFile], chain: &PolicyChain) -> Vec<Prepared> {
     let index = KeyIndex::of_each(&chain.versions);
     let index = index.as_slice();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads < 2 || files.len() < PARALLEL_FROM {
-        return files.iter().map(|f| prepare(f, chain, index)).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|f| prepare(f, chain, index))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    crate::parallel::map(files, PARALLEL_FROM, |f| prepare(f, chain, index))
 }
 
 /// A canary file parsed, its signatures checked, and its statement parsed
