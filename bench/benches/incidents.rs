@@ -20,6 +20,8 @@
 #[path = "../../tests/it/support/biglog.rs"]
 mod biglog;
 
+use canary_bench::{env_or, median};
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,13 +33,6 @@ use canary_core::keys::SecretKey;
 use canary_core::policy::TrustedPolicy;
 use canary_core::statement::{default_claims, LogCommitment, Statement};
 use canary_core::timefmt::Timestamp;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// SHA-256 of the last line of a log ending in a newline.
 fn head(log: &[u8]) -> Option<Sha256Digest> {
@@ -209,11 +204,6 @@ fn commands(log: &[u8], n: usize, now: Timestamp) {
             rss as f64 / 1024.0
         );
     }
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn main() {

@@ -18,6 +18,7 @@
 //! Figures: docs/PERFORMANCE.md. Reports only; asserts no time.
 
 use canary_bench::history as support;
+use canary_bench::{env_or, median};
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -27,18 +28,6 @@ use canary_core::signatures::check_signatures_chain;
 use canary_core::statement::Statement;
 use canary_core::timefmt::Timestamp;
 use canary_core::verify::{verify, Verdict};
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut runs: Vec<Duration>) -> Duration {
-    runs.sort();
-    runs[runs.len() / 2]
-}
 
 /// Median of `runs` timed calls after one warm-up call.
 fn time(runs: usize, mut f: impl FnMut()) -> Duration {

@@ -14,6 +14,8 @@
 #[path = "../../tests/it/support/http.rs"]
 mod http;
 
+use canary_bench::env_or;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,13 +25,6 @@ use canary_core::keys::SecretKey;
 use canary_core::policy::TrustedPolicy;
 use canary_core::statement::{default_claims, Statement};
 use canary_core::timefmt::Timestamp;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The policy's bytes and canaries 1..=n (the newest issued a day before
 /// `now`, one day apart), each linked to the one before.

@@ -16,6 +16,8 @@
 #[path = "../../tests/it/support/http.rs"]
 mod http;
 
+use canary_bench::env_or;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -24,13 +26,6 @@ use canary_core::keys::SecretKey;
 use canary_core::policy::TrustedPolicy;
 use canary_core::statement::{default_claims, Statement};
 use canary_core::timefmt::Timestamp;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One organisation's site: its files by path, and its key fingerprints.
 fn site(i: usize, now: Timestamp) -> (Vec<(String, Vec<u8>)>, Vec<String>) {

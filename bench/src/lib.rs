@@ -9,6 +9,7 @@
 //! with `CANARY_BIN`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub mod history;
 
@@ -34,4 +35,18 @@ pub fn canary_bin() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// A count from the environment (`CANARY_BENCH_*`), else `default`.
+pub fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The median of some timed runs (at least one).
+pub fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
 }
