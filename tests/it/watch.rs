@@ -117,7 +117,7 @@ impl Sites {
                 "",
             ));
         }
-        list.push_str(&entry("silent", &self.hang.url("/"), &keys, "timeout = 2"));
+        list.push_str(&entry("silent", &self.hang.url("/"), &keys, "timeout = 1"));
         list
     }
 
@@ -136,7 +136,7 @@ fn five_sites_in_one_run_then_what_changed() {
 
     let start = Instant::now();
     let (code, rows) = w.json(&[]);
-    // The silent server holds one worker for its own 2 s limit only (it
+    // The silent server holds one worker for its own 1 s limit only (it
     // would hang for 30 s); a generous bound, not a timing test.
     assert!(
         start.elapsed() < Duration::from_secs(20),
