@@ -248,6 +248,8 @@ fn the_action_installs_a_signed_release_and_refuses_a_tampered_one() {
         "/man/canary.1",
         "/completions/canary.bash",
         "/README.md",
+        "/LICENSE-MIT",
+        "/LICENSE-APACHE",
     ] {
         assert!(
             list.contains(&format!("canary-{v}-{target}{f}")),
