@@ -10,7 +10,7 @@ secs=${1:-600}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(site envelope statement policy rotation incidents freshness feed state watch_list config pubkey privkey foreign_text)
+  targets=(site envelope statement policy rotation incidents freshness feed state watch_list config pubkey privkey foreign_text foreign_openpgp)
 fi
 cargo +nightly fuzz build >/dev/null || exit 1
 bin=target/x86_64-unknown-linux-gnu/release
@@ -22,6 +22,9 @@ for t in "${targets[@]}"; do
   # them: the demonstration keys (examples/demo-keys/, public, worthless).
   seeds=("seeds/$t")
   [ "$t" = privkey ] && seeds=(../examples/demo-keys)
+  # Real Qubes OS and Kicksecure signatures, keys and canaries (no licence
+  # stated, so read from ../shared rather than copied into seeds/).
+  [ "$t" = foreign_openpgp ] && seeds=(../../shared/vectors/canaries)
   nice -n 19 "$bin/$t" "corpus/$t" "${seeds[@]}" \
     -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
     -artifact_prefix="artifacts/$t/" > "logs/$t.log" 2>&1
