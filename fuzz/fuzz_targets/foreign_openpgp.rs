@@ -82,7 +82,13 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(c) = openpgp::read_cleartext(data) {
         if let Some(p) = p {
-            let _ = openpgp::check(c.signed_bytes(), &c.signatures, &p.certs, &p.certifiers, now);
+            let _ = openpgp::check(
+                c.signed_bytes(),
+                &c.signatures,
+                &p.certs,
+                &p.certifiers,
+                now,
+            );
         }
     }
     if let Ok(certs) = openpgp::read_certs(data) {
