@@ -38,20 +38,18 @@ fn pinned() -> Option<&'static Pinned> {
             .join("qubes-secpack");
         let read = |rel: &str| std::fs::read(root.join(rel)).ok();
         let load = || -> Option<Pinned> {
-            let mut certs = Vec::new();
+            // Each signer's certificate, and their signature over canary 047.
+            let (mut certs, mut sigs) = (Vec::new(), Vec::new());
             for who in ["marmarek", "simon"] {
                 let key = read(&format!(
                     "keys/security-team/{who}-qubes-secpack-signing-key.asc"
                 ))?;
                 certs.extend(openpgp::read_certs(&key).ok()?);
-            }
-            let certifiers =
-                openpgp::read_certs(&read("keys/master-key/qubes-master-key.asc")?).ok()?;
-            let mut sigs = Vec::new();
-            for who in ["marmarek", "simon"] {
                 let sig = read(&format!("canaries/canary-047-2026.txt.sig.{who}"))?;
                 sigs.extend(openpgp::read_signatures(&sig).ok()?);
             }
+            let certifiers =
+                openpgp::read_certs(&read("keys/master-key/qubes-master-key.asc")?).ok()?;
             Some(Pinned {
                 certs,
                 certifiers,
